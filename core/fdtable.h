@@ -1,0 +1,64 @@
+/*
+ * fdtable: what the process's file descriptors are, indexed by number.
+ *
+ * O(1) by fd: a fixed directory of chunk pointers, chunks of 64 entries mapped
+ * on first use and never freed, so a reader can never touch released memory
+ * and no reclamation scheme is needed.  Each entry is guarded by its own
+ * sequence counter: readers copy and retry, writers (the thread that opened,
+ * duplicated or closed that fd) take the entry with one compare-and-swap.
+ * Byte figures are atomic adds outside the window.  Nothing here allocates
+ * with malloc or takes a lock a signal handler could deadlock on.
+ *
+ * Descriptors the table never saw (inherited, or made by raw syscalls) read
+ * as WARD_FD_UNKNOWN; every operation on them is harmless.
+ */
+#ifndef WARD_CORE_FDTABLE_H
+#define WARD_CORE_FDTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WARD_FDTABLE_MAX_FDS (1 << 20) /* larger fds are not tracked */
+#define WARD_FD_PATH_MAX 456           /* longer paths are kept truncated */
+
+enum ward_fd_kind {
+	WARD_FD_UNKNOWN = 0, /* not tracked */
+	WARD_FD_FILE,
+	WARD_FD_DIR,
+	WARD_FD_PIPE,
+	WARD_FD_SOCKET,
+	WARD_FD_MEMFD,
+	WARD_FD_INHERITED, /* open when the shim started */
+	WARD_FD_OTHER,
+};
+
+struct ward_fd_info {
+	int kind;
+	int flags;       /* open flags; O_CLOEXEC reflects FD_CLOEXEC */
+	bool truncated;  /* path did not fit */
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	char path[WARD_FD_PATH_MAX];
+};
+
+/* Record a new descriptor (open, socket, pipe end...). Replaces any entry. */
+void ward_fdtable_set(int fd, int kind, int flags, const char *path);
+/* Forget a descriptor; true if it was tracked. */
+bool ward_fdtable_clear(int fd);
+/* newfd now refers to what oldfd does (dup family); cloexec per the call. */
+void ward_fdtable_dup(int oldfd, int newfd, bool cloexec);
+void ward_fdtable_set_cloexec(int fd, bool cloexec);
+/* Copy an entry out; false if the fd is not tracked. */
+bool ward_fdtable_get(int fd, struct ward_fd_info *out);
+void ward_fdtable_add_bytes(int fd, uint64_t read, uint64_t written);
+/* Clear (or mark close-on-exec) every tracked fd in [first, last]; returns
+ * how many were cleared. */
+unsigned int ward_fdtable_clear_range(unsigned int first, unsigned int last, bool cloexec_only);
+
+/* Tracked descriptors open now, and the most open at once. */
+uint64_t ward_fdtable_open_now(void);
+uint64_t ward_fdtable_open_peak(void);
+/* Fork child: keep entries (the fds are inherited), zero the figures. */
+void ward_fdtable_reset_figures(void);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * hooks.c: what the wrappers do around the real call to keep the FD table
+ * and the file figures exact.  Each hook is a few lines; the decisions about
+ * the stats descriptor live in runtime.c.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "../core/fdtable.h"
+
+/* The descriptor behind a stream or directory; -1 for NULL.  Out of line:
+ * libc declares some callers' arguments nonnull, programs pass NULL anyway. */
+int
+ward_stream_fd(FILE *stream)
+{
+	return stream != NULL ? fileno(stream) : -1;
+}
+
+int
+ward_dir_fd(DIR *dir)
+{
+	return dir != NULL ? dirfd(dir) : -1;
+}
+
+void
+ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind, const char *path)
+{
+	if (fd < 0)
+		return;
+	ward_fdtable_set(fd, kind, flags, path);
+	ward_counters_add(f->slot, WARD_IDX_FILES_OPENED, 1);
+}
+
+void
+ward_hook_stream_opened(struct ward_frame *f, FILE *stream, const char *path)
+{
+	if (stream != NULL)
+		ward_hook_fd_opened(f, fileno(stream), O_RDWR, WARD_FD_FILE, path);
+}
+
+void
+ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind)
+{
+	if (r != 0)
+		return;
+	ward_hook_fd_opened(f, fds[0], O_RDONLY | flags, kind, kind == WARD_FD_PIPE ? "<pipe>" : "<socket>");
+	ward_hook_fd_opened(f, fds[1], O_WRONLY | flags, kind, kind == WARD_FD_PIPE ? "<pipe>" : "<socket>");
+}
+
+void
+ward_hook_fd_dup(struct ward_frame *f, int r, int oldfd, int newfd, int cloexec)
+{
+	(void)newfd; /* r is the new descriptor for dup, dup2 and dup3 alike */
+	if (r < 0 || r == oldfd)
+		return;
+	ward_fdtable_dup(oldfd, r, cloexec != 0);
+	ward_counters_add(f->slot, WARD_IDX_FILES_OPENED, 1);
+}
+
+void
+ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg)
+{
+	if (r < 0)
+		return;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		ward_hook_fd_dup(f, r, fd, r, cmd == F_DUPFD_CLOEXEC);
+	else if (cmd == F_SETFD)
+		ward_fdtable_set_cloexec(fd, ((long)arg & FD_CLOEXEC) != 0);
+}
+
+/* Before a close: true when fd is the shim's own (the wrapper then reports
+ * success without closing).  The entry is cleared before the real close so
+ * that another thread which gets the same number back records it after us. */
+bool
+ward_hook_fd_closing(struct ward_frame *f, int fd)
+{
+	if (!f->active || fd < 0)
+		return false;
+	if (ward_guard_is_private(fd))
+		return true;
+	ward_guard_before_close(fd);
+	ward_fdtable_clear(fd);
+	f->closing_fd = fd;
+	return false;
+}
+
+void
+ward_hook_fd_closed(struct ward_frame *f, int r)
+{
+	if (r == 0 && f->closing_fd >= 0)
+		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, 1);
+}
+
+void
+ward_hook_fd_replacing(struct ward_frame *f, int newfd)
+{
+	if (f->active)
+		ward_guard_before_replace(newfd);
+}
+
+/* close_range/closefrom: rescue the stats descriptor, clear the table, and
+ * step around the shim's own descriptor by closing the two sides of it. */
+bool
+ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int last, int flags)
+{
+	if (!f->active || first > last)
+		return false;
+	if (flags & CLOSE_RANGE_CLOEXEC)
+		return false; /* nothing closes now; the table is marked afterwards */
+	ward_guard_before_close_range(first, last);
+	f->closing_fd = (int)ward_fdtable_clear_range(first, last, false);
+	int own = ward_guard_private_fd();
+	if (own < 0 || (unsigned int)own < first || (unsigned int)own > last)
+		return false;
+	if ((unsigned int)own > first)
+		WARD_REAL(close_range)(first, (unsigned int)own - 1, flags);
+	if ((unsigned int)own < last)
+		WARD_REAL(close_range)((unsigned int)own + 1, last, flags);
+	return true;
+}
+
+void
+ward_hook_range_closed(struct ward_frame *f, int r, unsigned int first, unsigned int last, int flags)
+{
+	if (r != 0)
+		return;
+	if (flags & CLOSE_RANGE_CLOEXEC)
+		ward_fdtable_clear_range(first, last, true);
+	else if (f->closing_fd > 0)
+		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, (uint64_t)f->closing_fd);
+}
+
+void
+ward_hook_all_streams_closing(struct ward_frame *f)
+{
+	if (f->active)
+		ward_guard_before_close_range(0, 2);
+}
+
+void
+ward_hook_io(struct ward_frame *f, int fd, ssize_t r, bool write)
+{
+	if (r <= 0)
+		return;
+	ward_counters_add(f->slot, write ? WARD_IDX_BYTES_WRITTEN : WARD_IDX_BYTES_READ, (uint64_t)r);
+	ward_fdtable_add_bytes(fd, write ? 0 : (uint64_t)r, write ? (uint64_t)r : 0);
+}

@@ -1,0 +1,457 @@
+/*
+ * runtime.c: the shim's life in a process.
+ *
+ * - Start-up (constructor): resolve the real functions, read WARD_* once
+ *   (programs may clear their environment later), learn fds 0-2.
+ * - The dump: once per process image, at exit (destructor), at _exit/_Exit,
+ *   and just before an exec that is expected to succeed.
+ * - The stats descriptor guard: with WARD_STATS=stderr or fd:N the dump goes
+ *   to a descriptor the program may close before the dump (dd closes stderr
+ *   in an atexit handler).  The moment the program closes or replaces it, the
+ *   shim keeps a private duplicate (close-on-exec, high number) and writes the
+ *   dump there; the program cannot close that one by accident.
+ * - Fork: the child's figures start from zero.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "../core/fdtable.h"
+#include "../core/stats.h"
+
+__thread int ward_busy __attribute__((tls_model("initial-exec")));
+void *ward_real_fn[WARD_NCALLS];
+
+enum dest_kind { DEST_NONE, DEST_FD, DEST_FILE, DEST_DIR };
+
+static struct {
+	enum dest_kind kind;
+	enum ward_stats_format format;
+	int fd;                  /* DEST_FD: the descriptor named (2 for stderr) */
+	dev_t fd_dev;            /* ...and what it was at start-up */
+	ino_t fd_ino;
+	bool fd_known;
+	char path[PATH_MAX];     /* DEST_FILE template or DEST_DIR folder */
+} config;
+
+static char exe_name[256] = "?";
+static pid_t ward_pid;
+static int private_fd = -1;  /* the guard's duplicate of config.fd */
+static int dumped;           /* this image's figures are out */
+
+long
+ward_sys(long number, long a, long b, long c, long d)
+{
+	return syscall(number, a, b, c, d);
+}
+
+static void
+say(const char *a, const char *b, const char *c)
+{
+	int fd = private_fd >= 0 ? private_fd : 2;
+	const char *part[] = { "ward: ", a, b, c, "\n" };
+	for (size_t i = 0; i < 5; i++)
+		if (part[i] != NULL)
+			ward_sys(SYS_write, fd, (long)part[i], (long)strlen(part[i]), 0);
+}
+
+/* A bad WARD_* value: say so and stop before main.  Never run half-set-up. */
+__attribute__((noreturn)) static void
+config_error(const char *variable, const char *value, const char *why)
+{
+	char line[PATH_MAX + 128];
+	snprintf(line, sizeof(line), "%s=%s: %s", variable, value, why);
+	say(line, NULL, NULL);
+	syscall(SYS_exit_group, 125);
+	__builtin_unreachable();
+}
+
+void *
+ward_real_resolve(enum ward_call_id id)
+{
+	ward_busy++;
+	void *fn = dlsym(RTLD_NEXT, ward_call_names[id]);
+	ward_busy--;
+	if (fn == NULL) {
+		say("no next definition of ", ward_call_names[id], " to call");
+		syscall(SYS_exit_group, 127);
+	}
+	__atomic_store_n(&ward_real_fn[id], fn, __ATOMIC_RELEASE);
+	return fn;
+}
+
+/* ---- configuration ---- */
+
+static void
+parse_stats(const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	if (strcmp(value, "stderr") == 0) {
+		config.kind = DEST_FD;
+		config.fd = 2;
+	} else if (strncmp(value, "fd:", 3) == 0) {
+		char *end;
+		long fd = strtol(value + 3, &end, 10);
+		if (value[3] == '\0' || *end != '\0' || fd < 0 || fd > INT_MAX)
+			config_error("WARD_STATS", value, "expected fd:N with N a descriptor number");
+		config.kind = DEST_FD;
+		config.fd = (int)fd;
+	} else {
+		size_t len = strlen(value);
+		config.kind = value[len - 1] == '/' ? DEST_DIR : DEST_FILE;
+		for (const char *p = value; *p; p++) {
+			if (*p == '%' && p[1] != 'p' && p[1] != 'e' && p[1] != '%')
+				config_error("WARD_STATS", value, "only %p (pid), %e (program) and %% may follow %");
+			if (*p == '%')
+				p++;
+		}
+		config.path[0] = '\0';
+		if (value[0] != '/') { /* relative to where the process started */
+			if (getcwd(config.path, sizeof(config.path) - 1) == NULL)
+				config_error("WARD_STATS", value, "relative path and no working directory");
+			strcat(config.path, "/");
+		}
+		if (strlen(config.path) + len >= sizeof(config.path))
+			config_error("WARD_STATS", value, "path too long");
+		strcat(config.path, value);
+	}
+	config.format = config.kind == DEST_FD ? WARD_FORMAT_TEXT : WARD_FORMAT_JSON;
+}
+
+static void
+parse_format(const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	int format = ward_stats_parse_format(value);
+	if (format < 0)
+		config_error("WARD_STATS_FORMAT", value, "expected text, json or prom");
+	config.format = (enum ward_stats_format)format;
+}
+
+static void
+remember_destination_fd(void)
+{
+	struct stat st;
+	if (config.kind != DEST_FD)
+		return;
+	config.fd_known = ward_sys(SYS_fstat, config.fd, (long)&st, 0, 0) == 0;
+	config.fd_dev = st.st_dev;
+	config.fd_ino = st.st_ino;
+}
+
+static void
+set_exe_name(int argc, char **argv)
+{
+	const char *name = NULL;
+	if (argc > 0 && argv != NULL && argv[0] != NULL) {
+		const char *slash = strrchr(argv[0], '/');
+		name = slash ? slash + 1 : argv[0];
+	}
+	if (name != NULL && name[0] != '\0') {
+		snprintf(exe_name, sizeof(exe_name), "%s", name);
+		return;
+	}
+	int fd = (int)ward_sys(SYS_open, (long)"/proc/self/comm", O_RDONLY | O_CLOEXEC, 0, 0);
+	if (fd >= 0) {
+		long n = ward_sys(SYS_read, fd, (long)exe_name, sizeof(exe_name) - 1, 0);
+		exe_name[n > 0 ? n - 1 : 0] = '\0'; /* drop the newline */
+		ward_sys(SYS_close, fd, 0, 0, 0);
+	}
+}
+
+static void
+after_fork_child(void)
+{
+	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
+	ward_counters_reset();
+	ward_fdtable_reset_figures();
+	dumped = 0;
+}
+
+__attribute__((constructor)) static void
+ward_start(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	ward_busy++;
+	for (int id = 0; id < WARD_NCALLS; id++)
+		if (ward_real_fn[id] == NULL)
+			ward_real_fn[id] = dlsym(RTLD_NEXT, ward_call_names[id]);
+	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
+	set_exe_name(argc, argv);
+	parse_stats(getenv("WARD_STATS"));
+	parse_format(getenv("WARD_STATS_FORMAT"));
+	remember_destination_fd();
+	for (int fd = 0; fd <= 2; fd++) {
+		long flags = ward_sys(SYS_fcntl, fd, F_GETFL, 0, 0);
+		if (flags >= 0)
+			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags, "");
+	}
+	pthread_atfork(NULL, NULL, after_fork_child);
+	ward_busy--;
+}
+
+__attribute__((destructor)) static void
+ward_stop(void)
+{
+	if (!ward_in_foreign_child()) /* a vfork child that called exit() */
+		ward_dump("exit");
+}
+
+/* ---- processes ---- */
+
+bool
+ward_in_foreign_child(void)
+{
+	return ward_pid != 0 && ward_sys(SYS_getpid, 0, 0, 0, 0) != ward_pid;
+}
+
+void
+ward_after_fork_child(void)
+{
+	after_fork_child();
+}
+
+static bool
+executable(const char *path)
+{
+	struct stat st;
+	return ward_sys(SYS_faccessat, AT_FDCWD, (long)path, X_OK, 0) == 0 &&
+	       ward_sys(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, 0) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* Would exec find this file?  Exec checks the same things; this only keeps
+ * a "not found" exec from dumping figures the image goes on adding to. */
+static bool
+exec_will_work(const char *file, bool search_path)
+{
+	static __thread char candidate[PATH_MAX] __attribute__((tls_model("initial-exec")));
+	if (file == NULL)
+		return true;
+	if (!search_path || strchr(file, '/') != NULL)
+		return executable(file);
+	const char *path = getenv("PATH");
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (const char *dir = path;; dir++) {
+		const char *end = strchrnul(dir, ':');
+		size_t n = (size_t)(end - dir);
+		if (n == 0)
+			n = 1, dir = ".";
+		if (n + strlen(file) + 2 <= sizeof(candidate)) {
+			memcpy(candidate, dir, n);
+			candidate[n] = '/';
+			strcpy(candidate + n + 1, file);
+			if (executable(candidate))
+				return true;
+		}
+		if (*end == '\0')
+			return false;
+		dir = end;
+	}
+}
+
+void
+ward_before_exec(const char *file, bool search_path)
+{
+	if (!exec_will_work(file, search_path))
+		return;
+	ward_dump("exec");
+	ward_counters_reset();
+}
+
+void
+ward_exec_failed(void)
+{
+	__atomic_store_n(&dumped, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- the stats descriptor guard ---- */
+
+static void
+rescue(void)
+{
+	if (private_fd >= 0)
+		return;
+	struct rlimit lim;
+	long low = 3;
+	if (ward_sys(SYS_getrlimit, RLIMIT_NOFILE, (long)&lim, 0, 0) == 0 && lim.rlim_cur > 64)
+		low = (long)(lim.rlim_cur - 32);
+	long fd = ward_sys(SYS_fcntl, config.fd, F_DUPFD_CLOEXEC, low, 0);
+	if (fd < 0)
+		fd = ward_sys(SYS_fcntl, config.fd, F_DUPFD_CLOEXEC, 3, 0);
+	private_fd = (int)fd;
+}
+
+void
+ward_guard_before_close(int fd)
+{
+	if (config.kind == DEST_FD && fd == config.fd && config.fd_known)
+		rescue();
+}
+
+void
+ward_guard_before_close_range(unsigned int first, unsigned int last)
+{
+	if (config.kind == DEST_FD && (unsigned int)config.fd >= first && (unsigned int)config.fd <= last)
+		ward_guard_before_close(config.fd);
+}
+
+void
+ward_guard_before_replace(int newfd)
+{
+	ward_guard_before_close(newfd);
+	if (newfd >= 0 && newfd == private_fd) { /* move out of the program's way */
+		long moved = ward_sys(SYS_fcntl, private_fd, F_DUPFD_CLOEXEC, 3, 0);
+		ward_sys(SYS_close, private_fd, 0, 0, 0);
+		private_fd = (int)moved;
+	}
+}
+
+bool
+ward_guard_is_private(int fd)
+{
+	return fd >= 0 && fd == private_fd;
+}
+
+int
+ward_guard_private_fd(void)
+{
+	return private_fd;
+}
+
+/* ---- the dump ---- */
+
+static void
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		long n = ward_sys(SYS_write, fd, (long)buf, (long)len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The descriptor to write a DEST_FD dump to, or -1 when the program's fd no
+ * longer is what it was at start-up (never write stats into its files). */
+static int
+destination_fd(void)
+{
+	struct stat st;
+	if (private_fd >= 0)
+		return private_fd;
+	if (!config.fd_known || ward_sys(SYS_fstat, config.fd, (long)&st, 0, 0) != 0 ||
+	    st.st_dev != config.fd_dev || st.st_ino != config.fd_ino)
+		return -1;
+	return config.fd;
+}
+
+static void
+append_number(char *out, size_t cap, long n)
+{
+	size_t len = strlen(out);
+	snprintf(out + len, cap > len ? cap - len : 0, "%ld", n);
+}
+
+/* Expand %p, %e, %% of a WARD_STATS file name. */
+static void
+expand_path(char *out, size_t cap, pid_t pid)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (const char *p = config.path; *p && len + 1 < cap; p++) {
+		if (*p == '%' && (p[1] == 'p' || p[1] == 'e')) {
+			if (p[1] == 'p')
+				append_number(out, cap, pid);
+			else
+				strncat(out, exe_name, cap - len - 1);
+			len = strlen(out);
+			p++;
+			continue;
+		}
+		if (*p == '%' && p[1] == '%')
+			p++;
+		out[len++] = *p;
+		out[len] = '\0';
+	}
+}
+
+static void
+write_to_file(const char *buf, size_t len, pid_t pid)
+{
+	static char path[PATH_MAX + 300];
+	if (config.kind == DEST_DIR) {
+		ward_sys(SYS_mkdir, (long)config.path, 0755, 0, 0);
+		snprintf(path, sizeof(path), "%s%s.%ld.%s", config.path, exe_name, (long)pid,
+		         ward_stats_format_ext(config.format));
+	} else {
+		expand_path(path, sizeof(path), pid);
+	}
+	long fd = ward_sys(SYS_open, (long)path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644, 0);
+	if (fd < 0) {
+		say("cannot write stats to ", path, ": open failed");
+		return;
+	}
+	write_all((int)fd, buf, len);
+	ward_sys(SYS_close, fd, 0, 0, 0);
+}
+
+void
+ward_dump(const char *reason)
+{
+	static struct ward_stats_call calls[WARD_NCALLS];
+	static uint64_t value[WARD_COUNTERS_MAX];
+	static char text[256 * 1024];
+
+	if (config.kind == DEST_NONE || __atomic_exchange_n(&dumped, 1, __ATOMIC_ACQ_REL))
+		return;
+	int saved_errno = errno;
+	ward_busy++;
+	pid_t pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
+	ward_counters_snapshot(value);
+	for (int id = 0; id < WARD_NCALLS; id++) {
+		calls[id].name = ward_call_names[id];
+		calls[id].calls = value[WARD_IDX_CALLS(id)];
+		calls[id].errors = value[WARD_IDX_ERRORS(id)];
+		calls[id].denied = value[WARD_IDX_DENIED(id)];
+	}
+	struct ward_stats stats = {
+		.pid = pid,
+		.exe = exe_name,
+		.reason = reason,
+		.call = calls,
+		.ncalls = WARD_NCALLS,
+		.files_opened = value[WARD_IDX_FILES_OPENED],
+		.files_closed = value[WARD_IDX_FILES_CLOSED],
+		.files_open_now = ward_fdtable_open_now(),
+		.files_open_peak = ward_fdtable_open_peak(),
+		.bytes_read = value[WARD_IDX_BYTES_READ],
+		.bytes_written = value[WARD_IDX_BYTES_WRITTEN],
+	};
+	size_t len = ward_stats_render(&stats, config.format, text, sizeof(text));
+	if (len >= sizeof(text))
+		len = sizeof(text) - 1;
+	if (config.kind == DEST_FD) {
+		int fd = destination_fd();
+		if (fd >= 0)
+			write_all(fd, text, len);
+	} else {
+		write_to_file(text, len, pid);
+	}
+	ward_busy--;
+	errno = saved_errno;
+}

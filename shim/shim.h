@@ -1,0 +1,135 @@
+/*
+ * shim.h: what the interposition layer shares internally.
+ *
+ * Every wrapper runs the same frame: enter (is the shim active on this
+ * thread, save errno), pre hook, real call, count, post hook, restore errno.
+ * The counter layout: three counters per intercepted function (calls,
+ * errors, denied), then the process-wide file figures.
+ */
+#ifndef WARD_SHIM_H
+#define WARD_SHIM_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "../core/counters.h"
+
+enum ward_call_id {
+#define WARD_CALL(ret, name, params, args, fail, pre, post) WARD_ID_##name,
+#define WARD_CALL_VOID(name, params, args, pre, post) WARD_ID_##name,
+#define WARD_CALL_CUSTOM(name) WARD_ID_##name,
+#include "calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+	WARD_NCALLS
+};
+
+enum ward_counter_index {
+	WARD_IDX_FILES_OPENED = 3 * WARD_NCALLS,
+	WARD_IDX_FILES_CLOSED,
+	WARD_IDX_BYTES_READ,
+	WARD_IDX_BYTES_WRITTEN,
+	WARD_IDX_END
+};
+_Static_assert(WARD_IDX_END <= WARD_COUNTERS_MAX, "counter slot too small for the call table");
+
+#define WARD_IDX_CALLS(id) (3 * (id))
+#define WARD_IDX_ERRORS(id) (3 * (id) + 1)
+#define WARD_IDX_DENIED(id) (3 * (id) + 2)
+
+extern const char *const ward_call_names[WARD_NCALLS];
+
+/* ---- real functions ---- */
+extern void *ward_real_fn[WARD_NCALLS];
+void *ward_real_resolve(enum ward_call_id id);
+#define WARD_REAL(name)                                                          \
+	((__typeof__(&name))(__builtin_expect(ward_real_fn[WARD_ID_##name] != NULL, 1) \
+	                         ? ward_real_fn[WARD_ID_##name]                   \
+	                         : ward_real_resolve(WARD_ID_##name)))
+
+/* ---- the frame every wrapper runs ---- */
+struct ward_frame {
+	bool active;        /* false inside the shim's own work: pass through */
+	int saved_errno;
+	enum ward_call_id id;
+	struct ward_counter_slot *slot;
+	int closing_fd;     /* close-type calls: the fd being closed */
+};
+
+extern __thread int ward_busy __attribute__((tls_model("initial-exec")));
+
+static inline void
+ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
+{
+	f->saved_errno = errno;
+	f->active = ward_busy == 0;
+	f->id = id;
+	f->slot = NULL;
+	f->closing_fd = -1;
+}
+
+/* After the real call: keep its errno, open the counting window, count. */
+static inline void
+ward_frame_count(struct ward_frame *f, bool failed)
+{
+	f->saved_errno = errno;
+	if (!f->active)
+		return;
+	struct ward_counter_slot *s = f->slot = ward_counters_slot();
+	ward_counters_begin(s);
+	ward_counters_add(s, WARD_IDX_CALLS(f->id), 1);
+	if (failed)
+		ward_counters_add(s, WARD_IDX_ERRORS(f->id), 1);
+}
+
+static inline void
+ward_frame_done(struct ward_frame *f)
+{
+	if (f->slot != NULL)
+		ward_counters_end(f->slot);
+	errno = f->saved_errno;
+}
+
+/* ---- hooks (hooks.c) ---- */
+typedef struct __dirstream DIR;
+int ward_stream_fd(FILE *stream);
+int ward_dir_fd(DIR *dir);
+void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind, const char *path);
+void ward_hook_stream_opened(struct ward_frame *f, FILE *stream, const char *path);
+void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);
+void ward_hook_fd_dup(struct ward_frame *f, int r, int oldfd, int newfd, int cloexec);
+void ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg);
+bool ward_hook_fd_closing(struct ward_frame *f, int fd);
+void ward_hook_fd_closed(struct ward_frame *f, int r);
+void ward_hook_fd_replacing(struct ward_frame *f, int newfd);
+bool ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int last, int flags);
+void ward_hook_range_closed(struct ward_frame *f, int r, unsigned int first, unsigned int last, int flags);
+void ward_hook_all_streams_closing(struct ward_frame *f);
+void ward_hook_io(struct ward_frame *f, int fd, ssize_t r, bool write);
+
+/* ---- runtime (runtime.c) ---- */
+/* Write the dump for this image once; reason: "exit", "_exit", "exec". */
+void ward_dump(const char *reason);
+/* Before an exec that is expected to succeed: dump and start from zero. */
+void ward_before_exec(const char *file, bool search_path);
+/* The exec failed after all: this image may dump again (its new figures). */
+void ward_exec_failed(void);
+/* True in a vfork child (or a raw clone): shares the parent's memory. */
+bool ward_in_foreign_child(void);
+/* After _Fork in the child: figures start from zero. */
+void ward_after_fork_child(void);
+/* Stats destination fd guard (see runtime.c). */
+void ward_guard_before_close(int fd);
+void ward_guard_before_close_range(unsigned int first, unsigned int last);
+void ward_guard_before_replace(int newfd);
+bool ward_guard_is_private(int fd);
+int ward_guard_private_fd(void);
+
+/* Raw system calls the shim uses for its own work, never interposed. */
+long ward_sys(long number, long a, long b, long c, long d);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * wrappers.c: the exported wrappers, generated from calls.def, plus the few
+ * whose bodies cannot come from the template (exec family, _exit, _Fork).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include "shim.h"
+#include "../core/fdtable.h"
+
+#define WARD_EXPORT __attribute__((visibility("default")))
+
+const char *const ward_call_names[WARD_NCALLS] = {
+#define WARD_CALL(ret, name, params, args, fail, pre, post) #name,
+#define WARD_CALL_VOID(name, params, args, pre, post) #name,
+#define WARD_CALL_CUSTOM(name) #name,
+#include "calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+};
+
+/* ---- failure tests ---- */
+#define WARD_FAILED_NEG(r) ((r) == -1)
+#define WARD_FAILED_NULLP(r) ((r) == NULL)
+#define WARD_FAILED_NONZERO(r) ((r) != 0)
+
+/* ---- pre hooks: run before the real call ---- */
+#define PRE_NONE (void)0
+#define PRE_VA_MODE(flags)                          \
+	mode_t mode = 0;                            \
+	if (__OPEN_NEEDS_MODE(flags)) {             \
+		va_list ap_;                        \
+		va_start(ap_, flags);               \
+		mode = va_arg(ap_, mode_t);         \
+		va_end(ap_);                        \
+	}
+#define PRE_VA_ARG(last)                            \
+	void *arg;                                  \
+	{                                           \
+		va_list ap_;                        \
+		va_start(ap_, last);                \
+		arg = va_arg(ap_, void *);          \
+		va_end(ap_);                        \
+	}
+/* The shim's own descriptor is not the program's to close: report success. */
+#define WARD_PRETEND_DONE(value)                    \
+	{                                           \
+		errno = frame_.saved_errno;         \
+		ward_frame_count(&frame_, false);   \
+		ward_frame_done(&frame_);           \
+		return value;                       \
+	}
+#define PRE_FD_CLOSING(fd) \
+	if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0)
+#define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
+#define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
+#define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
+#define PRE_FD_REPLACING(newfd) ward_hook_fd_replacing(&frame_, newfd)
+#define PRE_RANGE_CLOSING(first, last, flags) \
+	if (ward_hook_range_closing(&frame_, first, last, flags)) WARD_PRETEND_DONE(0)
+#define PRE_RANGE_CLOSING_VOID(first, last, flags) \
+	if (ward_hook_range_closing(&frame_, first, last, flags)) WARD_PRETEND_DONE()
+
+/* ---- post hooks: run after a counted call, result in r ---- */
+#define POST_NONE (void)0
+#define FD_OPENED(r, path, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind, path)
+#define STREAM_OPENED(r, path) ward_hook_stream_opened(&frame_, r, path)
+#define DIR_OPENED(r, path) ward_hook_fd_opened(&frame_, ward_dir_fd(r), O_RDONLY | O_DIRECTORY, WARD_FD_DIR, path)
+#define FD_PAIR(r, fds, flags, kind) ward_hook_fd_pair(&frame_, r, fds, flags, kind)
+#define FD_DUP(r, fd, newfd, cloexec) ward_hook_fd_dup(&frame_, r, fd, newfd, cloexec)
+#define FD_FCNTL(r, fd, cmd, arg) ward_hook_fd_fcntl(&frame_, r, fd, cmd, arg)
+#define FD_CLOSED(r) ward_hook_fd_closed(&frame_, r)
+#define RANGE_CLOSED(r, first, last, flags) ward_hook_range_closed(&frame_, r, first, last, flags)
+#define FD_READ(fd, r) ward_hook_io(&frame_, fd, r, false)
+#define FD_WRITTEN(fd, r) ward_hook_io(&frame_, fd, r, true)
+#define FD_COPIED(infd, outfd, r) (ward_hook_io(&frame_, infd, r, false), ward_hook_io(&frame_, outfd, r, true))
+
+/* ---- the templates ---- */
+#define WARD_CALL(ret, name, params, args, fail, pre, post)       \
+	WARD_EXPORT ret name params                                \
+	{                                                          \
+		struct ward_frame frame_;                          \
+		ward_frame_enter(&frame_, WARD_ID_##name);         \
+		pre;                                               \
+		errno = frame_.saved_errno;                        \
+		ret r = WARD_REAL(name) args;                      \
+		ward_frame_count(&frame_, WARD_FAILED_##fail(r));  \
+		if (frame_.active) {                               \
+			post;                                      \
+		}                                                  \
+		ward_frame_done(&frame_);                          \
+		return r;                                          \
+	}
+#define WARD_CALL_VOID(name, params, args, pre, post)             \
+	WARD_EXPORT void name params                               \
+	{                                                          \
+		struct ward_frame frame_;                          \
+		ward_frame_enter(&frame_, WARD_ID_##name);         \
+		pre;                                               \
+		errno = frame_.saved_errno;                        \
+		WARD_REAL(name) args;                              \
+		ward_frame_count(&frame_, false);                  \
+		if (frame_.active) {                               \
+			post;                                      \
+		}                                                  \
+		ward_frame_done(&frame_);                          \
+	}
+#define WARD_CALL_CUSTOM(name)
+#include "calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+
+/* ---- process image ---- */
+
+/*
+ * Every exec variant: count the call and dump this image's figures just
+ * before the real exec (they would be lost with the image), then, if the
+ * exec fails after all, count the failure against fresh figures.
+ */
+#define WARD_EXEC(name, file, search_path, real_call)                       \
+	do {                                                                 \
+		struct ward_frame frame_;                                    \
+		ward_frame_enter(&frame_, WARD_ID_##name);                   \
+		bool counted_ = frame_.active && !ward_in_foreign_child();   \
+		if (counted_) {                                              \
+			ward_frame_count(&frame_, false);                    \
+			ward_frame_done(&frame_);                            \
+			ward_before_exec(file, search_path);                 \
+		}                                                            \
+		errno = frame_.saved_errno;                                  \
+		int r_ = real_call;                                          \
+		if (counted_) {                                              \
+			ward_exec_failed();                                  \
+			ward_frame_enter(&frame_, WARD_ID_##name);           \
+			ward_frame_count(&frame_, true);                     \
+			ward_frame_done(&frame_);                            \
+		}                                                            \
+		return r_;                                                   \
+	} while (0)
+
+WARD_EXPORT int
+execve(const char *path, char *const argv[], char *const envp[])
+{
+	WARD_EXEC(execve, path, false, WARD_REAL(execve)(path, argv, envp));
+}
+
+WARD_EXPORT int
+execv(const char *path, char *const argv[])
+{
+	WARD_EXEC(execv, path, false, WARD_REAL(execv)(path, argv));
+}
+
+WARD_EXPORT int
+execvp(const char *file, char *const argv[])
+{
+	WARD_EXEC(execvp, file, true, WARD_REAL(execvp)(file, argv));
+}
+
+WARD_EXPORT int
+execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	WARD_EXEC(execvpe, file, true, WARD_REAL(execvpe)(file, argv, envp));
+}
+
+WARD_EXPORT int
+fexecve(int fd, char *const argv[], char *const envp[])
+{
+	WARD_EXEC(fexecve, NULL, false, WARD_REAL(fexecve)(fd, argv, envp));
+}
+
+WARD_EXPORT int
+execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	WARD_EXEC(execveat, NULL, false, WARD_REAL(execveat)(dirfd, path, argv, envp, flags));
+}
+
+/* execl, execlp, execle: gather the list into an argv on the stack (a few
+ * pointers; glibc does the same) and run the vector form. */
+#define WARD_GATHER_ARGS(arg, argv, ap)                                  \
+	size_t argc_ = 1;                                                \
+	va_list ap;                                                      \
+	va_start(ap, arg);                                               \
+	while (va_arg(ap, char *) != NULL)                               \
+		argc_++;                                                 \
+	va_end(ap);                                                      \
+	char *argv[argc_ + 1];                                           \
+	argv[0] = (char *)arg;                                           \
+	va_start(ap, arg);                                               \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                           \
+		argv[i_] = va_arg(ap, char *);
+
+WARD_EXPORT int
+execl(const char *path, const char *arg, ...)
+{
+	WARD_GATHER_ARGS(arg, argv, ap);
+	va_end(ap);
+	WARD_EXEC(execl, path, false, WARD_REAL(execv)(path, argv));
+}
+
+WARD_EXPORT int
+execlp(const char *file, const char *arg, ...)
+{
+	WARD_GATHER_ARGS(arg, argv, ap);
+	va_end(ap);
+	WARD_EXEC(execlp, file, true, WARD_REAL(execvp)(file, argv));
+}
+
+WARD_EXPORT int
+execle(const char *path, const char *arg, ...)
+{
+	WARD_GATHER_ARGS(arg, argv, ap);
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	WARD_EXEC(execle, path, false, WARD_REAL(execve)(path, argv, envp));
+}
+
+/* _exit skips destructors: dump first (not in a vfork child, whose figures
+ * are the parent's memory). */
+#define WARD_EXIT(name, status)                                      \
+	do {                                                         \
+		struct ward_frame frame_;                            \
+		ward_frame_enter(&frame_, WARD_ID_##name);           \
+		if (frame_.active && !ward_in_foreign_child()) {     \
+			ward_frame_count(&frame_, false);            \
+			ward_frame_done(&frame_);                    \
+			ward_dump(#name);                            \
+		}                                                    \
+		WARD_REAL(name)(status);                             \
+		__builtin_unreachable();                             \
+	} while (0)
+
+WARD_EXPORT void
+_exit(int status)
+{
+	WARD_EXIT(_exit, status);
+}
+
+WARD_EXPORT void
+_Exit(int status)
+{
+	WARD_EXIT(_Exit, status);
+}
+
+/* _Fork runs no atfork handlers: reset the child's figures here. */
+WARD_EXPORT pid_t
+_Fork(void)
+{
+	struct ward_frame frame_;
+	ward_frame_enter(&frame_, WARD_ID__Fork);
+	pid_t r = WARD_REAL(_Fork)();
+	if (r == 0)
+		ward_after_fork_child();
+	ward_frame_count(&frame_, r == -1);
+	ward_frame_done(&frame_);
+	return r;
+}
