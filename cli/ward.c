@@ -1,1 +1,276 @@
-int main(void){return 0;}
+/*
+ * ward: the launcher.
+ *
+ *   ward run [-s DEST] [-f FORMAT] -- CMD [ARG...]
+ *
+ * Runs CMD with libward.so preloaded into it and every process it starts,
+ * waits for it, and exits as CMD did (128+N when a signal N killed it; 125
+ * for ward's own errors, 126 when CMD cannot be run, 127 when it is not
+ * found, as env(1) and timeout(1) do).  It never runs CMD unwatched: a
+ * missing or unloadable libward.so is an error, not a warning.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stats.h"
+
+#ifndef WARD_VERSION
+#define WARD_VERSION "unknown"
+#endif
+#ifndef WARD_LIBDIR
+#define WARD_LIBDIR "/usr/local/lib/ward"
+#endif
+
+enum { EXIT_WARD_ERROR = 125, EXIT_NOT_RUNNABLE = 126, EXIT_NOT_FOUND = 127 };
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: ward run [-s DEST] [-f text|json|prom] -- CMD [ARG...]\n"
+	      "       ward --help | --version\n"
+	      "\n"
+	      "run     run CMD and every process it starts under libward.so and print\n"
+	      "        each process's call figures when it ends\n"
+	      "  -s, --stats DEST    stderr (default), fd:N, a file (%p pid, %e program),\n"
+	      "                      a directory ending in '/', or none\n"
+	      "  -f, --format FMT    text (default for stderr/fd), json (default for files), prom\n"
+	      "\n"
+	      "Exit status: CMD's own; 128+N if a signal N killed it; 125 ward's own error;\n"
+	      "126 CMD found but not runnable; 127 CMD not found.\n"
+	      "Environment: WARD_LIB overrides where libward.so is found.\n",
+	      out);
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void
+fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("ward: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_WARD_ERROR);
+}
+
+/* An ELF shared object we can read: enough for the loader not to skip it. */
+static bool
+looks_loadable(const char *path)
+{
+	struct stat st;
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	          read(fd, magic, 4) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+	close(fd);
+	return ok;
+}
+
+/* WARD_LIB, then beside this executable (the build tree), then the
+ * install prefix. */
+static const char *
+find_library(void)
+{
+	static char path[PATH_MAX];
+	const char *forced = getenv("WARD_LIB");
+	if (forced != NULL && forced[0] != '\0') {
+		if (forced[0] != '/' && realpath(forced, path) != NULL)
+			forced = path;
+		if (!looks_loadable(forced))
+			fail("WARD_LIB=%s: not a readable shared library; not running unwatched", forced);
+		return forced;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(path, sizeof(path), "%s/libward.so", dirname(self));
+		if (looks_loadable(path))
+			return path;
+	}
+	snprintf(path, sizeof(path), "%s/libward.so", WARD_LIBDIR);
+	if (looks_loadable(path))
+		return path;
+	fail("cannot find libward.so beside ward or in %s; set WARD_LIB; not running unwatched",
+	     WARD_LIBDIR);
+}
+
+/* ward's library first, then whatever the caller preloads already. */
+static void
+set_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	if (old == NULL || old[0] == '\0') {
+		setenv("LD_PRELOAD", lib, 1);
+		return;
+	}
+	size_t len = strlen(lib) + strlen(old) + 2;
+	char *both = malloc(len);
+	if (both == NULL)
+		fail("out of memory");
+	snprintf(both, len, "%s:%s", lib, old);
+	setenv("LD_PRELOAD", both, 1);
+	free(both);
+}
+
+static void
+set_stats(const char *dest, const char *format)
+{
+	if (format != NULL && ward_stats_parse_format(format) < 0)
+		fail("-f %s: expected text, json or prom", format);
+	if (strcmp(dest, "none") == 0) {
+		unsetenv("WARD_STATS");
+		unsetenv("WARD_STATS_FORMAT");
+		return;
+	}
+	setenv("WARD_STATS", dest, 1);
+	if (format != NULL)
+		setenv("WARD_STATS_FORMAT", format, 1);
+	else
+		unsetenv("WARD_STATS_FORMAT");
+}
+
+static pid_t child;
+
+static void
+forward_signal(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+/* Start CMD; a close-on-exec pipe brings back exec's errno if it fails. */
+static int
+run_command(char **argv)
+{
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) != 0)
+		fail("pipe: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		execvp(argv[0], argv);
+		int err = errno;
+		if (write(report[1], &err, sizeof(err)) < 0)
+			_exit(EXIT_NOT_RUNNABLE);
+		_exit(err == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_RUNNABLE);
+	}
+	close(report[1]);
+	int err = 0;
+	ssize_t got;
+	do
+		got = read(report[0], &err, sizeof(err));
+	while (got < 0 && errno == EINTR);
+	close(report[0]);
+
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid: %s", strerror(errno));
+	if (got == (ssize_t)sizeof(err)) {
+		fprintf(stderr, "ward: %s: %s\n", argv[0], strerror(err));
+		return err == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_RUNNABLE;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "stats", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "audit", no_argument, NULL, 'A' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "backtrace", no_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dest = "stderr", *format = NULL;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+s:f:p:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			dest = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'p':
+		case 'A':
+		case 'L':
+		case 'B':
+			/* Refuse rather than run a command the user believes confined. */
+			fail("%s: policies are not supported by this build yet; not running unconfined",
+			     argv[optind - 1]);
+		default:
+			usage(stderr);
+			return EXIT_WARD_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		fputs("ward: run: no command given\n", stderr);
+		usage(stderr);
+		return EXIT_WARD_ERROR;
+	}
+	const char *lib = find_library();
+	set_preload(lib);
+	set_stats(dest, format);
+
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, forward = { .sa_handler = forward_signal };
+	sigaction(SIGINT, &ignore, NULL);
+	sigaction(SIGQUIT, &ignore, NULL);
+	sigaction(SIGTERM, &forward, NULL);
+	sigaction(SIGHUP, &forward, NULL);
+	return run_command(argv + optind);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_WARD_ERROR;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("ward %s\n", WARD_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "explain") == 0 ||
+	    strcmp(argv[1], "report") == 0)
+		fail("%s: not available in this version yet", argv[1]);
+	fprintf(stderr, "ward: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_WARD_ERROR;
+}

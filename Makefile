@@ -1,0 +1,32 @@
+# Thin wrapper over meson: `make demo`, `make test`, `make bench`.
+# Every target installs missing Debian packages first (scripts/install-deps.sh).
+BUILD ?= build
+
+.PHONY: all deps build demo test bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+demo: build
+	@echo '$$ ward run -- /usr/bin/python3 -c "import json, pathlib; ..."' >&2
+	@$(BUILD)/ward run -- /usr/bin/python3 -c 'import json, pathlib; \
+	hs = sorted(p.name for p in pathlib.Path("/usr/include").glob("*.h")); \
+	print(json.dumps({"headers": len(hs), "first": hs[:3]}))'
+
+test: build
+	@rc=0; meson test -C $(BUILD) --print-errorlogs || rc=$$?; \
+	python3 scripts/test-summary.py $(BUILD); exit $$rc
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
