@@ -37,6 +37,7 @@ const char *const ward_call_names[WARD_NCALLS] = {
 #define WARD_FAILED_NEG(r) ((r) == -1)
 #define WARD_FAILED_NULLP(r) ((r) == NULL)
 #define WARD_FAILED_NONZERO(r) ((r) != 0)
+#define WARD_FAILED_NEVER(r) ((void)(r), false)
 
 /* ---- pre hooks: run before the real call ---- */
 #define PRE_NONE (void)0
