@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "stats.h"
 
 #ifndef WARD_VERSION
@@ -40,6 +41,7 @@ static void
 usage(FILE *out)
 {
 	fputs("usage: ward run [-s DEST] [-f text|json|prom] -- CMD [ARG...]\n"
+	      "       ward check POLICY...\n"
 	      "       ward --help | --version\n"
 	      "\n"
 	      "run     run CMD and every process it starts under libward.so and print\n"
@@ -48,7 +50,9 @@ usage(FILE *out)
 	      "                      a directory ending in '/', or none\n"
 	      "  -f, --format FMT    text (default for stderr/fd), json (default for files), prom\n"
 	      "\n"
-	      "Exit status: CMD's own; 128+N if a signal N killed it; 125 ward's own error;\n"
+	      "check   validate policy files: 'FILE: ok (N rules)' or FILE:LINE:COL: error\n"
+	      "\n"
+	      "Exit status of run: CMD's own; 128+N if a signal N killed it; 125 ward's own error;\n"
 	      "126 CMD found but not runnable; 127 CMD not found.\n"
 	      "Environment: WARD_LIB overrides where libward.so is found.\n",
 	      out);
@@ -250,6 +254,30 @@ cmd_run(int argc, char **argv)
 	return run_command(argv + optind);
 }
 
+/* ward check POLICY...: FILE: ok (N rules), or the first error; 0 when all
+ * are valid, 1 otherwise. */
+static int
+cmd_check(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs("usage: ward check POLICY...\n", stderr);
+		return 2;
+	}
+	int status = 0;
+	for (int i = 1; i < argc; i++) {
+		struct ward_policy_error error;
+		struct ward_policy *policy = ward_policy_load(argv[i], NULL, &error);
+		if (policy == NULL) {
+			fprintf(stderr, "%s:%d:%d: error: %s\n", error.file, error.line, error.col, error.message);
+			status = 1;
+			continue;
+		}
+		printf("%s: ok (%zu rule%s)\n", argv[i], policy->nrules, policy->nrules == 1 ? "" : "s");
+		ward_policy_free(policy);
+	}
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,7 +295,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "explain") == 0 ||
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "explain") == 0 ||
 	    strcmp(argv[1], "report") == 0)
 		fail("%s: not available in this version yet", argv[1]);
 	fprintf(stderr, "ward: unknown command '%s'\n", argv[1]);
