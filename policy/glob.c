@@ -1,0 +1,105 @@
+/*
+ * glob.c: component-wise wildcard matching, and the naive reference
+ * decision that the compiled matcher is tested against.
+ *
+ * Both levels use the classic one-backtrack-point wildcard walk: '**' is a
+ * star over components, '*' a star over characters within one component.
+ * Linear in practice, no allocation, no recursion (it runs in the shim).
+ */
+#include "match.h"
+
+#include <string.h>
+
+/* The component starting at s (after its '/'), up to the next '/' or end. */
+static size_t
+component_length(const char *s)
+{
+	size_t n = 0;
+	while (s[n] != '\0' && s[n] != '/')
+		n++;
+	return n;
+}
+
+static bool
+component_match(const char *p, size_t pn, const char *s, size_t sn)
+{
+	size_t pi = 0, si = 0, star_p = (size_t)-1, star_s = 0;
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star_p = ++pi;
+			star_s = si;
+		} else if (pi < pn && (p[pi] == '?' || p[pi] == s[si])) {
+			pi++;
+			si++;
+		} else if (star_p != (size_t)-1) {
+			pi = star_p;
+			si = ++star_s;
+		} else {
+			return false;
+		}
+	}
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
+}
+
+/* Step past one component and its leading '/'; "" stays "". */
+static const char *
+next_component(const char *s)
+{
+	s += component_length(s);
+	return *s == '/' ? s + 1 : s;
+}
+
+static bool
+is_double_star(const char *p)
+{
+	return p[0] == '*' && p[1] == '*' && (p[2] == '/' || p[2] == '\0');
+}
+
+bool
+ward_glob_match(const char *pattern, const char *path)
+{
+	/* Skip the leading '/': "/" has no components at all. */
+	const char *p = pattern[0] == '/' ? pattern + 1 : pattern;
+	const char *s = path[0] == '/' ? path + 1 : path;
+	const char *star_p = NULL, *star_s = NULL;
+	while (*s != '\0') {
+		if (*p != '\0' && is_double_star(p)) {
+			p = next_component(p);
+			star_p = p;
+			star_s = s;
+		} else if (*p != '\0' && component_match(p, component_length(p), s, component_length(s))) {
+			p = next_component(p);
+			s = next_component(s);
+		} else if (star_p != NULL) {
+			p = star_p;
+			s = star_s = next_component(star_s);
+		} else {
+			return false;
+		}
+	}
+	while (*p != '\0' && is_double_star(p))
+		p = next_component(p);
+	return *p == '\0';
+}
+
+struct ward_decision
+ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op, const char *path)
+{
+	int deny = -1, allow = -1;
+	for (size_t i = 0; i < policy->nrules && deny < 0; i++) {
+		const struct ward_rule *r = &policy->rule[i];
+		if (!(r->ops & op) || !ward_glob_match(r->pattern, path))
+			continue;
+		if (r->deny)
+			deny = (int)i;
+		else if (allow < 0)
+			allow = (int)i;
+	}
+	if (deny >= 0)
+		return (struct ward_decision){ false, policy->rule[deny].quiet, deny };
+	if (allow >= 0)
+		return (struct ward_decision){ true, false, allow };
+	return (struct ward_decision){ !policy->default_deny, false, -1 };
+}

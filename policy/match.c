@@ -1,0 +1,335 @@
+/*
+ * match.c: compiling a policy into the prefix table, and deciding.
+ * See match.h for the design.
+ */
+#include "match.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define WARD_HAVE_X86 1
+#endif
+
+#define BUCKET_SLOTS 8
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+enum item_kind { ITEM_EXACT, ITEM_SUBTREE, ITEM_GLOB };
+
+struct item {
+	uint32_t rule;  /* index in policy order */
+	uint8_t kind;
+	uint8_t ops;
+	uint8_t deny;
+};
+
+struct entry {
+	uint64_t hash;
+	const char *key;  /* points into the rule's pattern */
+	uint32_t key_len;
+	uint32_t first;   /* items[first .. first + count), in rule order */
+	uint32_t count;
+	uint8_t ops;      /* union of the items' ops: skip at a glance */
+};
+
+struct bucket {
+	uint32_t tag[BUCKET_SLOTS];   /* 0 = empty */
+	uint32_t entry[BUCKET_SLOTS];
+} __attribute__((aligned(64)));
+
+struct ward_matcher {
+	const struct ward_policy *policy;
+	struct bucket *bucket;
+	size_t mask;       /* buckets - 1 */
+	struct entry *entry;
+	size_t nentries;
+	struct item *item;
+};
+
+static uint64_t
+fnv(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
+	return h;
+}
+
+static uint32_t
+tag_of(uint64_t hash)
+{
+	return (uint32_t)(hash >> 32) | 1;
+}
+
+/* ---- bucket compare: three versions, identical results ---- */
+
+static unsigned int
+match_scalar(const struct bucket *b, uint32_t tag, unsigned int *empty)
+{
+	unsigned int hits = 0, free_slots = 0;
+	for (unsigned int i = 0; i < BUCKET_SLOTS; i++) {
+		hits |= (unsigned int)(b->tag[i] == tag) << i;
+		free_slots |= (unsigned int)(b->tag[i] == 0) << i;
+	}
+	*empty = free_slots;
+	return hits;
+}
+
+#ifdef WARD_HAVE_X86
+__attribute__((target("sse2"))) static unsigned int
+match_sse2(const struct bucket *b, uint32_t tag, unsigned int *empty)
+{
+	__m128i want = _mm_set1_epi32((int)tag), zero = _mm_setzero_si128();
+	__m128i lo = _mm_load_si128((const __m128i *)&b->tag[0]);
+	__m128i hi = _mm_load_si128((const __m128i *)&b->tag[4]);
+	unsigned int hits = (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, want))) |
+	                    (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, want))) << 4;
+	*empty = (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, zero))) |
+	         (unsigned int)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, zero))) << 4;
+	return hits;
+}
+
+__attribute__((target("avx2"))) static unsigned int
+match_avx2(const struct bucket *b, uint32_t tag, unsigned int *empty)
+{
+	__m256i tags = _mm256_load_si256((const __m256i *)b->tag);
+	*empty = (unsigned int)_mm256_movemask_ps(
+		_mm256_castsi256_ps(_mm256_cmpeq_epi32(tags, _mm256_setzero_si256())));
+	return (unsigned int)_mm256_movemask_ps(
+		_mm256_castsi256_ps(_mm256_cmpeq_epi32(tags, _mm256_set1_epi32((int)tag))));
+}
+#endif
+
+typedef unsigned int (*bucket_match_fn)(const struct bucket *, uint32_t, unsigned int *);
+static bucket_match_fn bucket_match;
+static enum ward_simd simd_in_use;
+
+static bool
+cpu_has(enum ward_simd simd)
+{
+#ifdef WARD_HAVE_X86
+	__builtin_cpu_init();
+	if (simd == WARD_SIMD_AVX2)
+		return __builtin_cpu_supports("avx2");
+	if (simd == WARD_SIMD_SSE2)
+		return __builtin_cpu_supports("sse2");
+#endif
+	return simd == WARD_SIMD_SCALAR;
+}
+
+bool
+ward_matcher_set_simd(enum ward_simd simd)
+{
+	if (!cpu_has(simd))
+		return false;
+#ifdef WARD_HAVE_X86
+	bucket_match = simd == WARD_SIMD_AVX2 ? match_avx2 : simd == WARD_SIMD_SSE2 ? match_sse2 : match_scalar;
+#else
+	bucket_match = match_scalar;
+#endif
+	simd_in_use = simd;
+	return true;
+}
+
+enum ward_simd
+ward_matcher_simd(void)
+{
+	if (bucket_match == NULL && !ward_matcher_set_simd(WARD_SIMD_AVX2) &&
+	    !ward_matcher_set_simd(WARD_SIMD_SSE2))
+		ward_matcher_set_simd(WARD_SIMD_SCALAR);
+	return simd_in_use;
+}
+
+/* ---- lookup ---- */
+
+static const struct entry *
+lookup(const struct ward_matcher *m, uint64_t hash, const char *key, size_t key_len)
+{
+	uint32_t tag = tag_of(hash);
+	for (size_t b = hash & m->mask;; b = (b + 1) & m->mask) {
+		unsigned int empty;
+		unsigned int hits = bucket_match(&m->bucket[b], tag, &empty);
+		while (hits) {
+			const struct entry *e = &m->entry[m->bucket[b].entry[__builtin_ctz(hits)]];
+			if (e->hash == hash && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+				return e;
+			hits &= hits - 1;
+		}
+		if (empty)
+			return NULL;
+	}
+}
+
+/* Test the rules filed under one prefix; keep the first deny and allow. */
+static void
+try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, const char *path,
+          bool whole_path, int *deny, int *allow)
+{
+	for (uint32_t i = e->first; i < e->first + e->count; i++) {
+		const struct item *it = &m->item[i];
+		if (!(it->ops & op))
+			continue;
+		int *best = it->deny ? deny : allow;
+		if (*best >= 0 && *best < (int)it->rule)
+			continue;
+		bool hit = it->kind == ITEM_SUBTREE ||
+		           (it->kind == ITEM_EXACT && whole_path) ||
+		           (it->kind == ITEM_GLOB && ward_glob_match(m->policy->rule[it->rule].pattern, path));
+		if (hit)
+			*best = (int)it->rule;
+	}
+}
+
+struct ward_decision
+ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *path)
+{
+	const struct ward_policy *p = m->policy;
+	int deny = -1, allow = -1;
+	if (bucket_match == NULL)
+		ward_matcher_simd();
+	/* Prefixes "" (the root), "/a", "/a/b", ... and the whole path; the
+	 * root path "/" has only the first. */
+	uint64_t h = FNV_OFFSET;
+	size_t len = strlen(path);
+	if (len == 1)
+		len = 0;
+	for (size_t i = 0;; i++) {
+		if (i == len || path[i] == '/') {
+			const struct entry *e = lookup(m, h, path, i);
+			if (e != NULL && (e->ops & op))
+				try_entry(m, e, op, len ? path : "/", i == len, &deny, &allow);
+			if (i == len)
+				break;
+		}
+		h = (h ^ (unsigned char)path[i]) * FNV_PRIME;
+	}
+	if (deny >= 0)
+		return (struct ward_decision){ false, p->rule[deny].quiet, deny };
+	if (allow >= 0)
+		return (struct ward_decision){ true, false, allow };
+	return (struct ward_decision){ !p->default_deny, false, -1 };
+}
+
+/* ---- compiling ---- */
+
+/* Where a pattern is filed, and as what. */
+static enum item_kind
+classify(const char *pattern, size_t *key_len)
+{
+	size_t len = strlen(pattern);
+	if (len == 1) /* "/" */
+		len = 0;
+	if (strpbrk(pattern, "*?") == NULL) {
+		*key_len = len;
+		return ITEM_EXACT;
+	}
+	if (len >= 3 && strcmp(pattern + len - 3, "/**") == 0 && strpbrk(pattern, "*?") == pattern + len - 2) {
+		*key_len = len - 3;
+		return ITEM_SUBTREE;
+	}
+	/* the literal components before the first one with a wildcard */
+	size_t wild = (size_t)(strpbrk(pattern, "*?") - pattern);
+	size_t key = wild;
+	while (key > 0 && pattern[key] != '/')
+		key--;
+	*key_len = key;
+	return ITEM_GLOB;
+}
+
+struct pending {
+	uint64_t hash;
+	size_t key_len;
+	uint32_t rule;
+	uint8_t kind;
+};
+
+static int
+by_key_then_rule(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->key_len != y->key_len)
+		return x->key_len < y->key_len ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static void
+insert(struct ward_matcher *m, uint32_t index)
+{
+	const struct entry *e = &m->entry[index];
+	for (size_t b = e->hash & m->mask;; b = (b + 1) & m->mask) {
+		for (unsigned int s = 0; s < BUCKET_SLOTS; s++) {
+			if (m->bucket[b].tag[s] == 0) {
+				m->bucket[b].tag[s] = tag_of(e->hash);
+				m->bucket[b].entry[s] = index;
+				return;
+			}
+		}
+	}
+}
+
+struct ward_matcher *
+ward_matcher_build(const struct ward_policy *policy)
+{
+	size_t n = policy->nrules;
+	struct ward_matcher *m = calloc(1, sizeof(*m));
+	struct pending *pend = calloc(n ? n : 1, sizeof(*pend));
+	m = m && pend ? m : NULL;
+	if (m == NULL) {
+		free(pend);
+		return NULL;
+	}
+	m->policy = policy;
+	for (size_t i = 0; i < n; i++) {
+		size_t key_len;
+		pend[i].kind = (uint8_t)classify(policy->rule[i].pattern, &key_len);
+		pend[i].key_len = key_len;
+		pend[i].hash = fnv(FNV_OFFSET, policy->rule[i].pattern, key_len);
+		pend[i].rule = (uint32_t)i;
+	}
+	qsort(pend, n, sizeof(*pend), by_key_then_rule);
+
+	size_t buckets = 1;
+	while (buckets * BUCKET_SLOTS * 3 / 4 < n + 1)
+		buckets *= 2;
+	m->mask = buckets - 1;
+	m->bucket = aligned_alloc(64, buckets * sizeof(struct bucket));
+	m->entry = calloc(n ? n : 1, sizeof(struct entry));
+	m->item = calloc(n ? n : 1, sizeof(struct item));
+	if (m->bucket == NULL || m->entry == NULL || m->item == NULL) {
+		free(pend);
+		ward_matcher_free(m);
+		return NULL;
+	}
+	memset(m->bucket, 0, buckets * sizeof(struct bucket));
+	for (size_t i = 0; i < n; i++) {
+		const struct ward_rule *r = &policy->rule[pend[i].rule];
+		struct entry *e = m->nentries ? &m->entry[m->nentries - 1] : NULL;
+		if (e == NULL || e->hash != pend[i].hash || e->key_len != pend[i].key_len ||
+		    memcmp(e->key, r->pattern, e->key_len) != 0) {
+			e = &m->entry[m->nentries++];
+			*e = (struct entry){ pend[i].hash, r->pattern, (uint32_t)pend[i].key_len, (uint32_t)i, 0, 0 };
+		}
+		e->count++;
+		e->ops |= (uint8_t)r->ops;
+		m->item[i] = (struct item){ pend[i].rule, pend[i].kind, (uint8_t)r->ops, r->deny };
+	}
+	for (size_t i = 0; i < m->nentries; i++)
+		insert(m, (uint32_t)i);
+	free(pend);
+	return m;
+}
+
+void
+ward_matcher_free(struct ward_matcher *m)
+{
+	if (m == NULL)
+		return;
+	free(m->bucket);
+	free(m->entry);
+	free(m->item);
+	free(m);
+}

@@ -1,0 +1,58 @@
+/*
+ * match: a policy compiled for decisions.
+ *
+ * Every rule is filed under a key, a path prefix made of whole components
+ * ("" for the root): a literal pattern under itself, a subtree pattern
+ * ("/a/" followed by a double star) under "/a",
+ * any other glob under the literal components before its first wildcard.
+ * A decision hashes each prefix of the path once (FNV-1a, incrementally),
+ * looks each prefix up in an open-addressed table of 8-slot buckets (one
+ * cache line; the 8 tags are compared at once with AVX2 or SSE2, or in a
+ * loop, chosen at start-up: identical results), confirms every hit by
+ * comparing the strings, and tests the rules filed there.  The cost depends
+ * on the path's depth, not on the number of rules.  Deny beats allow; the
+ * rule reported is the first one in policy order; no match: the default.
+ *
+ * Paths given to ward_matcher_decide are absolute and normalised: no "//",
+ * no "." or "..", no trailing "/" except the root itself.
+ */
+#ifndef WARD_POLICY_MATCH_H
+#define WARD_POLICY_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+
+struct ward_matcher;
+
+struct ward_decision {
+	bool allow;
+	bool quiet; /* a deny quiet rule decided: refuse without a record */
+	int rule;   /* index into policy->rule; -1 when the default decided */
+};
+
+enum ward_simd { WARD_SIMD_SCALAR, WARD_SIMD_SSE2, WARD_SIMD_AVX2 };
+
+/* Compile; the policy must outlive the matcher.  NULL if out of memory. */
+struct ward_matcher *ward_matcher_build(const struct ward_policy *policy);
+void ward_matcher_free(struct ward_matcher *matcher);
+
+/* op is one enum ward_op bit. */
+struct ward_decision ward_matcher_decide(const struct ward_matcher *matcher, unsigned int op,
+                                         const char *path);
+
+/* The reference: every rule tried in order with ward_glob_match. */
+struct ward_decision ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op,
+                                              const char *path);
+
+/* Glob match of a normalised absolute pattern against a normalised absolute
+ * path: '*' within a component, '?' one character, '**' any number of whole
+ * components. */
+bool ward_glob_match(const char *pattern, const char *path);
+
+/* Which bucket compare runs; the default is the best the CPU has. */
+enum ward_simd ward_matcher_simd(void);
+bool ward_matcher_set_simd(enum ward_simd simd); /* false if unsupported */
+
+#endif
