@@ -1,0 +1,145 @@
+/*
+ * path.c: lexical folding and kernel-like resolution.  See path.h.
+ *
+ * Resolution keeps two strings: the resolved directory so far (out) and
+ * what is left to walk (rest, in thread-local scratch: programs clone with
+ * small stacks).  A symlink's target replaces the component in rest.
+ */
+#define _GNU_SOURCE
+#include "path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Append component c (n bytes) to the absolute path out of length *len. */
+static bool
+push(char *out, size_t *len, const char *c, size_t n)
+{
+	if (*len + 1 + n >= WARD_PATH_MAX)
+		return false;
+	if (!(*len == 1 && out[0] == '/')) /* the root already ends in a slash */
+		out[(*len)++] = '/';
+	memcpy(out + *len, c, n);
+	*len += n;
+	out[*len] = '\0';
+	return true;
+}
+
+static void
+pop(char *out, size_t *len)
+{
+	while (*len > 1 && out[*len - 1] != '/')
+		(*len)--;
+	if (*len > 1)
+		(*len)--; /* the slash before the removed component */
+	out[*len] = '\0';
+}
+
+static void
+set_root(char *out, size_t *len)
+{
+	out[0] = '/';
+	out[1] = '\0';
+	*len = 1;
+}
+
+static bool
+start(const char *base, const char *path, char *out, size_t *len)
+{
+	if (path[0] == '/' || base == NULL) {
+		set_root(out, len);
+		return true;
+	}
+	*len = strlen(base);
+	if (*len >= WARD_PATH_MAX)
+		return false;
+	memcpy(out, base, *len + 1);
+	return true;
+}
+
+bool
+ward_path_lexical(const char *base, const char *path, char *out)
+{
+	size_t len;
+	if (!start(base, path, out, &len))
+		return false;
+	for (const char *s = path; *s;) {
+		while (*s == '/')
+			s++;
+		size_t n = strcspn(s, "/");
+		if (n == 0)
+			break;
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			pop(out, &len);
+		else if (!(n == 1 && s[0] == '.') && !push(out, &len, s, n))
+			return false;
+		s += n;
+	}
+	return true;
+}
+
+int
+ward_path_resolve(const char *base, const char *path, bool follow_last, char *out)
+{
+	static __thread char rest[2 * WARD_PATH_MAX] __attribute__((tls_model("initial-exec")));
+	static __thread char target[WARD_PATH_MAX] __attribute__((tls_model("initial-exec")));
+	size_t len, links = 0;
+	if (strlen(path) >= WARD_PATH_MAX)
+		return ENAMETOOLONG;
+	if (!start(base, path, out, &len))
+		return ENAMETOOLONG;
+	strcpy(rest, path);
+	char *s = rest;
+	bool exists = true; /* false once a component is missing: fold the rest */
+	while (*s) {
+		while (*s == '/')
+			s++;
+		size_t n = strcspn(s, "/");
+		if (n == 0)
+			break;
+		bool last = s[n + strspn(s + n, "/")] == '\0';
+		if (n == 1 && s[0] == '.') {
+			s += n;
+			continue;
+		}
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			pop(out, &len);
+			s += n;
+			continue;
+		}
+		size_t before = len;
+		if (!push(out, &len, s, n))
+			return ENAMETOOLONG;
+		s += n;
+		if (!exists || (last && !follow_last))
+			continue;
+		long got = syscall(SYS_readlinkat, AT_FDCWD, out, target, sizeof(target) - 1);
+		if (got < 0) {
+			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+				exists = false;
+			continue; /* EINVAL: not a symlink */
+		}
+		if (++links > WARD_PATH_MAX_LINKS)
+			return ELOOP;
+		target[got] = '\0';
+		/* the target takes the component's place in what is left to walk */
+		size_t tail = strlen(s);
+		if ((size_t)got + tail + 1 >= sizeof(rest))
+			return ENAMETOOLONG;
+		memmove(rest + got, s, tail + 1);
+		memcpy(rest, target, (size_t)got);
+		s = rest;
+		if (target[0] == '/')
+			set_root(out, &len);
+		else {
+			len = before;
+			out[len] = '\0';
+			if (len == 0)
+				set_root(out, &len);
+		}
+	}
+	return 0;
+}

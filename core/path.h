@@ -1,0 +1,31 @@
+/*
+ * path: the path the kernel would act on, as a string, without malloc.
+ *
+ * ward_path_lexical makes a path absolute against a base directory and
+ * folds "//", "." and ".." textually.  ward_path_resolve does what the
+ * kernel does: components are resolved left to right, symbolic links
+ * (magic /proc links included) are followed where the call follows them,
+ * and ".." applies to the real directory reached so far.  It costs one
+ * readlink per component; a missing component ends the walk (the rest is
+ * folded lexically: the call itself will fail or create exactly that).
+ * Both write into a caller buffer of at least WARD_PATH_MAX bytes.
+ */
+#ifndef WARD_CORE_PATH_H
+#define WARD_CORE_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WARD_PATH_MAX 4096
+#define WARD_PATH_MAX_LINKS 40
+
+/* base must be absolute and normalised (ignored when path is absolute).
+ * Returns false when the result does not fit. */
+bool ward_path_lexical(const char *base, const char *path, char *out);
+
+/* Resolve against base like the kernel.  follow_last: whether a symlink
+ * in the last component is followed.  Returns 0, or an errno value
+ * (ELOOP, ENAMETOOLONG) when the kernel would refuse the path itself. */
+int ward_path_resolve(const char *base, const char *path, bool follow_last, char *out);
+
+#endif
