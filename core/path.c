@@ -2,8 +2,8 @@
  * path.c: lexical folding and kernel-like resolution.  See path.h.
  *
  * Resolution keeps two strings: the resolved directory so far (out) and
- * what is left to walk (rest, in thread-local scratch: programs clone with
- * small stacks).  A symlink's target replaces the component in rest.
+ * what is left to walk (rest, in the caller's scratch: programs clone with
+ * small stacks, so nothing big lives on ours).  A symlink's target replaces the component in rest.
  */
 #define _GNU_SOURCE
 #include "path.h"
@@ -82,10 +82,10 @@ ward_path_lexical(const char *base, const char *path, char *out)
 }
 
 int
-ward_path_resolve(const char *base, const char *path, bool follow_last, char *out)
+ward_path_resolve(const char *base, const char *path, bool follow_last, char *out,
+                  struct ward_path_scratch *scratch)
 {
-	static __thread char rest[2 * WARD_PATH_MAX] __attribute__((tls_model("initial-exec")));
-	static __thread char target[WARD_PATH_MAX] __attribute__((tls_model("initial-exec")));
+	char *rest = scratch->rest, *target = scratch->target;
 	size_t len, links = 0;
 	if (strlen(path) >= WARD_PATH_MAX)
 		return ENAMETOOLONG;
@@ -116,7 +116,7 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 		s += n;
 		if (!exists || (last && !follow_last))
 			continue;
-		long got = syscall(SYS_readlinkat, AT_FDCWD, out, target, sizeof(target) - 1);
+		long got = syscall(SYS_readlinkat, AT_FDCWD, out, target, WARD_PATH_MAX - 1);
 		if (got < 0) {
 			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 				exists = false;
@@ -127,7 +127,7 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 		target[got] = '\0';
 		/* the target takes the component's place in what is left to walk */
 		size_t tail = strlen(s);
-		if ((size_t)got + tail + 1 >= sizeof(rest))
+		if ((size_t)got + tail + 1 >= sizeof(scratch->rest))
 			return ENAMETOOLONG;
 		memmove(rest + got, s, tail + 1);
 		memcpy(rest, target, (size_t)got);

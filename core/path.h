@@ -23,9 +23,17 @@
  * Returns false when the result does not fit. */
 bool ward_path_lexical(const char *base, const char *path, char *out);
 
+/* Working space of one resolution (the caller's: thread-local, one per
+ * nesting level, so a signal handler cannot scribble over it). */
+struct ward_path_scratch {
+	char rest[2 * WARD_PATH_MAX];
+	char target[WARD_PATH_MAX];
+};
+
 /* Resolve against base like the kernel.  follow_last: whether a symlink
  * in the last component is followed.  Returns 0, or an errno value
  * (ELOOP, ENAMETOOLONG) when the kernel would refuse the path itself. */
-int ward_path_resolve(const char *base, const char *path, bool follow_last, char *out);
+int ward_path_resolve(const char *base, const char *path, bool follow_last, char *out,
+                      struct ward_path_scratch *scratch);
 
 #endif

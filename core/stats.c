@@ -110,6 +110,10 @@ render_text(struct ward_stats *s, struct out *o)
 	    (unsigned long long)s->files_opened, (unsigned long long)s->files_closed,
 	    (unsigned long long)s->files_open_now, (unsigned long long)s->files_open_peak,
 	    (unsigned long long)s->bytes_read, (unsigned long long)s->bytes_written);
+	if (s->policy)
+		put(o, "policy: %llu rules, %llu decisions, %llu denied, %llu audited\n",
+		    (unsigned long long)s->rules, (unsigned long long)s->decisions,
+		    (unsigned long long)s->denied, (unsigned long long)s->audited);
 }
 
 static void
@@ -129,10 +133,14 @@ render_json(struct ward_stats *s, struct out *o)
 		sep = ",";
 	}
 	put(o, "},\"files\":{\"opened\":%llu,\"closed\":%llu,\"open_now\":%llu,"
-	       "\"open_peak\":%llu,\"bytes_read\":%llu,\"bytes_written\":%llu}}\n",
+	       "\"open_peak\":%llu,\"bytes_read\":%llu,\"bytes_written\":%llu}",
 	    (unsigned long long)s->files_opened, (unsigned long long)s->files_closed,
 	    (unsigned long long)s->files_open_now, (unsigned long long)s->files_open_peak,
 	    (unsigned long long)s->bytes_read, (unsigned long long)s->bytes_written);
+	put(o, ",\"policy\":{\"loaded\":%s,\"rules\":%llu,\"decisions\":%llu,\"denied\":%llu,"
+	       "\"audited\":%llu}}\n",
+	    s->policy ? "true" : "false", (unsigned long long)s->rules, (unsigned long long)s->decisions,
+	    (unsigned long long)s->denied, (unsigned long long)s->audited);
 }
 
 static void
@@ -180,6 +188,10 @@ render_prom(struct ward_stats *s, struct out *o)
 	prom_single(s, o, "ward_files_open_max", "gauge", "Most tracked descriptors open at once.", s->files_open_peak);
 	prom_single(s, o, "ward_read_bytes_total", "counter", "Bytes read through intercepted calls.", s->bytes_read);
 	prom_single(s, o, "ward_written_bytes_total", "counter", "Bytes written through intercepted calls.", s->bytes_written);
+	prom_single(s, o, "ward_policy_rules", "gauge", "Rules in the loaded policy.", s->rules);
+	prom_single(s, o, "ward_policy_decisions_total", "counter", "Policy decisions made.", s->decisions);
+	prom_single(s, o, "ward_policy_denied_total", "counter", "Operations the policy refused.", s->denied);
+	prom_single(s, o, "ward_policy_audited_total", "counter", "Operations let through in audit mode.", s->audited);
 }
 
 size_t

@@ -33,6 +33,11 @@ struct ward_stats {
 	uint64_t files_open_peak;
 	uint64_t bytes_read;
 	uint64_t bytes_written;
+	int policy;          /* 0: no policy loaded (observe only) */
+	uint64_t rules;
+	uint64_t decisions;
+	uint64_t denied;
+	uint64_t audited;
 };
 
 /* Parse "text", "json" or "prom"; -1 otherwise. */

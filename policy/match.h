@@ -46,6 +46,11 @@ struct ward_decision ward_matcher_decide(const struct ward_matcher *matcher, uns
 struct ward_decision ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op,
                                               const char *path);
 
+/* The operations every path is allowed for (no deny rule names them, and
+ * the default or a rule for the whole tree allows them): callers may skip
+ * resolving paths for these. */
+unsigned int ward_policy_unrestricted_ops(const struct ward_policy *policy);
+
 /* Glob match of a normalised absolute pattern against a normalised absolute
  * path: '*' within a component, '?' one character, '**' any number of whole
  * components. */

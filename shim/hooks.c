@@ -114,13 +114,23 @@ ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int l
 		return false; /* nothing closes now; the table is marked afterwards */
 	ward_guard_before_close_range(first, last);
 	f->closing_fd = (int)ward_fdtable_clear_range(first, last, false);
-	int own = ward_guard_private_fd();
-	if (own < 0 || (unsigned int)own < first || (unsigned int)own > last)
+	int own[2], n = ward_guard_private_fds(own), inside = 0;
+	for (int i = 0; i < n; i++)
+		inside += (unsigned int)own[i] >= first && (unsigned int)own[i] <= last;
+	if (inside == 0)
 		return false;
-	if ((unsigned int)own > first)
-		WARD_REAL(close_range)(first, (unsigned int)own - 1, flags);
-	if ((unsigned int)own < last)
-		WARD_REAL(close_range)((unsigned int)own + 1, last, flags);
+	/* close the pieces between the shim's descriptors (sorted) */
+	unsigned int from = first;
+	for (int i = 0; i < n; i++) {
+		unsigned int fd = (unsigned int)own[i];
+		if (fd < first || fd > last)
+			continue;
+		if (fd > from)
+			WARD_REAL(close_range)(from, fd - 1, flags);
+		from = fd + 1;
+	}
+	if (from <= last && from != 0)
+		WARD_REAL(close_range)(from, last, flags);
 	return true;
 }
 

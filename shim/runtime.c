@@ -37,15 +37,23 @@ static struct {
 	enum dest_kind kind;
 	enum ward_stats_format format;
 	int fd;                  /* DEST_FD: the descriptor named (2 for stderr) */
-	dev_t fd_dev;            /* ...and what it was at start-up */
-	ino_t fd_ino;
-	bool fd_known;
 	char path[PATH_MAX];     /* DEST_FILE template or DEST_DIR folder */
 } config;
 
+/* A descriptor the shim writes to that belongs to the program (stderr for
+ * the dump or violation records, fd:N): what it was at start-up, and the
+ * private duplicate taken when the program closes or replaces it. */
+struct guard {
+	int fd;          /* -1: unused */
+	int private_fd;  /* -1 until rescued */
+	bool known;      /* it was open at start-up */
+	dev_t dev;
+	ino_t ino;
+};
+static struct guard guards[2] = { { -1, -1, false, 0, 0 }, { -1, -1, false, 0, 0 } };
+
 static char exe_name[256] = "?";
 static pid_t ward_pid;
-static int private_fd = -1;  /* the guard's duplicate of config.fd */
 static int dumped;           /* this image's figures are out */
 
 long
@@ -54,14 +62,44 @@ ward_sys(long number, long a, long b, long c, long d)
 	return syscall(number, a, b, c, d);
 }
 
+static int guard_output(int fd);
+
 static void
 say(const char *a, const char *b, const char *c)
 {
-	int fd = private_fd >= 0 ? private_fd : 2;
-	const char *part[] = { "ward: ", a, b, c, "\n" };
-	for (size_t i = 0; i < 5; i++)
-		if (part[i] != NULL)
-			ward_sys(SYS_write, fd, (long)part[i], (long)strlen(part[i]), 0);
+	char line[PATH_MAX + 512];
+	int n = snprintf(line, sizeof(line), "ward: %s%s%s\n", a, b ? b : "", c ? c : "");
+	int fd = guard_output(2);
+	if (n > 0)
+		ward_sys(SYS_write, fd >= 0 ? fd : 2, (long)line, n < (int)sizeof(line) ? n : (int)sizeof(line) - 1, 0);
+}
+
+void
+ward_say(const char *message)
+{
+	say(message, NULL, NULL);
+}
+
+const char *
+ward_exe_name(void)
+{
+	return exe_name;
+}
+
+/* Relative names are taken from the directory the process started in. */
+bool
+ward_absolute(const char *value, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (value[0] != '/') {
+		if (getcwd(out, cap - 1) == NULL)
+			return false;
+		strcat(out, "/");
+	}
+	if (strlen(out) + strlen(value) >= cap)
+		return false;
+	strcat(out, value);
+	return true;
 }
 
 /* A bad WARD_* value: say so and stop before main.  Never run half-set-up. */
@@ -115,15 +153,8 @@ parse_stats(const char *value)
 			if (*p == '%')
 				p++;
 		}
-		config.path[0] = '\0';
-		if (value[0] != '/') { /* relative to where the process started */
-			if (getcwd(config.path, sizeof(config.path) - 1) == NULL)
-				config_error("WARD_STATS", value, "relative path and no working directory");
-			strcat(config.path, "/");
-		}
-		if (strlen(config.path) + len >= sizeof(config.path))
-			config_error("WARD_STATS", value, "path too long");
-		strcat(config.path, value);
+		if (!ward_absolute(value, config.path, sizeof(config.path)))
+			config_error("WARD_STATS", value, "path too long or no working directory");
 	}
 	config.format = config.kind == DEST_FD ? WARD_FORMAT_TEXT : WARD_FORMAT_JSON;
 }
@@ -140,14 +171,20 @@ parse_format(const char *value)
 }
 
 static void
-remember_destination_fd(void)
+watch(int fd)
 {
 	struct stat st;
-	if (config.kind != DEST_FD)
-		return;
-	config.fd_known = ward_sys(SYS_fstat, config.fd, (long)&st, 0, 0) == 0;
-	config.fd_dev = st.st_dev;
-	config.fd_ino = st.st_ino;
+	for (int i = 0; i < 2; i++) {
+		if (guards[i].fd == fd)
+			return;
+		if (guards[i].fd < 0) {
+			guards[i].fd = fd;
+			guards[i].known = ward_sys(SYS_fstat, fd, (long)&st, 0, 0) == 0;
+			guards[i].dev = st.st_dev;
+			guards[i].ino = st.st_ino;
+			return;
+		}
+	}
 }
 
 static void
@@ -189,9 +226,14 @@ ward_start(int argc, char **argv, char **envp)
 			ward_real_fn[id] = dlsym(RTLD_NEXT, ward_call_names[id]);
 	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
 	set_exe_name(argc, argv);
-	parse_stats(getenv("WARD_STATS"));
+	ward_enforce_init();
+	const char *stats = getenv("WARD_STATS");
+	parse_stats(stats != NULL && stats[0] != '\0' ? stats : ward_enforce_default_stats());
 	parse_format(getenv("WARD_STATS_FORMAT"));
-	remember_destination_fd();
+	if (config.kind == DEST_FD)
+		watch(config.fd);
+	if (ward_enforce_logs_to_stderr())
+		watch(2);
 	for (int fd = 0; fd <= 2; fd++) {
 		long flags = ward_sys(SYS_fcntl, fd, F_GETFL, 0, 0);
 		if (flags >= 0)
@@ -276,58 +318,93 @@ ward_exec_failed(void)
 	__atomic_store_n(&dumped, 0, __ATOMIC_RELEASE);
 }
 
-/* ---- the stats descriptor guard ---- */
+/* ---- the descriptor guard ---- */
 
 static void
-rescue(void)
+rescue(struct guard *g)
 {
-	if (private_fd >= 0)
+	if (g->private_fd >= 0 || !g->known)
 		return;
 	struct rlimit lim;
 	long low = 3;
 	if (ward_sys(SYS_getrlimit, RLIMIT_NOFILE, (long)&lim, 0, 0) == 0 && lim.rlim_cur > 64)
 		low = (long)(lim.rlim_cur - 32);
-	long fd = ward_sys(SYS_fcntl, config.fd, F_DUPFD_CLOEXEC, low, 0);
+	long fd = ward_sys(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, low, 0);
 	if (fd < 0)
-		fd = ward_sys(SYS_fcntl, config.fd, F_DUPFD_CLOEXEC, 3, 0);
-	private_fd = (int)fd;
+		fd = ward_sys(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, 3, 0);
+	g->private_fd = (int)fd;
 }
 
 void
 ward_guard_before_close(int fd)
 {
-	if (config.kind == DEST_FD && fd == config.fd && config.fd_known)
-		rescue();
+	for (int i = 0; i < 2; i++)
+		if (guards[i].fd >= 0 && guards[i].fd == fd)
+			rescue(&guards[i]);
 }
 
 void
 ward_guard_before_close_range(unsigned int first, unsigned int last)
 {
-	if (config.kind == DEST_FD && (unsigned int)config.fd >= first && (unsigned int)config.fd <= last)
-		ward_guard_before_close(config.fd);
+	for (int i = 0; i < 2; i++)
+		if (guards[i].fd >= 0 && (unsigned int)guards[i].fd >= first && (unsigned int)guards[i].fd <= last)
+			rescue(&guards[i]);
 }
 
 void
 ward_guard_before_replace(int newfd)
 {
 	ward_guard_before_close(newfd);
-	if (newfd >= 0 && newfd == private_fd) { /* move out of the program's way */
-		long moved = ward_sys(SYS_fcntl, private_fd, F_DUPFD_CLOEXEC, 3, 0);
-		ward_sys(SYS_close, private_fd, 0, 0, 0);
-		private_fd = (int)moved;
+	for (int i = 0; i < 2; i++) {
+		struct guard *g = &guards[i];
+		if (newfd >= 0 && newfd == g->private_fd) { /* move out of the program's way */
+			long moved = ward_sys(SYS_fcntl, g->private_fd, F_DUPFD_CLOEXEC, 3, 0);
+			ward_sys(SYS_close, g->private_fd, 0, 0, 0);
+			g->private_fd = (int)moved;
+		}
 	}
 }
 
 bool
 ward_guard_is_private(int fd)
 {
-	return fd >= 0 && fd == private_fd;
+	return fd >= 0 && (fd == guards[0].private_fd || fd == guards[1].private_fd);
 }
 
 int
-ward_guard_private_fd(void)
+ward_guard_private_fds(int out[2])
 {
-	return private_fd;
+	int n = 0;
+	for (int i = 0; i < 2; i++)
+		if (guards[i].private_fd >= 0)
+			out[n++] = guards[i].private_fd;
+	if (n == 2 && out[0] > out[1]) {
+		int t = out[0];
+		out[0] = out[1];
+		out[1] = t;
+	}
+	return n;
+}
+
+/* Where to write for the program's descriptor fd: the private copy once
+ * rescued, else fd itself while it is still what it was at start-up;
+ * -1 when neither (never write the shim's lines into the program's files). */
+static int
+guard_output(int fd)
+{
+	struct stat st;
+	for (int i = 0; i < 2; i++) {
+		struct guard *g = &guards[i];
+		if (g->fd != fd)
+			continue;
+		if (g->private_fd >= 0)
+			return g->private_fd;
+		if (!g->known || ward_sys(SYS_fstat, fd, (long)&st, 0, 0) != 0 || st.st_dev != g->dev ||
+		    st.st_ino != g->ino)
+			return -1;
+		return fd;
+	}
+	return fd;
 }
 
 /* ---- the dump ---- */
@@ -346,18 +423,22 @@ write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* The descriptor to write a DEST_FD dump to, or -1 when the program's fd no
- * longer is what it was at start-up (never write stats into its files). */
-static int
-destination_fd(void)
+/* One record, one write: to stderr (guarded) when path is NULL, else
+ * appended to the file. */
+void
+ward_write_log(const char *buf, size_t len, const char *path)
 {
-	struct stat st;
-	if (private_fd >= 0)
-		return private_fd;
-	if (!config.fd_known || ward_sys(SYS_fstat, config.fd, (long)&st, 0, 0) != 0 ||
-	    st.st_dev != config.fd_dev || st.st_ino != config.fd_ino)
-		return -1;
-	return config.fd;
+	if (path == NULL) {
+		int fd = guard_output(2);
+		if (fd >= 0)
+			write_all(fd, buf, len);
+		return;
+	}
+	long fd = ward_sys(SYS_open, (long)path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644, 0);
+	if (fd < 0)
+		return;
+	write_all((int)fd, buf, len);
+	ward_sys(SYS_close, fd, 0, 0, 0);
 }
 
 static void
@@ -441,12 +522,17 @@ ward_dump(const char *reason)
 		.files_open_peak = ward_fdtable_open_peak(),
 		.bytes_read = value[WARD_IDX_BYTES_READ],
 		.bytes_written = value[WARD_IDX_BYTES_WRITTEN],
+		.policy = ward_enforce_active(),
+		.rules = ward_enforce_rules(),
+		.decisions = value[WARD_IDX_DECISIONS],
+		.denied = value[WARD_IDX_POLICY_DENIED],
+		.audited = value[WARD_IDX_AUDITED],
 	};
 	size_t len = ward_stats_render(&stats, config.format, text, sizeof(text));
 	if (len >= sizeof(text))
 		len = sizeof(text) - 1;
 	if (config.kind == DEST_FD) {
-		int fd = destination_fd();
+		int fd = guard_output(config.fd);
 		if (fd >= 0)
 			write_all(fd, text, len);
 	} else {

@@ -33,6 +33,9 @@ enum ward_counter_index {
 	WARD_IDX_FILES_CLOSED,
 	WARD_IDX_BYTES_READ,
 	WARD_IDX_BYTES_WRITTEN,
+	WARD_IDX_DECISIONS,     /* policy decisions made */
+	WARD_IDX_POLICY_DENIED, /* operations refused (enforce, kill) */
+	WARD_IDX_AUDITED,       /* operations let through in audit mode */
 	WARD_IDX_END
 };
 _Static_assert(WARD_IDX_END <= WARD_COUNTERS_MAX, "counter slot too small for the call table");
@@ -58,6 +61,7 @@ struct ward_frame {
 	enum ward_call_id id;
 	struct ward_counter_slot *slot;
 	int closing_fd;     /* close-type calls: the fd being closed */
+	int deny;           /* set by a pre hook: fail the call with this errno */
 };
 
 extern __thread int ward_busy __attribute__((tls_model("initial-exec")));
@@ -70,6 +74,7 @@ ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
 	f->id = id;
 	f->slot = NULL;
 	f->closing_fd = -1;
+	f->deny = 0;
 }
 
 /* After the real call: keep its errno, open the counting window, count. */
@@ -93,6 +98,34 @@ ward_frame_done(struct ward_frame *f)
 		ward_counters_end(f->slot);
 	errno = f->saved_errno;
 }
+
+/* A pre hook refused the call: it fails with f->deny, counted as denied. */
+static inline void
+ward_frame_refuse(struct ward_frame *f)
+{
+	errno = f->deny;
+	ward_frame_count(f, true);
+	ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
+	ward_frame_done(f);
+}
+
+/* ---- policy checks (enforce.c): 0, or the errno to fail with ---- */
+void ward_enforce_init(void);
+const char *ward_enforce_default_stats(void);
+bool ward_enforce_logs_to_stderr(void);
+uint64_t ward_enforce_rules(void);
+bool ward_enforce_active(void);
+int ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flags);
+void ward_enforce_cwd_changed(void);
+int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
+int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags);
+int ward_check_fopen(struct ward_frame *f, const char *path, const char *mode);
+int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
+int ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
+                      unsigned int flags);
+int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
+                    int flags);
+unsigned int ward_open_ops(int dirfd, const char *path, int flags);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;
@@ -127,7 +160,12 @@ void ward_guard_before_close(int fd);
 void ward_guard_before_close_range(unsigned int first, unsigned int last);
 void ward_guard_before_replace(int newfd);
 bool ward_guard_is_private(int fd);
-int ward_guard_private_fd(void);
+int ward_guard_private_fds(int out[2]);
+/* Messages and records (runtime.c). */
+void ward_say(const char *message);
+const char *ward_exe_name(void);
+bool ward_absolute(const char *value, char *out, size_t cap);
+void ward_write_log(const char *buf, size_t len, const char *path);
 
 /* Raw system calls the shim uses for its own work, never interposed. */
 long ward_sys(long number, long a, long b, long c, long d);

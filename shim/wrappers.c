@@ -20,6 +20,7 @@
 
 #include "shim.h"
 #include "../core/fdtable.h"
+#include "../policy/policy.h"
 
 #define WARD_EXPORT __attribute__((visibility("default")))
 
@@ -38,6 +39,12 @@ const char *const ward_call_names[WARD_NCALLS] = {
 #define WARD_FAILED_NULLP(r) ((r) == NULL)
 #define WARD_FAILED_NONZERO(r) ((r) != 0)
 #define WARD_FAILED_NEVER(r) ((void)(r), false)
+
+/* ---- what a refused call returns (errno is set) ---- */
+#define WARD_REFUSED_NEG (-1)
+#define WARD_REFUSED_NULLP NULL
+#define WARD_REFUSED_NONZERO (frame_.deny)
+#define WARD_REFUSED_NEVER NULL
 
 /* ---- pre hooks: run before the real call ---- */
 #define PRE_NONE (void)0
@@ -76,7 +83,23 @@ const char *const ward_call_names[WARD_NCALLS] = {
 #define PRE_RANGE_CLOSING_VOID(first, last, flags) \
 	if (ward_hook_range_closing(&frame_, first, last, flags)) WARD_PRETEND_DONE()
 
+/* Policy checks: set frame_.deny when the call must be refused. */
+#define FOLLOW true
+#define NOFOLLOW false
+#define CHECK(ops, dirfd, path, follow) frame_.deny = ward_check_path(&frame_, ops, dirfd, path, follow)
+#define CHECK_AT(ops, dirfd, path, flags) CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
+#define CHECK_OPEN(dirfd, path, flags) frame_.deny = ward_check_open(&frame_, dirfd, path, flags)
+#define CHECK_FOPEN(path, mode) frame_.deny = ward_check_fopen(&frame_, path, mode)
+#define CHECK_FD(ops, fd) frame_.deny = ward_check_fd(&frame_, ops, fd)
+#define CHECK_RENAME(fromfd, from, tofd, to, flags) \
+	frame_.deny = ward_check_rename(&frame_, fromfd, from, tofd, to, flags)
+#define CHECK_LINK(fromfd, from, tofd, to, flags) \
+	frame_.deny = ward_check_link(&frame_, fromfd, from, tofd, to, flags)
+#define CHECK_UTIMENSAT(dirfd, path, flags) frame_.deny = ward_check_utimensat(&frame_, dirfd, path, flags)
+
 /* ---- post hooks: run after a counted call, result in r ---- */
+#define CWD_CHANGED(r) \
+	if ((r) == 0) ward_enforce_cwd_changed()
 #define POST_NONE (void)0
 #define FD_OPENED(r, path, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind, path)
 #define STREAM_OPENED(r, path) ward_hook_stream_opened(&frame_, r, path)
@@ -97,6 +120,10 @@ const char *const ward_call_names[WARD_NCALLS] = {
 		struct ward_frame frame_;                          \
 		ward_frame_enter(&frame_, WARD_ID_##name);         \
 		pre;                                               \
+		if (__builtin_expect(frame_.deny != 0, 0)) {       \
+			ward_frame_refuse(&frame_);                \
+			return WARD_REFUSED_##fail;                \
+		}                                                  \
 		errno = frame_.saved_errno;                        \
 		ret r = WARD_REAL(name) args;                      \
 		ward_frame_count(&frame_, WARD_FAILED_##fail(r));  \
