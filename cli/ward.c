@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "match.h"
+#include "path.h"
 #include "policy.h"
 #include "stats.h"
 
@@ -40,17 +42,26 @@ enum { EXIT_WARD_ERROR = 125, EXIT_NOT_RUNNABLE = 126, EXIT_NOT_FOUND = 127 };
 static void
 usage(FILE *out)
 {
-	fputs("usage: ward run [-s DEST] [-f text|json|prom] -- CMD [ARG...]\n"
+	fputs("usage: ward run [-p POLICY] [-s DEST] [-f text|json|prom] [--audit] [--log DEST]\n"
+	      "                [--backtrace] -- CMD [ARG...]\n"
 	      "       ward check POLICY...\n"
+	      "       ward explain -p POLICY OP PATH\n"
 	      "       ward --help | --version\n"
 	      "\n"
 	      "run     run CMD and every process it starts under libward.so and print\n"
 	      "        each process's call figures when it ends\n"
+	      "  -p, --policy FILE   confine the tree by this policy (see docs/POLICY.md)\n"
+	      "      --audit         log what the policy would deny, deny nothing\n"
+	      "      --log DEST      violation records: stderr (default) or a file (JSON lines)\n"
+	      "      --backtrace     add a backtrace to every violation record\n"
 	      "  -s, --stats DEST    stderr (default), fd:N, a file (%p pid, %e program),\n"
 	      "                      a directory ending in '/', or none\n"
 	      "  -f, --format FMT    text (default for stderr/fd), json (default for files), prom\n"
 	      "\n"
 	      "check   validate policy files: 'FILE: ok (N rules)' or FILE:LINE:COL: error\n"
+	      "explain print allow or deny for OP (read, stat, write, create, remove, exec) on\n"
+	      "        PATH and the rule that decides (FILE:LINE or default); exit 0 allow,\n"
+	      "        1 deny, 2 error\n"
 	      "\n"
 	      "Exit status of run: CMD's own; 128+N if a signal N killed it; 125 ward's own error;\n"
 	      "126 CMD found but not runnable; 127 CMD not found.\n"
@@ -149,6 +160,47 @@ set_stats(const char *dest, const char *format)
 		unsetenv("WARD_STATS_FORMAT");
 }
 
+/* Absolute, so that children in other directories find the same file. */
+static void
+set_absolute(const char *variable, const char *value)
+{
+	char path[PATH_MAX * 2];
+	if (value[0] == '/' || strcmp(value, "stderr") == 0) {
+		setenv(variable, value, 1);
+		return;
+	}
+	char cwd[PATH_MAX];
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		fail("getcwd: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", cwd, value);
+	setenv(variable, path, 1);
+}
+
+/* Check the policy here (a clear error before anything runs), then hand it
+ * to the tree through the environment. */
+static void
+set_policy(const char *policy, bool audit, const char *log, bool backtrace)
+{
+	if (policy == NULL) {
+		if (audit || log != NULL || backtrace)
+			fail("--audit, --log and --backtrace need a policy (-p POLICY)");
+		unsetenv("WARD_POLICY");
+		return;
+	}
+	struct ward_policy_error error;
+	struct ward_policy *loaded = ward_policy_load(policy, NULL, &error);
+	if (loaded == NULL)
+		fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
+	ward_policy_free(loaded);
+	set_absolute("WARD_POLICY", policy);
+	if (audit)
+		setenv("WARD_MODE", "audit", 1);
+	if (log != NULL)
+		set_absolute("WARD_LOG", log);
+	if (backtrace)
+		setenv("WARD_BACKTRACE", "1", 1);
+}
+
 static pid_t child;
 
 static void
@@ -211,7 +263,8 @@ cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dest = "stderr", *format = NULL;
+	const char *dest = "stderr", *format = NULL, *policy = NULL, *log = NULL;
+	bool audit = false, backtrace = false;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+s:f:p:h", options, NULL)) != -1) {
@@ -226,12 +279,17 @@ cmd_run(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'p':
+			policy = optarg;
+			break;
 		case 'A':
+			audit = true;
+			break;
 		case 'L':
+			log = optarg;
+			break;
 		case 'B':
-			/* Refuse rather than run a command the user believes confined. */
-			fail("%s: policies are not supported by this build yet; not running unconfined",
-			     argv[optind - 1]);
+			backtrace = true;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_WARD_ERROR;
@@ -245,6 +303,7 @@ cmd_run(int argc, char **argv)
 	const char *lib = find_library();
 	set_preload(lib);
 	set_stats(dest, format);
+	set_policy(policy, audit, log, backtrace);
 
 	struct sigaction ignore = { .sa_handler = SIG_IGN }, forward = { .sa_handler = forward_signal };
 	sigaction(SIGINT, &ignore, NULL);
@@ -278,6 +337,60 @@ cmd_check(int argc, char **argv)
 	return status;
 }
 
+/* ward explain -p POLICY OP PATH */
+static int
+cmd_explain(int argc, char **argv)
+{
+	const char *policy_file = NULL;
+	int opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+p:")) != -1) {
+		if (opt != 'p') {
+			fputs("usage: ward explain -p POLICY OP PATH\n", stderr);
+			return 2;
+		}
+		policy_file = optarg;
+	}
+	if (policy_file == NULL || argc - optind != 2) {
+		fputs("usage: ward explain -p POLICY OP PATH\n", stderr);
+		return 2;
+	}
+	const char *op_name = argv[optind], *path = argv[optind + 1];
+	size_t bad;
+	unsigned int op = ward_policy_parse_ops(op_name, &bad);
+	if (op == 0 || (op & (op - 1)) != 0) {
+		fprintf(stderr, "ward: explain: '%s': expected one of read, stat, write, create, remove, exec\n", op_name);
+		return 2;
+	}
+	struct ward_policy_error error;
+	struct ward_policy *policy = ward_policy_load(policy_file, NULL, &error);
+	if (policy == NULL) {
+		fprintf(stderr, "%s:%d:%d: error: %s\n", error.file, error.line, error.col, error.message);
+		return 2;
+	}
+	struct ward_matcher *matcher = ward_matcher_build(policy);
+	char cwd[WARD_PATH_MAX], resolved[WARD_PATH_MAX];
+	static struct ward_path_scratch scratch;
+	if (getcwd(cwd, sizeof(cwd)) == NULL || matcher == NULL) {
+		fprintf(stderr, "ward: explain: %s\n", strerror(errno));
+		return 2;
+	}
+	int err = ward_path_resolve(cwd, path, true, resolved, &scratch);
+	if (err != 0) {
+		fprintf(stderr, "ward: explain: %s: %s\n", path, strerror(err));
+		return 2;
+	}
+	struct ward_decision d = ward_matcher_decide(matcher, op, resolved);
+	if (d.rule >= 0)
+		printf("%s %s %s by rule %s:%d%s\n", d.allow ? "allow" : "deny", op_name, resolved,
+		       policy->rule[d.rule].file, policy->rule[d.rule].line, d.quiet ? " (quiet)" : "");
+	else
+		printf("%s %s %s by default\n", d.allow ? "allow" : "deny", op_name, resolved);
+	ward_matcher_free(matcher);
+	ward_policy_free(policy);
+	return d.allow ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -297,8 +410,9 @@ main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
-	if (strcmp(argv[1], "explain") == 0 ||
-	    strcmp(argv[1], "report") == 0)
+	if (strcmp(argv[1], "explain") == 0)
+		return cmd_explain(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
 		fail("%s: not available in this version yet", argv[1]);
 	fprintf(stderr, "ward: unknown command '%s'\n", argv[1]);
 	usage(stderr);

@@ -13,6 +13,7 @@
  * read under a sequence counter.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -40,6 +41,7 @@ static struct {
 	enum ward_mode mode;
 	bool log_to_file;
 	char log_path[PATH_MAX];
+	int (*backtrace)(void **frames, int size); /* libunwind's, when asked for */
 } enforce;
 
 static struct {
@@ -93,6 +95,60 @@ parse_log(const char *value)
 		stop("WARD_LOG: path too long");
 }
 
+/* libunwind is loaded only when backtraces are asked for (its archive is
+ * not PIC, and most processes never need it), and primed once here: its
+ * first call opens a pipe and reads through the shim's own wrappers. */
+static void
+load_backtrace(void)
+{
+	const char *env = getenv("WARD_BACKTRACE");
+	bool want = enforce.policy->backtrace == 1;
+	if (env != NULL && env[0] != '\0') {
+		if (strcmp(env, "1") != 0 && strcmp(env, "0") != 0) {
+			char line[256];
+			snprintf(line, sizeof(line), "WARD_BACKTRACE=%.100s: expected 1 or 0", env);
+			stop(line);
+		}
+		want = env[0] == '1';
+	}
+	if (!want)
+		return;
+	void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	enforce.backtrace = lib ? (int (*)(void **, int))dlsym(lib, "unw_backtrace") : NULL;
+	if (enforce.backtrace == NULL)
+		stop("WARD_BACKTRACE: cannot load libunwind.so.8 (install libunwind8)");
+	void *frames[4];
+	enforce.backtrace(frames, 4);
+}
+
+/* "symbol+0xoffset" for each caller frame outside libward.so, as JSON
+ * strings or plain words. */
+static size_t
+format_backtrace(char *out, size_t cap, bool json)
+{
+	void *frames[32];
+	Dl_info self, info;
+	size_t n = 0;
+	int count = enforce.backtrace(frames, 32);
+	dladdr((void *)format_backtrace, &self);
+	for (int i = 0; i < count && n + 128 < cap; i++) {
+		if (!dladdr(frames[i], &info) || info.dli_fbase == self.dli_fbase)
+			continue;
+		const char *name = info.dli_sname;
+		if (name == NULL && info.dli_fname != NULL && info.dli_fname[0] != '\0') {
+			name = strrchr(info.dli_fname, '/');
+			name = name ? name + 1 : info.dli_fname;
+		}
+		if (name == NULL)
+			name = ward_exe_name(); /* the main program names itself "" */
+		void *base = info.dli_sname ? info.dli_saddr : info.dli_fbase;
+		n += (size_t)snprintf(out + n, cap - n, json ? "%s\"%s+0x%lx\"" : "%s%s+0x%lx",
+		                      n == 0 ? "" : json ? "," : " < ", name,
+		                      (unsigned long)((char *)frames[i] - (char *)base));
+	}
+	return n;
+}
+
 void
 ward_enforce_init(void)
 {
@@ -119,6 +175,7 @@ ward_enforce_init(void)
 	parse_mode();
 	const char *log = getenv("WARD_LOG");
 	parse_log(log != NULL && log[0] != '\0' ? log : enforce.policy->log);
+	load_backtrace();
 }
 
 const char *
@@ -224,10 +281,17 @@ write_record(struct scratch *s, const char *decision, unsigned int op, const cha
 	long pid = syscall(SYS_getpid);
 	size_t n;
 	if (!enforce.log_to_file) {
-		n = (size_t)snprintf(s->record, RECORD_MAX, "ward: %s %s %s (%s) by %s%s [pid %ld %s]\n", decision,
+		n = (size_t)snprintf(s->record, RECORD_MAX, "ward: %s %s %s (%s) by %s%s [pid %ld %s]", decision,
 		                     ward_op_name(op), path, ward_call_names[call], r ? "rule " : "",
 		                     r ? rule : enforce.policy->default_deny ? "default deny" : "default allow", pid,
 		                     ward_exe_name());
+		if (n > RECORD_MAX - 2)
+			n = RECORD_MAX - 2;
+		if (enforce.backtrace != NULL && n + 32 < RECORD_MAX) {
+			n += (size_t)snprintf(s->record + n, RECORD_MAX - n, " at ");
+			n += format_backtrace(s->record + n, RECORD_MAX - n - 2, false);
+		}
+		s->record[n++] = '\n';
 		ward_write_log(s->record, n < RECORD_MAX ? n : RECORD_MAX - 1, NULL);
 		return;
 	}
@@ -241,7 +305,13 @@ write_record(struct scratch *s, const char *decision, unsigned int op, const cha
 	n += json_string(s->record + n, RECORD_MAX - n - 64, path);
 	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "\",\"decision\":\"%s\",\"rule\":\"", decision);
 	n += json_string(s->record + n, RECORD_MAX - n - 8, r ? rule : "default");
-	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "\"}\n");
+	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "\"");
+	if (enforce.backtrace != NULL && n + 64 < RECORD_MAX) {
+		n += (size_t)snprintf(s->record + n, RECORD_MAX - n, ",\"backtrace\":[");
+		n += format_backtrace(s->record + n, RECORD_MAX - n - 8, true);
+		n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "]");
+	}
+	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "}\n");
 	ward_write_log(s->record, n < RECORD_MAX ? n : RECORD_MAX - 1, enforce.log_path);
 }
 
