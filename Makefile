@@ -2,7 +2,7 @@
 # Every target installs missing Debian packages first (scripts/install-deps.sh).
 BUILD ?= build
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo demo-sandbox test bench clean
 
 all: build
 
@@ -20,6 +20,9 @@ demo: build
 	@$(BUILD)/ward run -- /usr/bin/python3 -c 'import json, pathlib; \
 	hs = sorted(p.name for p in pathlib.Path("/usr/include").glob("*.h")); \
 	print(json.dumps({"headers": len(hs), "first": hs[:3]}))'
+
+demo-sandbox: build
+	@examples/demo.sh $(BUILD)/ward
 
 test: build
 	@rc=0; meson test -C $(BUILD) --print-errorlogs || rc=$$?; \
