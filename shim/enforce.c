@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <ck_pr.h>
 
 #include "shim.h"
+#include "../core/dircache.h"
 #include "../core/path.h"
 #include "../policy/match.h"
 
@@ -51,6 +53,7 @@ static struct {
 
 struct scratch {
 	char base[WARD_PATH_MAX];
+	char dir[WARD_PATH_MAX];
 	char resolved[WARD_PATH_MAX];
 	struct ward_path_scratch path;
 	char record[RECORD_MAX];
@@ -337,54 +340,174 @@ violation(struct ward_frame *f, struct scratch *s, unsigned int op, struct ward_
 	return EACCES;
 }
 
-/* ---- checks ---- */
+/* ---- where a path leads ---- */
 
-int
-ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow)
+static bool
+has_dotdot(const char *path)
 {
-	ops &= enforce.restricted;
-	if (__builtin_expect(ops == 0, 1) || !f->active || path == NULL || path[0] == '\0')
-		return 0;
-	if (depth >= NESTING)
-		return EACCES; /* a check inside a check inside a check: refuse */
-	struct scratch *s = &scratch[depth++];
-	int result = 0;
-	int err = 0;
-	if (path[0] != '/' && !base_for(dirfd, s->base))
-		goto out; /* bad dirfd: the call itself fails */
-	err = ward_path_resolve(path[0] == '/' ? NULL : s->base, path, follow, s->resolved, &s->path);
-	if (err == ENAMETOOLONG) {
-		result = EACCES; /* cannot tell where it leads: refuse */
-		goto out;
+	for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return true;
+	return false;
+}
+
+/* Full kernel-like resolution of the (absolute) s->resolved, in place. */
+static int
+resolve_fully(struct scratch *s, bool follow)
+{
+	strcpy(s->dir, s->resolved);
+	return ward_path_resolve(NULL, s->dir, follow, s->resolved, &s->path);
+}
+
+/* Is the last component of the absolute path a symbolic link? */
+static bool
+last_is_link(const char *path)
+{
+	char unused[1];
+	return syscall(SYS_readlinkat, AT_FDCWD, path, unused, sizeof(unused)) >= 0;
+}
+
+/*
+ * Where path (relative to dirfd) leads, into s->resolved.  The directory part
+ * comes from the directory cache when the path has no ".." (the kernel
+ * applies ".." to real directories, so those paths are walked component by
+ * component).  *unchecked: the caller asked to follow a final symlink and the
+ * last component has not been looked at; the caller settles that with the
+ * call itself where it can (openat2, fstatat) or with one readlink.
+ * Returns 0; ENAMETOOLONG (refuse: cannot tell); -1 when the call will fail
+ * by itself (bad dirfd, loop).
+ */
+static int
+where(struct scratch *s, int dirfd, const char *path, bool follow, bool *unchecked)
+{
+	const char *base = NULL;
+	*unchecked = false;
+	if (path[0] != '/') {
+		if (!base_for(dirfd, s->base))
+			return -1;
+		base = s->base;
 	}
-	if (err != 0)
-		goto out; /* ELOOP: the kernel refuses it too */
+	if (has_dotdot(path)) {
+		int err = ward_path_resolve(base, path, follow, s->resolved, &s->path);
+		return err == 0 ? 0 : err == ENAMETOOLONG ? ENAMETOOLONG : -1;
+	}
+	if (!ward_path_lexical(base, path, s->resolved))
+		return ENAMETOOLONG;
+	char *slash = strrchr(s->resolved, '/');
+	size_t dir_len = (size_t)(slash - s->resolved);
+	if (dir_len > 0) {
+		if (!ward_dircache_get(s->resolved, dir_len, s->dir)) {
+			unsigned int generation = ward_dircache_generation();
+			*slash = '\0';
+			int err = ward_path_resolve(NULL, s->resolved, true, s->dir, &s->path);
+			*slash = '/';
+			if (err != 0)
+				return err == ENAMETOOLONG ? ENAMETOOLONG : -1;
+			ward_dircache_put(s->resolved, dir_len, s->dir, generation);
+		}
+		size_t real_len = strlen(s->dir), last_len = strlen(slash);
+		if (real_len == 1)
+			real_len = 0; /* the directory is the root itself */
+		if (real_len + last_len >= WARD_PATH_MAX)
+			return ENAMETOOLONG;
+		memmove(s->resolved + real_len, slash, last_len + 1);
+		memcpy(s->resolved, s->dir, real_len);
+	}
+	*unchecked = follow && s->resolved[1] != '\0';
+	return 0;
+}
+
+/* ---- decisions ---- */
+
+/* Decide every operation in ops on s->resolved; the first refusal is kept
+ * in deny_op and deny (nothing is recorded yet: the caller may learn that the
+ * path leads elsewhere). */
+static bool
+decide(struct scratch *s, unsigned int ops, unsigned int *deny_op, struct ward_decision *deny)
+{
 	struct ward_counter_slot *slot = ward_counters_slot();
-	for (unsigned int op = 1; op <= ops && result == 0; op <<= 1) {
+	for (unsigned int op = 1; op <= ops; op <<= 1) {
 		if (!(ops & op))
 			continue;
 		ward_counters_begin(slot);
 		ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
 		ward_counters_end(slot);
 		struct ward_decision d = ward_matcher_decide(enforce.matcher, op, s->resolved);
-		if (!d.allow)
-			result = violation(f, s, op, d);
+		if (!d.allow) {
+			*deny_op = op;
+			*deny = d;
+			return false;
+		}
 	}
-out:
+	return true;
+}
+
+static struct scratch *
+enter_check(struct ward_frame *f, unsigned int ops, const char *path)
+{
+	if (__builtin_expect(ops == 0, 1) || !f->active || path == NULL || path[0] == '\0')
+		return NULL;
+	return depth < NESTING ? &scratch[depth++] : NULL;
+}
+
+/* The check of a path: 0 to go on, or the errno to fail with. */
+static int
+check(struct ward_frame *f, struct scratch *s, unsigned int ops, int dirfd, const char *path, bool follow)
+{
+	bool unchecked;
+	int r = where(s, dirfd, path, follow, &unchecked);
+	if (r != 0)
+		return r == ENAMETOOLONG ? EACCES : 0;
+	if (unchecked && last_is_link(s->resolved) && resolve_fully(s, true) != 0)
+		return 0; /* a loop: the kernel refuses it */
+	unsigned int op;
+	struct ward_decision d;
+	return decide(s, ops, &op, &d) ? 0 : violation(f, s, op, d);
+}
+
+int
+ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow)
+{
+	ops &= enforce.restricted;
+	if (__builtin_expect(ops == 0, 1))
+		return 0;
+	if (depth >= NESTING && f->active)
+		return EACCES; /* a check inside a check inside a check: refuse */
+	struct scratch *s = enter_check(f, ops, path);
+	if (s == NULL)
+		return 0;
+	int result = check(f, s, ops, dirfd, path, follow);
 	depth--;
 	return result;
 }
 
+/* The call was made here, exactly on the path decided: the wrapper returns
+ * result without calling libc. */
+static void
+complete(struct ward_frame *f, long result)
+{
+	f->done = true;
+	f->result = result;
+	f->done_errno = result < 0 ? errno : f->saved_errno;
+}
+
 /* Does the path name something now?  (O_CREAT: create or write.) */
 static bool
-exists(int dirfd, const char *path)
+exists(const char *path)
+{
+	struct stat st;
+	return syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static bool
+exists_at(int dirfd, const char *path)
 {
 	struct stat st;
 	return syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-unsigned int
-ward_open_ops(int dirfd, const char *path, int flags)
+static unsigned int
+open_ops(int flags)
 {
 	if (flags & O_PATH)
 		return WARD_OP_STAT;
@@ -396,18 +519,74 @@ ward_open_ops(int dirfd, const char *path, int flags)
 		ops |= WARD_OP_WRITE;
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	if ((flags & O_CREAT) && ((flags & O_EXCL) || !exists(dirfd, path)))
+	if ((flags & O_CREAT) && (flags & O_EXCL))
 		ops = (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
 	return ops;
 }
 
-int
-ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags)
+/* O_CREAT without O_EXCL writes an existing file and creates a missing one:
+ * look only when the two would be decided differently. */
+static unsigned int
+creat_ops(struct scratch *s, unsigned int ops, int flags)
 {
-	if (__builtin_expect(enforce.restricted == 0, 1) || !f->active || path == NULL)
+	if (!(flags & O_CREAT) || (flags & O_EXCL) || (flags & O_TMPFILE) == O_TMPFILE)
+		return ops;
+	bool write = ward_matcher_decide(enforce.matcher, WARD_OP_WRITE, s->resolved).allow;
+	bool create = ward_matcher_decide(enforce.matcher, WARD_OP_CREATE, s->resolved).allow;
+	if (write == create || exists(s->resolved))
+		return ops | WARD_OP_WRITE;
+	return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
+}
+
+/*
+ * open family.  When the path was decided without looking at its last
+ * component, the open itself settles it: openat2 on the decided path with
+ * RESOLVE_NO_SYMLINKS either opens exactly that file (done: no extra system
+ * call at all) or says a symlink is in the way (then resolve fully, decide
+ * again, and let libc open as asked).
+ */
+int
+ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode)
+{
+	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
+	if (__builtin_expect((ops & enforce.restricted) == 0, 1))
 		return 0;
+	struct scratch *s = enter_check(f, ops, path);
+	if (s == NULL)
+		return (depth >= NESTING && f->active) ? EACCES : 0;
+	int result = 0;
 	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
-	return ward_check_path(f, ward_open_ops(dirfd, path, flags), dirfd, path, follow);
+	bool unchecked;
+	int r = where(s, dirfd, path, follow, &unchecked);
+	if (r != 0) {
+		result = r == ENAMETOOLONG ? EACCES : 0;
+		goto out;
+	}
+	ops = creat_ops(s, open_ops(flags), flags) & enforce.restricted;
+	unsigned int op;
+	struct ward_decision d;
+	bool allowed = decide(s, ops, &op, &d);
+	if (unchecked && allowed) {
+		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
+		                        .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
+		                        .resolve = RESOLVE_NO_SYMLINKS };
+		long fd = syscall(SYS_openat2, AT_FDCWD, s->resolved, &how, sizeof(how));
+		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS &&
+		                errno != EPERM && errno != EXDEV)) {
+			complete(f, fd);
+			goto out;
+		}
+	}
+	if (unchecked && last_is_link(s->resolved)) {
+		if (resolve_fully(s, true) != 0)
+			goto out;
+		allowed = decide(s, creat_ops(s, open_ops(flags), flags) & enforce.restricted, &op, &d);
+	}
+	if (!allowed)
+		result = violation(f, s, op, d);
+out:
+	depth--;
+	return result;
 }
 
 int
@@ -422,7 +601,73 @@ ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
 		flags |= (flags ? 0 : O_WRONLY) | O_CREAT | O_APPEND;
 	if (strchr(mode, 'x'))
 		flags |= O_EXCL;
-	return ward_check_open(f, AT_FDCWD, path, flags);
+	/* libc opens the stream: decide, never complete */
+	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
+	struct scratch *s = enter_check(f, ops & enforce.restricted, path);
+	if (s == NULL)
+		return (depth >= NESTING && f->active && (ops & enforce.restricted)) ? EACCES : 0;
+	int result = 0;
+	bool unchecked;
+	int r = where(s, AT_FDCWD, path, !(flags & O_EXCL), &unchecked);
+	if (r != 0) {
+		result = r == ENAMETOOLONG ? EACCES : 0;
+	} else {
+		if (unchecked && last_is_link(s->resolved))
+			r = resolve_fully(s, true);
+		unsigned int op;
+		struct ward_decision d;
+		if (r == 0 && !decide(s, creat_ops(s, open_ops(flags), flags) & enforce.restricted, &op, &d))
+			result = violation(f, s, op, d);
+	}
+	depth--;
+	return result;
+}
+
+/*
+ * stat and fstatat without flags: the decided path is looked at with a
+ * no-follow fstatat.  Anything but a symlink is the answer itself (copied to
+ * the caller only when allowed); a symlink is resolved fully and libc asked.
+ */
+int
+ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf)
+{
+	static __thread struct stat found __attribute__((tls_model("initial-exec")));
+	if (__builtin_expect((WARD_OP_STAT & enforce.restricted) == 0, 1))
+		return 0;
+	if (flags & ~AT_SYMLINK_NOFOLLOW)
+		return ward_check_path(f, WARD_OP_STAT, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW));
+	struct scratch *s = enter_check(f, WARD_OP_STAT, path);
+	if (s == NULL)
+		return (depth >= NESTING && f->active) ? EACCES : 0;
+	int result = 0;
+	bool unchecked;
+	unsigned int op;
+	struct ward_decision d;
+	int r = where(s, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &unchecked);
+	if (r != 0) {
+		result = r == ENAMETOOLONG ? EACCES : 0;
+		goto out;
+	}
+	if (unchecked) {
+		long rc = syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &found, AT_SYMLINK_NOFOLLOW);
+		if (rc != 0 || !S_ISLNK(found.st_mode)) {
+			if (!decide(s, WARD_OP_STAT, &op, &d)) {
+				result = violation(f, s, op, d);
+				goto out;
+			}
+			if (rc == 0)
+				memcpy(buf, &found, sizeof(found));
+			complete(f, rc);
+			goto out;
+		}
+		if (resolve_fully(s, true) != 0)
+			goto out;
+	}
+	if (!decide(s, WARD_OP_STAT, &op, &d))
+		result = violation(f, s, op, d);
+out:
+	depth--;
+	return result;
 }
 
 /* Calls on an open descriptor that change the file: decide on what the
@@ -458,7 +703,7 @@ ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdi
 	bool exchange = flags & RENAME_EXCHANGE;
 	int r = ward_check_path(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false);
 	if (r == 0)
-		r = ward_check_path(f, exchange || exists(newdirfd, new) ? both : WARD_OP_CREATE, newdirfd, new, false);
+		r = ward_check_path(f, exchange || exists_at(newdirfd, new) ? both : WARD_OP_CREATE, newdirfd, new, false);
 	return r;
 }
 

@@ -62,6 +62,9 @@ struct ward_frame {
 	struct ward_counter_slot *slot;
 	int closing_fd;     /* close-type calls: the fd being closed */
 	int deny;           /* set by a pre hook: fail the call with this errno */
+	bool done;          /* set by a pre hook that made the call itself... */
+	long result;        /* ...with this result */
+	int done_errno;     /* ...and this errno */
 };
 
 extern __thread int ward_busy __attribute__((tls_model("initial-exec")));
@@ -75,6 +78,7 @@ ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
 	f->slot = NULL;
 	f->closing_fd = -1;
 	f->deny = 0;
+	f->done = false;
 }
 
 /* After the real call: keep its errno, open the counting window, count. */
@@ -118,14 +122,14 @@ bool ward_enforce_active(void);
 int ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flags);
 void ward_enforce_cwd_changed(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
-int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags);
+int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode);
+int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
 int ward_check_fopen(struct ward_frame *f, const char *path, const char *mode);
 int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
 int ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
                       unsigned int flags);
 int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
                     int flags);
-unsigned int ward_open_ops(int dirfd, const char *path, int flags);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;

@@ -19,6 +19,7 @@
 #include <utime.h>
 
 #include "shim.h"
+#include "../core/dircache.h"
 #include "../core/fdtable.h"
 #include "../policy/policy.h"
 
@@ -88,7 +89,8 @@ const char *const ward_call_names[WARD_NCALLS] = {
 #define NOFOLLOW false
 #define CHECK(ops, dirfd, path, follow) frame_.deny = ward_check_path(&frame_, ops, dirfd, path, follow)
 #define CHECK_AT(ops, dirfd, path, flags) CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
-#define CHECK_OPEN(dirfd, path, flags) frame_.deny = ward_check_open(&frame_, dirfd, path, flags)
+#define CHECK_OPEN(dirfd, path, flags, mode) frame_.deny = ward_check_open(&frame_, dirfd, path, flags, mode)
+#define CHECK_STAT(dirfd, path, flags, buf) frame_.deny = ward_check_stat(&frame_, dirfd, path, flags, buf)
 #define CHECK_FOPEN(path, mode) frame_.deny = ward_check_fopen(&frame_, path, mode)
 #define CHECK_FD(ops, fd) frame_.deny = ward_check_fd(&frame_, ops, fd)
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
@@ -100,6 +102,9 @@ const char *const ward_call_names[WARD_NCALLS] = {
 /* ---- post hooks: run after a counted call, result in r ---- */
 #define CWD_CHANGED(r) \
 	if ((r) == 0) ward_enforce_cwd_changed()
+/* A name changed: remembered directory resolutions may be wrong now. */
+#define NAMES_CHANGED(r) \
+	if ((r) == 0) ward_dircache_invalidate()
 #define POST_NONE (void)0
 #define FD_OPENED(r, path, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind, path)
 #define STREAM_OPENED(r, path) ward_hook_stream_opened(&frame_, r, path)
@@ -124,8 +129,14 @@ const char *const ward_call_names[WARD_NCALLS] = {
 			ward_frame_refuse(&frame_);                \
 			return WARD_REFUSED_##fail;                \
 		}                                                  \
-		errno = frame_.saved_errno;                        \
-		ret r = WARD_REAL(name) args;                      \
+		ret r;                                             \
+		if (__builtin_expect(frame_.done, 0)) {            \
+			r = (ret)frame_.result;                    \
+			errno = frame_.done_errno;                 \
+		} else {                                           \
+			errno = frame_.saved_errno;                \
+			r = WARD_REAL(name) args;                  \
+		}                                                  \
 		ward_frame_count(&frame_, WARD_FAILED_##fail(r));  \
 		if (frame_.active) {                               \
 			post;                                      \

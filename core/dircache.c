@@ -1,0 +1,101 @@
+/*
+ * dircache: see dircache.h.  The clock is CLOCK_MONOTONIC_COARSE (read from
+ * the vDSO, no system call).
+ */
+#include "dircache.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <ck_pr.h>
+
+struct entry {
+	unsigned int sequence; /* odd while written */
+	unsigned int generation;
+	uint64_t expires;
+	uint16_t dir_len;
+	uint16_t real_len;
+	char dir[WARD_DIRCACHE_PATH];
+	char real[WARD_DIRCACHE_PATH];
+};
+
+static struct entry table[WARD_DIRCACHE_ENTRIES];
+static unsigned int generation = 1;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static struct entry *
+slot(const char *dir, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)dir[i]) * 0x100000001b3ull;
+	return &table[(h ^ (h >> 29)) % WARD_DIRCACHE_ENTRIES];
+}
+
+static bool
+cacheable(const char *dir, size_t len)
+{
+	return len < WARD_DIRCACHE_PATH && !(len >= 5 && memcmp(dir, "/proc", 5) == 0 && (len == 5 || dir[5] == '/'));
+}
+
+bool
+ward_dircache_get(const char *dir, size_t len, char *out)
+{
+	if (!cacheable(dir, len))
+		return false;
+	const struct entry *e = slot(dir, len);
+	unsigned int before = ck_pr_load_uint(&e->sequence);
+	if (before & 1)
+		return false;
+	ck_pr_fence_load();
+	bool hit = e->generation == ck_pr_load_uint(&generation) && e->dir_len == len &&
+	           memcmp(e->dir, dir, len) == 0 && e->expires > now_ns();
+	size_t real_len = e->real_len;
+	if (hit && real_len < WARD_DIRCACHE_PATH) {
+		memcpy(out, e->real, real_len);
+		out[real_len] = '\0';
+	}
+	ck_pr_fence_load();
+	return hit && real_len < WARD_DIRCACHE_PATH && ck_pr_load_uint(&e->sequence) == before;
+}
+
+unsigned int
+ward_dircache_generation(void)
+{
+	return ck_pr_load_uint(&generation);
+}
+
+void
+ward_dircache_put(const char *dir, size_t len, const char *real, unsigned int resolved_at)
+{
+	size_t real_len = strlen(real);
+	if (!cacheable(dir, len) || real_len >= WARD_DIRCACHE_PATH || resolved_at != ward_dircache_generation())
+		return;
+	struct entry *e = slot(dir, len);
+	unsigned int s = ck_pr_load_uint(&e->sequence);
+	if ((s & 1) || !ck_pr_cas_uint(&e->sequence, s, s + 1))
+		return; /* someone else is filling it: skip, it is only a cache */
+	ck_pr_fence_store();
+	e->generation = resolved_at;
+	e->expires = now_ns() + WARD_DIRCACHE_TTL_NS;
+	e->dir_len = (uint16_t)len;
+	e->real_len = (uint16_t)real_len;
+	memcpy(e->dir, dir, len);
+	memcpy(e->real, real, real_len);
+	ck_pr_fence_store();
+	ck_pr_store_uint(&e->sequence, s + 2);
+}
+
+void
+ward_dircache_invalidate(void)
+{
+	ck_pr_inc_uint(&generation);
+}
