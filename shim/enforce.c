@@ -533,7 +533,7 @@ creat_ops(struct scratch *s, unsigned int ops, int flags)
 		return ops;
 	bool write = ward_matcher_decide(enforce.matcher, WARD_OP_WRITE, s->resolved).allow;
 	bool create = ward_matcher_decide(enforce.matcher, WARD_OP_CREATE, s->resolved).allow;
-	if (write == create || exists(s->resolved))
+	if ((write && create) || exists(s->resolved)) /* a refusal must name the right op */
 		return ops | WARD_OP_WRITE;
 	return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
 }
