@@ -1,0 +1,186 @@
+/*
+ * walkers.c: glibc's own tree walkers, nftw/ftw, fts and glob.
+ *
+ * Inside glibc they open and list directories through hidden aliases that
+ * no wrapper sees (TRAPS 2), so they are wrapped whole: counted, and under a
+ * policy the entries the program may not see are taken out of what it gets.
+ * An entry is visible when its parent directory may be read (listing it)
+ * and the entry itself may be stat'ed.  The parent's decision is kept for
+ * the next entry: walks visit siblings together.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+#include "../policy/policy.h"
+
+#define WARD_EXPORT __attribute__((visibility("default")))
+
+struct walk {
+	struct ward_frame *frame;
+	__nftw_func_t nftw_fn;
+	__ftw_func_t ftw_fn;
+	struct walk *outer; /* a walk started from a callback */
+};
+
+static __thread struct walk *walking __attribute__((tls_model("initial-exec")));
+static __thread char last_parent[4096] __attribute__((tls_model("initial-exec")));
+static __thread int last_parent_ok __attribute__((tls_model("initial-exec")));
+
+static bool
+visible(struct ward_frame *f, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash != NULL && slash != path) {
+		size_t n = (size_t)(slash - path);
+		if (n < sizeof(last_parent) && (strncmp(last_parent, path, n) != 0 || last_parent[n] != '\0')) {
+			memcpy(last_parent, path, n);
+			last_parent[n] = '\0';
+			last_parent_ok = ward_check_path(f, WARD_OP_READ, AT_FDCWD, last_parent, true) == 0;
+		}
+		if (n < sizeof(last_parent) && !last_parent_ok)
+			return false;
+	}
+	return ward_check_path(f, WARD_OP_STAT, AT_FDCWD, path, false) == 0;
+}
+
+static int
+nftw_filter(const char *path, const struct stat *st, int type, struct FTW *info)
+{
+	struct walk *w = walking;
+	return visible(w->frame, path) ? w->nftw_fn(path, st, type, info) : 0;
+}
+
+static int
+ftw_filter(const char *path, const struct stat *st, int type)
+{
+	struct walk *w = walking;
+	return visible(w->frame, path) ? w->ftw_fn(path, st, type) : 0;
+}
+
+/* Run one walk with the filter in front of the program's callback. */
+#define WARD_WALK(name, dir, real_call)                                            \
+	do {                                                                        \
+		struct ward_frame frame_;                                           \
+		ward_frame_enter(&frame_, WARD_ID_##name);                          \
+		frame_.deny = ward_check_path(&frame_, WARD_OP_READ, AT_FDCWD, dir, true); \
+		if (frame_.deny) {                                                  \
+			ward_frame_refuse(&frame_);                                 \
+			return -1;                                                  \
+		}                                                                   \
+		struct walk w = { &frame_, fn_nftw, fn_ftw, walking };              \
+		walking = &w;                                                       \
+		last_parent[0] = '\0';                                              \
+		errno = frame_.saved_errno;                                         \
+		int r = real_call;                                                  \
+		walking = w.outer;                                                  \
+		last_parent[0] = '\0';                                              \
+		ward_frame_count(&frame_, r == -1);                                 \
+		ward_frame_done(&frame_);                                           \
+		return r;                                                           \
+	} while (0)
+
+WARD_EXPORT int
+nftw(const char *dir, __nftw_func_t fn, int descriptors, int flags)
+{
+	__nftw_func_t fn_nftw = fn;
+	__ftw_func_t fn_ftw = NULL;
+	WARD_WALK(nftw, dir, WARD_REAL(nftw)(dir, nftw_filter, descriptors, flags));
+}
+
+WARD_EXPORT int
+nftw64(const char *dir, __nftw64_func_t fn, int descriptors, int flags)
+{
+	__nftw_func_t fn_nftw = (__nftw_func_t)fn; /* one layout on 64-bit */
+	__ftw_func_t fn_ftw = NULL;
+	WARD_WALK(nftw64, dir, WARD_REAL(nftw64)(dir, (__nftw64_func_t)nftw_filter, descriptors, flags));
+}
+
+WARD_EXPORT int
+ftw(const char *dir, __ftw_func_t fn, int descriptors)
+{
+	__nftw_func_t fn_nftw = NULL;
+	__ftw_func_t fn_ftw = fn;
+	WARD_WALK(ftw, dir, WARD_REAL(ftw)(dir, ftw_filter, descriptors));
+}
+
+WARD_EXPORT int
+ftw64(const char *dir, __ftw64_func_t fn, int descriptors)
+{
+	__nftw_func_t fn_nftw = NULL;
+	__ftw_func_t fn_ftw = (__ftw_func_t)fn;
+	WARD_WALK(ftw64, dir, WARD_REAL(ftw64)(dir, (__ftw64_func_t)ftw_filter, descriptors));
+}
+
+/* fts_read: entries the program may not see are skipped (a directory with
+ * its whole subtree). */
+#define WARD_FTS_READ(name, fts_type, ent_type)                                    \
+	WARD_EXPORT ent_type *name(fts_type *fts)                                   \
+	{                                                                           \
+		struct ward_frame frame_;                                           \
+		ward_frame_enter(&frame_, WARD_ID_##name);                          \
+		ent_type *e;                                                        \
+		for (;;) {                                                          \
+			errno = frame_.saved_errno;                                 \
+			e = WARD_REAL(name)(fts);                                   \
+			if (e == NULL || e->fts_info == FTS_DP || visible(&frame_, e->fts_path)) \
+				break;                                              \
+			if (e->fts_info == FTS_D)                                   \
+				fts_set((FTS *)fts, (FTSENT *)e, FTS_SKIP);         \
+		}                                                                   \
+		ward_frame_count(&frame_, e == NULL && errno != frame_.saved_errno); \
+		ward_frame_done(&frame_);                                           \
+		return e;                                                           \
+	}
+
+WARD_FTS_READ(fts_read, FTS, FTSENT)
+WARD_FTS_READ(fts64_read, FTS64, FTSENT64)
+
+/* glob: matches the program may not see are dropped from the list. */
+static void
+filter_matches(struct ward_frame *f, char **paths, size_t *count, size_t first)
+{
+	size_t kept = first;
+	for (size_t i = first; i < first + *count; i++) {
+		if (visible(f, paths[i]))
+			paths[kept++] = paths[i];
+		else
+			free(paths[i]);
+	}
+	for (size_t i = kept; i < first + *count; i++)
+		paths[i] = NULL;
+	*count = kept - first;
+}
+
+#define WARD_GLOB(name, glob_type)                                                 \
+	WARD_EXPORT int name(const char *pattern, int flags,                        \
+	                     int (*errfunc)(const char *, int), glob_type *g)       \
+	{                                                                           \
+		struct ward_frame frame_;                                           \
+		ward_frame_enter(&frame_, WARD_ID_##name);                          \
+		size_t before = (flags & GLOB_APPEND) ? g->gl_pathc : 0;           \
+		errno = frame_.saved_errno;                                         \
+		int r = WARD_REAL(name)(pattern, flags, errfunc, g);                \
+		frame_.saved_errno = errno;                                         \
+		if (r == 0 && frame_.active) {                                      \
+			size_t offs = (flags & GLOB_DOOFFS) ? g->gl_offs : 0;      \
+			size_t added = g->gl_pathc - before;                       \
+			last_parent[0] = '\0';                                      \
+			filter_matches(&frame_, g->gl_pathv, &added, offs + before); \
+			g->gl_pathc = before + added;                               \
+			if (added == 0 && before == 0 && !(flags & GLOB_NOCHECK))   \
+				r = GLOB_NOMATCH;                                   \
+		}                                                                   \
+		errno = frame_.saved_errno;                                         \
+		ward_frame_count(&frame_, r != 0);                                  \
+		ward_frame_done(&frame_);                                           \
+		return r;                                                           \
+	}
+
+WARD_GLOB(glob, glob_t)
+WARD_GLOB(glob64, glob64_t)
