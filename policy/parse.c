@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_INCLUDE_DEPTH 32
@@ -540,12 +541,21 @@ parse_text(struct parser *ps, const char *text, size_t len)
 	return ok;
 }
 
+#define MAX_POLICY_BYTES (16u << 20)
+
+/* A policy is a regular file of sane size: /dev/zero or a FIFO would never end. */
 static char *
 read_all(const char *path, size_t *len)
 {
+	struct stat st;
 	FILE *f = fopen(path, "re");
 	if (f == NULL)
 		return NULL;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_POLICY_BYTES) {
+		fclose(f);
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		return NULL;
+	}
 	size_t cap = 4096, n = 0;
 	char *buf = xrealloc(NULL, cap);
 	for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
@@ -579,7 +589,8 @@ parse_file(struct parser *ps, const char *path, int col)
 			ps->file = path;
 			ps->line = 1;
 		}
-		return fail(ps, col ? col : 1, "cannot read '%s': %s", path, strerror(err));
+		return fail(ps, col ? col : 1, "cannot read '%s': %s", path,
+		            err == EINVAL ? "not a regular file" : strerror(err));
 	}
 	for (int i = 0; i < ps->depth; i++) {
 		if (strcmp(ps->stack[i], canonical) == 0) {
