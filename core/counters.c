@@ -10,8 +10,7 @@
 static struct ward_counter_slot slots[WARD_COUNTER_SLOTS];
 static struct ward_counter_slot overflow = { .shared = 1 };
 static unsigned int slots_used; /* high-water mark of claimed slot indices */
-static __thread struct ward_counter_slot *my_slot
-	__attribute__((tls_model("initial-exec")));
+__thread struct ward_counter_slot *ward_counters_mine __attribute__((tls_model("initial-exec")));
 
 /* A thread-specific key only to learn when a thread ends. */
 static pthread_key_t exit_key;
@@ -50,40 +49,38 @@ claim(void)
 }
 
 struct ward_counter_slot *
-ward_counters_slot(void)
+ward_counters_claim(void)
 {
-	struct ward_counter_slot *s = my_slot;
-	if (__builtin_expect(s == NULL, 0))
-		s = my_slot = claim();
-	return s;
+	return ward_counters_mine = claim();
 }
 
 void
 ward_counters_release_thread(void)
 {
-	struct ward_counter_slot *s = my_slot;
-	my_slot = NULL;
+	struct ward_counter_slot *s = ward_counters_mine;
+	ward_counters_mine = NULL;
 	if (s != NULL && s != &overflow)
 		ck_pr_store_uint(&s->owned, 0);
 }
 
-/* Copy one slot, retrying while its owner is inside an update.  Bounded: a
- * thread frozen mid-update (it cannot be, but a reader must never hang at
- * exit) costs at most one call's worth of figures. */
+/* Copy one slot, retrying while its owner is inside an update.  Bounded:
+ * an owner that left a window open for good (a signal handler that
+ * longjmp'd out of one) must not hang the dump at exit; the copy is then
+ * the last one taken, at most one call's figures apart. */
 static void
 read_slot(const struct ward_counter_slot *s, uint64_t *copy)
 {
-	for (int attempt = 0; attempt < 100000; attempt++) {
-		unsigned int before = ck_pr_load_uint(&s->sequence);
-		if (before & 1) {
+	for (long attempt = 0; attempt < 10000000; attempt++) {
+		uint64_t before = ck_pr_load_64((uint64_t *)&s->window);
+		if (before & WARD_WINDOW_DEPTH) {
 			ck_pr_stall();
 			continue;
 		}
 		ck_pr_fence_load();
 		for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
-			copy[i] = ck_pr_load_64(&s->value[i]);
+			copy[i] = ck_pr_load_64((uint64_t *)&s->value[i]);
 		ck_pr_fence_load();
-		if (ck_pr_load_uint(&s->sequence) == before)
+		if (ck_pr_load_64((uint64_t *)&s->window) == before)
 			return;
 	}
 }
@@ -110,12 +107,10 @@ ward_counters_reset(void)
 	for (unsigned int n = 0; n < used; n++) {
 		struct ward_counter_slot *s = &slots[n];
 		memset(s->value, 0, sizeof(s->value));
-		if (s == my_slot)
-			continue; /* its owner's window and depth stay as they are */
-		s->sequence = 0;
-		s->nest = 0;
+		if (s == ward_counters_mine)
+			continue; /* its owner's window stays as it is */
+		s->window = 0; /* a thread that vanished in the fork may have left it open */
 		s->owned = 0;
 	}
 	memset(overflow.value, 0, sizeof(overflow.value));
-	overflow.nest = 0;
 }

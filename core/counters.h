@@ -5,9 +5,9 @@
  * Each thread owns one slot (a cache-aligned array of uint64_t) claimed on its
  * first update and given back when the thread ends; the process total is the
  * sum of all slots.  The owner updates its slot with plain (non-locked) adds
- * inside a per-slot sequence window, so a reader summing the slots sees every
- * group of updates (one intercepted call) either entirely or not at all.
- * Signal handlers that interrupt an update nest inside the same window.
+ * inside a per-slot window, so a reader summing the slots sees every group of
+ * updates (one intercepted call) either entirely or not at all.  Signal
+ * handlers that interrupt an update nest inside the same window.
  * Threads beyond WARD_COUNTER_SLOTS share one overflow slot updated with
  * atomic adds (correct, just slower).
  *
@@ -18,6 +18,7 @@
 #define WARD_CORE_COUNTERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ck_pr.h>
@@ -26,50 +27,64 @@
 #define WARD_COUNTER_SLOTS 64 /* threads that get a private slot */
 
 struct ward_counter_slot {
-	unsigned int sequence;  /* odd while the owner is inside an update */
-	unsigned int nest;      /* owner only: update depth (signal handlers) */
+	/* The update window in one word, changed by single add instructions
+	 * (a signal lands before or after each, never inside): the low 16 bits
+	 * are the owner's update depth, the rest a generation that every
+	 * completed update advances.  A reader accepts a copy taken with depth 0
+	 * and the same word before and after. */
+	uint64_t window;
 	unsigned int owned;     /* 1 while a live thread owns the slot */
 	unsigned int shared;    /* 1 for the overflow slot: atomic adds, no window */
 	uint64_t value[WARD_COUNTERS_MAX];
 } __attribute__((aligned(64)));
 
+#define WARD_WINDOW_DEPTH 0xffffull
+#define WARD_WINDOW_CLOSE ((1ull << 16) - 1) /* depth - 1, generation + 1 */
+
 /* This thread's slot, claimed on first use. Never NULL. */
-struct ward_counter_slot *ward_counters_slot(void);
+extern __thread struct ward_counter_slot *ward_counters_mine __attribute__((tls_model("initial-exec")));
+struct ward_counter_slot *ward_counters_claim(void);
+
+static inline struct ward_counter_slot *
+ward_counters_slot(void)
+{
+	struct ward_counter_slot *s = ward_counters_mine;
+	return __builtin_expect(s != NULL, 1) ? s : ward_counters_claim();
+}
+
+/* A plain add to memory the slot's owner alone writes: one instruction on
+ * x86-64, so signal handlers on the same thread cannot tear it. */
+static inline void
+ward_counters_raw_add(uint64_t *word, uint64_t n)
+{
+#if defined(__x86_64__)
+	__asm__ __volatile__("addq %1, %0" : "+m"(*word) : "er"(n) : "memory");
+#else
+	__atomic_fetch_add(word, n, __ATOMIC_RELAXED);
+#endif
+}
 
 static inline void
 ward_counters_begin(struct ward_counter_slot *s)
 {
-	if (s->nest++ == 0 && !s->shared) {
-		ck_pr_store_uint(&s->sequence, s->sequence + 1);
-		ck_pr_fence_store();
-	}
+	if (!s->shared)
+		ward_counters_raw_add(&s->window, 1);
 }
 
 static inline void
 ward_counters_end(struct ward_counter_slot *s)
 {
-	if (--s->nest == 0 && !s->shared) {
-		ck_pr_fence_store();
-		ck_pr_store_uint(&s->sequence, s->sequence + 1);
-	}
+	if (!s->shared)
+		ward_counters_raw_add(&s->window, WARD_WINDOW_CLOSE);
 }
 
-/*
- * One add.  On x86-64 a single non-locked add instruction: a signal can only
- * land before or after it, and the slot has a single writing thread.
- */
 static inline void
 ward_counters_add(struct ward_counter_slot *s, unsigned int index, uint64_t n)
 {
-	if (__builtin_expect(s->shared, 0)) {
+	if (__builtin_expect(s->shared, 0))
 		ck_pr_add_64(&s->value[index], n);
-		return;
-	}
-#if defined(__x86_64__)
-	__asm__ __volatile__("addq %1, %0" : "+m"(s->value[index]) : "er"(n));
-#else
-	__atomic_fetch_add(&s->value[index], n, __ATOMIC_RELAXED);
-#endif
+	else
+		ward_counters_raw_add(&s->value[index], n);
 }
 
 /* Sum of all slots, each read inside its sequence window. */

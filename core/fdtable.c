@@ -173,12 +173,12 @@ ward_fdtable_get(int fd, struct ward_fd_info *out)
 	return false;
 }
 
-void
+bool
 ward_fdtable_dup(int oldfd, int newfd, bool cloexec)
 {
 	static __thread struct ward_fd_info source __attribute__((tls_model("initial-exec")));
 	if (oldfd == newfd)
-		return;
+		return false;
 	if (!ward_fdtable_get(oldfd, &source)) {
 		/* The duplicate of an fd we never saw is still an open fd. */
 		source.kind = WARD_FD_INHERITED;
@@ -188,10 +188,12 @@ ward_fdtable_dup(int oldfd, int newfd, bool cloexec)
 	}
 	struct entry *e = lookup(newfd, true);
 	if (e == NULL || !write_begin(e))
-		return;
+		return false;
+	bool replaced = e->kind != WARD_FD_UNKNOWN;
 	int flags = cloexec ? (source.flags | O_CLOEXEC) : (source.flags & ~O_CLOEXEC);
 	fill(e, source.kind, flags, source.path, strlen(source.path), source.truncated);
 	write_end(e);
+	return replaced;
 }
 
 void

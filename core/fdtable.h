@@ -45,8 +45,9 @@ struct ward_fd_info {
 void ward_fdtable_set(int fd, int kind, int flags, const char *path);
 /* Forget a descriptor; true if it was tracked. */
 bool ward_fdtable_clear(int fd);
-/* newfd now refers to what oldfd does (dup family); cloexec per the call. */
-void ward_fdtable_dup(int oldfd, int newfd, bool cloexec);
+/* newfd now refers to what oldfd does (dup family); cloexec per the call.
+ * True when newfd was tracked before: dup2 closed it. */
+bool ward_fdtable_dup(int oldfd, int newfd, bool cloexec);
 void ward_fdtable_set_cloexec(int fd, bool cloexec);
 /* Copy an entry out; false if the fd is not tracked. */
 bool ward_fdtable_get(int fd, struct ward_fd_info *out);

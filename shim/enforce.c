@@ -36,10 +36,11 @@
 #define RECORD_MAX 3072 /* one violation record, human or JSON, one write */
 #define NESTING 2
 
+unsigned int ward_restricted; /* operations that need a decision (0: no policy) */
+
 static struct {
 	struct ward_policy *policy;
 	struct ward_matcher *matcher;
-	unsigned int restricted; /* operations that need a decision */
 	enum ward_mode mode;
 	bool log_to_file;
 	char log_path[PATH_MAX];
@@ -173,7 +174,7 @@ ward_enforce_init(void)
 	enforce.matcher = ward_matcher_build(enforce.policy);
 	if (enforce.matcher == NULL)
 		stop("out of memory compiling the policy; not running unconfined");
-	enforce.restricted = WARD_OP_ALL & ~ward_policy_unrestricted_ops(enforce.policy);
+	ward_restricted = WARD_OP_ALL & ~ward_policy_unrestricted_ops(enforce.policy);
 	enforce.mode = enforce.policy->mode;
 	parse_mode();
 	const char *log = getenv("WARD_LOG");
@@ -243,6 +244,8 @@ copy_cwd(char *out)
 static bool
 base_for(int dirfd, char *out)
 {
+	if (dirfd == AT_FDCWD && ward_in_vfork) /* the cache is the parent's: ask */
+		return syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0 && out[0] == '/';
 	if (dirfd == AT_FDCWD)
 		return copy_cwd(out);
 	char link[32];
@@ -325,10 +328,12 @@ static int
 violation(struct ward_frame *f, struct scratch *s, unsigned int op, struct ward_decision d)
 {
 	static const char *const names[] = { "denied", "audited", "killed" };
-	struct ward_counter_slot *slot = ward_counters_slot();
-	ward_counters_begin(slot);
-	ward_counters_add(slot, enforce.mode == WARD_MODE_AUDIT ? WARD_IDX_AUDITED : WARD_IDX_POLICY_DENIED, 1);
-	ward_counters_end(slot);
+	if (f->counting) {
+		struct ward_counter_slot *slot = ward_counters_slot();
+		ward_counters_begin(slot);
+		ward_counters_add(slot, enforce.mode == WARD_MODE_AUDIT ? WARD_IDX_AUDITED : WARD_IDX_POLICY_DENIED, 1);
+		ward_counters_end(slot);
+	}
 	if (!d.quiet)
 		write_record(s, names[enforce.mode], op, s->resolved, f->id, d);
 	if (enforce.mode == WARD_MODE_AUDIT)
@@ -425,13 +430,15 @@ where(struct scratch *s, int dirfd, const char *path, bool follow, bool *uncheck
 static bool
 decide(struct scratch *s, unsigned int ops, unsigned int *deny_op, struct ward_decision *deny)
 {
-	struct ward_counter_slot *slot = ward_counters_slot();
+	struct ward_counter_slot *slot = ward_in_vfork ? NULL : ward_counters_slot();
 	for (unsigned int op = 1; op <= ops; op <<= 1) {
 		if (!(ops & op))
 			continue;
-		ward_counters_begin(slot);
-		ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
-		ward_counters_end(slot);
+		if (slot != NULL) {
+			ward_counters_begin(slot);
+			ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
+			ward_counters_end(slot);
+		}
 		struct ward_decision d = ward_matcher_decide(enforce.matcher, op, s->resolved);
 		if (!d.allow) {
 			*deny_op = op;
@@ -468,7 +475,7 @@ check(struct ward_frame *f, struct scratch *s, unsigned int ops, int dirfd, cons
 int
 ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow)
 {
-	ops &= enforce.restricted;
+	ops &= ward_restricted;
 	if (__builtin_expect(ops == 0, 1))
 		return 0;
 	if (depth >= NESTING && f->active)
@@ -549,7 +556,7 @@ int
 ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode)
 {
 	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
-	if (__builtin_expect((ops & enforce.restricted) == 0, 1))
+	if (__builtin_expect((ops & ward_restricted) == 0, 1))
 		return 0;
 	struct scratch *s = enter_check(f, ops, path);
 	if (s == NULL)
@@ -562,7 +569,7 @@ ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mo
 		result = r == ENAMETOOLONG ? EACCES : 0;
 		goto out;
 	}
-	ops = creat_ops(s, open_ops(flags), flags) & enforce.restricted;
+	ops = creat_ops(s, open_ops(flags), flags) & ward_restricted;
 	unsigned int op;
 	struct ward_decision d;
 	bool allowed = decide(s, ops, &op, &d);
@@ -580,7 +587,7 @@ ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mo
 	if (unchecked && last_is_link(s->resolved)) {
 		if (resolve_fully(s, true) != 0)
 			goto out;
-		allowed = decide(s, creat_ops(s, open_ops(flags), flags) & enforce.restricted, &op, &d);
+		allowed = decide(s, creat_ops(s, open_ops(flags), flags) & ward_restricted, &op, &d);
 	}
 	if (!allowed)
 		result = violation(f, s, op, d);
@@ -592,7 +599,7 @@ out:
 int
 ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
 {
-	if (__builtin_expect(enforce.restricted == 0, 1) || mode == NULL)
+	if (__builtin_expect(ward_restricted == 0, 1) || mode == NULL)
 		return 0;
 	int flags = strchr(mode, '+') ? O_RDWR : 0;
 	if (mode[0] == 'w')
@@ -603,9 +610,9 @@ ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
 		flags |= O_EXCL;
 	/* libc opens the stream: decide, never complete */
 	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
-	struct scratch *s = enter_check(f, ops & enforce.restricted, path);
+	struct scratch *s = enter_check(f, ops & ward_restricted, path);
 	if (s == NULL)
-		return (depth >= NESTING && f->active && (ops & enforce.restricted)) ? EACCES : 0;
+		return (depth >= NESTING && f->active && (ops & ward_restricted)) ? EACCES : 0;
 	int result = 0;
 	bool unchecked;
 	int r = where(s, AT_FDCWD, path, !(flags & O_EXCL), &unchecked);
@@ -616,7 +623,7 @@ ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
 			r = resolve_fully(s, true);
 		unsigned int op;
 		struct ward_decision d;
-		if (r == 0 && !decide(s, creat_ops(s, open_ops(flags), flags) & enforce.restricted, &op, &d))
+		if (r == 0 && !decide(s, creat_ops(s, open_ops(flags), flags) & ward_restricted, &op, &d))
 			result = violation(f, s, op, d);
 	}
 	depth--;
@@ -632,7 +639,7 @@ int
 ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf)
 {
 	static __thread struct stat found __attribute__((tls_model("initial-exec")));
-	if (__builtin_expect((WARD_OP_STAT & enforce.restricted) == 0, 1))
+	if (__builtin_expect((WARD_OP_STAT & ward_restricted) == 0, 1))
 		return 0;
 	if (flags & ~AT_SYMLINK_NOFOLLOW)
 		return ward_check_path(f, WARD_OP_STAT, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW));
@@ -675,7 +682,7 @@ out:
 int
 ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
 {
-	if (__builtin_expect((ops & enforce.restricted) == 0, 1) || !f->active || depth >= NESTING)
+	if (__builtin_expect((ops & ward_restricted) == 0, 1) || !f->active || depth >= NESTING)
 		return 0;
 	char link[32];
 	char *target = scratch[depth].base;
@@ -697,7 +704,7 @@ int
 ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
                   unsigned int flags)
 {
-	if (__builtin_expect(enforce.restricted == 0, 1) || !f->active)
+	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
 		return 0;
 	unsigned int both = WARD_OP_REMOVE | WARD_OP_CREATE;
 	bool exchange = flags & RENAME_EXCHANGE;
@@ -712,7 +719,7 @@ ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdi
 int
 ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new, int flags)
 {
-	if (__builtin_expect(enforce.restricted == 0, 1) || !f->active)
+	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
 		return 0;
 	int r = ward_check_path(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0);
 	if (r == 0)

@@ -58,7 +58,8 @@ ward_hook_fd_dup(struct ward_frame *f, int r, int oldfd, int newfd, int cloexec)
 	(void)newfd; /* r is the new descriptor for dup, dup2 and dup3 alike */
 	if (r < 0 || r == oldfd)
 		return;
-	ward_fdtable_dup(oldfd, r, cloexec != 0);
+	if (ward_fdtable_dup(oldfd, r, cloexec != 0)) /* dup2 closed what r was */
+		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, 1);
 	ward_counters_add(f->slot, WARD_IDX_FILES_OPENED, 1);
 }
 
@@ -79,7 +80,7 @@ ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg)
 bool
 ward_hook_fd_closing(struct ward_frame *f, int fd)
 {
-	if (!f->active || fd < 0)
+	if (!f->counting || fd < 0)
 		return false;
 	if (ward_guard_is_private(fd))
 		return true;
@@ -99,7 +100,7 @@ ward_hook_fd_closed(struct ward_frame *f, int r)
 void
 ward_hook_fd_replacing(struct ward_frame *f, int newfd)
 {
-	if (f->active)
+	if (f->counting)
 		ward_guard_before_replace(newfd);
 }
 
@@ -108,7 +109,7 @@ ward_hook_fd_replacing(struct ward_frame *f, int newfd)
 bool
 ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int last, int flags)
 {
-	if (!f->active || first > last)
+	if (!f->counting || first > last)
 		return false;
 	if (flags & CLOSE_RANGE_CLOEXEC)
 		return false; /* nothing closes now; the table is marked afterwards */
@@ -148,7 +149,7 @@ ward_hook_range_closed(struct ward_frame *f, int r, unsigned int first, unsigned
 void
 ward_hook_all_streams_closing(struct ward_frame *f)
 {
-	if (f->active)
+	if (f->counting)
 		ward_guard_before_close_range(0, 2);
 }
 

@@ -29,6 +29,7 @@
 #include "../core/stats.h"
 
 __thread int ward_busy __attribute__((tls_model("initial-exec")));
+__thread int ward_in_vfork __attribute__((tls_model("initial-exec")));
 void *ward_real_fn[WARD_NCALLS];
 
 enum dest_kind { DEST_NONE, DEST_FD, DEST_FILE, DEST_DIR };
@@ -255,7 +256,7 @@ ward_stop(void)
 bool
 ward_in_foreign_child(void)
 {
-	return ward_pid != 0 && ward_sys(SYS_getpid, 0, 0, 0, 0) != ward_pid;
+	return ward_in_vfork != 0 || (ward_pid != 0 && ward_sys(SYS_getpid, 0, 0, 0, 0) != ward_pid);
 }
 
 void
@@ -272,15 +273,33 @@ executable(const char *path)
 	       ward_sys(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, 0) == 0 && !S_ISDIR(st.st_mode);
 }
 
-/* Would exec find this file?  Exec checks the same things; this only keeps
- * a "not found" exec from dumping figures the image goes on adding to. */
+/* Is this an image exec can start: an ELF file or a #! script?  (Other
+ * files fail with ENOEXEC, except through execvp, whose fallback runs them
+ * with /bin/sh.)  An unreadable file gets the benefit of the doubt. */
+static bool
+startable(const char *path)
+{
+	char head[4];
+	long fd = ward_sys(SYS_open, (long)path, O_RDONLY | O_CLOEXEC, 0, 0);
+	if (fd < 0)
+		return true;
+	long n = ward_sys(SYS_read, fd, (long)head, sizeof(head), 0);
+	ward_sys(SYS_close, fd, 0, 0, 0);
+	return (n >= 2 && head[0] == '#' && head[1] == '!') || (n == 4 && memcmp(head, "\177ELF", 4) == 0);
+}
+
+/* Would exec find this file and start it?  Exec checks the same things;
+ * this keeps an exec that fails from having dumped figures the image goes
+ * on adding to. */
 static bool
 exec_will_work(const char *file, bool search_path)
 {
 	static __thread char candidate[PATH_MAX] __attribute__((tls_model("initial-exec")));
 	if (file == NULL)
 		return true;
-	if (!search_path || strchr(file, '/') != NULL)
+	if (!search_path)
+		return executable(file) && startable(file);
+	if (strchr(file, '/') != NULL)
 		return executable(file);
 	const char *path = getenv("PATH");
 	if (path == NULL)
@@ -303,19 +322,27 @@ exec_will_work(const char *file, bool search_path)
 	}
 }
 
-void
+bool
 ward_before_exec(const char *file, bool search_path)
 {
 	if (!exec_will_work(file, search_path))
-		return;
+		return false;
 	ward_dump("exec");
 	ward_counters_reset();
+	return true;
 }
 
 void
-ward_exec_failed(void)
+ward_exec_failed(enum ward_call_id id, bool dumped_before)
 {
-	__atomic_store_n(&dumped, 0, __ATOMIC_RELEASE);
+	struct ward_counter_slot *slot = ward_counters_slot();
+	ward_counters_begin(slot);
+	if (dumped_before) { /* the figures started again: the call is a new one */
+		__atomic_store_n(&dumped, 0, __ATOMIC_RELEASE);
+		ward_counters_add(slot, WARD_IDX_CALLS(id), 1);
+	}
+	ward_counters_add(slot, WARD_IDX_ERRORS(id), 1);
+	ward_counters_end(slot);
 }
 
 /* ---- the descriptor guard ---- */
@@ -535,6 +562,9 @@ ward_dump(const char *reason)
 		int fd = guard_output(config.fd);
 		if (fd >= 0)
 			write_all(fd, text, len);
+		else if (config.fd != 2)
+			say("stats not written: the WARD_STATS descriptor is closed or no longer the one open at start-up (",
+			    exe_name, ")");
 	} else {
 		write_to_file(text, len, pid);
 	}

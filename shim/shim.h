@@ -57,6 +57,7 @@ void *ward_real_resolve(enum ward_call_id id);
 /* ---- the frame every wrapper runs ---- */
 struct ward_frame {
 	bool active;        /* false inside the shim's own work: pass through */
+	bool counting;      /* active, and not in a vfork child (whose memory is the parent's) */
 	int saved_errno;
 	enum ward_call_id id;
 	struct ward_counter_slot *slot;
@@ -68,12 +69,15 @@ struct ward_frame {
 };
 
 extern __thread int ward_busy __attribute__((tls_model("initial-exec")));
+/* Raised by vfork (vfork.S) for the child's whole life. */
+extern __thread int ward_in_vfork __attribute__((tls_model("initial-exec")));
 
 static inline void
 ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
 {
 	f->saved_errno = errno;
 	f->active = ward_busy == 0;
+	f->counting = f->active && ward_in_vfork == 0;
 	f->id = id;
 	f->slot = NULL;
 	f->closing_fd = -1;
@@ -86,7 +90,7 @@ static inline void
 ward_frame_count(struct ward_frame *f, bool failed)
 {
 	f->saved_errno = errno;
-	if (!f->active)
+	if (!f->counting)
 		return;
 	struct ward_counter_slot *s = f->slot = ward_counters_slot();
 	ward_counters_begin(s);
@@ -109,11 +113,15 @@ ward_frame_refuse(struct ward_frame *f)
 {
 	errno = f->deny;
 	ward_frame_count(f, true);
-	ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
+	if (f->slot != NULL)
+		ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
 	ward_frame_done(f);
 }
 
 /* ---- policy checks (enforce.c): 0, or the errno to fail with ---- */
+/* The operations the policy restricts somewhere; the wrappers test it
+ * before calling a check, so unrestricted calls cost one load and a test. */
+extern unsigned int ward_restricted;
 void ward_enforce_init(void);
 const char *ward_enforce_default_stats(void);
 bool ward_enforce_logs_to_stderr(void);
@@ -151,10 +159,12 @@ void ward_hook_io(struct ward_frame *f, int fd, ssize_t r, bool write);
 /* ---- runtime (runtime.c) ---- */
 /* Write the dump for this image once; reason: "exit", "_exit", "exec". */
 void ward_dump(const char *reason);
-/* Before an exec that is expected to succeed: dump and start from zero. */
-void ward_before_exec(const char *file, bool search_path);
-/* The exec failed after all: this image may dump again (its new figures). */
-void ward_exec_failed(void);
+/* Before an exec that is expected to succeed: dump and start from zero
+ * (true), or do nothing (false: exec would fail). */
+bool ward_before_exec(const char *file, bool search_path);
+/* The exec returned: count the failure; if the figures were dumped before
+ * it, this image may dump again (its new figures). */
+void ward_exec_failed(enum ward_call_id id, bool dumped_before);
 /* True in a vfork child (or a raw clone): shares the parent's memory. */
 bool ward_in_foreign_child(void);
 /* After _Fork in the child: figures start from zero. */

@@ -87,17 +87,22 @@ const char *const ward_call_names[WARD_NCALLS] = {
 /* Policy checks: set frame_.deny when the call must be refused. */
 #define FOLLOW true
 #define NOFOLLOW false
-#define CHECK(ops, dirfd, path, follow) frame_.deny = ward_check_path(&frame_, ops, dirfd, path, follow)
+#define WARD_IF_RESTRICTED(ops, call) \
+	if (__builtin_expect((ward_restricted & (ops)) != 0, 0)) frame_.deny = (call)
+#define CHECK(ops, dirfd, path, follow) WARD_IF_RESTRICTED(ops, ward_check_path(&frame_, ops, dirfd, path, follow))
 #define CHECK_AT(ops, dirfd, path, flags) CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
-#define CHECK_OPEN(dirfd, path, flags, mode) frame_.deny = ward_check_open(&frame_, dirfd, path, flags, mode)
-#define CHECK_STAT(dirfd, path, flags, buf) frame_.deny = ward_check_stat(&frame_, dirfd, path, flags, buf)
-#define CHECK_FOPEN(path, mode) frame_.deny = ward_check_fopen(&frame_, path, mode)
-#define CHECK_FD(ops, fd) frame_.deny = ward_check_fd(&frame_, ops, fd)
+#define CHECK_OPEN(dirfd, path, flags, mode) \
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_open(&frame_, dirfd, path, flags, mode))
+#define CHECK_STAT(dirfd, path, flags, buf) \
+	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_stat(&frame_, dirfd, path, flags, buf))
+#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, path, mode))
+#define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
-	frame_.deny = ward_check_rename(&frame_, fromfd, from, tofd, to, flags)
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, from, tofd, to, flags))
 #define CHECK_LINK(fromfd, from, tofd, to, flags) \
-	frame_.deny = ward_check_link(&frame_, fromfd, from, tofd, to, flags)
-#define CHECK_UTIMENSAT(dirfd, path, flags) frame_.deny = ward_check_utimensat(&frame_, dirfd, path, flags)
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, from, tofd, to, flags))
+#define CHECK_UTIMENSAT(dirfd, path, flags) \
+	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, path, flags))
 
 /* ---- post hooks: run after a counted call, result in r ---- */
 #define CWD_CHANGED(r) \
@@ -138,7 +143,7 @@ const char *const ward_call_names[WARD_NCALLS] = {
 			r = WARD_REAL(name) args;                  \
 		}                                                  \
 		ward_frame_count(&frame_, WARD_FAILED_##fail(r));  \
-		if (frame_.active) {                               \
+		if (frame_.counting) {                             \
 			post;                                      \
 		}                                                  \
 		ward_frame_done(&frame_);                          \
@@ -153,7 +158,7 @@ const char *const ward_call_names[WARD_NCALLS] = {
 		errno = frame_.saved_errno;                        \
 		WARD_REAL(name) args;                              \
 		ward_frame_count(&frame_, false);                  \
-		if (frame_.active) {                               \
+		if (frame_.counting) {                             \
 			post;                                      \
 		}                                                  \
 		ward_frame_done(&frame_);                          \
@@ -175,20 +180,17 @@ const char *const ward_call_names[WARD_NCALLS] = {
 	do {                                                                 \
 		struct ward_frame frame_;                                    \
 		ward_frame_enter(&frame_, WARD_ID_##name);                   \
-		bool counted_ = frame_.active && !ward_in_foreign_child();   \
+		bool counted_ = frame_.counting && !ward_in_foreign_child(); \
+		bool dumped_ = false;                                        \
 		if (counted_) {                                              \
 			ward_frame_count(&frame_, false);                    \
 			ward_frame_done(&frame_);                            \
-			ward_before_exec(file, search_path);                 \
+			dumped_ = ward_before_exec(file, search_path);       \
 		}                                                            \
 		errno = frame_.saved_errno;                                  \
 		int r_ = real_call;                                          \
-		if (counted_) {                                              \
-			ward_exec_failed();                                  \
-			ward_frame_enter(&frame_, WARD_ID_##name);           \
-			ward_frame_count(&frame_, true);                     \
-			ward_frame_done(&frame_);                            \
-		}                                                            \
+		if (counted_)                                                \
+			ward_exec_failed(WARD_ID_##name, dumped_);           \
 		return r_;                                                   \
 	} while (0)
 
@@ -274,7 +276,7 @@ execle(const char *path, const char *arg, ...)
 	do {                                                         \
 		struct ward_frame frame_;                            \
 		ward_frame_enter(&frame_, WARD_ID_##name);           \
-		if (frame_.active && !ward_in_foreign_child()) {     \
+		if (frame_.counting && !ward_in_foreign_child()) {   \
 			ward_frame_count(&frame_, false);            \
 			ward_frame_done(&frame_);                    \
 			ward_dump(#name);                            \
@@ -293,6 +295,21 @@ WARD_EXPORT void
 _Exit(int status)
 {
 	WARD_EXIT(_Exit, status);
+}
+
+/* The parent's half of vfork (vfork.S): count the call, report failure. */
+__attribute__((used)) pid_t
+ward_vfork_parent(long r)
+{
+	struct ward_frame frame_;
+	ward_frame_enter(&frame_, WARD_ID_vfork);
+	if (r < 0) {
+		errno = (int)-r;
+		r = -1;
+	}
+	ward_frame_count(&frame_, r == -1);
+	ward_frame_done(&frame_);
+	return (pid_t)r;
 }
 
 /* _Fork runs no atfork handlers: reset the child's figures here. */

@@ -1,0 +1,210 @@
+/*
+ * `ward run` as a user drives it (SPEC 4).
+ *
+ * Exit status is the command's own, 128+N when signal N killed it, 125 for
+ * ward's own errors (bad flag, missing library: never run unwatched), 126
+ * for a command that cannot run, 127 for one that does not exist, as env(1)
+ * and timeout(1) do.  -s and -f choose where the figures go and how they
+ * look; -s none prints nothing; the command's stdout is always its own.
+ * Every descendant stays watched and confined, also one that cleared its
+ * environment or was killed by SIGKILL (SPEC 4, 5.4).
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dumps.h"
+#include "fsutil.h"
+#include "pycheck.h"
+#include "run.h"
+
+static char *dir;
+
+static void
+setup(void)
+{
+	dir = tmpdir_make();
+}
+
+static void
+teardown(void)
+{
+	tmpdir_remove(dir);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ward ARGS..., with extra environment entries. */
+static struct run_result
+ward(const char *const args[], const char *const env[])
+{
+	const char *argv[32] = { WARD_EXE };
+	size_t n = 1;
+	for (size_t i = 0; args[i] != NULL && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	struct run_opts o = { .env = env, .cwd = dir, .timeout_ms = 30000 };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_assert_not(r.timed_out, "ward run hung");
+	return r;
+}
+
+static void
+expect_status(const char *const args[], int code)
+{
+	char shown[512] = "ward";
+	for (size_t i = 0; args[i] != NULL; i++)
+		snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), " %s", args[i]);
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), code, "%s: exit %d, want %d; stderr: %s", shown,
+	             run_exit_code(&r), code, r.err);
+	run_free(&r);
+}
+
+Test(cli, exit_status_is_the_commands)
+{
+	const char *three[] = { "run", "--", "sh", "-c", "exit 3", NULL };
+	expect_status(three, 3);
+	const char *zero[] = { "run", "--", "true", NULL };
+	expect_status(zero, 0);
+	const char *one[] = { "run", "--", "false", NULL };
+	expect_status(one, 1);
+}
+
+Test(cli, missing_command_is_127)
+{
+	const char *path[] = { "run", "--", "/nonexistent/command", NULL };
+	expect_status(path, 127);
+	const char *search[] = { "run", "--", "no-such-command-ward-test", NULL };
+	expect_status(search, 127);
+}
+
+Test(cli, command_that_cannot_run_is_126)
+{
+	char file[PATH_MAX];
+	path_in(file, dir, "not-executable");
+	cr_assert(file_write(file, "#!/bin/sh\necho ran\n", 19));
+	cr_assert_eq(chmod(file, 0644), 0);
+	const char *plain[] = { "run", "--", file, NULL };
+	expect_status(plain, 126);
+	const char *directory[] = { "run", "--", dir, NULL };
+	expect_status(directory, 126);
+}
+
+Test(cli, command_killed_by_a_signal_is_128_plus_n)
+{
+	const char *term[] = { "run", "--", "sh", "-c", "kill -TERM $$", NULL };
+	expect_status(term, 128 + 15);
+	const char *kill9[] = { "run", "--", "sh", "-c", "kill -KILL $$", NULL };
+	expect_status(kill9, 128 + 9);
+}
+
+Test(cli, stats_go_to_stderr_by_default)
+{
+	const char *args[] = { "run", "--", "sh", "-c", "echo out; echo err >&2", NULL };
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), 0);
+	cr_assert_str_eq(r.out, "out\n", "the command's stdout, and nothing else");
+	cr_assert_not_null(strstr(r.err, "err\n"));
+	cr_assert_not_null(strstr(r.err, "ward: pid "), "no figures on stderr: %s", r.err);
+	run_free(&r);
+}
+
+Test(cli, stats_none_prints_nothing)
+{
+	char file[PATH_MAX];
+	path_in(file, dir, "in.txt");
+	cr_assert(file_write(file, "hello\n", 6));
+	const char *args[] = { "run", "-s", "none", "--", "cat", file, NULL };
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), 0);
+	cr_assert_str_eq(r.out, "hello\n");
+	cr_assert_eq(r.err_len, 0, "-s none printed: %s", r.err);
+	run_free(&r);
+}
+
+Test(cli, json_to_a_file)
+{
+	char in[PATH_MAX], out[PATH_MAX];
+	path_in(in, dir, "in.txt");
+	path_in(out, dir, "stats.json");
+	cr_assert(file_write(in, "hello\n", 6));
+	const char *args[] = { "run", "-f", "json", "-s", out, "--", "sh", "-c", "cat \"$1\"", "sh",
+		               in, NULL };
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), 0);
+	cr_assert_str_eq(r.out, "hello\n");
+	cr_assert_eq(r.err_len, 0, "%s", r.err);
+	char *text = file_read(out, NULL);
+	cr_assert_not_null(text, "no stats file");
+	cr_assert(pycheck_json_lines(text), "%s", text);
+	struct dump_set set;
+	dumps_parse(text, &set);
+	const struct dump *cat = NULL;
+	for (size_t i = 0; i < set.n; i++)
+		if (strcmp(set.d[i].exe, "cat") == 0)
+			cat = &set.d[i];
+	cr_assert_not_null(cat, "the child process is not in the figures: %s", text);
+	cr_assert_eq(dump_files(cat, "bytes_read"), 6, "%s", cat->json);
+	dumps_free(&set);
+	free(text);
+	run_free(&r);
+}
+
+Test(cli, missing_library_is_125_and_nothing_runs)
+{
+	const char *env[] = { "WARD_LIB=/nonexistent/libward.so", NULL };
+	const char *args[] = { "run", "--", "sh", "-c", "echo ran", NULL };
+	struct run_result r = ward(args, env);
+	cr_assert_eq(run_exit_code(&r), 125, "exit %d: %s", run_exit_code(&r), r.err);
+	cr_assert_eq(r.out_len, 0, "the command ran unwatched: %s", r.out);
+	cr_assert_not_null(strstr(r.err, "ward: "), "no message");
+	run_free(&r);
+	const char *true_args[] = { "run", "--", "true", NULL };
+	r = ward(true_args, env);
+	cr_assert_eq(run_exit_code(&r), 125);
+	run_free(&r);
+}
+
+Test(cli, library_that_is_not_a_library_is_125)
+{
+	char fake[PATH_MAX], setting[PATH_MAX + 16];
+	path_in(fake, dir, "libward.so");
+	cr_assert(file_write(fake, "not an ELF file\n", 16));
+	snprintf(setting, sizeof(setting), "WARD_LIB=%s", fake);
+	const char *env[] = { setting, NULL };
+	const char *args[] = { "run", "--", "sh", "-c", "echo ran", NULL };
+	struct run_result r = ward(args, env);
+	cr_assert_eq(run_exit_code(&r), 125);
+	cr_assert_eq(r.out_len, 0, "the command ran unwatched: %s", r.out);
+	run_free(&r);
+}
+
+Test(cli, bad_usage_is_125)
+{
+	const char *format[] = { "run", "-f", "xml", "--", "true", NULL };
+	expect_status(format, 125);
+	const char *nothing[] = { "run", "--", NULL };
+	expect_status(nothing, 125);
+	const char *verb[] = { "frobnicate", NULL };
+	expect_status(verb, 125);
+}
+
+Test(cli, help_and_version)
+{
+	const char *help[] = { "--help", NULL };
+	struct run_result r = ward(help, NULL);
+	cr_assert_eq(run_exit_code(&r), 0);
+	cr_assert_not_null(strstr(r.out, "ward run"), "%s", r.out);
+	run_free(&r);
+	const char *version[] = { "--version", NULL };
+	r = ward(version, NULL);
+	cr_assert_eq(run_exit_code(&r), 0);
+	cr_assert_eq(strncmp(r.out, "ward ", 5), 0, "%s", r.out);
+	run_free(&r);
+}
+

@@ -1,0 +1,383 @@
+/*
+ * test_enforce: policies enforced on real, unmodified programs.
+ *
+ * Each test makes a scratch tree with an allowed part (work/), a protected
+ * file (secret) and an outside part, writes a policy for it, and runs
+ * coreutils, sh and python3 under the shim.  Denied operations must fail
+ * with "Permission denied", leave the disk exactly as it was, and be logged
+ * with the deciding rule; allowed ones must behave as without the shim.
+ * Routes covered: open/openat with a dirfd, creat, fopen, freopen, fortified
+ * open, the stat family, opendir, rename (both ends), link, a symlink from
+ * the allowed tree to the protected file, ".." climbing out, relative paths
+ * after chdir, /proc/self/fd magic links, audit mode, bad policies.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "run.h"
+
+static char *dir;
+static char policy_env[PATH_MAX + 16];
+static char path_buf[PATH_MAX];
+
+static const char *
+in_dir(const char *name)
+{
+	path_in(path_buf, dir, name);
+	return path_buf;
+}
+
+static void
+put(const char *name, const char *text)
+{
+	cr_assert(file_write(in_dir(name), text, strlen(text)));
+}
+
+static bool
+exists(const char *name)
+{
+	struct stat st;
+	return lstat(in_dir(name), &st) == 0;
+}
+
+static char *
+contents(const char *name)
+{
+	return file_read(in_dir(name), NULL);
+}
+
+/* A tree: work/ (rw), secret (denied), outside/ (read-only), and a policy. */
+static void
+setup(void)
+{
+	dir = tmpdir_make();
+	char text[4 * PATH_MAX];
+	mkdir(in_dir("work"), 0755);
+	mkdir(in_dir("outside"), 0755);
+	put("secret", "top secret\n");
+	put("outside/data", "outside data\n");
+	put("work/input", "input\n");
+	cr_assert_eq(symlink("../secret", in_dir("work/to-secret")), 0);
+	cr_assert_eq(symlink("../outside", in_dir("work/to-outside")), 0);
+	snprintf(text, sizeof(text),
+	         "version 1\n"
+	         "default deny\n"
+	         "allow ro /**\n"
+	         "allow rw /dev/null /dev/tty\n"
+	         "allow rw %s/work/**\n"
+	         "deny all %s/secret\n",
+	         dir, dir);
+	put("p.ward", text);
+	snprintf(policy_env, sizeof(policy_env), "WARD_POLICY=%s/p.ward", dir);
+}
+
+static void
+teardown(void)
+{
+	tmpdir_remove(dir);
+}
+
+struct outcome {
+	int code;
+	char *out;
+	char *err;
+};
+
+/* Run argv in dir/work under the policy (plus extra env entries). */
+static struct outcome
+confined(const char *const argv[], const char *extra)
+{
+	const char *env[] = { policy_env, extra, NULL };
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	struct run_opts o = { .env = env, .shim = true, .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r), "could not start %s", argv[0]);
+	struct outcome oc = { run_exit_code(&r), strdup(r.out), strdup(r.err) };
+	run_free(&r);
+	return oc;
+}
+
+static void
+outcome_free(struct outcome *o)
+{
+	free(o->out);
+	free(o->err);
+}
+
+static void
+expect_denied(struct outcome *o, const char *op, const char *what)
+{
+	cr_expect_neq(o->code, 0, "%s: exit 0", what);
+	cr_expect(strstr(o->err, "Permission denied") != NULL, "%s: stderr: %s", what, o->err);
+	char want[64];
+	snprintf(want, sizeof(want), "ward: denied %s ", op);
+	cr_expect(strstr(o->err, want) != NULL, "%s: no '%s' record in: %s", what, want, o->err);
+}
+
+TestSuite(enforce, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(enforce, reading_the_protected_file_fails_and_is_logged)
+{
+	const char *argv[] = { "cat", "../secret", NULL };
+	struct outcome o = confined(argv, NULL);
+	expect_denied(&o, "read", "cat ../secret");
+	cr_expect(strstr(o.err, "by rule ") != NULL && strstr(o.err, "p.ward:6") != NULL, "%s", o.err);
+	cr_expect_str_eq(o.out, "");
+	outcome_free(&o);
+}
+
+Test(enforce, allowed_operations_behave_as_without_the_shim)
+{
+	const char *argv[] = { "sh", "-c", "cat input; cp input copy; mkdir d; mv copy d/moved; ln -s moved d/l;"
+	                                   " touch t; rm t; cat d/l; ls d", NULL };
+	struct outcome o = confined(argv, NULL);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "input\ninput\nl\nmoved\n");
+	cr_expect_str_eq(o.err, "");
+	cr_expect(exists("work/d/moved"));
+	outcome_free(&o);
+}
+
+Test(enforce, writes_outside_the_tree_change_nothing)
+{
+	const char *cp[] = { "cp", "input", "../outside/new", NULL };
+	struct outcome o = confined(cp, NULL);
+	expect_denied(&o, "create", "cp outside");
+	cr_expect_not(exists("outside/new"));
+	outcome_free(&o);
+
+	const char *redirect[] = { "sh", "-c", "echo overwritten > ../outside/data", NULL };
+	o = confined(redirect, NULL);
+	expect_denied(&o, "write", "sh redirection");
+	char *data = contents("outside/data");
+	cr_expect_str_eq(data, "outside data\n");
+	free(data);
+	outcome_free(&o);
+
+	const char *touch[] = { "touch", "../outside/data", NULL };
+	o = confined(touch, NULL);
+	cr_expect_neq(o.code, 0, "touch outside: %s", o.err);
+	outcome_free(&o);
+
+	const char *mkdir_[] = { "mkdir", "../outside/dir", NULL };
+	o = confined(mkdir_, NULL);
+	expect_denied(&o, "create", "mkdir outside");
+	cr_expect_not(exists("outside/dir"));
+	outcome_free(&o);
+
+	const char *rm[] = { "rm", "-f", "../outside/data", NULL };
+	o = confined(rm, NULL);
+	expect_denied(&o, "remove", "rm outside");
+	cr_expect(exists("outside/data"));
+	outcome_free(&o);
+}
+
+Test(enforce, rename_is_checked_at_both_ends)
+{
+	const char *out[] = { "mv", "input", "../outside/stolen", NULL };
+	struct outcome o = confined(out, NULL);
+	expect_denied(&o, "create", "mv out of the tree");
+	cr_expect(exists("work/input"));
+	cr_expect_not(exists("outside/stolen"));
+	outcome_free(&o);
+
+	const char *in[] = { "mv", "../outside/data", "taken", NULL };
+	o = confined(in, NULL);
+	expect_denied(&o, "remove", "mv into the tree");
+	cr_expect(exists("outside/data"));
+	cr_expect_not(exists("work/taken"));
+	outcome_free(&o);
+}
+
+Test(enforce, hard_link_cannot_expose_a_protected_file)
+{
+	const char *argv[] = { "ln", "../secret", "copy-of-secret", NULL };
+	struct outcome o = confined(argv, NULL);
+	expect_denied(&o, "read", "ln secret");
+	cr_expect_not(exists("work/copy-of-secret"));
+	outcome_free(&o);
+}
+
+Test(enforce, symlinks_and_dotdot_lead_where_the_kernel_goes)
+{
+	const char *via_link[] = { "cat", "to-secret", NULL };
+	struct outcome o = confined(via_link, NULL);
+	expect_denied(&o, "read", "cat via symlink");
+	outcome_free(&o);
+
+	const char *via_dir_link[] = { "sh", "-c", "echo x > to-outside/data", NULL };
+	o = confined(via_dir_link, NULL);
+	expect_denied(&o, "write", "write through a directory symlink");
+	outcome_free(&o);
+
+	const char *dotdot[] = { "cat", "../work/../secret", NULL };
+	o = confined(dotdot, NULL);
+	expect_denied(&o, "read", "cat ../work/../secret");
+	outcome_free(&o);
+
+	/* lstat and readlink do not follow the last link: allowed */
+	const char *lstat_[] = { "readlink", "to-secret", NULL };
+	o = confined(lstat_, NULL);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "../secret\n");
+	outcome_free(&o);
+}
+
+Test(enforce, relative_paths_after_chdir)
+{
+	const char *argv[] = { "sh", "-c", "cd ../outside && cat ../secret", NULL };
+	struct outcome o = confined(argv, NULL);
+	expect_denied(&o, "read", "relative after cd");
+	outcome_free(&o);
+
+	const char *ok[] = { "sh", "-c", "cd .. && cat outside/data && echo made > work/made", NULL };
+	o = confined(ok, NULL);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect(exists("work/made"));
+	outcome_free(&o);
+}
+
+Test(enforce, python_open_stat_listdir_and_fd_links)
+{
+	char script[2048];
+	snprintf(script, sizeof(script),
+	         "import os, errno\n"
+	         "def tryit(f):\n"
+	         "    try:\n"
+	         "        f(); print('ok')\n"
+	         "    except PermissionError: print('denied')\n"
+	         "tryit(lambda: open('../secret').read())\n"
+	         "tryit(lambda: open('new.txt', 'w').write('x'))\n"
+	         "tryit(lambda: open('../outside/py.txt', 'w'))\n"
+	         "tryit(lambda: os.listdir('..'))\n"
+	         "d = os.open('..', os.O_RDONLY | os.O_DIRECTORY)\n"
+	         "tryit(lambda: os.open('secret', os.O_RDONLY, dir_fd=d))\n"
+	         "tryit(lambda: os.open('outside/data', os.O_RDONLY, dir_fd=d))\n"
+	         "fd = os.open('../outside/data', os.O_RDONLY)\n"
+	         "tryit(lambda: open('/proc/self/fd/%%d' %% fd, 'w'))\n"
+	         "tryit(lambda: os.stat('../secret'))\n");
+	const char *argv[] = { "/usr/bin/python3", "-c", script, NULL };
+	struct outcome o = confined(argv, NULL);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "denied\nok\ndenied\nok\ndenied\nok\ndenied\ndenied\n", "%s", o.err);
+	cr_expect_not(exists("outside/py.txt"));
+	outcome_free(&o);
+}
+
+Test(enforce, audit_mode_lets_everything_through_and_logs)
+{
+	const char *argv[] = { "sh", "-c", "cat ../secret; echo y > ../outside/audited", NULL };
+	struct outcome o = confined(argv, "WARD_MODE=audit");
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "top secret\n");
+	cr_expect(strstr(o.err, "ward: audited read ") != NULL, "%s", o.err);
+	cr_expect(strstr(o.err, "ward: audited create ") != NULL, "%s", o.err);
+	cr_expect(exists("outside/audited"));
+	outcome_free(&o);
+}
+
+Test(enforce, json_log_records)
+{
+	char log_env[PATH_MAX + 16], log_path[PATH_MAX];
+	path_in(log_path, dir, "log.json");
+	snprintf(log_env, sizeof(log_env), "WARD_LOG=%s", log_path);
+	const char *argv[] = { "cat", "../secret", NULL };
+	struct outcome o = confined(argv, log_env);
+	cr_expect_neq(o.code, 0);
+	cr_expect(strstr(o.err, "ward:") == NULL, "record went to stderr: %s", o.err);
+	char *log = file_read(log_path, NULL);
+	cr_assert_not_null(log);
+	cr_expect(strstr(log, "\"exe\":\"cat\"") && strstr(log, "\"op\":\"read\"") &&
+	          strstr(log, "\"decision\":\"denied\"") && strstr(log, "p.ward:6\""), "%s", log);
+	cr_expect_eq(strchr(log, '\n'), log + strlen(log) - 1, "one line: %s", log);
+	free(log);
+	outcome_free(&o);
+}
+
+Test(enforce, quiet_denials_write_no_record)
+{
+	char text[PATH_MAX * 2];
+	snprintf(text, sizeof(text), "allow ro /**\ndeny quiet write,create %s/work/**\n", dir);
+	put("quiet.ward", text);
+	char env[PATH_MAX + 16];
+	snprintf(env, sizeof(env), "WARD_POLICY=%s/quiet.ward", dir);
+	const char *e[] = { env, NULL };
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	struct run_opts opts = { .env = e, .shim = true, .cwd = cwd };
+	struct run_result r;
+	const char *argv[] = { "touch", "probe", NULL };
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_neq(run_exit_code(&r), 0);
+	cr_expect(strstr(r.err, "Permission denied") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "ward:") == NULL, "a quiet denial was logged: %s", r.err);
+	cr_expect_not(exists("work/probe"));
+	run_free(&r);
+}
+
+Test(enforce, bad_policies_stop_before_main)
+{
+	static const char *const cases[][2] = {
+		{ "allow ro relative\n", "p2.ward:1:10: error:" },
+		{ "frob\n", "p2.ward:1:1: error: unknown directive" },
+		{ "", "p2.ward:1:1: error: empty policy" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("p2.ward", cases[i][0]);
+		char env[PATH_MAX + 16];
+		snprintf(env, sizeof(env), "WARD_POLICY=%s/p2.ward", dir);
+		const char *e[] = { env, NULL };
+		struct run_opts opts = { .env = e, .shim = true };
+		struct run_result r;
+		const char *argv[] = { "echo", "main ran", NULL };
+		cr_assert(run_argv(argv, &opts, &r));
+		cr_expect_eq(run_exit_code(&r), 125, "case %zu", i);
+		cr_expect_str_eq(r.out, "", "main ran for case %zu", i);
+		cr_expect(strstr(r.err, cases[i][1]) != NULL, "case %zu: %s", i, r.err);
+		run_free(&r);
+	}
+	const char *empty[] = { "WARD_POLICY=", NULL };
+	struct run_opts opts = { .env = empty, .shim = true };
+	struct run_result r;
+	const char *argv[] = { "echo", "main ran", NULL };
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 125);
+	cr_expect_str_eq(r.out, "");
+	run_free(&r);
+}
+
+Test(enforce, launcher_runs_with_a_policy)
+{
+	char policy[PATH_MAX], cwd[PATH_MAX];
+	path_in(policy, dir, "p.ward");
+	path_in(cwd, dir, "work");
+	const char *argv[] = { WARD_EXE, "run", "-s", "none", "-p", policy, "--", "sh", "-c",
+	                       "cat input; cat ../secret", NULL };
+	struct run_opts opts = { .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 1);
+	cr_expect_str_eq(r.out, "input\n");
+	cr_expect(strstr(r.err, "ward: denied read") != NULL, "%s", r.err);
+	run_free(&r);
+
+	const char *check[] = { WARD_EXE, "check", policy, NULL };
+	cr_assert(run_argv(check, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 0);
+	cr_expect(strstr(r.out, ": ok (5 rules)") != NULL, "%s", r.out);
+	run_free(&r);
+
+	char secret[PATH_MAX];
+	path_in(secret, dir, "secret");
+	const char *explain[] = { WARD_EXE, "explain", "-p", policy, "read", secret, NULL };
+	cr_assert(run_argv(explain, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 1);
+	cr_expect(strncmp(r.out, "deny read ", 10) == 0 && strstr(r.out, "p.ward:6"), "%s", r.out);
+	run_free(&r);
+}

@@ -1,0 +1,158 @@
+/*
+ * libward.so exports exactly the functions of shim/calls.def (TRAPS 5, 6).
+ *
+ * A wrapper that is not exported intercepts nothing (a -flto build once
+ * dropped a sandbox's wrappers silently); anything else exported leaks the
+ * shim's internals into every program; a versioned name (open@@NODE) is
+ * never bound by programs.  And every name of the table must be a function
+ * the real libc exports, or the shim wraps something no program can call.
+ * The lists come from `nm -D --defined-only` of the built library and of
+ * Debian 12's libc.so.6, compared with the table parsed from the source.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NAMES 8192
+
+struct names {
+	char *name[MAX_NAMES];
+	char type[MAX_NAMES];   /* nm's symbol type letter; 0 for the table */
+	char *version[MAX_NAMES];
+	size_t n;
+};
+
+static void
+add(struct names *set, const char *name, size_t len, char type, const char *version)
+{
+	cr_assert_lt(set->n, MAX_NAMES);
+	set->name[set->n] = strndup(name, len);
+	set->type[set->n] = type;
+	set->version[set->n] = version ? strdup(version) : NULL;
+	set->n++;
+}
+
+static bool
+has(const struct names *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->name[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* WARD_CALL(ret, NAME, ...) / WARD_CALL_VOID(NAME, ...) / WARD_CALL_CUSTOM(NAME) */
+static void
+read_table(struct names *set)
+{
+	FILE *f = fopen(CALLS_DEF, "r");
+	cr_assert_not_null(f, "cannot read %s", CALLS_DEF);
+	char line[4096];
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *p;
+		if (strncmp(line, "WARD_CALL(", 10) == 0) {
+			/* skip the return type: up to the first comma at depth 0 */
+			p = line + 10;
+			for (int depth = 0; *p && !(*p == ',' && depth == 0); p++)
+				depth += (*p == '(') - (*p == ')');
+			cr_assert_eq(*p, ',', "cannot parse: %s", line);
+			p++;
+		} else if (strncmp(line, "WARD_CALL_VOID(", 15) == 0) {
+			p = line + 15;
+		} else if (strncmp(line, "WARD_CALL_CUSTOM(", 17) == 0) {
+			p = line + 17;
+		} else {
+			continue;
+		}
+		while (isspace((unsigned char)*p))
+			p++;
+		size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		cr_assert_gt(len, 0, "cannot parse: %s", line);
+		add(set, p, len, 0, NULL);
+	}
+	fclose(f);
+	cr_assert_gt(set->n, 100, "the table looks truncated: %zu names", set->n);
+}
+
+/* "ADDRESS TYPE NAME[@[@]VERSION]" lines of nm -D --defined-only. */
+static void
+read_nm(const char *library, struct names *set)
+{
+	char command[4096], line[4096];
+	snprintf(command, sizeof(command), "nm -D --defined-only '%s'", library);
+	FILE *p = popen(command, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p) != NULL) {
+		char address[64], type[8], symbol[2048];
+		if (sscanf(line, "%63s %7s %2047s", address, type, symbol) != 3)
+			continue;
+		char *at = strchr(symbol, '@');
+		add(set, symbol, at ? (size_t)(at - symbol) : strlen(symbol), type[0], at);
+	}
+	cr_assert_eq(pclose(p), 0, "nm failed on %s", library);
+	cr_assert_gt(set->n, 0, "nm listed nothing for %s", library);
+}
+
+Test(exports, table_has_no_duplicates)
+{
+	struct names table = { 0 };
+	read_table(&table);
+	for (size_t i = 0; i < table.n; i++)
+		for (size_t j = i + 1; j < table.n; j++)
+			cr_expect_str_neq(table.name[i], table.name[j], "%s is listed twice", table.name[i]);
+}
+
+Test(exports, every_table_function_is_exported)
+{
+	struct names table = { 0 }, lib = { 0 };
+	read_table(&table);
+	read_nm(WARD_LIB, &lib);
+	size_t missing = 0;
+	for (size_t i = 0; i < table.n; i++) {
+		cr_expect(has(&lib, table.name[i]), "libward.so does not export %s", table.name[i]);
+		missing += !has(&lib, table.name[i]);
+	}
+	cr_assert_eq(missing, 0, "%zu wrappers are not exported", missing);
+}
+
+Test(exports, nothing_else_is_exported)
+{
+	struct names table = { 0 }, lib = { 0 };
+	read_table(&table);
+	read_nm(WARD_LIB, &lib);
+	size_t extra = 0;
+	for (size_t i = 0; i < lib.n; i++) {
+		cr_expect(has(&table, lib.name[i]), "libward.so exports %s, which is not in calls.def",
+		          lib.name[i]);
+		extra += !has(&table, lib.name[i]);
+	}
+	cr_assert_eq(extra, 0, "%zu symbols leak out of libward.so", extra);
+}
+
+Test(exports, exports_are_unversioned_functions)
+{
+	struct names lib = { 0 };
+	read_nm(WARD_LIB, &lib);
+	for (size_t i = 0; i < lib.n; i++) {
+		cr_expect_null(lib.version[i], "%s is versioned (%s): programs would not bind to it",
+		               lib.name[i], lib.version[i]);
+		cr_expect(strchr("TWi", lib.type[i]) != NULL, "%s is not a function (nm type %c)",
+		          lib.name[i], lib.type[i]);
+	}
+}
+
+Test(exports, every_table_function_exists_in_libc)
+{
+	struct names table = { 0 }, libc = { 0 };
+	read_table(&table);
+	read_nm(LIBC_SO, &libc);
+	size_t unknown = 0;
+	for (size_t i = 0; i < table.n; i++) {
+		cr_expect(has(&libc, table.name[i]), "%s is not a function of %s", table.name[i], LIBC_SO);
+		unknown += !has(&libc, table.name[i]);
+	}
+	cr_assert_eq(unknown, 0);
+}

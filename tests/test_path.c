@@ -1,0 +1,119 @@
+/*
+ * test_path: lexical folding and kernel-like resolution (core/path.c),
+ * against real symlinks made in a temporary directory, and against
+ * realpath(3) where both apply.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "path.h"
+
+static char out[WARD_PATH_MAX];
+static struct ward_path_scratch scratch;
+
+static const char *
+lexical(const char *base, const char *path)
+{
+	cr_assert(ward_path_lexical(base, path, out));
+	return out;
+}
+
+Test(path, lexical_folding)
+{
+	cr_expect_str_eq(lexical("/w", "a/b"), "/w/a/b");
+	cr_expect_str_eq(lexical("/w", "/a//b/./c/"), "/a/b/c");
+	cr_expect_str_eq(lexical("/w/x", "../y"), "/w/y");
+	cr_expect_str_eq(lexical("/", "../../.."), "/");
+	cr_expect_str_eq(lexical("/w", "."), "/w");
+	cr_expect_str_eq(lexical("/", "a"), "/a");
+	cr_expect_str_eq(lexical("/w", "a/../../b"), "/b");
+}
+
+static char dir[PATH_MAX];
+
+static void
+setup(void)
+{
+	char tmpl[] = "/tmp/ward-path-XXXXXX";
+	cr_assert_not_null(mkdtemp(tmpl));
+	cr_assert_not_null(realpath(tmpl, dir));
+	char p[PATH_MAX + 64], q[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s/real", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/real/sub", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/real/file", dir);
+	fclose(fopen(p, "w"));
+	snprintf(p, sizeof(p), "%s/link", dir); /* relative dir link */
+	cr_assert_eq(symlink("real/sub", p), 0);
+	snprintf(p, sizeof(p), "%s/abs", dir); /* absolute link to a file */
+	cr_assert_eq(symlink("/etc/hostname", p), 0);
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	cr_assert_eq(symlink("loop", p), 0);
+	snprintf(p, sizeof(p), "%s/real/sub/up", dir);
+	snprintf(q, sizeof(q), "%s/real/file", dir);
+	cr_assert_eq(symlink(q, p), 0);
+}
+
+static void
+teardown(void)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static const char *
+resolve(const char *path, bool follow)
+{
+	int err = ward_path_resolve(dir, path, follow, out, &scratch);
+	cr_assert_eq(err, 0, "%s: %s", path, strerror(err));
+	return out + strlen(dir); /* the part below the test directory */
+}
+
+Test(path, follows_links_where_asked, .init = setup, .fini = teardown)
+{
+	cr_expect_str_eq(resolve("link", true), "/real/sub");
+	cr_expect_str_eq(resolve("link", false), "/link");
+	cr_expect_str_eq(resolve("link/up", true), "/real/file");
+	cr_expect_str_eq(resolve("link/up", false), "/real/sub/up");
+	/* ".." applies to the real directory the link leads to */
+	cr_expect_str_eq(resolve("link/../file", true), "/real/file");
+	cr_expect_str_eq(resolve("link/missing/../x", true), "/real/sub/x");
+	cr_expect_str_eq(resolve("new-file", true), "/new-file");
+}
+
+Test(path, absolute_link_and_magic_links, .init = setup, .fini = teardown)
+{
+	cr_assert_eq(ward_path_resolve(dir, "abs", true, out, &scratch), 0);
+	char want[PATH_MAX];
+	cr_assert_not_null(realpath("/etc/hostname", want));
+	cr_expect_str_eq(out, want);
+	cr_assert_eq(ward_path_resolve("/", "/proc/self/root/etc/hostname", true, out, &scratch), 0);
+	cr_expect_str_eq(out, want);
+}
+
+Test(path, loops_are_refused, .init = setup, .fini = teardown)
+{
+	cr_expect_eq(ward_path_resolve(dir, "loop", true, out, &scratch), ELOOP);
+	cr_expect_eq(ward_path_resolve(dir, "loop", false, out, &scratch), 0);
+}
+
+Test(path, agrees_with_realpath_on_existing_paths)
+{
+	static const char *const paths[] = { "/bin/sh", "/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/../lib",
+	                                     "/proc/self/exe", "/etc/../etc/./passwd", "/" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char want[PATH_MAX];
+		if (realpath(paths[i], want) == NULL)
+			continue;
+		cr_assert_eq(ward_path_resolve("/", paths[i], true, out, &scratch), 0);
+		cr_expect_str_eq(out, want, "%s", paths[i]);
+	}
+}
