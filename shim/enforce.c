@@ -200,6 +200,12 @@ ward_enforce_active(void)
 	return enforce.policy != NULL;
 }
 
+bool
+ward_enforce_watches_unconfined(void)
+{
+	return enforce.policy != NULL && enforce.policy->unconfined_exec != WARD_UNCONFINED_ALLOW;
+}
+
 uint64_t
 ward_enforce_rules(void)
 {
@@ -278,19 +284,13 @@ json_string(char *out, size_t cap, const char *s)
 
 static void
 write_record(struct scratch *s, const char *decision, unsigned int op, const char *path,
-             enum ward_call_id call, struct ward_decision d)
+             enum ward_call_id call, const char *by, const char *rule)
 {
-	char rule[PATH_MAX + 32];
-	const struct ward_rule *r = d.rule >= 0 ? &enforce.policy->rule[d.rule] : NULL;
-	if (r != NULL)
-		snprintf(rule, sizeof(rule), "%s:%d", r->file, r->line);
 	long pid = syscall(SYS_getpid);
 	size_t n;
 	if (!enforce.log_to_file) {
-		n = (size_t)snprintf(s->record, RECORD_MAX, "ward: %s %s %s (%s) by %s%s [pid %ld %s]", decision,
-		                     ward_op_name(op), path, ward_call_names[call], r ? "rule " : "",
-		                     r ? rule : enforce.policy->default_deny ? "default deny" : "default allow", pid,
-		                     ward_exe_name());
+		n = (size_t)snprintf(s->record, RECORD_MAX, "ward: %s %s %s (%s) by %s [pid %ld %s]", decision,
+		                     ward_op_name(op), path, ward_call_names[call], by, pid, ward_exe_name());
 		if (n > RECORD_MAX - 2)
 			n = RECORD_MAX - 2;
 		if (enforce.backtrace != NULL && n + 32 < RECORD_MAX) {
@@ -310,7 +310,7 @@ write_record(struct scratch *s, const char *decision, unsigned int op, const cha
 	                      ward_call_names[call], ward_op_name(op));
 	n += json_string(s->record + n, RECORD_MAX - n - 64, path);
 	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "\",\"decision\":\"%s\",\"rule\":\"", decision);
-	n += json_string(s->record + n, RECORD_MAX - n - 8, r ? rule : "default");
+	n += json_string(s->record + n, RECORD_MAX - n - 8, rule);
 	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "\"");
 	if (enforce.backtrace != NULL && n + 64 < RECORD_MAX) {
 		n += (size_t)snprintf(s->record + n, RECORD_MAX - n, ",\"backtrace\":[");
@@ -320,6 +320,8 @@ write_record(struct scratch *s, const char *decision, unsigned int op, const cha
 	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "}\n");
 	ward_write_log(s->record, n < RECORD_MAX ? n : RECORD_MAX - 1, enforce.log_path);
 }
+
+static int consequence(struct ward_frame *f);
 
 /* A denied operation: record it (unless quiet), count it, and say what
  * the call must do: fail with EACCES (enforce), go on (audit), or never
@@ -334,8 +336,43 @@ violation(struct ward_frame *f, struct scratch *s, unsigned int op, struct ward_
 		ward_counters_add(slot, enforce.mode == WARD_MODE_AUDIT ? WARD_IDX_AUDITED : WARD_IDX_POLICY_DENIED, 1);
 		ward_counters_end(slot);
 	}
-	if (!d.quiet)
-		write_record(s, names[enforce.mode], op, s->resolved, f->id, d);
+	if (!d.quiet) {
+		char rule[PATH_MAX + 32], by[PATH_MAX + 48];
+		const struct ward_rule *r = d.rule >= 0 ? &enforce.policy->rule[d.rule] : NULL;
+		snprintf(rule, sizeof(rule), "%s:%d", r ? r->file : "", r ? r->line : 0);
+		snprintf(by, sizeof(by), "%s%s", r ? "rule " : "",
+		         r ? rule : enforce.policy->default_deny ? "default deny" : "default allow");
+		write_record(s, names[enforce.mode], op, s->resolved, f->id, by, r ? rule : "default");
+	}
+	return consequence(f);
+}
+
+/* Exec of a program the shim cannot follow (static, set-user-ID, file
+ * capabilities): refused, audited or allowed by unconfined-exec. */
+int
+ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why)
+{
+	static const char *const names[] = { "denied", "audited", "killed" };
+	if (enforce.policy == NULL || enforce.policy->unconfined_exec == WARD_UNCONFINED_ALLOW || depth >= NESTING)
+		return 0;
+	bool audit = enforce.policy->unconfined_exec == WARD_UNCONFINED_AUDIT || enforce.mode == WARD_MODE_AUDIT;
+	char by[128], rule[128];
+	snprintf(by, sizeof(by), "unconfined-exec %s (%s)", audit ? "audit" : "deny", why);
+	snprintf(rule, sizeof(rule), "unconfined-exec (%s)", why);
+	struct scratch *s = &scratch[depth++];
+	write_record(s, audit ? "audited" : names[enforce.mode], WARD_OP_EXEC, path, f->id, by, rule);
+	depth--;
+	if (audit)
+		return 0;
+	return consequence(f);
+}
+
+/* What a refusal does to the call: fail it (enforce), let it go (audit), or
+ * end the process (kill). */
+static int
+consequence(struct ward_frame *f)
+{
+	(void)f;
 	if (enforce.mode == WARD_MODE_AUDIT)
 		return 0;
 	if (enforce.mode == WARD_MODE_KILL) {

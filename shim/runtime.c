@@ -220,8 +220,8 @@ after_fork_child(void)
 __attribute__((constructor)) static void
 ward_start(int argc, char **argv, char **envp)
 {
-	(void)envp;
 	ward_busy++;
+	ward_exec_init(envp);
 	for (int id = 0; id < WARD_NCALLS; id++)
 		if (ward_real_fn[id] == NULL)
 			ward_real_fn[id] = dlsym(RTLD_NEXT, ward_call_names[id]);

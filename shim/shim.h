@@ -139,6 +139,15 @@ int ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int n
 int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
                     int flags);
 
+/* ---- exec (exec.c) ---- */
+void ward_exec_init(char **envp);
+size_t ward_exec_env_size(char *const *envp);
+size_t ward_exec_preload_size(char *const *envp);
+char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);
+int ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path);
+int ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why);
+bool ward_enforce_watches_unconfined(void);
+
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;
 int ward_stream_fd(FILE *stream);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -172,62 +173,89 @@ const char *const ward_call_names[WARD_NCALLS] = {
 /* ---- process image ---- */
 
 /*
- * Every exec variant: count the call and dump this image's figures just
- * before the real exec (they would be lost with the image), then, if the
- * exec fails after all, count the failure against fresh figures.
+ * Every exec variant: check what would run (policy), put the tree's
+ * LD_PRELOAD and WARD_* back into the environment it passes on (built on
+ * the stack: a vfork child may not allocate), count the call and dump this
+ * image's figures just before the real exec (they would be lost with the
+ * image), then, if the exec fails after all, count the failure.
+ * real_call sees the fixed environment as env_.
  */
-#define WARD_EXEC(name, file, search_path, real_call)                       \
-	do {                                                                 \
-		struct ward_frame frame_;                                    \
-		ward_frame_enter(&frame_, WARD_ID_##name);                   \
-		bool counted_ = frame_.counting && !ward_in_foreign_child(); \
-		bool dumped_ = false;                                        \
-		if (counted_) {                                              \
-			ward_frame_count(&frame_, false);                    \
-			ward_frame_done(&frame_);                            \
-			dumped_ = ward_before_exec(file, search_path);       \
-		}                                                            \
-		errno = frame_.saved_errno;                                  \
-		int r_ = real_call;                                          \
-		if (counted_)                                                \
-			ward_exec_failed(WARD_ID_##name, dumped_);           \
-		return r_;                                                   \
+#define WARD_EXEC(name, dirfd, file, search_path, envp, real_call)               \
+	do {                                                                      \
+		struct ward_frame frame_;                                         \
+		ward_frame_enter(&frame_, WARD_ID_##name);                        \
+		frame_.deny = ward_check_exec(&frame_, dirfd, file, search_path); \
+		if (frame_.deny) {                                                \
+			ward_frame_refuse(&frame_);                               \
+			return -1;                                                \
+		}                                                                 \
+		char *const *given_ = (envp);                                     \
+		char *slots_[frame_.active ? ward_exec_env_size(given_) : 1];     \
+		char preload_[frame_.active ? ward_exec_preload_size(given_) : 1]; \
+		char *const *env_ = frame_.active                                 \
+			? ward_exec_env(given_, slots_, preload_, sizeof(preload_)) \
+			: given_;                                                 \
+		bool counted_ = frame_.counting && !ward_in_foreign_child();      \
+		bool dumped_ = false;                                             \
+		if (counted_) {                                                   \
+			ward_frame_count(&frame_, false);                         \
+			ward_frame_done(&frame_);                                 \
+			dumped_ = ward_before_exec(file, search_path);            \
+		}                                                                 \
+		errno = frame_.saved_errno;                                       \
+		int r_ = real_call;                                               \
+		if (counted_)                                                     \
+			ward_exec_failed(WARD_ID_##name, dumped_);                \
+		return r_;                                                        \
 	} while (0)
 
 WARD_EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execve, path, false, WARD_REAL(execve)(path, argv, envp));
+	WARD_EXEC(execve, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
 }
 
 WARD_EXPORT int
 execv(const char *path, char *const argv[])
 {
-	WARD_EXEC(execv, path, false, WARD_REAL(execv)(path, argv));
+	WARD_EXEC(execv, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
 }
 
 WARD_EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	WARD_EXEC(execvp, file, true, WARD_REAL(execvp)(file, argv));
+	WARD_EXEC(execvp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
 }
 
 WARD_EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execvpe, file, true, WARD_REAL(execvpe)(file, argv, envp));
+	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file, argv, env_));
+}
+
+/* The program behind a descriptor, for the exec check. */
+static const char *
+fd_program(int fd, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "/proc/self/fd/%d", fd);
+	return buf;
 }
 
 WARD_EXPORT int
 fexecve(int fd, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(fexecve, NULL, false, WARD_REAL(fexecve)(fd, argv, envp));
+	char program[32];
+	WARD_EXEC(fexecve, AT_FDCWD, fd_program(fd, program, sizeof(program)), false, envp,
+	          WARD_REAL(fexecve)(fd, argv, env_));
 }
 
 WARD_EXPORT int
 execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	WARD_EXEC(execveat, NULL, false, WARD_REAL(execveat)(dirfd, path, argv, envp, flags));
+	char program[32];
+	bool empty = (flags & AT_EMPTY_PATH) && strlen(path) == 0;
+	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? fd_program(dirfd, program, sizeof(program)) : path,
+	          false, envp, WARD_REAL(execveat)(dirfd, path, argv, env_, flags));
 }
 
 /* execl, execlp, execle: gather the list into an argv on the stack (a few
@@ -250,7 +278,7 @@ execl(const char *path, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execl, path, false, WARD_REAL(execv)(path, argv));
+	WARD_EXEC(execl, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
 }
 
 WARD_EXPORT int
@@ -258,7 +286,7 @@ execlp(const char *file, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execlp, file, true, WARD_REAL(execvp)(file, argv));
+	WARD_EXEC(execlp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
 }
 
 WARD_EXPORT int
@@ -267,7 +295,7 @@ execle(const char *path, const char *arg, ...)
 	WARD_GATHER_ARGS(arg, argv, ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	WARD_EXEC(execle, path, false, WARD_REAL(execve)(path, argv, envp));
+	WARD_EXEC(execle, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
 }
 
 /* _exit skips destructors: dump first (not in a vfork child, whose figures

@@ -208,3 +208,55 @@ Test(cli, help_and_version)
 	run_free(&r);
 }
 
+/* SPEC 4 and 5.4: every descendant runs under the shim, even one started
+ * with a cleared environment (env -i; TRAPS 16). */
+Test(cli, descendant_with_cleared_environment_is_still_watched)
+{
+	char in[PATH_MAX], out[PATH_MAX];
+	path_in(in, dir, "in.txt");
+	path_in(out, dir, "stats.json");
+	cr_assert(file_write(in, "hello\n", 6));
+	const char *args[] = { "run", "-f", "json", "-s", out, "--", "env", "-i", "/bin/cat", in,
+		               NULL };
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "hello\n");
+	char *text = file_read(out, NULL);
+	cr_assert_not_null(text, "no stats file");
+	struct dump_set set;
+	dumps_parse(text, &set);
+	bool cat = false;
+	for (size_t i = 0; i < set.n; i++)
+		cat |= strcmp(set.d[i].exe, "cat") == 0;
+	cr_assert(cat, "cat, started by env -i, escaped the shim:\n%s", text);
+	dumps_free(&set);
+	free(text);
+	run_free(&r);
+}
+
+
+/* SPEC 5.4: a process cannot leave the policy by clearing its environment
+ * before an exec (env -i, clearenv, execve with its own envp).  The same
+ * denied read, made directly and through env -i, must fail both times. */
+Test(cli, cleared_environment_does_not_escape_the_policy)
+{
+	char secret[PATH_MAX], policy[PATH_MAX], rules[PATH_MAX * 2];
+	path_in(secret, dir, "secret.txt");
+	path_in(policy, dir, "deny-secret.ward");
+	cr_assert(file_write(secret, "secret\n", 7));
+	snprintf(rules, sizeof(rules), "version 1\ndefault allow\ndeny read %s\n", secret);
+	cr_assert(file_write(policy, rules, strlen(rules)));
+
+	const char *direct[] = { "run", "-s", "none", "-p", policy, "--", "/bin/cat", secret, NULL };
+	struct run_result r = ward(direct, NULL);
+	cr_assert_neq(run_exit_code(&r), 0, "the policy does not deny the read at all: %s", r.err);
+	cr_assert_eq(r.out_len, 0);
+	run_free(&r);
+
+	const char *cleared[] = { "run", "-s", "none", "-p", policy, "--", "env", "-i", "/bin/cat",
+		                  secret, NULL };
+	r = ward(cleared, NULL);
+	cr_assert_eq(r.out_len, 0, "env -i escaped the policy and read the file: %s", r.out);
+	cr_assert_neq(run_exit_code(&r), 0);
+	run_free(&r);
+}

@@ -69,6 +69,7 @@ setup(void)
 	         "default deny\n"
 	         "allow ro /**\n"
 	         "allow rw /dev/null /dev/tty\n"
+	         "allow exec /usr/bin/* /bin/*\n"
 	         "allow rw %s/work/**\n"
 	         "deny all %s/secret\n",
 	         dir, dir);
@@ -127,7 +128,7 @@ Test(enforce, reading_the_protected_file_fails_and_is_logged)
 	const char *argv[] = { "cat", "../secret", NULL };
 	struct outcome o = confined(argv, NULL);
 	expect_denied(&o, "read", "cat ../secret");
-	cr_expect(strstr(o.err, "by rule ") != NULL && strstr(o.err, "p.ward:6") != NULL, "%s", o.err);
+	cr_expect(strstr(o.err, "by rule ") != NULL && strstr(o.err, "p.ward:7") != NULL, "%s", o.err);
 	cr_expect_str_eq(o.out, "");
 	outcome_free(&o);
 }
@@ -294,7 +295,7 @@ Test(enforce, json_log_records)
 	char *log = file_read(log_path, NULL);
 	cr_assert_not_null(log);
 	cr_expect(strstr(log, "\"exe\":\"cat\"") && strstr(log, "\"op\":\"read\"") &&
-	          strstr(log, "\"decision\":\"denied\"") && strstr(log, "p.ward:6\""), "%s", log);
+	          strstr(log, "\"decision\":\"denied\"") && strstr(log, "p.ward:7\""), "%s", log);
 	cr_expect_eq(strchr(log, '\n'), log + strlen(log) - 1, "one line: %s", log);
 	free(log);
 	outcome_free(&o);
@@ -370,7 +371,7 @@ Test(enforce, launcher_runs_with_a_policy)
 	const char *check[] = { WARD_EXE, "check", policy, NULL };
 	cr_assert(run_argv(check, &opts, &r));
 	cr_expect_eq(run_exit_code(&r), 0);
-	cr_expect(strstr(r.out, ": ok (5 rules)") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, ": ok (7 rules)") != NULL, "%s", r.out);
 	run_free(&r);
 
 	char secret[PATH_MAX];
@@ -378,6 +379,107 @@ Test(enforce, launcher_runs_with_a_policy)
 	const char *explain[] = { WARD_EXE, "explain", "-p", policy, "read", secret, NULL };
 	cr_assert(run_argv(explain, &opts, &r));
 	cr_expect_eq(run_exit_code(&r), 1);
-	cr_expect(strncmp(r.out, "deny read ", 10) == 0 && strstr(r.out, "p.ward:6"), "%s", r.out);
+	cr_expect(strncmp(r.out, "deny read ", 10) == 0 && strstr(r.out, "p.ward:7"), "%s", r.out);
+	run_free(&r);
+}
+
+/* ---- no escape through exec (SPEC 5.4) ---- */
+
+Test(enforce, children_stay_confined_whatever_their_environment)
+{
+	static const char *const escapes[] = {
+		"env -i /bin/cat ../secret",
+		"env -u LD_PRELOAD cat ../secret",
+		"env WARD_POLICY=/dev/null WARD_MODE=audit cat ../secret",
+		"LD_PRELOAD= cat ../secret",
+	};
+	for (size_t i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+		const char *argv[] = { "sh", "-c", escapes[i], NULL };
+		struct outcome o = confined(argv, NULL);
+		cr_expect_str_eq(o.out, "", "%s printed the secret", escapes[i]);
+		expect_denied(&o, "read", escapes[i]);
+		outcome_free(&o);
+	}
+}
+
+Test(enforce, execve_with_its_own_environment_stays_confined)
+{
+	const char *argv[] = { "/usr/bin/python3", "-c",
+		               "import os; os.execve('/bin/cat', ['cat', '../secret'], {})", NULL };
+	struct outcome o = confined(argv, NULL);
+	cr_expect_str_eq(o.out, "");
+	expect_denied(&o, "read", "os.execve with an empty environment");
+	outcome_free(&o);
+}
+
+Test(enforce, exec_needs_the_exec_operation)
+{
+	put("work/tool.sh", "#!/bin/sh\necho ran\n");
+	chmod(in_dir("work/tool.sh"), 0755);
+	const char *argv[] = { "sh", "-c", "./tool.sh", NULL };
+	struct outcome o = confined(argv, NULL);
+	expect_denied(&o, "exec", "a script outside the exec rules");
+	cr_expect_str_eq(o.out, "");
+	outcome_free(&o);
+}
+
+Test(enforce, unconfined_exec_is_refused_unless_allowed)
+{
+	char text[4 * PATH_MAX];
+	snprintf(text, sizeof(text), "default allow\ndeny all %s/secret\n", dir);
+	put("u.ward", text);
+	char env[PATH_MAX + 16];
+	snprintf(env, sizeof(env), "WARD_POLICY=%s/u.ward", dir);
+	const char *e[] = { env, NULL };
+	struct run_opts opts = { .env = e, .shim = true };
+	struct run_result r;
+	const char *argv[] = { "sh", "-c", PROG_STATIC_HELLO, NULL };
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_neq(run_exit_code(&r), 0);
+	cr_expect_str_eq(r.out, "");
+	cr_expect(strstr(r.err, "ward: denied exec ") && strstr(r.err, "unconfined-exec deny (statically linked)"),
+	          "%s", r.err);
+	run_free(&r);
+
+	snprintf(text, sizeof(text), "default allow\nunconfined-exec allow\n");
+	put("u.ward", text);
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "static hello\n");
+	cr_expect_str_eq(r.err, "");
+	run_free(&r);
+
+	snprintf(text, sizeof(text), "default allow\nunconfined-exec audit\n");
+	put("u.ward", text);
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect(strstr(r.err, "ward: audited exec ") != NULL, "%s", r.err);
+	run_free(&r);
+}
+
+Test(enforce, setuid_to_someone_else_is_unconfined)
+{
+	if (geteuid() != 0)
+		return; /* making a set-user-ID file owned by another user needs root */
+	char tool[PATH_MAX];
+	path_in(tool, dir, "work/suid-true");
+	const char *cp[] = { "cp", "/bin/true", tool, NULL };
+	struct run_opts plain = { 0 };
+	struct run_result r;
+	cr_assert(run_argv(cp, &plain, &r));
+	run_free(&r);
+	cr_assert_eq(chown(tool, 65534, 65534), 0);
+	cr_assert_eq(chmod(tool, 04755), 0);
+	char text[PATH_MAX];
+	snprintf(text, sizeof(text), "default allow\n");
+	put("s.ward", text);
+	char env[PATH_MAX + 16];
+	snprintf(env, sizeof(env), "WARD_POLICY=%s/s.ward", dir);
+	const char *e[] = { env, NULL };
+	struct run_opts opts = { .env = e, .shim = true };
+	const char *argv[] = { "sh", "-c", tool, NULL };
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_neq(run_exit_code(&r), 0);
+	cr_expect(strstr(r.err, "unconfined-exec deny (set-user-ID or set-group-ID)") != NULL, "%s", r.err);
 	run_free(&r);
 }
