@@ -483,3 +483,40 @@ Test(enforce, setuid_to_someone_else_is_unconfined)
 	cr_expect(strstr(r.err, "unconfined-exec deny (set-user-ID or set-group-ID)") != NULL, "%s", r.err);
 	run_free(&r);
 }
+
+Test(enforce, system_popen_and_spawn_children_stay_confined)
+{
+	static const char *const ways[] = { "system", "popen", "spawn", "execve" };
+	char secret[PATH_MAX];
+	path_in(secret, dir, "secret");
+	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+		const char *argv[] = { PROG_ESCAPE, ways[i], secret, NULL };
+		struct outcome o = confined(argv, NULL);
+		cr_expect_str_eq(o.out, "", "%s: the secret escaped", ways[i]);
+		expect_denied(&o, "read", ways[i]);
+		outcome_free(&o);
+	}
+}
+
+Test(enforce, system_and_popen_behave_as_libc_without_a_policy)
+{
+	const char *argv[] = { "/usr/bin/python3", "-c",
+		               "import ctypes, sys\n"
+		               "libc = ctypes.CDLL(None)\n"
+		               "st = libc.system(b'exit 3')\n"
+		               "libc.popen.restype = ctypes.c_void_p\n"
+		               "p = libc.popen(b'echo hi; exit 4', b'r')\n"
+		               "buf = ctypes.create_string_buffer(16)\n"
+		               "libc.fgets(buf, 16, ctypes.c_void_p(p))\n"
+		               "print(st >> 8, buf.value.decode().strip(), libc.pclose(ctypes.c_void_p(p)) >> 8)\n",
+		               NULL };
+	struct run_opts plain = { 0 }, shim = { .shim = true };
+	struct run_result bare, under;
+	cr_assert(run_argv(argv, &plain, &bare));
+	cr_assert(run_argv(argv, &shim, &under));
+	cr_expect_str_eq(bare.out, "3 hi 4\n", "%s", bare.err);
+	cr_expect_str_eq(under.out, bare.out, "%s", under.err);
+	cr_expect_eq(run_exit_code(&under), run_exit_code(&bare));
+	run_free(&bare);
+	run_free(&under);
+}

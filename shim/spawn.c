@@ -1,0 +1,254 @@
+/*
+ * spawn.c: posix_spawn, system and popen.
+ *
+ * posix_spawn and posix_spawnp get the exec check and the tree's
+ * environment like every exec.  system() and popen() run /bin/sh through
+ * glibc's own posix_spawn, a hidden alias no wrapper sees, with the global
+ * environ the program may have cleared (TRAPS 16); so they are written here
+ * again on top of the wrapped spawn, with the same signal handling as
+ * glibc's (system ignores SIGINT and SIGQUIT and blocks SIGCHLD while it
+ * waits; the child gets the caller's mask and default dispositions).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "../core/fdtable.h"
+
+#define WARD_EXPORT __attribute__((visibility("default")))
+#define SHELL "/bin/sh"
+
+extern char **environ;
+
+/* One spawn: the exec check, the tree's environment, the real call.  The
+ * frame belongs to the caller (posix_spawn itself, or system and popen,
+ * which count as themselves). */
+static int
+spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
+      const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr, char *const argv[],
+      char *const envp[])
+{
+	int denied = ward_check_exec(f, AT_FDCWD, file, search_path);
+	if (denied)
+		return denied;
+	char *slots[f->active ? ward_exec_env_size(envp) : 1];
+	char preload[f->active ? ward_exec_preload_size(envp) : 1];
+	char *const *env = f->active ? ward_exec_env(envp, slots, preload, sizeof(preload)) : envp;
+	errno = f->saved_errno;
+	if (search_path)
+		return WARD_REAL(posix_spawnp)(pid, file, actions, attr, argv, env);
+	return WARD_REAL(posix_spawn)(pid, file, actions, attr, argv, env);
+}
+
+static int
+counted_spawn(enum ward_call_id id, pid_t *pid, const char *file, bool search_path,
+              const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr, char *const argv[],
+              char *const envp[])
+{
+	struct ward_frame frame;
+	ward_frame_enter(&frame, id);
+	int err = spawn(&frame, pid, file, search_path, actions, attr, argv, envp);
+	errno = err;
+	ward_frame_count(&frame, err != 0);
+	if (err == EACCES && frame.slot != NULL)
+		ward_counters_add(frame.slot, WARD_IDX_DENIED(id), 1);
+	frame.saved_errno = errno = frame.saved_errno;
+	ward_frame_done(&frame);
+	return err;
+}
+
+WARD_EXPORT int
+posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return counted_spawn(WARD_ID_posix_spawn, pid, path, false, actions, attr, argv, envp);
+}
+
+WARD_EXPORT int
+posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+             const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return counted_spawn(WARD_ID_posix_spawnp, pid, file, true, actions, attr, argv, envp);
+}
+
+/* ---- system ---- */
+
+/* Start "sh -c command" through the wrapped spawn (checks and environment),
+ * with the child's signal mask and SIGINT/SIGQUIT defaults as given. */
+static int
+spawn_shell(struct ward_frame *f, pid_t *pid, const char *command, posix_spawn_file_actions_t *actions,
+            const sigset_t *mask, const sigset_t *defaults)
+{
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	short flags = POSIX_SPAWN_SETSIGMASK;
+	posix_spawnattr_setsigmask(&attr, mask);
+	if (defaults != NULL) {
+		posix_spawnattr_setsigdefault(&attr, defaults);
+		flags |= POSIX_SPAWN_SETSIGDEF;
+	}
+	posix_spawnattr_setflags(&attr, flags);
+	char *argv[] = { "sh", "-c", (char *)command, NULL };
+	int err = spawn(f, pid, SHELL, false, actions, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	return err;
+}
+
+WARD_EXPORT int
+system(const char *command)
+{
+	if (command == NULL)
+		return WARD_REAL(system)(command); /* "is there a shell?" */
+	struct ward_frame frame;
+	ward_frame_enter(&frame, WARD_ID_system);
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	sigset_t block, old_mask, defaults;
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, &old_int);
+	sigaction(SIGQUIT, &ignore, &old_quit);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	sigemptyset(&defaults);
+	if (old_int.sa_handler != SIG_IGN)
+		sigaddset(&defaults, SIGINT);
+	if (old_quit.sa_handler != SIG_IGN)
+		sigaddset(&defaults, SIGQUIT);
+
+	pid_t pid;
+	int status = -1;
+	int err = spawn_shell(&frame, &pid, command, NULL, &old_mask, &defaults);
+	if (err == 0) {
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		}
+	} else {
+		status = W_EXITCODE(127, 0); /* as glibc: the shell could not run */
+	}
+	int saved = errno;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	errno = err ? err : saved;
+	ward_frame_count(&frame, status == -1 || err != 0);
+	frame.saved_errno = errno;
+	ward_frame_done(&frame);
+	return status;
+}
+
+/* ---- popen and pclose ---- */
+
+#define PIPES_MAX 256
+
+static struct {
+	pthread_mutex_t lock;
+	FILE *stream[PIPES_MAX];
+	pid_t pid[PIPES_MAX];
+} pipes = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+WARD_EXPORT FILE *
+popen(const char *command, const char *mode)
+{
+	bool reading = mode[0] == 'r', cloexec = strchr(mode, 'e') != NULL;
+	if ((mode[0] != 'r' && mode[0] != 'w') || (mode[1] != '\0' && mode[1] != 'e')) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct ward_frame frame;
+	ward_frame_enter(&frame, WARD_ID_popen);
+	int fds[2];
+	if (WARD_REAL(pipe2)(fds, O_CLOEXEC) != 0)
+		return NULL;
+	int mine = reading ? fds[0] : fds[1], theirs = reading ? fds[1] : fds[0];
+	posix_spawn_file_actions_t actions;
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, theirs, reading ? 1 : 0);
+	pthread_mutex_lock(&pipes.lock);
+	for (int i = 0; i < PIPES_MAX; i++) /* POSIX: earlier popen streams are closed in the child */
+		if (pipes.stream[i] != NULL)
+			posix_spawn_file_actions_addclose(&actions, fileno(pipes.stream[i]));
+	sigset_t mask;
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	pid_t pid;
+	int err = spawn_shell(&frame, &pid, command, &actions, &mask, NULL);
+	posix_spawn_file_actions_destroy(&actions);
+	WARD_REAL(close)(theirs);
+	FILE *stream = NULL;
+	if (err == 0) {
+		if (!cloexec)
+			WARD_REAL(fcntl)(mine, F_SETFD, 0);
+		stream = WARD_REAL(fdopen)(mine, reading ? "r" : "w");
+	}
+	int slot = -1;
+	for (int i = 0; stream != NULL && i < PIPES_MAX && slot < 0; i++)
+		if (pipes.stream[i] == NULL)
+			slot = i;
+	if (slot >= 0) {
+		pipes.stream[slot] = stream;
+		pipes.pid[slot] = pid;
+		ward_fdtable_set(mine, WARD_FD_PIPE, reading ? O_RDONLY : O_WRONLY, "<popen>");
+	}
+	pthread_mutex_unlock(&pipes.lock);
+	if (stream == NULL || slot < 0) {
+		if (stream != NULL)
+			WARD_REAL(fclose)(stream);
+		else
+			WARD_REAL(close)(mine);
+		if (err == 0)
+			waitpid(pid, NULL, 0);
+		errno = err ? err : EMFILE;
+		ward_frame_count(&frame, true);
+		frame.saved_errno = errno;
+		ward_frame_done(&frame);
+		return NULL;
+	}
+	ward_frame_count(&frame, false);
+	if (frame.slot != NULL)
+		ward_counters_add(frame.slot, WARD_IDX_FILES_OPENED, 1);
+	ward_frame_done(&frame);
+	return stream;
+}
+
+WARD_EXPORT int
+pclose(FILE *stream)
+{
+	pid_t pid = -1;
+	pthread_mutex_lock(&pipes.lock);
+	for (int i = 0; i < PIPES_MAX; i++) {
+		if (pipes.stream[i] == stream) {
+			pid = pipes.pid[i];
+			pipes.stream[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&pipes.lock);
+	if (pid < 0)
+		return WARD_REAL(pclose)(stream); /* not one of ours */
+	struct ward_frame frame;
+	ward_frame_enter(&frame, WARD_ID_pclose);
+	ward_fdtable_clear(fileno(stream));
+	WARD_REAL(fclose)(stream);
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	ward_frame_count(&frame, status == -1);
+	if (frame.slot != NULL && status != -1)
+		ward_counters_add(frame.slot, WARD_IDX_FILES_CLOSED, 1);
+	frame.saved_errno = status == -1 ? errno : frame.saved_errno;
+	ward_frame_done(&frame);
+	return status;
+}
