@@ -10,6 +10,7 @@
  * missing or unloadable libward.so is an error, not a warning.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,7 +26,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../shim/layout.h"
 #include "match.h"
+#include "report.h"
+#include "tree.h"
 #include "path.h"
 #include "policy.h"
 #include "stats.h"
@@ -46,19 +50,21 @@ usage(FILE *out)
 	      "                [--backtrace] -- CMD [ARG...]\n"
 	      "       ward check POLICY...\n"
 	      "       ward explain -p POLICY OP PATH\n"
+	      "       ward report [-f text|json|prom] FILE|DIR...\n"
 	      "       ward --help | --version\n"
 	      "\n"
-	      "run     run CMD and every process it starts under libward.so and print\n"
-	      "        each process's call figures when it ends\n"
+	      "run     run CMD and every process it starts under libward.so, then print\n"
+	      "        the figures of the whole tree: totals, then one line per program\n"
 	      "  -p, --policy FILE   confine the tree by this policy (see docs/POLICY.md)\n"
 	      "      --audit         log what the policy would deny, deny nothing\n"
 	      "      --log DEST      violation records: stderr (default) or a file (JSON lines)\n"
 	      "      --backtrace     add a backtrace to every violation record\n"
-	      "  -s, --stats DEST    stderr (default), fd:N, a file (%p pid, %e program),\n"
-	      "                      a directory ending in '/', or none\n"
+	      "  -s, --stats DEST    where the report goes: stderr (default), fd:N, a file\n"
+	      "                      (appended), a directory ending in '/', or none\n"
 	      "  -f, --format FMT    text (default for stderr/fd), json (default for files), prom\n"
 	      "\n"
 	      "check   validate policy files: 'FILE: ok (N rules)' or FILE:LINE:COL: error\n"
+	      "report  merge per-process JSON dumps (WARD_STATS=dir/) and print them\n"
 	      "explain print allow or deny for OP (read, stat, write, create, remove, exec) on\n"
 	      "        PATH and the rule that decides (FILE:LINE or default); exit 0 allow,\n"
 	      "        1 deny, 2 error\n"
@@ -143,21 +149,97 @@ set_preload(const char *lib)
 	free(both);
 }
 
+/* ---- the tree's figures ---- */
+
+static const struct ward_report_layout layout = {
+	.ncalls = WARD_NCALLS,
+	.names = ward_call_names,
+	.files_opened = WARD_IDX_FILES_OPENED,
+	.files_closed = WARD_IDX_FILES_CLOSED,
+	.bytes_read = WARD_IDX_BYTES_READ,
+	.bytes_written = WARD_IDX_BYTES_WRITTEN,
+	.decisions = WARD_IDX_DECISIONS,
+	.policy_denied = WARD_IDX_POLICY_DENIED,
+	.audited = WARD_IDX_AUDITED,
+};
+
+static char tree_path[PATH_MAX];
+static struct ward_tree *tree;
+
+/* The shared file every process of the tree counts into (tree.h). */
 static void
-set_stats(const char *dest, const char *format)
+make_tree(void)
 {
-	if (format != NULL && ward_stats_parse_format(format) < 0)
-		fail("-f %s: expected text, json or prom", format);
-	if (strcmp(dest, "none") == 0) {
-		unsetenv("WARD_STATS");
-		unsetenv("WARD_STATS_FORMAT");
-		return;
+	const char *dirs[] = { "/dev/shm", getenv("TMPDIR"), "/tmp" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && tree == NULL; i++) {
+		if (dirs[i] == NULL || dirs[i][0] == '\0')
+			continue;
+		snprintf(tree_path, sizeof(tree_path), "%s/ward-tree.%ld.%lx", dirs[i], (long)getpid(),
+		         (unsigned long)random());
+		tree = ward_tree_create(tree_path);
 	}
-	setenv("WARD_STATS", dest, 1);
-	if (format != NULL)
-		setenv("WARD_STATS_FORMAT", format, 1);
-	else
-		unsetenv("WARD_STATS_FORMAT");
+	if (tree == NULL)
+		fail("cannot create the process tree's shared figures in /dev/shm or /tmp: %s", strerror(errno));
+	setenv("WARD_TREE", tree_path, 1);
+}
+
+/* Where the report goes: stderr, fd:N, a file (appended), a directory/. */
+static FILE *
+open_destination(const char *dest, enum ward_stats_format format)
+{
+	if (strcmp(dest, "stderr") == 0)
+		return stderr;
+	if (strncmp(dest, "fd:", 3) == 0) {
+		char *end;
+		long fd = strtol(dest + 3, &end, 10);
+		int copy = (dest[3] != '\0' && *end == '\0' && fd >= 0) ? fcntl((int)fd, F_DUPFD_CLOEXEC, 3) : -1;
+		return copy >= 0 ? fdopen(copy, "a") : NULL;
+	}
+	size_t len = strlen(dest);
+	if (len > 0 && dest[len - 1] == '/') {
+		char path[PATH_MAX + 64];
+		mkdir(dest, 0755);
+		snprintf(path, sizeof(path), "%sward-report.%ld.%s", dest, (long)getpid(), ward_stats_format_ext(format));
+		return fopen(path, "a");
+	}
+	return fopen(dest, "a");
+}
+
+static void
+report_tree(const char *dest, enum ward_stats_format format)
+{
+	static uint64_t value[WARD_COUNTERS_MAX];
+	struct ward_report report;
+	ward_report_init(&report, &layout);
+	uint32_t claimed = __atomic_load_n(&tree->next_record, __ATOMIC_ACQUIRE);
+	report.unrecorded = claimed > tree->max_records ? claimed - tree->max_records : 0;
+	for (uint32_t i = 0; i < claimed && i < tree->max_records; i++) {
+		const struct ward_tree_record *r = &tree->record[i];
+		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+		if (state == WARD_TREE_FREE)
+			continue;
+		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value);
+		ward_report_add(&report, r->exe, value, state != WARD_TREE_RUNNING);
+	}
+	FILE *out = open_destination(dest, format);
+	if (out == NULL)
+		fprintf(stderr, "ward: cannot write the report to %s: %s\n", dest, strerror(errno));
+	else {
+		ward_report_print(&report, format, out);
+		if (out != stderr)
+			fclose(out);
+	}
+	ward_report_free(&report);
+}
+
+static void
+remove_tree(void)
+{
+	if (tree != NULL) {
+		ward_tree_unmap(tree);
+		unlink(tree_path);
+		tree = NULL;
+	}
 }
 
 /* Absolute, so that children in other directories find the same file. */
@@ -300,17 +382,110 @@ cmd_run(int argc, char **argv)
 		usage(stderr);
 		return EXIT_WARD_ERROR;
 	}
+	int fmt = WARD_FORMAT_TEXT;
+	if (format != NULL && (fmt = ward_stats_parse_format(format)) < 0)
+		fail("-f %s: expected text, json or prom", format);
+	bool to_file = strcmp(dest, "stderr") != 0 && strncmp(dest, "fd:", 3) != 0;
+	if (format == NULL && to_file)
+		fmt = WARD_FORMAT_JSON;
 	const char *lib = find_library();
 	set_preload(lib);
-	set_stats(dest, format);
 	set_policy(policy, audit, log, backtrace);
+	bool report = strcmp(dest, "none") != 0;
+	if (report)
+		make_tree();
 
 	struct sigaction ignore = { .sa_handler = SIG_IGN }, forward = { .sa_handler = forward_signal };
 	sigaction(SIGINT, &ignore, NULL);
 	sigaction(SIGQUIT, &ignore, NULL);
 	sigaction(SIGTERM, &forward, NULL);
 	sigaction(SIGHUP, &forward, NULL);
-	return run_command(argv + optind);
+	int status = run_command(argv + optind);
+	if (report)
+		report_tree(dest, (enum ward_stats_format)fmt);
+	remove_tree();
+	return status;
+}
+
+/* Every line of a dump file, or of every file in a directory. */
+static int
+report_path(struct ward_report *report, const char *path, size_t *read_dumps)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "ward: report: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		DIR *dir = opendir(path);
+		struct dirent *e;
+		int status = 0;
+		char child[PATH_MAX * 2];
+		while (dir != NULL && (e = readdir(dir)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
+			status |= report_path(report, child, read_dumps);
+		}
+		if (dir != NULL)
+			closedir(dir);
+		return status;
+	}
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "ward: report: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, status = 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (n <= 1)
+			continue;
+		if (ward_report_add_json(report, line))
+			(*read_dumps)++;
+		else {
+			fprintf(stderr, "ward: report: %s:%d: not a ward JSON stats dump\n", path, lineno);
+			status = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return status;
+}
+
+/* ward report [-f FORMAT] FILE|DIR...: merge JSON dumps (WARD_STATS=dir/)
+ * and print them. */
+static int
+cmd_report(int argc, char **argv)
+{
+	int fmt = WARD_FORMAT_TEXT, opt;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+f:")) != -1) {
+		if (opt != 'f' || (fmt = ward_stats_parse_format(optarg)) < 0) {
+			fputs("usage: ward report [-f text|json|prom] FILE|DIR...\n", stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs("usage: ward report [-f text|json|prom] FILE|DIR...\n", stderr);
+		return 2;
+	}
+	struct ward_report report;
+	ward_report_init(&report, &layout);
+	int status = 0;
+	size_t read_dumps = 0;
+	for (int i = optind; i < argc; i++)
+		status |= report_path(&report, argv[i], &read_dumps);
+	if (read_dumps == 0) {
+		fprintf(stderr, "ward: report: no stats dumps found\n");
+		status = 1;
+	}
+	ward_report_print(&report, (enum ward_stats_format)fmt, stdout);
+	ward_report_free(&report);
+	return status;
 }
 
 /* ward check POLICY...: FILE: ok (N rules), or the first error; 0 when all
@@ -413,7 +588,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
-		fail("%s: not available in this version yet", argv[1]);
+		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "ward: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_WARD_ERROR;

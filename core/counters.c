@@ -7,9 +7,18 @@
 #include <pthread.h>
 #include <string.h>
 
-static struct ward_counter_slot slots[WARD_COUNTER_SLOTS];
-static struct ward_counter_slot overflow = { .shared = 1 };
-static unsigned int slots_used; /* high-water mark of claimed slot indices */
+/* A pool: n slots for threads, then one overflow slot shared by the rest. */
+struct pool {
+	struct ward_counter_slot *slot;
+	unsigned int n;
+	unsigned int used; /* high-water mark of claimed slot indices */
+};
+
+static struct ward_counter_slot private_slots[WARD_COUNTER_SLOTS + 1];
+static struct pool private_pool = { private_slots, WARD_COUNTER_SLOTS, 0 };
+/* Memory placed by the caller (shared with the launcher: see tree.h); new
+ * claims go there once it is set. */
+static struct pool placed_pool;
 __thread struct ward_counter_slot *ward_counters_mine __attribute__((tls_model("initial-exec")));
 
 /* A thread-specific key only to learn when a thread ends. */
@@ -31,21 +40,28 @@ make_exit_key(void)
 }
 
 static struct ward_counter_slot *
+claim_from(struct pool *p)
+{
+	for (unsigned int i = 0; i < p->n; i++) {
+		if (ck_pr_load_uint(&p->slot[i].owned) == 0 && ck_pr_cas_uint(&p->slot[i].owned, 0, 1)) {
+			unsigned int used = ck_pr_load_uint(&p->used);
+			while (used < i + 1 && !ck_pr_cas_uint_value(&p->used, used, i + 1, &used))
+				;
+			return &p->slot[i];
+		}
+	}
+	ck_pr_store_uint(&p->slot[p->n].shared, 1);
+	return &p->slot[p->n];
+}
+
+static struct ward_counter_slot *
 claim(void)
 {
 	pthread_once(&exit_key_once, make_exit_key);
 	if (exit_key_ok)
 		pthread_setspecific(exit_key, (void *)1);
-	for (unsigned int i = 0; i < WARD_COUNTER_SLOTS; i++) {
-		if (ck_pr_load_uint(&slots[i].owned) == 0 &&
-		    ck_pr_cas_uint(&slots[i].owned, 0, 1)) {
-			unsigned int used = ck_pr_load_uint(&slots_used);
-			while (used < i + 1 && !ck_pr_cas_uint_value(&slots_used, used, i + 1, &used))
-				;
-			return &slots[i];
-		}
-	}
-	return &overflow;
+	struct pool *p = ck_pr_load_ptr(&placed_pool.slot) != NULL ? &placed_pool : &private_pool;
+	return claim_from(p);
 }
 
 struct ward_counter_slot *
@@ -59,7 +75,7 @@ ward_counters_release_thread(void)
 {
 	struct ward_counter_slot *s = ward_counters_mine;
 	ward_counters_mine = NULL;
-	if (s != NULL && s != &overflow)
+	if (s != NULL && !s->shared)
 		ck_pr_store_uint(&s->owned, 0);
 }
 
@@ -85,15 +101,14 @@ read_slot(const struct ward_counter_slot *s, uint64_t *copy)
 	}
 }
 
-void
-ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX])
+static void
+add_pool(const struct pool *p, uint64_t out[WARD_COUNTERS_MAX], uint64_t *copy)
 {
-	static __thread uint64_t copy[WARD_COUNTERS_MAX]
-		__attribute__((tls_model("initial-exec")));
-	memset(out, 0, sizeof(uint64_t) * WARD_COUNTERS_MAX);
-	unsigned int used = ck_pr_load_uint(&slots_used);
-	for (unsigned int n = 0; n <= used && n <= WARD_COUNTER_SLOTS; n++) {
-		const struct ward_counter_slot *s = n < used ? &slots[n] : &overflow;
+	if (p->slot == NULL)
+		return;
+	unsigned int used = ck_pr_load_uint((unsigned int *)&p->used);
+	for (unsigned int n = 0; n <= used && n <= p->n; n++) {
+		const struct ward_counter_slot *s = n < used ? &p->slot[n] : &p->slot[p->n];
 		read_slot(s, copy);
 		for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
 			out[i] += copy[i];
@@ -101,16 +116,68 @@ ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX])
 }
 
 void
-ward_counters_reset(void)
+ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX])
 {
-	unsigned int used = ck_pr_load_uint(&slots_used);
+	static __thread uint64_t copy[WARD_COUNTERS_MAX] __attribute__((tls_model("initial-exec")));
+	memset(out, 0, sizeof(uint64_t) * WARD_COUNTERS_MAX);
+	add_pool(&private_pool, out, copy);
+	add_pool(&placed_pool, out, copy);
+}
+
+void
+ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX])
+{
+	static __thread uint64_t copy[WARD_COUNTERS_MAX] __attribute__((tls_model("initial-exec")));
+	memset(out, 0, sizeof(uint64_t) * WARD_COUNTERS_MAX);
+	for (unsigned int k = 0; k < n; k++) {
+		read_slot(&slots[k], copy);
+		for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
+			out[i] += copy[i];
+	}
+}
+
+static void
+reset_pool(struct pool *p)
+{
+	if (p->slot == NULL)
+		return;
+	unsigned int used = ck_pr_load_uint(&p->used);
 	for (unsigned int n = 0; n < used; n++) {
-		struct ward_counter_slot *s = &slots[n];
+		struct ward_counter_slot *s = &p->slot[n];
 		memset(s->value, 0, sizeof(s->value));
 		if (s == ward_counters_mine)
 			continue; /* its owner's window stays as it is */
 		s->window = 0; /* a thread that vanished in the fork may have left it open */
 		s->owned = 0;
 	}
-	memset(overflow.value, 0, sizeof(overflow.value));
+	memset(p->slot[p->n].value, 0, sizeof(p->slot[p->n].value));
+}
+
+void
+ward_counters_reset(void)
+{
+	reset_pool(&private_pool);
+	reset_pool(&placed_pool);
+}
+
+void
+ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures)
+{
+	struct ward_counter_slot *mine = ward_counters_mine;
+	memset(area, 0, sizeof(*area) * (n + 1));
+	area[n].shared = 1;
+	if (mine != NULL) { /* this thread goes on counting in the new place */
+		if (move_figures) { /* our own memory: empty it and give it back */
+			memcpy(area[0].value, mine->value, sizeof(mine->value));
+			memset(mine->value, 0, sizeof(mine->value));
+			if (!mine->shared)
+				ck_pr_store_uint(&mine->owned, 0);
+		}
+		area[0].owned = 1;
+		ward_counters_mine = &area[0];
+	}
+	placed_pool.n = n;
+	placed_pool.used = mine != NULL ? 1 : 0;
+	ck_pr_fence_store();
+	ck_pr_store_ptr(&placed_pool.slot, area);
 }

@@ -90,10 +90,22 @@ ward_counters_add(struct ward_counter_slot *s, unsigned int index, uint64_t n)
 /* Sum of all slots, each read inside its sequence window. */
 void ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX]);
 
+/* Sum of n slots laid out as a pool (n - 1 thread slots and the overflow,
+ * or any array), each read inside its window: for a reader in another
+ * process, such as the launcher reading a process tree. */
+void ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX]);
+
 /* Thread exit: the slot goes back to the pool with its figures. */
 void ward_counters_release_thread(void);
 
 /* Zero every slot; only the calling thread keeps its slot (fork child, exec). */
 void ward_counters_reset(void);
+
+/* Count from now on in area (n thread slots, then one overflow: n + 1 in
+ * all), memory the caller owns, e.g. shared with another process.  The
+ * calling thread moves there at once (with its figures when move_figures;
+ * without them when the old place is not this process's own, as after a
+ * fork); other threads keep the slots they have, and snapshots add both. */
+void ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures);
 
 #endif

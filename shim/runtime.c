@@ -27,6 +27,7 @@
 #include "shim.h"
 #include "../core/fdtable.h"
 #include "../core/stats.h"
+#include "../core/tree.h"
 
 __thread int ward_busy __attribute__((tls_model("initial-exec")));
 __thread int ward_in_vfork __attribute__((tls_model("initial-exec")));
@@ -54,6 +55,8 @@ struct guard {
 static struct guard guards[2] = { { -1, -1, false, 0, 0 }, { -1, -1, false, 0, 0 } };
 
 static char exe_name[256] = "?";
+static struct ward_tree *tree;            /* the launcher's shared figures (WARD_TREE) */
+static struct ward_tree_record *record;   /* this image's record in it */
 static pid_t ward_pid;
 static int dumped;           /* this image's figures are out */
 
@@ -208,10 +211,32 @@ set_exe_name(int argc, char **argv)
 	}
 }
 
+/* Take a record of the tree for this process image and count there.  The
+ * figures so far come along at start-up (our own memory), not after a fork
+ * or a failed exec (the old record is someone else's, or finished). */
+static void
+tree_join(bool move_figures)
+{
+	if (tree == NULL)
+		return;
+	record = ward_tree_claim(tree, (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0),
+	                         (pid_t)ward_sys(SYS_getppid, 0, 0, 0, 0), exe_name);
+	if (record != NULL)
+		ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures);
+}
+
+static void
+tree_leave(uint32_t state)
+{
+	if (record != NULL)
+		__atomic_store_n(&record->state, state, __ATOMIC_RELEASE);
+}
+
 static void
 after_fork_child(void)
 {
 	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
+	tree_join(false);
 	ward_counters_reset();
 	ward_fdtable_reset_figures();
 	dumped = 0;
@@ -235,6 +260,9 @@ ward_start(int argc, char **argv, char **envp)
 		watch(config.fd);
 	if (ward_enforce_logs_to_stderr())
 		watch(2);
+	const char *tree_path = getenv("WARD_TREE");
+	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
+		tree_join(true);
 	for (int fd = 0; fd <= 2; fd++) {
 		long flags = ward_sys(SYS_fcntl, fd, F_GETFL, 0, 0);
 		if (flags >= 0)
@@ -247,8 +275,10 @@ ward_start(int argc, char **argv, char **envp)
 __attribute__((destructor)) static void
 ward_stop(void)
 {
-	if (!ward_in_foreign_child()) /* a vfork child that called exit() */
+	if (!ward_in_foreign_child()) { /* a vfork child that called exit() */
 		ward_dump("exit");
+		tree_leave(WARD_TREE_EXITED);
+	}
 }
 
 /* ---- processes ---- */
@@ -328,19 +358,29 @@ ward_before_exec(const char *file, bool search_path)
 	if (!exec_will_work(file, search_path))
 		return false;
 	ward_dump("exec");
-	ward_counters_reset();
+	tree_leave(WARD_TREE_EXECED); /* the record keeps this image's figures */
 	return true;
+}
+
+void
+ward_image_ends(const char *reason)
+{
+	ward_dump(reason);
+	tree_leave(WARD_TREE_EXITED);
 }
 
 void
 ward_exec_failed(enum ward_call_id id, bool dumped_before)
 {
+	if (dumped_before) { /* the image goes on: new figures (and record) */
+		tree_join(false);
+		ward_counters_reset();
+		__atomic_store_n(&dumped, 0, __ATOMIC_RELEASE);
+	}
+	/* The call itself was counted before the dump; the new figures get
+	 * its failure, so merged figures count it once. */
 	struct ward_counter_slot *slot = ward_counters_slot();
 	ward_counters_begin(slot);
-	if (dumped_before) { /* the figures started again: the call is a new one */
-		__atomic_store_n(&dumped, 0, __ATOMIC_RELEASE);
-		ward_counters_add(slot, WARD_IDX_CALLS(id), 1);
-	}
 	ward_counters_add(slot, WARD_IDX_ERRORS(id), 1);
 	ward_counters_end(slot);
 }

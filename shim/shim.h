@@ -17,34 +17,8 @@
 
 #include "../core/counters.h"
 
-enum ward_call_id {
-#define WARD_CALL(ret, name, params, args, fail, pre, post) WARD_ID_##name,
-#define WARD_CALL_VOID(name, params, args, pre, post) WARD_ID_##name,
-#define WARD_CALL_CUSTOM(name) WARD_ID_##name,
-#include "calls.def"
-#undef WARD_CALL
-#undef WARD_CALL_VOID
-#undef WARD_CALL_CUSTOM
-	WARD_NCALLS
-};
+#include "layout.h"
 
-enum ward_counter_index {
-	WARD_IDX_FILES_OPENED = 3 * WARD_NCALLS,
-	WARD_IDX_FILES_CLOSED,
-	WARD_IDX_BYTES_READ,
-	WARD_IDX_BYTES_WRITTEN,
-	WARD_IDX_DECISIONS,     /* policy decisions made */
-	WARD_IDX_POLICY_DENIED, /* operations refused (enforce, kill) */
-	WARD_IDX_AUDITED,       /* operations let through in audit mode */
-	WARD_IDX_END
-};
-_Static_assert(WARD_IDX_END <= WARD_COUNTERS_MAX, "counter slot too small for the call table");
-
-#define WARD_IDX_CALLS(id) (3 * (id))
-#define WARD_IDX_ERRORS(id) (3 * (id) + 1)
-#define WARD_IDX_DENIED(id) (3 * (id) + 2)
-
-extern const char *const ward_call_names[WARD_NCALLS];
 
 /* ---- real functions ---- */
 extern void *ward_real_fn[WARD_NCALLS];
@@ -168,6 +142,8 @@ void ward_hook_io(struct ward_frame *f, int fd, ssize_t r, bool write);
 /* ---- runtime (runtime.c) ---- */
 /* Write the dump for this image once; reason: "exit", "_exit", "exec". */
 void ward_dump(const char *reason);
+/* The image ends (_exit): dump, and mark its tree record finished. */
+void ward_image_ends(const char *reason);
 /* Before an exec that is expected to succeed: dump and start from zero
  * (true), or do nothing (false: exec would fail). */
 bool ward_before_exec(const char *file, bool search_path);

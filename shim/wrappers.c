@@ -26,15 +26,6 @@
 
 #define WARD_EXPORT __attribute__((visibility("default")))
 
-const char *const ward_call_names[WARD_NCALLS] = {
-#define WARD_CALL(ret, name, params, args, fail, pre, post) #name,
-#define WARD_CALL_VOID(name, params, args, pre, post) #name,
-#define WARD_CALL_CUSTOM(name) #name,
-#include "calls.def"
-#undef WARD_CALL
-#undef WARD_CALL_VOID
-#undef WARD_CALL_CUSTOM
-};
 
 /* ---- failure tests ---- */
 #define WARD_FAILED_NEG(r) ((r) == -1)
@@ -307,7 +298,7 @@ execle(const char *path, const char *arg, ...)
 		if (frame_.counting && !ward_in_foreign_child()) {   \
 			ward_frame_count(&frame_, false);            \
 			ward_frame_done(&frame_);                    \
-			ward_dump(#name);                            \
+			ward_image_ends(#name);                      \
 		}                                                    \
 		WARD_REAL(name)(status);                             \
 		__builtin_unreachable();                             \

@@ -103,6 +103,22 @@ Test(cli, command_killed_by_a_signal_is_128_plus_n)
 	expect_status(kill9, 128 + 9);
 }
 
+/* One value out of a JSON report file: python3 evaluates expr on it as d. */
+static long
+report_value(const char *file, const char *expr)
+{
+	char script[512];
+	snprintf(script, sizeof(script), "import json, sys\nd = json.load(open(sys.argv[1]))\nprint(%s)\n", expr);
+	const char *argv[] = { PYTHON3, "-c", script, file, NULL };
+	struct run_opts o = { 0 };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_assert_eq(run_exit_code(&r), 0, "%s: %s", expr, r.err);
+	long v = strtol(r.out, NULL, 10);
+	run_free(&r);
+	return v;
+}
+
 Test(cli, stats_go_to_stderr_by_default)
 {
 	const char *args[] = { "run", "--", "sh", "-c", "echo out; echo err >&2", NULL };
@@ -110,7 +126,9 @@ Test(cli, stats_go_to_stderr_by_default)
 	cr_assert_eq(run_exit_code(&r), 0);
 	cr_assert_str_eq(r.out, "out\n", "the command's stdout, and nothing else");
 	cr_assert_not_null(strstr(r.err, "err\n"));
-	cr_assert_not_null(strstr(r.err, "ward: pid "), "no figures on stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "ward: 1 processes\n"), "no tree report on stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "  write\n"), "no per-function rows: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "\nprogram "), "no per-program table: %s", r.err);
 	run_free(&r);
 }
 
@@ -142,16 +160,84 @@ Test(cli, json_to_a_file)
 	char *text = file_read(out, NULL);
 	cr_assert_not_null(text, "no stats file");
 	cr_assert(pycheck_json_lines(text), "%s", text);
-	struct dump_set set;
-	dumps_parse(text, &set);
-	const struct dump *cat = NULL;
-	for (size_t i = 0; i < set.n; i++)
-		if (strcmp(set.d[i].exe, "cat") == 0)
-			cat = &set.d[i];
-	cr_assert_not_null(cat, "the child process is not in the figures: %s", text);
-	cr_assert_eq(dump_files(cat, "bytes_read"), 6, "%s", cat->json);
-	dumps_free(&set);
+	cr_assert_eq(report_value(out, "d['programs']['cat']['files']['bytes_read']"), 6, "%s", text);
+	cr_assert_eq(report_value(out, "d['programs']['cat']['processes']"), 1, "%s", text);
+	cr_assert_eq(report_value(out, "d['total']['processes']"), 2, "sh and cat: %s", text);
 	free(text);
+	run_free(&r);
+}
+
+/* SPEC 4 / issue: a program with known call counts run N times in the tree
+ * gives exactly N times its figures in the totals. */
+Test(cli, tree_totals_are_exact)
+{
+	char in[PATH_MAX], out[PATH_MAX];
+	path_in(in, dir, "in.txt");
+	path_in(out, dir, "tree.json");
+	char data[8192];
+	memset(data, 'x', sizeof(data));
+	cr_assert(file_write(in, data, sizeof(data)));
+	char script[PATH_MAX * 2];
+	snprintf(script, sizeof(script),
+	         "for i in 1 2 3 4 5; do %s \"$1\" 7 2 3 5000 & done; wait", PROG_KNOWN_CALLS);
+	const char *args[] = { "run", "-s", out, "--", "sh", "-c", script, "sh", in, NULL };
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect_eq(report_value(out, "d['programs']['known_calls']['processes']"), 5);
+	cr_expect_eq(report_value(out, "d['programs']['known_calls']['calls']['open']['calls']"), 5 * (7 + 2 + 1));
+	cr_expect_eq(report_value(out, "d['programs']['known_calls']['calls']['open']['errors']"), 5 * 2);
+	cr_expect_eq(report_value(out, "d['programs']['known_calls']['calls']['stat']['calls']"), 5 * 3);
+	cr_expect_eq(report_value(out, "d['programs']['known_calls']['files']['bytes_read']"), 5 * 5000);
+	run_free(&r);
+}
+
+/* SPEC 4: a descendant killed by a signal, SIGKILL included, is still in
+ * the report with what it did up to that point. */
+Test(cli, descendant_killed_by_sigkill_is_still_reported)
+{
+	char in[PATH_MAX], out[PATH_MAX];
+	path_in(in, dir, "in.txt");
+	path_in(out, dir, "stats.json");
+	cr_assert(file_write(in, "hello\n", 6));
+	const char *args[] = { "run", "-s", out, "--", "sh", "-c",
+		               "/usr/bin/python3 -c 'import os, signal; open(\"'\"$1\"'\").read(); "
+		               "os.kill(os.getpid(), signal.SIGKILL)'; true", "sh", in, NULL };
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	char *text = file_read(out, NULL);
+	cr_assert_not_null(text);
+	cr_expect_eq(report_value(out, "d['programs']['python3']['unfinished']"), 1, "%s", text);
+	cr_expect_geq(report_value(out, "d['programs']['python3']['files']['bytes_read']"), 6, "%s", text);
+	free(text);
+	run_free(&r);
+}
+
+/* ward report merges dumps written with WARD_STATS=dir/. */
+Test(cli, report_merges_a_dump_directory)
+{
+	char dumps[PATH_MAX], in[PATH_MAX];
+	path_in(dumps, dir, "dumps/");
+	path_in(in, dir, "in.txt");
+	cr_assert(file_write(in, "hello\n", 6));
+	char stats_env[PATH_MAX + 16];
+	snprintf(stats_env, sizeof(stats_env), "WARD_STATS=%s", dumps);
+	const char *env[] = { stats_env, NULL };
+	const char *args[] = { "run", "-s", "none", "--", "sh", "-c", "cat \"$1\" \"$1\"; cat \"$1\"", "sh", in, NULL };
+	struct run_result r = ward(args, env);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	run_free(&r);
+	const char *report[] = { "report", "-f", "json", dumps, NULL };
+	r = ward(report, NULL);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	char out[PATH_MAX];
+	path_in(out, dir, "merged.json");
+	cr_assert(file_write(out, r.out, r.out_len));
+	cr_expect_eq(report_value(out, "d['programs']['cat']['processes']"), 2, "%s", r.out);
+	cr_expect_eq(report_value(out, "d['programs']['cat']['files']['bytes_read']"), 18, "%s", r.out);
+	run_free(&r);
+	const char *text[] = { "report", dumps, NULL };
+	r = ward(text, NULL);
+	cr_expect(strstr(r.out, "\nprogram ") != NULL && strstr(r.out, "\ncat "), "%s", r.out);
 	run_free(&r);
 }
 
@@ -221,16 +307,8 @@ Test(cli, descendant_with_cleared_environment_is_still_watched)
 	struct run_result r = ward(args, NULL);
 	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "hello\n");
-	char *text = file_read(out, NULL);
-	cr_assert_not_null(text, "no stats file");
-	struct dump_set set;
-	dumps_parse(text, &set);
-	bool cat = false;
-	for (size_t i = 0; i < set.n; i++)
-		cat |= strcmp(set.d[i].exe, "cat") == 0;
-	cr_assert(cat, "cat, started by env -i, escaped the shim:\n%s", text);
-	dumps_free(&set);
-	free(text);
+	cr_assert_eq(report_value(out, "d['programs']['cat']['processes']"), 1,
+	             "cat, started by env -i, escaped the shim");
 	run_free(&r);
 }
 

@@ -1,0 +1,369 @@
+/*
+ * report.c: merging process figures and printing them.  See report.h.
+ */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+ward_report_init(struct ward_report *r, const struct ward_report_layout *layout)
+{
+	memset(r, 0, sizeof(*r));
+	r->layout = layout;
+	strcpy(r->total.exe, "total");
+}
+
+void
+ward_report_free(struct ward_report *r)
+{
+	free(r->program);
+	r->program = NULL;
+	r->nprograms = r->cap = 0;
+}
+
+static struct ward_report_program *
+program(struct ward_report *r, const char *exe)
+{
+	for (size_t i = 0; i < r->nprograms; i++)
+		if (strncmp(r->program[i].exe, exe, sizeof(r->program[i].exe) - 1) == 0)
+			return &r->program[i];
+	if (r->nprograms == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 16;
+		struct ward_report_program *p = realloc(r->program, cap * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		r->program = p;
+		r->cap = cap;
+	}
+	struct ward_report_program *p = &r->program[r->nprograms++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->exe, sizeof(p->exe), "%s", exe);
+	return p;
+}
+
+static void
+accumulate(struct ward_report_program *p, const uint64_t *value, bool finished)
+{
+	p->processes++;
+	p->unfinished += !finished;
+	for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
+		p->value[i] += value[i];
+}
+
+void
+ward_report_add(struct ward_report *r, const char *exe, const uint64_t value[WARD_COUNTERS_MAX], bool finished)
+{
+	struct ward_report_program *p = program(r, exe[0] ? exe : "?");
+	if (p != NULL)
+		accumulate(p, value, finished);
+	accumulate(&r->total, value, finished);
+}
+
+/* ---- reading our own JSON dumps ---- */
+
+static const char *
+skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	return s;
+}
+
+/* A JSON string without escapes beyond \" and \\ (what ward writes for
+ * names); copied into out. */
+static const char *
+read_string(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (*s != '"')
+		return NULL;
+	for (s++; *s && *s != '"'; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		if (n + 1 < cap)
+			out[n++] = *s;
+	}
+	out[n] = '\0';
+	return *s == '"' ? s + 1 : NULL;
+}
+
+static const char *
+read_number(const char *s, uint64_t *v)
+{
+	char *end;
+	*v = strtoull(s, &end, 10);
+	return end == s ? NULL : end;
+}
+
+static int
+call_index(const struct ward_report_layout *l, const char *name)
+{
+	for (size_t i = 0; i < l->ncalls; i++)
+		if (strcmp(l->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* {"key":number,...} into value[] through a key -> index function. */
+static const char *
+read_flat(const char *s, const struct ward_report_layout *l, uint64_t *value,
+          int (*index_of)(const struct ward_report_layout *, const char *, int), int base)
+{
+	char key[64];
+	s = skip_ws(s);
+	if (*s++ != '{')
+		return NULL;
+	for (s = skip_ws(s); *s && *s != '}';) {
+		uint64_t v;
+		if ((s = read_string(s, key, sizeof(key))) == NULL)
+			return NULL;
+		s = skip_ws(s);
+		if (*s++ != ':')
+			return NULL;
+		s = skip_ws(s);
+		if (*s == 't' || *s == 'f') { /* "loaded":true */
+			s += *s == 't' ? 4 : 5;
+		} else {
+			if ((s = read_number(s, &v)) == NULL)
+				return NULL;
+			int i = index_of(l, key, base);
+			if (i >= 0)
+				value[i] += v;
+		}
+		s = skip_ws(s);
+		if (*s == ',')
+			s = skip_ws(s + 1);
+	}
+	return *s == '}' ? s + 1 : NULL;
+}
+
+static int
+per_call_index(const struct ward_report_layout *l, const char *key, int base)
+{
+	(void)l;
+	return strcmp(key, "calls") == 0 ? base : strcmp(key, "errors") == 0 ? base + 1
+	                                         : strcmp(key, "denied") == 0 ? base + 2 : -1;
+}
+
+static int
+files_index(const struct ward_report_layout *l, const char *key, int base)
+{
+	(void)base;
+	return strcmp(key, "opened") == 0 ? (int)l->files_opened
+	       : strcmp(key, "closed") == 0 ? (int)l->files_closed
+	       : strcmp(key, "bytes_read") == 0 ? (int)l->bytes_read
+	       : strcmp(key, "bytes_written") == 0 ? (int)l->bytes_written : -1;
+}
+
+static int
+policy_index(const struct ward_report_layout *l, const char *key, int base)
+{
+	(void)base;
+	return strcmp(key, "decisions") == 0 ? (int)l->decisions
+	       : strcmp(key, "denied") == 0 ? (int)l->policy_denied
+	       : strcmp(key, "audited") == 0 ? (int)l->audited : -1;
+}
+
+bool
+ward_report_add_json(struct ward_report *r, const char *line)
+{
+	static uint64_t value[WARD_COUNTERS_MAX];
+	const struct ward_report_layout *l = r->layout;
+	char key[64], exe[64] = "?";
+	bool versioned = false;
+	memset(value, 0, sizeof(value));
+	const char *s = skip_ws(line);
+	if (*s++ != '{')
+		return false;
+	for (s = skip_ws(s); *s && *s != '}';) {
+		if ((s = read_string(s, key, sizeof(key))) == NULL)
+			return false;
+		s = skip_ws(s);
+		if (*s++ != ':')
+			return false;
+		s = skip_ws(s);
+		if (strcmp(key, "calls") == 0) {
+			if (*s++ != '{')
+				return false;
+			for (s = skip_ws(s); *s && *s != '}';) {
+				char name[64];
+				if ((s = read_string(s, name, sizeof(name))) == NULL)
+					return false;
+				s = skip_ws(s);
+				if (*s++ != ':')
+					return false;
+				int id = call_index(l, name);
+				uint64_t ignored[3] = { 0 };
+				s = id >= 0 ? read_flat(s, l, value, per_call_index, 3 * id) : read_flat(s, l, ignored, per_call_index, 0);
+				if (s == NULL)
+					return false;
+				s = skip_ws(s);
+				if (*s == ',')
+					s = skip_ws(s + 1);
+			}
+			if (*s++ != '}')
+				return false;
+		} else if (strcmp(key, "files") == 0 || strcmp(key, "policy") == 0) {
+			s = read_flat(s, l, value, key[0] == 'f' ? files_index : policy_index, 0);
+			if (s == NULL)
+				return false;
+		} else if (*s == '"') {
+			char text[256];
+			if ((s = read_string(s, text, sizeof(text))) == NULL)
+				return false;
+			if (strcmp(key, "exe") == 0)
+				snprintf(exe, sizeof(exe), "%.63s", text);
+		} else {
+			uint64_t v;
+			if ((s = read_number(s, &v)) == NULL)
+				return false;
+			versioned |= strcmp(key, "ward_stats_version") == 0 && v == 1;
+		}
+		s = skip_ws(s);
+		if (*s == ',')
+			s = skip_ws(s + 1);
+	}
+	if (*s != '}' || !versioned)
+		return false;
+	ward_report_add(r, exe, value, true);
+	return true;
+}
+
+/* ---- printing ---- */
+
+static uint64_t
+sum_calls(const struct ward_report_layout *l, const uint64_t *v, unsigned int k)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < l->ncalls; i++)
+		n += v[3 * i + k];
+	return n;
+}
+
+static int
+by_calls(const void *a, const void *b, void *v)
+{
+	const uint64_t *value = v;
+	uint64_t x = value[3 * *(const size_t *)a], y = value[3 * *(const size_t *)b];
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void
+print_text(struct ward_report *r, FILE *out)
+{
+	const struct ward_report_layout *l = r->layout;
+	const uint64_t *t = r->total.value;
+	size_t *order = malloc(l->ncalls * sizeof(size_t));
+	if (order == NULL)
+		return;
+	for (size_t i = 0; i < l->ncalls; i++)
+		order[i] = i;
+	qsort_r(order, l->ncalls, sizeof(size_t), by_calls, (void *)t);
+	fprintf(out, "ward: %llu processes%s\n", (unsigned long long)r->total.processes,
+	        r->total.unfinished ? " (some killed or still running: figures up to their last call)" : "");
+	fprintf(out, "%12s %10s %10s  %s\n", "calls", "errors", "denied", "function");
+	fprintf(out, "------------ ---------- ----------  ----------------\n");
+	for (size_t k = 0; k < l->ncalls; k++) {
+		size_t i = order[k];
+		if (t[3 * i] == 0)
+			continue;
+		fprintf(out, "%12llu %10llu %10llu  %s\n", (unsigned long long)t[3 * i],
+		        (unsigned long long)t[3 * i + 1], (unsigned long long)t[3 * i + 2], l->names[i]);
+	}
+	fprintf(out, "------------ ---------- ----------  ----------------\n");
+	fprintf(out, "%12llu %10llu %10llu  total\n", (unsigned long long)sum_calls(l, t, 0),
+	        (unsigned long long)sum_calls(l, t, 1), (unsigned long long)sum_calls(l, t, 2));
+	free(order);
+	fprintf(out, "\n%-20s %9s %12s %10s %10s %10s %14s %14s\n", "program", "processes", "calls", "errors",
+	        "denied", "opened", "bytes read", "bytes written");
+	for (size_t p = 0; p < r->nprograms + 1; p++) {
+		const struct ward_report_program *g = p < r->nprograms ? &r->program[p] : &r->total;
+		const uint64_t *v = g->value;
+		fprintf(out, "%-20s %9llu %12llu %10llu %10llu %10llu %14llu %14llu\n", g->exe,
+		        (unsigned long long)g->processes, (unsigned long long)sum_calls(l, v, 0),
+		        (unsigned long long)sum_calls(l, v, 1), (unsigned long long)sum_calls(l, v, 2),
+		        (unsigned long long)v[l->files_opened], (unsigned long long)v[l->bytes_read],
+		        (unsigned long long)v[l->bytes_written]);
+	}
+	if (t[l->decisions])
+		fprintf(out, "policy: %llu decisions, %llu denied, %llu audited\n", (unsigned long long)t[l->decisions],
+		        (unsigned long long)t[l->policy_denied], (unsigned long long)t[l->audited]);
+	if (r->unrecorded)
+		fprintf(out, "ward: %llu processes were not recorded (tree full)\n", (unsigned long long)r->unrecorded);
+}
+
+static void
+print_json_group(const struct ward_report_layout *l, const struct ward_report_program *g, FILE *out)
+{
+	const uint64_t *v = g->value;
+	fprintf(out, "{\"processes\":%llu,\"unfinished\":%llu,\"calls\":{", (unsigned long long)g->processes,
+	        (unsigned long long)g->unfinished);
+	const char *sep = "";
+	for (size_t i = 0; i < l->ncalls; i++) {
+		if (v[3 * i] == 0)
+			continue;
+		fprintf(out, "%s\"%s\":{\"calls\":%llu,\"errors\":%llu,\"denied\":%llu}", sep, l->names[i],
+		        (unsigned long long)v[3 * i], (unsigned long long)v[3 * i + 1], (unsigned long long)v[3 * i + 2]);
+		sep = ",";
+	}
+	fprintf(out, "},\"files\":{\"opened\":%llu,\"closed\":%llu,\"bytes_read\":%llu,\"bytes_written\":%llu},"
+	             "\"policy\":{\"decisions\":%llu,\"denied\":%llu,\"audited\":%llu}}",
+	        (unsigned long long)v[l->files_opened], (unsigned long long)v[l->files_closed],
+	        (unsigned long long)v[l->bytes_read], (unsigned long long)v[l->bytes_written],
+	        (unsigned long long)v[l->decisions], (unsigned long long)v[l->policy_denied],
+	        (unsigned long long)v[l->audited]);
+}
+
+static void
+print_json(struct ward_report *r, FILE *out)
+{
+	fprintf(out, "{\"ward_report_version\":1,\"unrecorded\":%llu,\"total\":", (unsigned long long)r->unrecorded);
+	print_json_group(r->layout, &r->total, out);
+	fprintf(out, ",\"programs\":{");
+	for (size_t p = 0; p < r->nprograms; p++) {
+		fprintf(out, "%s\"", p ? "," : "");
+		for (const char *c = r->program[p].exe; *c; c++)
+			fprintf(out, (*c == '"' || *c == '\\') ? "\\%c" : (unsigned char)*c < 0x20 ? "?" : "%c", *c);
+		fprintf(out, "\":");
+		print_json_group(r->layout, &r->program[p], out);
+	}
+	fprintf(out, "}}\n");
+}
+
+static void
+print_prom(struct ward_report *r, FILE *out)
+{
+	const struct ward_report_layout *l = r->layout;
+	static const char *const kinds[] = { "calls", "errors", "denied" };
+	static const char *const helps[] = { "Intercepted calls by program and function.",
+		                             "Intercepted calls that failed.",
+		                             "Intercepted calls the policy refused." };
+	for (unsigned int k = 0; k < 3; k++) {
+		fprintf(out, "# HELP ward_tree_%s_total %s\n# TYPE ward_tree_%s_total counter\n", kinds[k], helps[k],
+		        kinds[k]);
+		for (size_t p = 0; p < r->nprograms; p++)
+			for (size_t i = 0; i < l->ncalls; i++)
+				if (r->program[p].value[3 * i])
+					fprintf(out, "ward_tree_%s_total{exe=\"%s\",call=\"%s\"} %llu\n", kinds[k],
+					        r->program[p].exe, l->names[i],
+					        (unsigned long long)r->program[p].value[3 * i + k]);
+	}
+	fprintf(out, "# HELP ward_tree_processes Process images by program.\n# TYPE ward_tree_processes gauge\n");
+	for (size_t p = 0; p < r->nprograms; p++)
+		fprintf(out, "ward_tree_processes{exe=\"%s\"} %llu\n", r->program[p].exe,
+		        (unsigned long long)r->program[p].processes);
+}
+
+void
+ward_report_print(struct ward_report *r, enum ward_stats_format format, FILE *out)
+{
+	if (format == WARD_FORMAT_JSON)
+		print_json(r, out);
+	else if (format == WARD_FORMAT_PROM)
+		print_prom(r, out);
+	else
+		print_text(r, out);
+	fflush(out);
+}

@@ -1,0 +1,51 @@
+/*
+ * layout.h: where each figure lives in a counter slot.
+ *
+ * Three counters per intercepted function (calls, errors, denied), in the
+ * order of calls.def, then the process-wide figures.  Shared by the shim,
+ * which counts, and the launcher, which reads a process tree's figures.
+ */
+#ifndef WARD_SHIM_LAYOUT_H
+#define WARD_SHIM_LAYOUT_H
+
+#include "../core/counters.h"
+
+enum ward_call_id {
+#define WARD_CALL(ret, name, params, args, fail, pre, post) WARD_ID_##name,
+#define WARD_CALL_VOID(name, params, args, pre, post) WARD_ID_##name,
+#define WARD_CALL_CUSTOM(name) WARD_ID_##name,
+#include "calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+	WARD_NCALLS
+};
+
+enum ward_counter_index {
+	WARD_IDX_FILES_OPENED = 3 * WARD_NCALLS,
+	WARD_IDX_FILES_CLOSED,
+	WARD_IDX_BYTES_READ,
+	WARD_IDX_BYTES_WRITTEN,
+	WARD_IDX_DECISIONS,     /* policy decisions made */
+	WARD_IDX_POLICY_DENIED, /* operations refused (enforce, kill) */
+	WARD_IDX_AUDITED,       /* operations let through in audit mode */
+	WARD_IDX_END
+};
+_Static_assert(WARD_IDX_END <= WARD_COUNTERS_MAX, "counter slot too small for the call table");
+
+/* The functions' names, in id order (a copy per file that uses it). */
+static const char *const ward_call_names[WARD_NCALLS] __attribute__((unused)) = {
+#define WARD_CALL(ret, name, params, args, fail, pre, post) #name,
+#define WARD_CALL_VOID(name, params, args, pre, post) #name,
+#define WARD_CALL_CUSTOM(name) #name,
+#include "calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+};
+
+#define WARD_IDX_CALLS(id) (3 * (id))
+#define WARD_IDX_ERRORS(id) (3 * (id) + 1)
+#define WARD_IDX_DENIED(id) (3 * (id) + 2)
+
+#endif
