@@ -161,6 +161,9 @@ static const struct ward_report_layout layout = {
 	.decisions = WARD_IDX_DECISIONS,
 	.policy_denied = WARD_IDX_POLICY_DENIED,
 	.audited = WARD_IDX_AUDITED,
+	.forks = WARD_IDX_FORKS,
+	.execs = WARD_IDX_EXECS,
+	.spawns = WARD_IDX_SPAWNS,
 };
 
 static char tree_path[PATH_MAX];

@@ -158,6 +158,15 @@ files_index(const struct ward_report_layout *l, const char *key, int base)
 }
 
 static int
+processes_index(const struct ward_report_layout *l, const char *key, int base)
+{
+	(void)base;
+	return strcmp(key, "forks") == 0 ? (int)l->forks
+	       : strcmp(key, "execs") == 0 ? (int)l->execs
+	       : strcmp(key, "spawns") == 0 ? (int)l->spawns : -1;
+}
+
+static int
 policy_index(const struct ward_report_layout *l, const char *key, int base)
 {
 	(void)base;
@@ -205,8 +214,9 @@ ward_report_add_json(struct ward_report *r, const char *line)
 			}
 			if (*s++ != '}')
 				return false;
-		} else if (strcmp(key, "files") == 0 || strcmp(key, "policy") == 0) {
-			s = read_flat(s, l, value, key[0] == 'f' ? files_index : policy_index, 0);
+		} else if (strcmp(key, "files") == 0 || strcmp(key, "policy") == 0 || strcmp(key, "processes") == 0) {
+			s = read_flat(s, l, value,
+			              key[0] == 'f' ? files_index : key[1] == 'o' ? policy_index : processes_index, 0);
 			if (s == NULL)
 				return false;
 		} else if (*s == '"') {
@@ -309,9 +319,11 @@ print_json_group(const struct ward_report_layout *l, const struct ward_report_pr
 		sep = ",";
 	}
 	fprintf(out, "},\"files\":{\"opened\":%llu,\"closed\":%llu,\"bytes_read\":%llu,\"bytes_written\":%llu},"
+	             "\"started\":{\"forks\":%llu,\"execs\":%llu,\"spawns\":%llu},"
 	             "\"policy\":{\"decisions\":%llu,\"denied\":%llu,\"audited\":%llu}}",
 	        (unsigned long long)v[l->files_opened], (unsigned long long)v[l->files_closed],
 	        (unsigned long long)v[l->bytes_read], (unsigned long long)v[l->bytes_written],
+	        (unsigned long long)v[l->forks], (unsigned long long)v[l->execs], (unsigned long long)v[l->spawns],
 	        (unsigned long long)v[l->decisions], (unsigned long long)v[l->policy_denied],
 	        (unsigned long long)v[l->audited]);
 }

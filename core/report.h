@@ -21,6 +21,7 @@ struct ward_report_layout {
 	const char *const *names; /* counters 3i, 3i+1, 3i+2: calls, errors, denied of names[i] */
 	unsigned int files_opened, files_closed, bytes_read, bytes_written;
 	unsigned int decisions, policy_denied, audited;
+	unsigned int forks, execs, spawns;
 };
 
 struct ward_report_program {

@@ -110,6 +110,10 @@ render_text(struct ward_stats *s, struct out *o)
 	    (unsigned long long)s->files_opened, (unsigned long long)s->files_closed,
 	    (unsigned long long)s->files_open_now, (unsigned long long)s->files_open_peak,
 	    (unsigned long long)s->bytes_read, (unsigned long long)s->bytes_written);
+	if (s->forks || s->execs || s->spawns || s->children_peak)
+		put(o, "processes: %llu forks, %llu execs, %llu spawns, %llu live children, %llu most at once\n",
+		    (unsigned long long)s->forks, (unsigned long long)s->execs, (unsigned long long)s->spawns,
+		    (unsigned long long)s->children_now, (unsigned long long)s->children_peak);
 	if (s->policy)
 		put(o, "policy: %llu rules, %llu decisions, %llu denied, %llu audited\n",
 		    (unsigned long long)s->rules, (unsigned long long)s->decisions,
@@ -137,6 +141,10 @@ render_json(struct ward_stats *s, struct out *o)
 	    (unsigned long long)s->files_opened, (unsigned long long)s->files_closed,
 	    (unsigned long long)s->files_open_now, (unsigned long long)s->files_open_peak,
 	    (unsigned long long)s->bytes_read, (unsigned long long)s->bytes_written);
+	put(o, ",\"processes\":{\"forks\":%llu,\"execs\":%llu,\"spawns\":%llu,\"children_now\":%llu,"
+	       "\"children_peak\":%llu}",
+	    (unsigned long long)s->forks, (unsigned long long)s->execs, (unsigned long long)s->spawns,
+	    (unsigned long long)s->children_now, (unsigned long long)s->children_peak);
 	put(o, ",\"policy\":{\"loaded\":%s,\"rules\":%llu,\"decisions\":%llu,\"denied\":%llu,"
 	       "\"audited\":%llu}}\n",
 	    s->policy ? "true" : "false", (unsigned long long)s->rules, (unsigned long long)s->decisions,
@@ -188,6 +196,11 @@ render_prom(struct ward_stats *s, struct out *o)
 	prom_single(s, o, "ward_files_open_max", "gauge", "Most tracked descriptors open at once.", s->files_open_peak);
 	prom_single(s, o, "ward_read_bytes_total", "counter", "Bytes read through intercepted calls.", s->bytes_read);
 	prom_single(s, o, "ward_written_bytes_total", "counter", "Bytes written through intercepted calls.", s->bytes_written);
+	prom_single(s, o, "ward_forks_total", "counter", "Children made by fork, vfork and _Fork.", s->forks);
+	prom_single(s, o, "ward_execs_total", "counter", "Execs that replaced the image.", s->execs);
+	prom_single(s, o, "ward_spawns_total", "counter", "Children made by posix_spawn, system and popen.", s->spawns);
+	prom_single(s, o, "ward_children", "gauge", "Live children at the dump.", s->children_now);
+	prom_single(s, o, "ward_children_max", "gauge", "Most live children at once.", s->children_peak);
 	prom_single(s, o, "ward_policy_rules", "gauge", "Rules in the loaded policy.", s->rules);
 	prom_single(s, o, "ward_policy_decisions_total", "counter", "Policy decisions made.", s->decisions);
 	prom_single(s, o, "ward_policy_denied_total", "counter", "Operations the policy refused.", s->denied);

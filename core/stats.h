@@ -33,6 +33,11 @@ struct ward_stats {
 	uint64_t files_open_peak;
 	uint64_t bytes_read;
 	uint64_t bytes_written;
+	uint64_t forks;
+	uint64_t execs;
+	uint64_t spawns;
+	uint64_t children_now;
+	uint64_t children_peak;
 	int policy;          /* 0: no policy loaded (observe only) */
 	uint64_t rules;
 	uint64_t decisions;

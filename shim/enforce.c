@@ -23,12 +23,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ck_pr.h>
 
 #include "shim.h"
+#include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/path.h"
 #include "../policy/match.h"
@@ -283,14 +285,14 @@ json_string(char *out, size_t cap, const char *s)
 }
 
 static void
-write_record(struct scratch *s, const char *decision, unsigned int op, const char *path,
+write_record(struct scratch *s, const char *decision, const char *op, const char *path,
              enum ward_call_id call, const char *by, const char *rule)
 {
 	long pid = syscall(SYS_getpid);
 	size_t n;
 	if (!enforce.log_to_file) {
-		n = (size_t)snprintf(s->record, RECORD_MAX, "ward: %s %s %s (%s) by %s [pid %ld %s]", decision,
-		                     ward_op_name(op), path, ward_call_names[call], by, pid, ward_exe_name());
+		n = (size_t)snprintf(s->record, RECORD_MAX, "ward: %s %s %s (%s) by %s [pid %ld %s]", decision, op,
+		                     path, ward_call_names[call], by, pid, ward_exe_name());
 		if (n > RECORD_MAX - 2)
 			n = RECORD_MAX - 2;
 		if (enforce.backtrace != NULL && n + 32 < RECORD_MAX) {
@@ -307,7 +309,7 @@ write_record(struct scratch *s, const char *decision, unsigned int op, const cha
 	                     (long long)now.tv_sec, now.tv_nsec / 1000, pid);
 	n += json_string(s->record + n, RECORD_MAX - n, ward_exe_name());
 	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "\",\"call\":\"%s\",\"op\":\"%s\",\"path\":\"",
-	                      ward_call_names[call], ward_op_name(op));
+	                      ward_call_names[call], op);
 	n += json_string(s->record + n, RECORD_MAX - n - 64, path);
 	n += (size_t)snprintf(s->record + n, RECORD_MAX - n, "\",\"decision\":\"%s\",\"rule\":\"", decision);
 	n += json_string(s->record + n, RECORD_MAX - n - 8, rule);
@@ -342,7 +344,7 @@ violation(struct ward_frame *f, struct scratch *s, unsigned int op, struct ward_
 		snprintf(rule, sizeof(rule), "%s:%d", r ? r->file : "", r ? r->line : 0);
 		snprintf(by, sizeof(by), "%s%s", r ? "rule " : "",
 		         r ? rule : enforce.policy->default_deny ? "default deny" : "default allow");
-		write_record(s, names[enforce.mode], op, s->resolved, f->id, by, r ? rule : "default");
+		write_record(s, names[enforce.mode], ward_op_name(op), s->resolved, f->id, by, r ? rule : "default");
 	}
 	return consequence(f);
 }
@@ -360,11 +362,44 @@ ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why)
 	snprintf(by, sizeof(by), "unconfined-exec %s (%s)", audit ? "audit" : "deny", why);
 	snprintf(rule, sizeof(rule), "unconfined-exec (%s)", why);
 	struct scratch *s = &scratch[depth++];
-	write_record(s, audit ? "audited" : names[enforce.mode], WARD_OP_EXEC, path, f->id, by, rule);
+	write_record(s, audit ? "audited" : names[enforce.mode], "exec", path, f->id, by, rule);
 	depth--;
 	if (audit)
 		return 0;
 	return consequence(f);
+}
+
+/* ---- limits ---- */
+
+/* Is pid no longer a child of ours (reaped without a wait we saw)? */
+static bool
+child_gone(pid_t pid)
+{
+	siginfo_t info;
+	int saved = errno;
+	bool gone = syscall(SYS_waitid, P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT, NULL) < 0 && errno == ECHILD;
+	errno = saved;
+	return gone;
+}
+
+int
+ward_check_children(struct ward_frame *f)
+{
+	static const char *const names[] = { "denied", "audited", "killed" };
+	if (enforce.policy == NULL || enforce.policy->limit_children == 0 || !f->active ||
+	    ward_children_live() < enforce.policy->limit_children)
+		return 0;
+	ward_children_prune(child_gone);
+	if (ward_children_live() < enforce.policy->limit_children || depth >= NESTING)
+		return 0;
+	char what[32], by[64];
+	snprintf(what, sizeof(what), "%llu", (unsigned long long)enforce.policy->limit_children);
+	snprintf(by, sizeof(by), "limit children %s", what);
+	struct scratch *s = &scratch[depth++];
+	write_record(s, names[enforce.mode], "children", what, f->id, by, by);
+	depth--;
+	int r = consequence(f);
+	return r ? EAGAIN : 0;
 }
 
 /* What a refusal does to the call: fail it (enforce), let it go (audit), or

@@ -29,6 +29,9 @@ enum ward_counter_index {
 	WARD_IDX_DECISIONS,     /* policy decisions made */
 	WARD_IDX_POLICY_DENIED, /* operations refused (enforce, kill) */
 	WARD_IDX_AUDITED,       /* operations let through in audit mode */
+	WARD_IDX_FORKS,         /* children made by fork, vfork, _Fork */
+	WARD_IDX_EXECS,         /* exec calls that were about to replace the image */
+	WARD_IDX_SPAWNS,        /* children made by posix_spawn, system, popen */
 	WARD_IDX_END
 };
 _Static_assert(WARD_IDX_END <= WARD_COUNTERS_MAX, "counter slot too small for the call table");

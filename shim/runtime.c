@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "../core/children.h"
 #include "../core/fdtable.h"
 #include "../core/stats.h"
 #include "../core/tree.h"
@@ -238,6 +239,7 @@ after_fork_child(void)
 	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
 	tree_join(false);
 	ward_counters_reset();
+	ward_children_reset();
 	ward_fdtable_reset_figures();
 	dumped = 0;
 }
@@ -594,6 +596,11 @@ ward_dump(const char *reason)
 		.decisions = value[WARD_IDX_DECISIONS],
 		.denied = value[WARD_IDX_POLICY_DENIED],
 		.audited = value[WARD_IDX_AUDITED],
+		.forks = value[WARD_IDX_FORKS],
+		.execs = value[WARD_IDX_EXECS],
+		.spawns = value[WARD_IDX_SPAWNS],
+		.children_now = ward_children_live(),
+		.children_peak = ward_children_peak(),
 	};
 	size_t len = ward_stats_render(&stats, config.format, text, sizeof(text));
 	if (len >= sizeof(text))

@@ -102,6 +102,8 @@ bool ward_enforce_logs_to_stderr(void);
 uint64_t ward_enforce_rules(void);
 bool ward_enforce_active(void);
 int ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flags);
+/* limit children: 0, or EAGAIN (recorded) when another child is too many. */
+int ward_check_children(struct ward_frame *f);
 void ward_enforce_cwd_changed(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
 int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode);

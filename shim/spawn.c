@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "../core/children.h"
 #include "../core/fdtable.h"
 
 #define WARD_EXPORT __attribute__((visibility("default")))
@@ -36,16 +37,44 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
       const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr, char *const argv[],
       char *const envp[])
 {
-	int denied = ward_check_exec(f, AT_FDCWD, file, search_path);
+	int denied = ward_check_children(f);
+	if (!denied)
+		denied = ward_check_exec(f, AT_FDCWD, file, search_path);
 	if (denied)
-		return denied;
+		return f->deny = denied;
 	char *slots[f->active ? ward_exec_env_size(envp) : 1];
 	char preload[f->active ? ward_exec_preload_size(envp) : 1];
 	char *const *env = f->active ? ward_exec_env(envp, slots, preload, sizeof(preload)) : envp;
 	errno = f->saved_errno;
-	if (search_path)
-		return WARD_REAL(posix_spawnp)(pid, file, actions, attr, argv, env);
-	return WARD_REAL(posix_spawn)(pid, file, actions, attr, argv, env);
+	pid_t child = -1;
+	int err = search_path ? WARD_REAL(posix_spawnp)(&child, file, actions, attr, argv, env)
+	                      : WARD_REAL(posix_spawn)(&child, file, actions, attr, argv, env);
+	if (err == 0) {
+		ward_children_add(child);
+		if (pid != NULL)
+			*pid = child;
+	}
+	return err;
+}
+
+/* Counted once the spawn is done (the frame's window is then open). */
+static void
+count_spawn(struct ward_frame *f, int err)
+{
+	if (err == 0 && f->slot != NULL)
+		ward_counters_add(f->slot, WARD_IDX_SPAWNS, 1);
+}
+
+/* Our own waits are not the program's calls. */
+static pid_t
+reap(pid_t pid, int *status)
+{
+	pid_t r;
+	while ((r = WARD_REAL(waitpid)(pid, status, 0)) < 0 && errno == EINTR)
+		;
+	if (r > 0)
+		ward_children_remove(r);
+	return r;
 }
 
 static int
@@ -58,7 +87,8 @@ counted_spawn(enum ward_call_id id, pid_t *pid, const char *file, bool search_pa
 	int err = spawn(&frame, pid, file, search_path, actions, attr, argv, envp);
 	errno = err;
 	ward_frame_count(&frame, err != 0);
-	if (err == EACCES && frame.slot != NULL)
+	count_spawn(&frame, err);
+	if (frame.deny && frame.slot != NULL)
 		ward_counters_add(frame.slot, WARD_IDX_DENIED(id), 1);
 	frame.saved_errno = errno = frame.saved_errno;
 	ward_frame_done(&frame);
@@ -127,12 +157,8 @@ system(const char *command)
 	int status = -1;
 	int err = spawn_shell(&frame, &pid, command, NULL, &old_mask, &defaults);
 	if (err == 0) {
-		while (waitpid(pid, &status, 0) < 0) {
-			if (errno != EINTR) {
-				status = -1;
-				break;
-			}
-		}
+		if (reap(pid, &status) < 0)
+			status = -1;
 	} else {
 		status = W_EXITCODE(127, 0); /* as glibc: the shell could not run */
 	}
@@ -142,6 +168,7 @@ system(const char *command)
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	errno = err ? err : saved;
 	ward_frame_count(&frame, status == -1 || err != 0);
+	count_spawn(&frame, err);
 	frame.saved_errno = errno;
 	ward_frame_done(&frame);
 	return status;
@@ -206,7 +233,7 @@ popen(const char *command, const char *mode)
 		else
 			WARD_REAL(close)(mine);
 		if (err == 0)
-			waitpid(pid, NULL, 0);
+			reap(pid, NULL);
 		errno = err ? err : EMFILE;
 		ward_frame_count(&frame, true);
 		frame.saved_errno = errno;
@@ -214,6 +241,7 @@ popen(const char *command, const char *mode)
 		return NULL;
 	}
 	ward_frame_count(&frame, false);
+	count_spawn(&frame, 0);
 	if (frame.slot != NULL)
 		ward_counters_add(frame.slot, WARD_IDX_FILES_OPENED, 1);
 	ward_frame_done(&frame);
@@ -239,12 +267,8 @@ pclose(FILE *stream)
 	ward_fdtable_clear(fileno(stream));
 	WARD_REAL(fclose)(stream);
 	int status;
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			status = -1;
-			break;
-		}
-	}
+	if (reap(pid, &status) < 0)
+		status = -1;
 	ward_frame_count(&frame, status == -1);
 	if (frame.slot != NULL && status != -1)
 		ward_counters_add(frame.slot, WARD_IDX_FILES_CLOSED, 1);

@@ -9,13 +9,21 @@
  * ward_in_vfork; the child keeps it raised (the shim then changes nothing
  * the parent owns: no counting, no descriptor table, no stats descriptor
  * rescue), and the parent, resumed once the child has exec'd or exited,
- * lowers it and counts the call in C.
+ * lowers it and counts the call in C.  Before all that, a C call checks
+ * limit children (the stack is still the caller's then).
  */
 	.text
 	.globl	vfork
 	.type	vfork, @function
 vfork:
-	movq	ward_in_vfork@GOTTPOFF(%rip), %rax
+	subq	$8, %rsp		/* align the stack for a C call */
+	call	ward_vfork_check	/* limit children: 0, or an errno already set */
+	addq	$8, %rsp
+	testl	%eax, %eax
+	jz	2f
+	movq	$-1, %rax
+	ret
+2:	movq	ward_in_vfork@GOTTPOFF(%rip), %rax
 	addl	$1, %fs:(%rax)
 	popq	%rdx
 	movl	$58, %eax		/* SYS_vfork */

@@ -15,11 +15,14 @@
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
 
 #include "shim.h"
+#include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
 #include "../policy/policy.h"
@@ -99,6 +102,11 @@
 /* ---- post hooks: run after a counted call, result in r ---- */
 #define CWD_CHANGED(r) \
 	if ((r) == 0) ward_enforce_cwd_changed()
+/* A child was reaped: it is no longer live. */
+#define CHILD_REAPED(r) \
+	if ((r) > 0) ward_children_remove(r)
+#define CHILD_WAITID(r, info, options) \
+	if ((r) == 0 && (info) != NULL && (info)->si_pid > 0 && !((options) & WNOWAIT)) ward_children_remove((info)->si_pid)
 /* A name changed: remembered directory resolutions may be wrong now. */
 #define NAMES_CHANGED(r) \
 	if ((r) == 0) ward_dircache_invalidate()
@@ -190,6 +198,7 @@
 		bool dumped_ = false;                                             \
 		if (counted_) {                                                   \
 			ward_frame_count(&frame_, false);                         \
+			ward_counters_add(frame_.slot, WARD_IDX_EXECS, 1);        \
 			ward_frame_done(&frame_);                                 \
 			dumped_ = ward_before_exec(file, search_path);            \
 		}                                                                 \
@@ -316,6 +325,34 @@ _Exit(int status)
 	WARD_EXIT(_Exit, status);
 }
 
+/* A new child in the parent: count it and remember it. */
+static void
+forked(struct ward_frame *f, pid_t r)
+{
+	ward_frame_count(f, r == -1);
+	if (r > 0) {
+		ward_children_add(r);
+		if (f->slot != NULL)
+			ward_counters_add(f->slot, WARD_IDX_FORKS, 1);
+	}
+	ward_frame_done(f);
+}
+
+/* vfork.S asks first: may this process have another child?  0 or an errno. */
+__attribute__((used)) int
+ward_vfork_check(void)
+{
+	struct ward_frame frame_;
+	ward_frame_enter(&frame_, WARD_ID_vfork);
+	int err = ward_check_children(&frame_);
+	if (err) {
+		frame_.deny = err;
+		ward_frame_refuse(&frame_);
+		errno = err;
+	}
+	return err;
+}
+
 /* The parent's half of vfork (vfork.S): count the call, report failure. */
 __attribute__((used)) pid_t
 ward_vfork_parent(long r)
@@ -326,21 +363,64 @@ ward_vfork_parent(long r)
 		errno = (int)-r;
 		r = -1;
 	}
-	ward_frame_count(&frame_, r == -1);
-	ward_frame_done(&frame_);
+	forked(&frame_, (pid_t)r);
 	return (pid_t)r;
 }
 
+#define WARD_FORK(name)                                               \
+	do {                                                          \
+		struct ward_frame frame_;                             \
+		ward_frame_enter(&frame_, WARD_ID_##name);            \
+		frame_.deny = ward_check_children(&frame_);           \
+		if (frame_.deny) {                                    \
+			ward_frame_refuse(&frame_);                   \
+			return -1;                                    \
+		}                                                     \
+		errno = frame_.saved_errno;                           \
+		pid_t r = WARD_REAL(name)();                          \
+		if (r == 0) { /* the child: its own figures */        \
+			frame_.saved_errno = errno;                   \
+			ward_frame_done(&frame_);                     \
+			return 0;                                     \
+		}                                                     \
+		forked(&frame_, r);                                   \
+		return r;                                             \
+	} while (0)
+
+/* fork runs the atfork handlers, which reset the child (runtime.c). */
+WARD_EXPORT pid_t
+fork(void)
+{
+	WARD_FORK(fork);
+}
+
 /* _Fork runs no atfork handlers: reset the child's figures here. */
+static pid_t
+real_fork_then_reset(void)
+{
+	pid_t r = WARD_REAL(_Fork)();
+	if (r == 0)
+		ward_after_fork_child();
+	return r;
+}
+
 WARD_EXPORT pid_t
 _Fork(void)
 {
 	struct ward_frame frame_;
 	ward_frame_enter(&frame_, WARD_ID__Fork);
-	pid_t r = WARD_REAL(_Fork)();
-	if (r == 0)
-		ward_after_fork_child();
-	ward_frame_count(&frame_, r == -1);
-	ward_frame_done(&frame_);
+	frame_.deny = ward_check_children(&frame_);
+	if (frame_.deny) {
+		ward_frame_refuse(&frame_);
+		return -1;
+	}
+	errno = frame_.saved_errno;
+	pid_t r = real_fork_then_reset();
+	if (r == 0) {
+		frame_.saved_errno = errno;
+		ward_frame_done(&frame_);
+		return 0;
+	}
+	forked(&frame_, r);
 	return r;
 }

@@ -520,3 +520,37 @@ Test(enforce, system_and_popen_behave_as_libc_without_a_policy)
 	run_free(&bare);
 	run_free(&under);
 }
+
+/* limit children: the fork beyond the limit fails with EAGAIN, as at a real
+ * limit, and is recorded; reaped children make room again. */
+Test(enforce, limit_children)
+{
+	put("l.ward", "default allow\nlimit children 2\n");
+	char env[PATH_MAX + 16];
+	snprintf(env, sizeof(env), "WARD_POLICY=%s/l.ward", dir);
+	const char *e[] = { env, NULL };
+	struct run_opts opts = { .env = e, .shim = true };
+	struct run_result r;
+	const char *argv[] = { "/usr/bin/python3", "-c",
+		               "import os, time\n"
+		               "kids, refused = [], 0\n"
+		               "for i in range(4):\n"
+		               "    try:\n"
+		               "        pid = os.fork()\n"
+		               "        if pid == 0:\n"
+		               "            time.sleep(0.3); os._exit(0)\n"
+		               "        kids.append(pid)\n"
+		               "    except BlockingIOError:\n"
+		               "        refused += 1\n"
+		               "for k in kids: os.waitpid(k, 0)\n"
+		               "pid = os.fork()\n"
+		               "if pid == 0: os._exit(0)\n"
+		               "os.waitpid(pid, 0)\n"
+		               "print(len(kids), refused)\n",
+		               NULL };
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "2 2\n", "%s", r.err);
+	cr_expect(strstr(r.err, "ward: denied children 2 (fork) by limit children 2") != NULL, "%s", r.err);
+	run_free(&r);
+}
