@@ -54,20 +54,25 @@ claim_from(struct pool *p)
 	return &p->slot[p->n];
 }
 
+/* The slot is this thread's before anything else happens: a signal handler
+ * that interrupts the rest (pthread_once below, or the lazy binding of its
+ * functions) finds it and must not claim again, let alone wait in the
+ * pthread_once its own thread is inside. */
 static struct ward_counter_slot *
 claim(void)
 {
+	struct pool *p = ck_pr_load_ptr(&placed_pool.slot) != NULL ? &placed_pool : &private_pool;
+	struct ward_counter_slot *s = ward_counters_mine = claim_from(p);
 	pthread_once(&exit_key_once, make_exit_key);
 	if (exit_key_ok)
 		pthread_setspecific(exit_key, (void *)1);
-	struct pool *p = ck_pr_load_ptr(&placed_pool.slot) != NULL ? &placed_pool : &private_pool;
-	return claim_from(p);
+	return s;
 }
 
 struct ward_counter_slot *
 ward_counters_claim(void)
 {
-	return ward_counters_mine = claim();
+	return claim();
 }
 
 void

@@ -10,6 +10,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <sys/platform/x86.h>
 #define WARD_HAVE_X86 1
 #endif
 
@@ -106,15 +107,16 @@ typedef unsigned int (*bucket_match_fn)(const struct bucket *, uint32_t, unsigne
 static bucket_match_fn bucket_match;
 static enum ward_simd simd_in_use;
 
+/* glibc's own record of the CPU (no cpuid at every process start, which
+ * __builtin_cpu_supports would bring along with libgcc's constructor). */
 static bool
 cpu_has(enum ward_simd simd)
 {
 #ifdef WARD_HAVE_X86
-	__builtin_cpu_init();
 	if (simd == WARD_SIMD_AVX2)
-		return __builtin_cpu_supports("avx2");
+		return CPU_FEATURE_ACTIVE(AVX2);
 	if (simd == WARD_SIMD_SSE2)
-		return __builtin_cpu_supports("sse2");
+		return CPU_FEATURE_ACTIVE(SSE2);
 #endif
 	return simd == WARD_SIMD_SCALAR;
 }

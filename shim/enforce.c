@@ -17,10 +17,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -55,14 +57,42 @@ static struct {
 } cwd;
 
 struct scratch {
+	struct stat found;
 	char base[WARD_PATH_MAX];
 	char dir[WARD_PATH_MAX];
 	char resolved[WARD_PATH_MAX];
 	struct ward_path_scratch path;
 	char record[RECORD_MAX];
 };
-static __thread struct scratch scratch[NESTING] __attribute__((tls_model("initial-exec")));
+/* Mapped on a thread's first check and given back when it ends: kept out
+ * of static TLS, which every thread of every process would zero at start. */
+static __thread struct scratch *scratch_area __attribute__((tls_model("initial-exec")));
 static __thread int depth __attribute__((tls_model("initial-exec")));
+static pthread_key_t scratch_key;
+
+static void
+scratch_free(void *area)
+{
+	syscall(SYS_munmap, area, NESTING * sizeof(struct scratch));
+	scratch_area = NULL;
+}
+
+/* This thread's scratch set for nesting level depth; NULL when none can
+ * be had (the caller then refuses: a check it cannot make). */
+static struct scratch *
+scratch_at(int level)
+{
+	if (__builtin_expect(scratch_area == NULL, 0)) {
+		long p = syscall(SYS_mmap, NULL, NESTING * sizeof(struct scratch), PROT_READ | PROT_WRITE,
+		                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p < 0 && p > -4096)
+			return NULL;
+		scratch_area = (struct scratch *)p;
+		if (!ward_in_vfork) /* a vfork child's TLS is its parent's: no key for it */
+			pthread_setspecific(scratch_key, scratch_area);
+	}
+	return &scratch_area[level];
+}
 
 __attribute__((noreturn)) static void
 stop(const char *message)
@@ -158,12 +188,11 @@ format_backtrace(char *out, size_t cap, bool json)
 void
 ward_enforce_init(void)
 {
-	cwd.path[0] = '\0';
-	if (syscall(SYS_getcwd, cwd.path, sizeof(cwd.path)) < 0)
-		cwd.path[0] = '\0';
 	const char *file = getenv("WARD_POLICY");
 	if (file == NULL)
 		return; /* observe only */
+	if (syscall(SYS_getcwd, cwd.path, sizeof(cwd.path)) < 0)
+		cwd.path[0] = '\0';
 	if (file[0] == '\0')
 		stop("WARD_POLICY is set but empty; not running unconfined");
 	struct ward_policy_error error;
@@ -173,6 +202,7 @@ ward_enforce_init(void)
 		snprintf(line, sizeof(line), "%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
 		stop(line);
 	}
+	pthread_key_create(&scratch_key, scratch_free);
 	enforce.matcher = ward_matcher_build(enforce.policy);
 	if (enforce.matcher == NULL)
 		stop("out of memory compiling the policy; not running unconfined");
@@ -361,7 +391,10 @@ ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why)
 	char by[128], rule[128];
 	snprintf(by, sizeof(by), "unconfined-exec %s (%s)", audit ? "audit" : "deny", why);
 	snprintf(rule, sizeof(rule), "unconfined-exec (%s)", why);
-	struct scratch *s = &scratch[depth++];
+	struct scratch *s = scratch_at(depth);
+	if (s == NULL)
+		return audit ? 0 : consequence(f);
+	depth++;
 	write_record(s, audit ? "audited" : names[enforce.mode], "exec", path, f->id, by, rule);
 	depth--;
 	if (audit)
@@ -395,7 +428,10 @@ ward_check_children(struct ward_frame *f)
 	char what[32], by[64];
 	snprintf(what, sizeof(what), "%llu", (unsigned long long)enforce.policy->limit_children);
 	snprintf(by, sizeof(by), "limit children %s", what);
-	struct scratch *s = &scratch[depth++];
+	struct scratch *s = scratch_at(depth);
+	if (s == NULL)
+		return EAGAIN;
+	depth++;
 	write_record(s, names[enforce.mode], "children", what, f->id, by, by);
 	depth--;
 	int r = consequence(f);
@@ -521,12 +557,21 @@ decide(struct scratch *s, unsigned int ops, unsigned int *deny_op, struct ward_d
 	return true;
 }
 
+/* The scratch set for a check, or NULL with *result saying why: 0, there
+ * is nothing to check; EACCES, the check cannot be made (nested too deep,
+ * no memory): refuse rather than let the call through unchecked. */
 static struct scratch *
-enter_check(struct ward_frame *f, unsigned int ops, const char *path)
+enter_check(struct ward_frame *f, unsigned int ops, const char *path, int *result)
 {
+	*result = 0;
 	if (__builtin_expect(ops == 0, 1) || !f->active || path == NULL || path[0] == '\0')
 		return NULL;
-	return depth < NESTING ? &scratch[depth++] : NULL;
+	struct scratch *s = depth < NESTING ? scratch_at(depth) : NULL;
+	if (s == NULL)
+		*result = EACCES;
+	else
+		depth++;
+	return s;
 }
 
 /* The check of a path: 0 to go on, or the errno to fail with. */
@@ -550,12 +595,11 @@ ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *p
 	ops &= ward_restricted;
 	if (__builtin_expect(ops == 0, 1))
 		return 0;
-	if (depth >= NESTING && f->active)
-		return EACCES; /* a check inside a check inside a check: refuse */
-	struct scratch *s = enter_check(f, ops, path);
+	int result;
+	struct scratch *s = enter_check(f, ops, path, &result);
 	if (s == NULL)
-		return 0;
-	int result = check(f, s, ops, dirfd, path, follow);
+		return result;
+	result = check(f, s, ops, dirfd, path, follow);
 	depth--;
 	return result;
 }
@@ -630,10 +674,10 @@ ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mo
 	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
 	if (__builtin_expect((ops & ward_restricted) == 0, 1))
 		return 0;
-	struct scratch *s = enter_check(f, ops, path);
+	int result;
+	struct scratch *s = enter_check(f, ops, path, &result);
 	if (s == NULL)
-		return (depth >= NESTING && f->active) ? EACCES : 0;
-	int result = 0;
+		return result;
 	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
 	bool unchecked;
 	int r = where(s, dirfd, path, follow, &unchecked);
@@ -682,10 +726,10 @@ ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
 		flags |= O_EXCL;
 	/* libc opens the stream: decide, never complete */
 	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
-	struct scratch *s = enter_check(f, ops & ward_restricted, path);
+	int result;
+	struct scratch *s = enter_check(f, ops & ward_restricted, path, &result);
 	if (s == NULL)
-		return (depth >= NESTING && f->active && (ops & ward_restricted)) ? EACCES : 0;
-	int result = 0;
+		return result;
 	bool unchecked;
 	int r = where(s, AT_FDCWD, path, !(flags & O_EXCL), &unchecked);
 	if (r != 0) {
@@ -710,15 +754,14 @@ ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
 int
 ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf)
 {
-	static __thread struct stat found __attribute__((tls_model("initial-exec")));
 	if (__builtin_expect((WARD_OP_STAT & ward_restricted) == 0, 1))
 		return 0;
 	if (flags & ~AT_SYMLINK_NOFOLLOW)
 		return ward_check_path(f, WARD_OP_STAT, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW));
-	struct scratch *s = enter_check(f, WARD_OP_STAT, path);
+	int result;
+	struct scratch *s = enter_check(f, WARD_OP_STAT, path, &result);
 	if (s == NULL)
-		return (depth >= NESTING && f->active) ? EACCES : 0;
-	int result = 0;
+		return result;
 	bool unchecked;
 	unsigned int op;
 	struct ward_decision d;
@@ -728,14 +771,14 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		goto out;
 	}
 	if (unchecked) {
-		long rc = syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &found, AT_SYMLINK_NOFOLLOW);
-		if (rc != 0 || !S_ISLNK(found.st_mode)) {
+		long rc = syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &s->found, AT_SYMLINK_NOFOLLOW);
+		if (rc != 0 || !S_ISLNK(s->found.st_mode)) {
 			if (!decide(s, WARD_OP_STAT, &op, &d)) {
 				result = violation(f, s, op, d);
 				goto out;
 			}
 			if (rc == 0)
-				memcpy(buf, &found, sizeof(found));
+				memcpy(buf, &s->found, sizeof(s->found));
 			complete(f, rc);
 			goto out;
 		}
@@ -757,7 +800,10 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
 	if (__builtin_expect((ops & ward_restricted) == 0, 1) || !f->active || depth >= NESTING)
 		return 0;
 	char link[32];
-	char *target = scratch[depth].base;
+	struct scratch *s = scratch_at(depth);
+	if (s == NULL)
+		return EACCES;
+	char *target = s->base;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	long n = syscall(SYS_readlinkat, AT_FDCWD, link, target, WARD_PATH_MAX - 1);
 	if (n <= 0)
@@ -807,4 +853,13 @@ ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flag
 	if (path == NULL)
 		return ward_check_fd(f, WARD_OP_WRITE, dirfd);
 	return ward_check_path(f, WARD_OP_WRITE, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW));
+}
+
+/* A PATH_MAX buffer of this thread's, off the stack (programs exec from
+ * small clone stacks) and out of static TLS: for exec's PATH search. */
+char *
+ward_thread_path_buffer(void)
+{
+	struct scratch *s = scratch_at(NESTING - 1);
+	return s != NULL ? s->dir : NULL;
 }

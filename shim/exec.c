@@ -52,12 +52,20 @@ keep_text(const char *s)
 	return p;
 }
 
+/* libward.so's own path, learnt at the first exec (dladdr costs as much as
+ * the rest of start-up). */
+static const char *
+self(void)
+{
+	Dl_info info;
+	if (kept.self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL)
+		snprintf(kept.self, sizeof(kept.self), "%s", info.dli_fname);
+	return kept.self;
+}
+
 void
 ward_exec_init(char **envp)
 {
-	Dl_info info;
-	if (dladdr((void *)ward_exec_init, &info) && info.dli_fname != NULL)
-		snprintf(kept.self, sizeof(kept.self), "%s", info.dli_fname);
 	for (char **e = envp; e != NULL && *e != NULL; e++) {
 		if (strncmp(*e, "WARD_", 5) == 0 && kept.count < KEPT_MAX) {
 			char *copy = keep_text(*e);
@@ -83,7 +91,7 @@ is_ward_library(const char *entry, size_t n)
 static size_t
 preload_line(char *out, size_t cap, const char *list)
 {
-	size_t n = (size_t)snprintf(out, cap, "LD_PRELOAD=%s", kept.self);
+	size_t n = (size_t)snprintf(out, cap, "LD_PRELOAD=%s", self());
 	for (const char *p = list; p != NULL && *p != '\0';) {
 		size_t len = strcspn(p, ": ");
 		if (len > 0 && !is_ward_library(p, len) && n + len + 2 < cap) {
@@ -109,7 +117,7 @@ ward_exec_env_size(char *const *envp)
 size_t
 ward_exec_preload_size(char *const *envp)
 {
-	size_t n = strlen(kept.self) + strlen(kept.preload) + 16;
+	size_t n = strlen(self()) + strlen(kept.preload) + 16;
 	for (; envp != NULL && *envp != NULL; envp++)
 		if (strncmp(*envp, "LD_PRELOAD=", 11) == 0)
 			n += strlen(*envp);
@@ -121,7 +129,7 @@ ward_exec_preload_size(char *const *envp)
 char *const *
 ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 {
-	if (kept.self[0] == '\0')
+	if (self()[0] == '\0')
 		return envp; /* cannot name ourselves: leave the environment alone */
 	size_t n = 0;
 	const char *theirs = kept.have_preload ? kept.preload : NULL;

@@ -1,8 +1,8 @@
 /*
  * runtime.c: the shim's life in a process.
  *
- * - Start-up (constructor): resolve the real functions, read WARD_* once
- *   (programs may clear their environment later), learn fds 0-2.
+ * - Start-up (constructor): read WARD_* once (programs may clear their
+ *   environment later), load the policy, learn fds 0-2, join the tree.
  * - The dump: once per process image, at exit (destructor), at _exit/_Exit,
  *   and just before an exec that is expected to succeed.
  * - The stats descriptor guard: with WARD_STATS=stderr or fd:N the dump goes
@@ -118,12 +118,14 @@ config_error(const char *variable, const char *value, const char *why)
 	__builtin_unreachable();
 }
 
+/* First use of a real function.  Not marked busy: a signal handler that
+ * runs during the lookup makes calls of the program's that must be counted
+ * (dlsym itself calls none of the wrapped functions; the loader's lock is
+ * recursive if the handler needs a lookup too). */
 void *
 ward_real_resolve(enum ward_call_id id)
 {
-	ward_busy++;
 	void *fn = dlsym(RTLD_NEXT, ward_call_names[id]);
-	ward_busy--;
 	if (fn == NULL) {
 		say("no next definition of ", ward_call_names[id], " to call");
 		syscall(SYS_exit_group, 127);
@@ -249,9 +251,9 @@ ward_start(int argc, char **argv, char **envp)
 {
 	ward_busy++;
 	ward_exec_init(envp);
-	for (int id = 0; id < WARD_NCALLS; id++)
-		if (ward_real_fn[id] == NULL)
-			ward_real_fn[id] = dlsym(RTLD_NEXT, ward_call_names[id]);
+	/* Real functions are looked up on first use (WARD_REAL): a process calls
+	 * a few dozen of the table's functions, and looking all of them up here
+	 * cost more than the rest of start-up together. */
 	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
 	set_exe_name(argc, argv);
 	ward_enforce_init();
@@ -326,8 +328,8 @@ startable(const char *path)
 static bool
 exec_will_work(const char *file, bool search_path)
 {
-	static __thread char candidate[PATH_MAX] __attribute__((tls_model("initial-exec")));
-	if (file == NULL)
+	char *candidate = ward_thread_path_buffer();
+	if (file == NULL || candidate == NULL)
 		return true;
 	if (!search_path)
 		return executable(file) && startable(file);
@@ -341,7 +343,7 @@ exec_will_work(const char *file, bool search_path)
 		size_t n = (size_t)(end - dir);
 		if (n == 0)
 			n = 1, dir = ".";
-		if (n + strlen(file) + 2 <= sizeof(candidate)) {
+		if (n + strlen(file) + 2 <= PATH_MAX) {
 			memcpy(candidate, dir, n);
 			candidate[n] = '/';
 			strcpy(candidate + n + 1, file);

@@ -21,30 +21,42 @@
 
 #define WARD_EXPORT __attribute__((visibility("default")))
 
+/* The last parent directory decided, and how (a walk lists siblings one
+ * after another). */
+struct parent {
+	char path[4096];
+	bool ok;
+};
+
 struct walk {
 	struct ward_frame *frame;
 	__nftw_func_t nftw_fn;
 	__ftw_func_t ftw_fn;
 	struct walk *outer; /* a walk started from a callback */
+	struct parent parent;
 };
 
 static __thread struct walk *walking __attribute__((tls_model("initial-exec")));
-static __thread char last_parent[4096] __attribute__((tls_model("initial-exec")));
-static __thread int last_parent_ok __attribute__((tls_model("initial-exec")));
 
 static bool
-visible(struct ward_frame *f, const char *path)
+visible(struct ward_frame *f, const char *path, struct parent *last)
 {
+	char parent[4096];
 	const char *slash = strrchr(path, '/');
-	if (slash != NULL && slash != path) {
+	if (slash != NULL && slash != path && (size_t)(slash - path) < sizeof(parent)) {
 		size_t n = (size_t)(slash - path);
-		if (n < sizeof(last_parent) && (strncmp(last_parent, path, n) != 0 || last_parent[n] != '\0')) {
-			memcpy(last_parent, path, n);
-			last_parent[n] = '\0';
-			last_parent_ok = ward_check_path(f, WARD_OP_READ, AT_FDCWD, last_parent, true) == 0;
-		}
-		if (n < sizeof(last_parent) && !last_parent_ok)
+		if (last == NULL || strncmp(last->path, path, n) != 0 || last->path[n] != '\0') {
+			char *into = last != NULL ? last->path : parent;
+			memcpy(into, path, n);
+			into[n] = '\0';
+			bool ok = ward_check_path(f, WARD_OP_READ, AT_FDCWD, into, true) == 0;
+			if (last != NULL)
+				last->ok = ok;
+			if (!ok)
+				return false;
+		} else if (!last->ok) {
 			return false;
+		}
 	}
 	return ward_check_path(f, WARD_OP_STAT, AT_FDCWD, path, false) == 0;
 }
@@ -53,14 +65,14 @@ static int
 nftw_filter(const char *path, const struct stat *st, int type, struct FTW *info)
 {
 	struct walk *w = walking;
-	return visible(w->frame, path) ? w->nftw_fn(path, st, type, info) : 0;
+	return visible(w->frame, path, &w->parent) ? w->nftw_fn(path, st, type, info) : 0;
 }
 
 static int
 ftw_filter(const char *path, const struct stat *st, int type)
 {
 	struct walk *w = walking;
-	return visible(w->frame, path) ? w->ftw_fn(path, st, type) : 0;
+	return visible(w->frame, path, &w->parent) ? w->ftw_fn(path, st, type) : 0;
 }
 
 /* Run one walk with the filter in front of the program's callback. */
@@ -73,13 +85,11 @@ ftw_filter(const char *path, const struct stat *st, int type)
 			ward_frame_refuse(&frame_);                                 \
 			return -1;                                                  \
 		}                                                                   \
-		struct walk w = { &frame_, fn_nftw, fn_ftw, walking };              \
+		struct walk w = { &frame_, fn_nftw, fn_ftw, walking, { "", false } }; \
 		walking = &w;                                                       \
-		last_parent[0] = '\0';                                              \
 		errno = frame_.saved_errno;                                         \
 		int r = real_call;                                                  \
 		walking = w.outer;                                                  \
-		last_parent[0] = '\0';                                              \
 		ward_frame_count(&frame_, r == -1);                                 \
 		ward_frame_done(&frame_);                                           \
 		return r;                                                           \
@@ -128,7 +138,8 @@ ftw64(const char *dir, __ftw64_func_t fn, int descriptors)
 		for (;;) {                                                          \
 			errno = frame_.saved_errno;                                 \
 			e = WARD_REAL(name)(fts);                                   \
-			if (e == NULL || e->fts_info == FTS_DP || visible(&frame_, e->fts_path)) \
+			if (e == NULL || e->fts_info == FTS_DP || !ward_restricted || \
+			    visible(&frame_, e->fts_path, NULL))                   \
 				break;                                              \
 			if (e->fts_info == FTS_D)                                   \
 				fts_set((FTS *)fts, (FTSENT *)e, FTS_SKIP);         \
@@ -147,7 +158,7 @@ filter_matches(struct ward_frame *f, char **paths, size_t *count, size_t first)
 {
 	size_t kept = first;
 	for (size_t i = first; i < first + *count; i++) {
-		if (visible(f, paths[i]))
+		if (visible(f, paths[i], NULL))
 			paths[kept++] = paths[i];
 		else
 			free(paths[i]);
@@ -167,10 +178,9 @@ filter_matches(struct ward_frame *f, char **paths, size_t *count, size_t first)
 		errno = frame_.saved_errno;                                         \
 		int r = WARD_REAL(name)(pattern, flags, errfunc, g);                \
 		frame_.saved_errno = errno;                                         \
-		if (r == 0 && frame_.active) {                                      \
+		if (r == 0 && frame_.active && ward_restricted) {                  \
 			size_t offs = (flags & GLOB_DOOFFS) ? g->gl_offs : 0;      \
 			size_t added = g->gl_pathc - before;                       \
-			last_parent[0] = '\0';                                      \
 			filter_matches(&frame_, g->gl_pathv, &added, offs + before); \
 			g->gl_pathc = before + added;                               \
 			if (added == 0 && before == 0 && !(flags & GLOB_NOCHECK))   \
