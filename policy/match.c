@@ -41,8 +41,11 @@ struct bucket {
 	uint32_t entry[BUCKET_SLOTS];
 } __attribute__((aligned(64)));
 
+#define KEY_LENGTHS 4096 /* a bit per key length: prefixes of other lengths hold no rules */
+
 struct ward_matcher {
 	const struct ward_policy *policy;
+	uint64_t key_length[KEY_LENGTHS / 64];
 	struct bucket *bucket;
 	size_t mask;       /* buckets - 1 */
 	struct entry *entry;
@@ -198,13 +201,13 @@ ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *p
 	if (len == 1)
 		len = 0;
 	for (size_t i = 0;; i++) {
-		if (i == len || path[i] == '/') {
+		if ((i == len || path[i] == '/') && i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1) {
 			const struct entry *e = lookup(m, h, path, i);
 			if (e != NULL && (e->ops & op))
 				try_entry(m, e, op, len ? path : "/", i == len, &deny, &allow);
-			if (i == len)
-				break;
 		}
+		if (i == len)
+			break;
 		h = (h ^ (unsigned char)path[i]) * FNV_PRIME;
 	}
 	if (deny >= 0)
@@ -319,8 +322,12 @@ ward_matcher_build(const struct ward_policy *policy)
 		e->ops |= (uint8_t)r->ops;
 		m->item[i] = (struct item){ pend[i].rule, pend[i].kind, (uint8_t)r->ops, r->deny };
 	}
-	for (size_t i = 0; i < m->nentries; i++)
+	for (size_t i = 0; i < m->nentries; i++) {
 		insert(m, (uint32_t)i);
+		size_t kl = m->entry[i].key_len; /* prefixes of other lengths are not looked up */
+		if (kl < KEY_LENGTHS)
+			m->key_length[kl / 64] |= 1ull << (kl % 64);
+	}
 	free(pend);
 	return m;
 }
