@@ -438,6 +438,25 @@ ward_check_children(struct ward_frame *f)
 	return r ? EAGAIN : 0;
 }
 
+/* memory wx deny: a mapping or protection both writable and executable is
+ * refused with EACCES (and recorded), as SPEC 5.3 says. */
+int
+ward_check_wx(struct ward_frame *f, int prot)
+{
+	static const char *const names[] = { "denied", "audited", "killed" };
+	if (enforce.policy == NULL || !enforce.policy->memory_wx_deny || !f->active)
+		return 0;
+	(void)prot;
+	struct scratch *s = scratch_at(depth);
+	if (s == NULL)
+		return EACCES;
+	depth++;
+	write_record(s, names[enforce.mode], "memory", "PROT_WRITE|PROT_EXEC", f->id, "memory wx deny",
+	             "memory wx deny");
+	depth--;
+	return consequence(f);
+}
+
 /* What a refusal does to the call: fail it (enforce), let it go (audit), or
  * end the process (kill). */
 static int

@@ -105,6 +105,7 @@ int ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int 
 /* limit children: 0, or EAGAIN (recorded) when another child is too many. */
 int ward_check_children(struct ward_frame *f);
 char *ward_thread_path_buffer(void);
+int ward_check_wx(struct ward_frame *f, int prot);
 void ward_enforce_cwd_changed(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
 int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode);

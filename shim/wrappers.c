@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -35,12 +36,14 @@
 #define WARD_FAILED_NULLP(r) ((r) == NULL)
 #define WARD_FAILED_NONZERO(r) ((r) != 0)
 #define WARD_FAILED_NEVER(r) ((void)(r), false)
+#define WARD_FAILED_MAPFAIL(r) ((r) == MAP_FAILED)
 
 /* ---- what a refused call returns (errno is set) ---- */
 #define WARD_REFUSED_NEG (-1)
 #define WARD_REFUSED_NULLP NULL
 #define WARD_REFUSED_NONZERO (frame_.deny)
 #define WARD_REFUSED_NEVER NULL
+#define WARD_REFUSED_MAPFAIL MAP_FAILED
 
 /* ---- pre hooks: run before the real call ---- */
 #define PRE_NONE (void)0
@@ -98,6 +101,11 @@
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, from, tofd, to, flags))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, path, flags))
+
+/* memory wx deny: nothing both writable and executable. */
+#define CHECK_WX(prot) \
+	if (__builtin_expect(((prot) & (PROT_WRITE | PROT_EXEC)) == (PROT_WRITE | PROT_EXEC), 0)) \
+		frame_.deny = ward_check_wx(&frame_, prot)
 
 /* ---- post hooks: run after a counted call, result in r ---- */
 #define CWD_CHANGED(r) \

@@ -554,3 +554,36 @@ Test(enforce, limit_children)
 	cr_expect(strstr(r.err, "ward: denied children 2 (fork) by limit children 2") != NULL, "%s", r.err);
 	run_free(&r);
 }
+
+/* memory wx deny: no mapping both writable and executable (EACCES and a
+ * record); without the directive the same mapping is made. */
+Test(enforce, memory_wx_deny)
+{
+	const char *script = "import mmap\n"
+	                     "try:\n"
+	                     "    m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
+	                     "    print('mapped')\n"
+	                     "except PermissionError:\n"
+	                     "    print('refused')\n"
+	                     "m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE)\n"
+	                     "print('rw mapped')\n";
+	const char *argv[] = { "/usr/bin/python3", "-c", script, NULL };
+	static const char *const policies[] = { "default allow\nmemory wx deny\n", "default allow\n" };
+	static const char *const want[] = { "refused\nrw mapped\n", "mapped\nrw mapped\n" };
+	for (int i = 0; i < 2; i++) {
+		put("wx.ward", policies[i]);
+		char env[PATH_MAX + 16];
+		snprintf(env, sizeof(env), "WARD_POLICY=%s/wx.ward", dir);
+		const char *e[] = { env, NULL };
+		struct run_opts opts = { .env = e, .shim = true };
+		struct run_result r;
+		cr_assert(run_argv(argv, &opts, &r));
+		cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
+		cr_expect_str_eq(r.out, want[i], "%s", r.err);
+		if (i == 0)
+			cr_expect(strstr(r.err, "ward: denied memory PROT_WRITE|PROT_EXEC (mmap64) by memory wx deny") ||
+			          strstr(r.err, "ward: denied memory PROT_WRITE|PROT_EXEC (mmap) by memory wx deny"),
+			          "%s", r.err);
+		run_free(&r);
+	}
+}
