@@ -146,6 +146,13 @@ ward_fdtable_clear(int fd)
 }
 
 bool
+ward_fdtable_tracked(int fd)
+{
+	const struct entry *e = lookup(fd, false);
+	return e != NULL && ck_pr_load_int((int *)&e->kind) != WARD_FD_UNKNOWN;
+}
+
+bool
 ward_fdtable_get(int fd, struct ward_fd_info *out)
 {
 	const struct entry *e = lookup(fd, false);

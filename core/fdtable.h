@@ -49,6 +49,8 @@ bool ward_fdtable_clear(int fd);
  * True when newfd was tracked before: dup2 closed it. */
 bool ward_fdtable_dup(int oldfd, int newfd, bool cloexec);
 void ward_fdtable_set_cloexec(int fd, bool cloexec);
+/* Is fd tracked as open?  (No copy: a quick test.) */
+bool ward_fdtable_tracked(int fd);
 /* Copy an entry out; false if the fd is not tracked. */
 bool ward_fdtable_get(int fd, struct ward_fd_info *out);
 void ward_fdtable_add_bytes(int fd, uint64_t read, uint64_t written);

@@ -13,6 +13,7 @@
  * read under a sequence counter.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,6 +35,7 @@
 #include "shim.h"
 #include "../core/children.h"
 #include "../core/dircache.h"
+#include "../core/fdtable.h"
 #include "../core/path.h"
 #include "../policy/match.h"
 
@@ -41,6 +43,7 @@
 #define NESTING 2
 
 unsigned int ward_restricted; /* operations that need a decision (0: no policy) */
+uint64_t ward_fd_limit;       /* limit fds, 0: none */
 
 static struct {
 	struct ward_policy *policy;
@@ -185,6 +188,29 @@ format_backtrace(char *out, size_t cap, bool json)
 	return n;
 }
 
+/* limit fds counts every open descriptor, inherited ones included: learn
+ * them all once (only with that directive). */
+static void
+track_inherited_fds(void)
+{
+	char buf[4096];
+	long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	long n;
+	while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			char *end;
+			long fd = strtol(d->d_name, &end, 10);
+			if (d->d_name[0] != '.' && *end == '\0' && fd != dir && !ward_fdtable_tracked((int)fd))
+				ward_fdtable_set((int)fd, WARD_FD_INHERITED, 0, "");
+			off += d->d_reclen;
+		}
+	}
+	syscall(SYS_close, dir);
+}
+
 void
 ward_enforce_init(void)
 {
@@ -212,6 +238,10 @@ ward_enforce_init(void)
 	const char *log = getenv("WARD_LOG");
 	parse_log(log != NULL && log[0] != '\0' ? log : enforce.policy->log);
 	load_backtrace();
+	if (enforce.policy->limit_fds != 0) {
+		track_inherited_fds();
+		ward_fd_limit = enforce.policy->limit_fds;
+	}
 }
 
 const char *
@@ -436,6 +466,27 @@ ward_check_children(struct ward_frame *f)
 	depth--;
 	int r = consequence(f);
 	return r ? EAGAIN : 0;
+}
+
+/* limit fds: room for needed more descriptors, or EMFILE (recorded) as at
+ * the kernel's own limit.  Threads opening at the same moment can pass the
+ * limit by at most one descriptor each. */
+int
+ward_check_fds(struct ward_frame *f, int needed)
+{
+	static const char *const names[] = { "denied", "audited", "killed" };
+	if (!f->active || needed <= 0 || ward_fdtable_open_now() + (uint64_t)needed <= ward_fd_limit)
+		return 0;
+	char what[32], by[64];
+	snprintf(what, sizeof(what), "%llu", (unsigned long long)ward_fd_limit);
+	snprintf(by, sizeof(by), "limit fds %s", what);
+	struct scratch *s = scratch_at(depth);
+	if (s == NULL)
+		return EMFILE;
+	depth++;
+	write_record(s, names[enforce.mode], "fds", what, f->id, by, by);
+	depth--;
+	return consequence(f) ? EMFILE : 0;
 }
 
 /* memory wx deny: a mapping or protection both writable and executable is

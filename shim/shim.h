@@ -106,6 +106,8 @@ int ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int 
 int ward_check_children(struct ward_frame *f);
 char *ward_thread_path_buffer(void);
 int ward_check_wx(struct ward_frame *f, int prot);
+extern uint64_t ward_fd_limit;
+int ward_check_fds(struct ward_frame *f, int needed);
 void ward_enforce_cwd_changed(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
 int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode);

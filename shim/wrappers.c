@@ -102,6 +102,11 @@
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, path, flags))
 
+/* limit fds: room for n more descriptors (checked after any other check). */
+#define CHECK_FDS(n) \
+	if (__builtin_expect(ward_fd_limit != 0, 0) && frame_.deny == 0) \
+		frame_.deny = ward_check_fds(&frame_, n)
+
 /* memory wx deny: nothing both writable and executable. */
 #define CHECK_WX(prot) \
 	if (__builtin_expect(((prot) & (PROT_WRITE | PROT_EXEC)) == (PROT_WRITE | PROT_EXEC), 0)) \

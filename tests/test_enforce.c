@@ -587,3 +587,33 @@ Test(enforce, memory_wx_deny)
 		run_free(&r);
 	}
 }
+
+/* limit fds: every open descriptor counts (0-2 and inherited ones too); the
+ * open beyond the limit fails with EMFILE, as at the kernel's own limit. */
+Test(enforce, limit_fds)
+{
+	put("f.ward", "default allow\nlimit fds 10\n");
+	char env[PATH_MAX + 16];
+	snprintf(env, sizeof(env), "WARD_POLICY=%s/f.ward", dir);
+	const char *e[] = { env, NULL };
+	struct run_opts opts = { .env = e, .shim = true };
+	struct run_result r;
+	const char *argv[] = { "/usr/bin/python3", "-c",
+		               "import os, errno\n"
+		               "start = len(os.listdir('/proc/self/fd')) - 1\n"
+		               "fds = []\n"
+		               "try:\n"
+		               "    while True:\n"
+		               "        fds.append(os.open('/dev/null', os.O_RDONLY))\n"
+		               "except OSError as e:\n"
+		               "    print(start + len(fds), errno.errorcode[e.errno])\n"
+		               "for fd in fds[:2]: os.close(fd)\n"
+		               "a, b = os.pipe()\n"
+		               "print('pipe ok')\n",
+		               NULL };
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "10 EMFILE\npipe ok\n", "%s", r.err);
+	cr_expect(strstr(r.err, "ward: denied fds 10 (open") != NULL, "%s", r.err);
+	run_free(&r);
+}
