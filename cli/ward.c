@@ -168,6 +168,7 @@ static const struct ward_report_layout layout = {
 
 static char tree_path[PATH_MAX];
 static struct ward_tree *tree;
+static char image_path[PATH_MAX]; /* the compiled policy handed to the tree */
 
 /* The shared file every process of the tree counts into (tree.h). */
 static void
@@ -238,6 +239,8 @@ report_tree(const char *dest, enum ward_stats_format format)
 static void
 remove_tree(void)
 {
+	if (image_path[0] != '\0')
+		unlink(image_path);
 	if (tree != NULL) {
 		ward_tree_unmap(tree);
 		unlink(tree_path);
@@ -261,6 +264,28 @@ set_absolute(const char *variable, const char *value)
 	setenv(variable, path, 1);
 }
 
+/* The compiled policy for the whole tree: every process maps it instead of
+ * parsing and compiling the text again (start-up cost).  Without it the
+ * processes parse the text: slower, same decisions. */
+static void
+write_policy_image(const struct ward_policy *policy, const char *source)
+{
+	struct ward_matcher *matcher = ward_matcher_build(policy);
+	const char *dirs[] = { "/dev/shm", getenv("TMPDIR"), "/tmp" };
+	for (size_t i = 0; matcher != NULL && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (dirs[i] == NULL || dirs[i][0] == '\0')
+			continue;
+		snprintf(image_path, sizeof(image_path), "%s/ward-policy.%ld.%lx", dirs[i], (long)getpid(),
+		         (unsigned long)random());
+		if (ward_matcher_write_image(matcher, source, image_path) == 0) {
+			setenv("WARD_POLICY_IMAGE", image_path, 1);
+			break;
+		}
+		image_path[0] = '\0';
+	}
+	ward_matcher_free(matcher);
+}
+
 /* Check the policy here (a clear error before anything runs), then hand it
  * to the tree through the environment. */
 static void
@@ -276,8 +301,9 @@ set_policy(const char *policy, bool audit, const char *log, bool backtrace)
 	struct ward_policy *loaded = ward_policy_load(policy, NULL, &error);
 	if (loaded == NULL)
 		fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
-	ward_policy_free(loaded);
 	set_absolute("WARD_POLICY", policy);
+	write_policy_image(loaded, getenv("WARD_POLICY"));
+	ward_policy_free(loaded);
 	if (audit)
 		setenv("WARD_MODE", "audit", 1);
 	if (log != NULL)
@@ -406,7 +432,7 @@ cmd_run(int argc, char **argv)
 	int status = run_command(argv + optind);
 	if (report)
 		report_tree(dest, (enum ward_stats_format)fmt);
-	remove_tree();
+	remove_tree(); /* and the policy image */
 	return status;
 }
 

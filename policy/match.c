@@ -5,6 +5,11 @@
 #include "match.h"
 
 #include <stdint.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +50,7 @@ struct bucket {
 
 struct ward_matcher {
 	const struct ward_policy *policy;
+	bool in_image;     /* bucket, entry and item live in the policy's image */
 	uint64_t key_length[KEY_LENGTHS / 64];
 	struct bucket *bucket;
 	size_t mask;       /* buckets - 1 */
@@ -337,8 +343,250 @@ ward_matcher_free(struct ward_matcher *m)
 {
 	if (m == NULL)
 		return;
+	if (m->in_image) {
+		free(m);
+		return;
+	}
 	free(m->bucket);
 	free(m->entry);
 	free(m->item);
 	free(m);
+}
+
+/* ---- compiled images ---- */
+
+#define IMAGE_MAGIC 0x676d697064726177ull /* "wardpimg" */
+#define IMAGE_VERSION 1
+
+struct image {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t size;
+	uint64_t source_off;
+	int32_t mode, default_deny, memory_wx_deny, unconfined_exec, backtrace, pad;
+	uint64_t limit_memory, limit_children, limit_fds;
+	uint64_t log_off, stats_off; /* 0: not set */
+	uint64_t nrules, rules_off;  /* struct ward_rule, pattern and file as offsets */
+	uint64_t nfiles, files_off;  /* uint64_t offsets */
+	uint64_t nentries, entries_off; /* struct entry, key as an offset */
+	uint64_t items_off;          /* nrules struct item */
+	uint64_t nbuckets, buckets_off;
+	uint64_t pool_off;           /* every string lies in [pool_off, size), which ends in a NUL */
+	uint64_t key_length[KEY_LENGTHS / 64];
+};
+
+struct image_writer {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+static size_t
+put_bytes(struct image_writer *w, const void *data, size_t n, size_t align)
+{
+	size_t at = (w->len + align - 1) & ~(align - 1);
+	if (at + n > w->cap) {
+		size_t cap = w->cap ? w->cap : 4096;
+		while (cap < at + n)
+			cap *= 2;
+		char *b = realloc(w->buf, cap);
+		if (b == NULL) {
+			w->failed = true;
+			return 0;
+		}
+		w->buf = b;
+		w->cap = cap;
+	}
+	memset(w->buf + w->len, 0, at - w->len);
+	if (data != NULL)
+		memcpy(w->buf + at, data, n);
+	else
+		memset(w->buf + at, 0, n);
+	w->len = at + n;
+	return at;
+}
+
+static uint64_t
+put_string(struct image_writer *w, const char *s)
+{
+	return s == NULL ? 0 : put_bytes(w, s, strlen(s) + 1, 1);
+}
+
+int
+ward_matcher_write_image(const struct ward_matcher *m, const char *source, const char *path)
+{
+	const struct ward_policy *p = m->policy;
+	struct image_writer w = { 0 };
+	struct image h = { 0 };
+	put_bytes(&w, NULL, sizeof(h), 64);
+	h.magic = IMAGE_MAGIC;
+	h.version = IMAGE_VERSION;
+	h.header_size = sizeof(h);
+	h.mode = p->mode;
+	h.default_deny = p->default_deny;
+	h.memory_wx_deny = p->memory_wx_deny;
+	h.unconfined_exec = p->unconfined_exec;
+	h.backtrace = p->backtrace;
+	h.limit_memory = p->limit_memory;
+	h.limit_children = p->limit_children;
+	h.limit_fds = p->limit_fds;
+	memcpy(h.key_length, m->key_length, sizeof(h.key_length));
+	h.nrules = p->nrules;
+	h.nfiles = p->nfiles;
+	h.nentries = m->nentries;
+	h.nbuckets = m->mask + 1;
+	h.rules_off = put_bytes(&w, p->rule, p->nrules * sizeof(struct ward_rule), 8);
+	h.files_off = put_bytes(&w, NULL, p->nfiles * sizeof(uint64_t), 8);
+	h.entries_off = put_bytes(&w, m->entry, m->nentries * sizeof(struct entry), 8);
+	h.items_off = put_bytes(&w, m->item, p->nrules * sizeof(struct item), 8);
+	h.buckets_off = put_bytes(&w, m->bucket, h.nbuckets * sizeof(struct bucket), 64);
+	/* strings, then the pointers in the copies become offsets */
+	h.pool_off = w.len;
+	uint64_t *pattern_off = calloc(p->nrules ? p->nrules : 1, sizeof(uint64_t));
+	uint64_t *file_off = calloc(p->nfiles ? p->nfiles : 1, sizeof(uint64_t));
+	if (pattern_off == NULL || file_off == NULL)
+		w.failed = true;
+	for (size_t i = 0; !w.failed && i < p->nrules; i++)
+		pattern_off[i] = put_string(&w, p->rule[i].pattern);
+	for (size_t i = 0; !w.failed && i < p->nfiles; i++)
+		file_off[i] = put_string(&w, p->files[i]);
+	h.source_off = put_string(&w, source);
+	h.log_off = put_string(&w, p->log);
+	h.stats_off = put_string(&w, p->stats);
+	if (!w.failed) {
+		struct ward_rule *rule = (struct ward_rule *)(w.buf + h.rules_off);
+		for (size_t i = 0; i < p->nrules; i++) {
+			rule[i].pattern = (char *)(uintptr_t)pattern_off[i];
+			uint64_t f = 0;
+			for (size_t k = 0; k < p->nfiles; k++)
+				if (p->rule[i].file == p->files[k])
+					f = file_off[k];
+			rule[i].file = (const char *)(uintptr_t)f;
+		}
+		memcpy(w.buf + h.files_off, file_off, p->nfiles * sizeof(uint64_t));
+		struct entry *entry = (struct entry *)(w.buf + h.entries_off);
+		for (size_t i = 0; i < m->nentries; i++)
+			entry[i].key = (const char *)(uintptr_t)pattern_off[m->item[m->entry[i].first].rule];
+		put_bytes(&w, "", 1, 1); /* the pool ends in a NUL whatever it holds */
+		h.size = w.len;
+		memcpy(w.buf, &h, sizeof(h));
+	}
+	free(pattern_off);
+	free(file_off);
+	int result = -1;
+	FILE *f = w.failed ? NULL : fopen(path, "wxe");
+	if (f != NULL) {
+		result = fwrite(w.buf, 1, w.len, f) == w.len ? 0 : -1;
+		if (fclose(f) != 0)
+			result = -1;
+	}
+	free(w.buf);
+	return result;
+}
+
+/* A string at off in the image's pool, or NULL.  The pool ends in a NUL
+ * (checked once), so any offset inside it starts a terminated string. */
+static const char *
+image_string(const char *base, const struct image *h, uint64_t off)
+{
+	return (off >= h->pool_off && off < h->size) ? base + off : NULL;
+}
+
+static bool
+image_array(const struct image *h, uint64_t off, uint64_t count, size_t each)
+{
+	return off <= h->size && count <= (h->size - off) / (each ? each : 1);
+}
+
+struct ward_matcher *
+ward_matcher_load_image(const char *path, const char *source, struct ward_policy **policy_out)
+{
+	/* Mapped, not read: one system call, and only the pages the fix-ups
+	 * write are copied. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct image) || st.st_size > (256 << 20)) {
+		close(fd);
+		return NULL;
+	}
+	char *buf = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED)
+		return NULL;
+	struct image h;
+	memcpy(&h, buf, sizeof(h));
+	bool ok = h.magic == IMAGE_MAGIC && h.version == IMAGE_VERSION && h.header_size == sizeof(h) &&
+	          h.size == (uint64_t)st.st_size;
+	ok = ok && h.pool_off >= sizeof(h) && h.pool_off < h.size && buf[h.size - 1] == '\0';
+	const char *src = ok ? image_string(buf, &h, h.source_off) : NULL;
+	ok = ok && src != NULL && strcmp(src, source) == 0 && h.nbuckets > 0 && (h.nbuckets & (h.nbuckets - 1)) == 0 &&
+	     h.buckets_off % 64 == 0 && image_array(&h, h.rules_off, h.nrules, sizeof(struct ward_rule)) &&
+	     image_array(&h, h.files_off, h.nfiles, sizeof(uint64_t)) &&
+	     image_array(&h, h.entries_off, h.nentries, sizeof(struct entry)) &&
+	     image_array(&h, h.items_off, h.nrules, sizeof(struct item)) &&
+	     image_array(&h, h.buckets_off, h.nbuckets, sizeof(struct bucket));
+	struct ward_policy *p = ok ? calloc(1, sizeof(*p)) : NULL;
+	struct ward_matcher *m = p ? calloc(1, sizeof(*m)) : NULL;
+	if (p != NULL)
+		p->files = calloc(h.nfiles ? h.nfiles : 1, sizeof(char *));
+	ok = ok && m != NULL && p->files != NULL;
+	if (ok) {
+		p->image = buf;
+		p->mode = (enum ward_mode)h.mode;
+		p->default_deny = h.default_deny;
+		p->memory_wx_deny = h.memory_wx_deny;
+		p->unconfined_exec = (enum ward_exec_rule)h.unconfined_exec;
+		p->backtrace = h.backtrace;
+		p->limit_memory = h.limit_memory;
+		p->limit_children = h.limit_children;
+		p->limit_fds = h.limit_fds;
+		p->log = (char *)image_string(buf, &h, h.log_off);
+		p->stats = (char *)image_string(buf, &h, h.stats_off);
+		p->nrules = h.nrules;
+		p->rule = (struct ward_rule *)(buf + h.rules_off);
+		p->nfiles = h.nfiles;
+		const uint64_t *file_off = (const uint64_t *)(buf + h.files_off);
+		for (size_t i = 0; ok && i < h.nfiles; i++)
+			ok = (p->files[i] = (char *)image_string(buf, &h, file_off[i])) != NULL;
+		for (size_t i = 0; ok && i < h.nrules; i++) {
+			struct ward_rule *r = &p->rule[i];
+			r->pattern = (char *)image_string(buf, &h, (uintptr_t)r->pattern);
+			r->file = image_string(buf, &h, (uintptr_t)r->file);
+			ok = r->pattern != NULL && r->file != NULL;
+		}
+		m->policy = p;
+		m->in_image = true;
+		memcpy(m->key_length, h.key_length, sizeof(m->key_length));
+		m->bucket = (struct bucket *)(buf + h.buckets_off);
+		m->mask = h.nbuckets - 1;
+		m->entry = (struct entry *)(buf + h.entries_off);
+		m->nentries = h.nentries;
+		m->item = (struct item *)(buf + h.items_off);
+		for (size_t i = 0; ok && i < h.nentries; i++) {
+			struct entry *e = &m->entry[i];
+			e->key = image_string(buf, &h, (uintptr_t)e->key);
+			ok = e->key != NULL && e->first <= h.nrules && e->count <= h.nrules - e->first &&
+			     e->key_len < h.size - (uint64_t)(e->key - buf);
+		}
+		for (size_t i = 0; ok && i < h.nrules; i++)
+			ok = m->item[i].rule < h.nrules;
+		for (size_t b = 0; ok && b < h.nbuckets; b++)
+			for (unsigned int k = 0; ok && k < BUCKET_SLOTS; k++)
+				ok = m->bucket[b].tag[k] == 0 || m->bucket[b].entry[k] < h.nentries;
+	}
+	if (!ok) {
+		free(m);
+		if (p != NULL) {
+			free(p->files);
+			free(p);
+		}
+		munmap(buf, (size_t)st.st_size);
+		return NULL;
+	}
+	p->image_size = (size_t)st.st_size;
+	*policy_out = p;
+	return m;
 }

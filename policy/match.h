@@ -46,6 +46,17 @@ struct ward_decision ward_matcher_decide(const struct ward_matcher *matcher, uns
 struct ward_decision ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op,
                                               const char *path);
 
+/*
+ * A compiled image: the policy and its matcher in one file that a process
+ * reads in one go and uses after fixing up pointers, instead of parsing
+ * and compiling the text again (the launcher writes it once for the whole
+ * tree).  source names the policy file the image was made from; a load
+ * checks it, the layout and every offset, and fails (NULL) on any doubt:
+ * the caller then parses the text.
+ */
+int ward_matcher_write_image(const struct ward_matcher *matcher, const char *source, const char *path);
+struct ward_matcher *ward_matcher_load_image(const char *path, const char *source, struct ward_policy **policy);
+
 /* The operations every path is allowed for (no deny rule names them, and
  * the default or a rule for the whole tree allows them): callers may skip
  * resolving paths for these. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -653,6 +654,12 @@ ward_policy_free(struct ward_policy *p)
 {
 	if (p == NULL)
 		return;
+	if (p->image != NULL) { /* rules and strings live in the image's mapping */
+		free(p->files);
+		munmap(p->image, p->image_size);
+		free(p);
+		return;
+	}
 	for (size_t i = 0; i < p->nrules; i++)
 		free(p->rule[i].pattern);
 	for (size_t i = 0; i < p->nfiles; i++)

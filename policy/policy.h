@@ -52,6 +52,8 @@ struct ward_policy {
 	int backtrace;           /* -1 not set, 0 off, 1 on */
 	char **files;            /* every file read, for rule origins */
 	size_t nfiles;
+	void *image;             /* set when loaded from a compiled image (match.h): owns the strings */
+	size_t image_size;       /* its mapping's length */
 };
 
 /* Where variables come from.  Any field may be NULL: getenv for lookup,

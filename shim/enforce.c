@@ -52,6 +52,7 @@ static struct {
 	bool log_to_file;
 	char log_path[PATH_MAX];
 	int (*backtrace)(void **frames, int size); /* libunwind's, when asked for */
+	char image_path[PATH_MAX]; /* the compiled policy in use: never writable from the tree */
 } enforce;
 
 static struct {
@@ -221,17 +222,25 @@ ward_enforce_init(void)
 		cwd.path[0] = '\0';
 	if (file[0] == '\0')
 		stop("WARD_POLICY is set but empty; not running unconfined");
-	struct ward_policy_error error;
-	enforce.policy = ward_policy_load(file, NULL, &error);
-	if (enforce.policy == NULL) {
-		char line[PATH_MAX + 400];
-		snprintf(line, sizeof(line), "%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
-		stop(line);
-	}
 	pthread_key_create(&scratch_key, scratch_free);
-	enforce.matcher = ward_matcher_build(enforce.policy);
-	if (enforce.matcher == NULL)
-		stop("out of memory compiling the policy; not running unconfined");
+	const char *image = getenv("WARD_POLICY_IMAGE");
+	if (image != NULL && image[0] != '\0') { /* the launcher compiled it once for the tree */
+		enforce.matcher = ward_matcher_load_image(image, file, &enforce.policy);
+		if (enforce.matcher != NULL)
+			snprintf(enforce.image_path, sizeof(enforce.image_path), "%s", image);
+	}
+	if (enforce.matcher == NULL) {
+		struct ward_policy_error error;
+		enforce.policy = ward_policy_load(file, NULL, &error);
+		if (enforce.policy == NULL) {
+			char line[PATH_MAX + 400];
+			snprintf(line, sizeof(line), "%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
+			stop(line);
+		}
+		enforce.matcher = ward_matcher_build(enforce.policy);
+		if (enforce.matcher == NULL)
+			stop("out of memory compiling the policy; not running unconfined");
+	}
 	ward_restricted = WARD_OP_ALL & ~ward_policy_unrestricted_ops(enforce.policy);
 	enforce.mode = enforce.policy->mode;
 	parse_mode();
@@ -403,7 +412,8 @@ violation(struct ward_frame *f, struct scratch *s, unsigned int op, struct ward_
 		const struct ward_rule *r = d.rule >= 0 ? &enforce.policy->rule[d.rule] : NULL;
 		snprintf(rule, sizeof(rule), "%s:%d", r ? r->file : "", r ? r->line : 0);
 		snprintf(by, sizeof(by), "%s%s", r ? "rule " : "",
-		         r ? rule : enforce.policy->default_deny ? "default deny" : "default allow");
+		         r ? rule : d.rule == -2 ? "ward (the tree's compiled policy)"
+		                  : enforce.policy->default_deny ? "default deny" : "default allow");
 		write_record(s, names[enforce.mode], ward_op_name(op), s->resolved, f->id, by, r ? rule : "default");
 	}
 	return consequence(f);
@@ -618,6 +628,9 @@ decide(struct scratch *s, unsigned int ops, unsigned int *deny_op, struct ward_d
 			ward_counters_end(slot);
 		}
 		struct ward_decision d = ward_matcher_decide(enforce.matcher, op, s->resolved);
+		if ((op & (WARD_OP_WRITE | WARD_OP_CREATE | WARD_OP_REMOVE)) && enforce.image_path[0] != '\0' &&
+		    strcmp(s->resolved, enforce.image_path) == 0)
+			d = (struct ward_decision){ false, false, -2 }; /* the tree's own policy */
 		if (!d.allow) {
 			*deny_op = op;
 			*deny = d;

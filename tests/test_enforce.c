@@ -617,3 +617,29 @@ Test(enforce, limit_fds)
 	cr_expect(strstr(r.err, "ward: denied fds 10 (open") != NULL, "%s", r.err);
 	run_free(&r);
 }
+
+/* ward run hands the tree a compiled image of the policy; the tree can read
+ * it but never change it, and it is gone after the run. */
+Test(enforce, launcher_policy_image_is_used_and_protected)
+{
+	char policy[PATH_MAX], cwd[PATH_MAX], seen[PATH_MAX];
+	path_in(policy, dir, "p.ward");
+	path_in(cwd, dir, "work");
+	path_in(seen, dir, "work/image-path");
+	const char *argv[] = { WARD_EXE, "run", "-s", "none", "-p", policy, "--", "sh", "-c",
+		               "printf %s \"$WARD_POLICY_IMAGE\" > image-path; cat ../secret; "
+		               "echo loosened > \"$WARD_POLICY_IMAGE\"; rm -f \"$WARD_POLICY_IMAGE\"", NULL };
+	struct run_opts opts = { .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &opts, &r));
+	cr_expect(strstr(r.err, "ward: denied read ") != NULL, "the image did not confine: %s", r.err);
+	cr_expect(strstr(r.err, "ward: denied write ") != NULL, "the image could be written: %s", r.err);
+	cr_expect(strstr(r.err, "ward: denied remove ") != NULL, "the image could be removed: %s", r.err);
+	char *image = file_read(seen, NULL);
+	cr_assert_not_null(image);
+	cr_expect_neq(image[0], '\0', "no WARD_POLICY_IMAGE in the tree");
+	struct stat st;
+	cr_expect_neq(stat(image, &st), 0, "%s is left behind", image);
+	free(image);
+	run_free(&r);
+}
