@@ -199,14 +199,14 @@ workloads=(
 	"find|1|find /usr -xdev"
 	"ls-lR|4|ls -lR /usr/include"
 	"python3|5|$python -c 'import json, email, http.client, xml.dom.minidom'"
-	"spawn|1|sh -c 'for i in \$(seq 200); do /bin/true; done'"
+	"spawn|1|sh -c 'for i in \$(seq 1000); do /bin/true; done'"
 )
 declare -A describe=(
 	[make]="make -j2 (13 C files)"
 	[find]="find /usr -xdev"
 	[ls-lR]="ls -lR /usr/include"
 	[python3]="python3 -c 'import json, email, ...'"
-	[spawn]="sh: 200 x /bin/true"
+	[spawn]="sh: 1,000 x /bin/true"
 )
 sides=(bare empty shim)
 declare -A wall cpu
@@ -296,7 +296,7 @@ for w in "${workloads[@]}"; do
 	if [[ $name == make ]]; then
 		target="<= 1.01x: $(verdict "$x" "<=" 1.01) (observe only)"
 	elif [[ $name == spawn ]]; then
-		target="<= 1.05x: $(verdict "$x" "<=" 1.05) (SPEC: 1,000 spawns, WARD_MALLOC=libc)"
+		target="<= 1.05x: $(verdict "$x" "<=" 1.05) (SPEC: with WARD_MALLOC=libc, not built yet)"
 	else
 		target="<= 1.01x: $(verdict "$x" "<=" 1.01)"
 	fi
