@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * path.c: lexical folding and kernel-like resolution.  See path.h.
  *
@@ -60,10 +61,33 @@ start(const char *base, const char *path, char *out, size_t *len)
 	return true;
 }
 
+size_t
+ward_path_normal_length(const char *path)
+{
+	if (path[0] != '/')
+		return 0;
+	for (const char *p = path;;) { /* p is at a '/' */
+		const char *c = p + 1;
+		if (*c == '\0')
+			return p == path ? 1 : 0; /* "/" itself, or a trailing '/' */
+		if (*c == '/' || (c[0] == '.' && (c[1] == '/' || c[1] == '\0' ||
+		                                  (c[1] == '.' && (c[2] == '/' || c[2] == '\0')))))
+			return 0;
+		const char *next = strchrnul(c, '/');
+		if (*next == '\0')
+			return (size_t)(next - path);
+		p = next;
+	}
+}
+
 bool
 ward_path_lexical(const char *base, const char *path, char *out)
 {
-	size_t len;
+	size_t len = ward_path_normal_length(path);
+	if (len > 0 && len < WARD_PATH_MAX) {
+		memcpy(out, path, len + 1);
+		return true;
+	}
 	if (!start(base, path, out, &len))
 		return false;
 	for (const char *s = path; *s;) {

@@ -19,6 +19,10 @@
 #define WARD_PATH_MAX 4096
 #define WARD_PATH_MAX_LINKS 40
 
+/* The length of path when it is absolute and already normal (no "//", no
+ * "." or ".." component, no trailing '/'), else 0: then folding is a copy. */
+size_t ward_path_normal_length(const char *path);
+
 /* base must be absolute and normalised (ignored when path is absolute).
  * Returns false when the result does not fit. */
 bool ward_path_lexical(const char *base, const char *path, char *out);

@@ -206,15 +206,17 @@ ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *p
 	size_t len = strlen(path);
 	if (len == 1)
 		len = 0;
-	for (size_t i = 0;; i++) {
-		if ((i == len || path[i] == '/') && i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1) {
+	for (size_t i = 0;;) { /* i: a prefix's length, at a '/' or the end; h: its hash */
+		if (i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1) {
 			const struct entry *e = lookup(m, h, path, i);
 			if (e != NULL && (e->ops & op))
 				try_entry(m, e, op, len ? path : "/", i == len, &deny, &allow);
 		}
-		if (i == len)
+		if (i >= len)
 			break;
-		h = (h ^ (unsigned char)path[i]) * FNV_PRIME;
+		do /* the next component, its '/' first */
+			h = (h ^ (unsigned char)path[i++]) * FNV_PRIME;
+		while (i < len && path[i] != '/');
 	}
 	if (deny >= 0)
 		return (struct ward_decision){ false, p->rule[deny].quiet, deny };

@@ -57,6 +57,7 @@ static struct {
 
 static struct {
 	unsigned int sequence; /* odd while a chdir updates it */
+	size_t length;
 	char path[WARD_PATH_MAX];
 } cwd;
 
@@ -220,6 +221,7 @@ ward_enforce_init(void)
 		return; /* observe only */
 	if (syscall(SYS_getcwd, cwd.path, sizeof(cwd.path)) < 0)
 		cwd.path[0] = '\0';
+	cwd.length = strlen(cwd.path);
 	if (file[0] == '\0')
 		stop("WARD_POLICY is set but empty; not running unconfined");
 	pthread_key_create(&scratch_key, scratch_free);
@@ -295,8 +297,10 @@ ward_enforce_cwd_changed(void)
 	do /* one writer at a time; chdir is rare */
 		s = ck_pr_load_uint(&cwd.sequence) & ~1u;
 	while (!ck_pr_cas_uint(&cwd.sequence, s, s + 1));
-	if (syscall(SYS_getcwd, fresh, sizeof(fresh)) > 0)
-		memcpy(cwd.path, fresh, sizeof(fresh));
+	if (syscall(SYS_getcwd, fresh, sizeof(fresh)) > 0) {
+		cwd.length = strnlen(fresh, sizeof(fresh) - 1);
+		memcpy(cwd.path, fresh, cwd.length + 1);
+	}
 	ck_pr_fence_store();
 	ck_pr_store_uint(&cwd.sequence, s + 2);
 }
@@ -309,7 +313,9 @@ copy_cwd(char *out)
 		if (s & 1)
 			continue;
 		ck_pr_fence_load();
-		memcpy(out, cwd.path, WARD_PATH_MAX);
+		size_t n = cwd.length < WARD_PATH_MAX ? cwd.length : WARD_PATH_MAX - 1;
+		memcpy(out, cwd.path, n);
+		out[n] = '\0';
 		ck_pr_fence_load();
 		if (ck_pr_load_uint(&cwd.sequence) == s)
 			return out[0] == '/';
@@ -575,6 +581,11 @@ where(struct scratch *s, int dirfd, const char *path, bool follow, bool *uncheck
 {
 	const char *base = NULL;
 	*unchecked = false;
+	size_t normal = ward_path_normal_length(path); /* the common case: nothing to fold */
+	if (normal > 0 && normal < WARD_PATH_MAX) {
+		memcpy(s->resolved, path, normal + 1);
+		goto folded;
+	}
 	if (path[0] != '/') {
 		if (!base_for(dirfd, s->base))
 			return -1;
@@ -586,6 +597,7 @@ where(struct scratch *s, int dirfd, const char *path, bool follow, bool *uncheck
 	}
 	if (!ward_path_lexical(base, path, s->resolved))
 		return ENAMETOOLONG;
+folded:;
 	char *slash = strrchr(s->resolved, '/');
 	size_t dir_len = (size_t)(slash - s->resolved);
 	if (dir_len > 0) {
