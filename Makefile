@@ -24,12 +24,15 @@ demo: build
 demo-sandbox: build
 	@examples/demo.sh $(BUILD)/ward
 
+# Every suite, then core/ and policy/ again under ASan and UBSan.
 test: build
 	@rc=0; meson test -C $(BUILD) --print-errorlogs || rc=$$?; \
-	python3 scripts/test-summary.py $(BUILD); exit $$rc
+	{ [ -f $(BUILD)-sanitize/build.ninja ] || meson setup $(BUILD)-sanitize -Dsanitize=true -Dbench=false >/dev/null; } && \
+	ninja -C $(BUILD)-sanitize && meson test -C $(BUILD)-sanitize --print-errorlogs || rc=$$?; \
+	python3 scripts/test-summary.py $(BUILD) $(BUILD)-sanitize; exit $$rc
 
 bench: build
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-sanitize

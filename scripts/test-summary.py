@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Print one closing line for the test run: 'tests: N passed, N failed'.
 
-Reads meson's test log (one JSON object per test) and counts each TAP
-subtest Criterion reported, so the line counts individual test cases."""
+Reads meson's test log (one JSON object per test) of every build directory
+given and counts each TAP subtest Criterion reported, so the line counts
+individual test cases."""
 import json
 import sys
 
-log = (sys.argv[1] if len(sys.argv) > 1 else "build") + "/meson-logs/testlog.json"
 passed = failed = skipped = 0
-try:
+for build in sys.argv[1:] or ["build"]:
+  log = build + "/meson-logs/testlog.json"
+  try:
     with open(log) as f:
         for line in f:
             test = json.loads(line)
@@ -32,7 +34,7 @@ try:
             if test["result"] not in ("OK", "EXPECTEDFAIL", "SKIP") and not any(
                     l.startswith("not ok") for l in subtests):
                 failed += 1  # crashed or timed out after its last subtest
-except FileNotFoundError:
+  except FileNotFoundError:
     print(f"no test log at {log}", file=sys.stderr)
     sys.exit(1)
 print(f"tests: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
