@@ -271,7 +271,8 @@ print_text(struct ward_report *r, FILE *out)
 	for (size_t i = 0; i < l->ncalls; i++)
 		order[i] = i;
 	qsort_r(order, l->ncalls, sizeof(size_t), by_calls, (void *)t);
-	fprintf(out, "ward: %llu processes%s\n", (unsigned long long)r->total.processes,
+	fprintf(out, "ward: %llu process%s%s\n", (unsigned long long)r->total.processes,
+	        r->total.processes == 1 ? "" : "es",
 	        r->total.unfinished ? " (some killed or still running: figures up to their last call)" : "");
 	fprintf(out, "%12s %10s %10s  %s\n", "calls", "errors", "denied", "function");
 	fprintf(out, "------------ ---------- ----------  ----------------\n");

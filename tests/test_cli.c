@@ -126,7 +126,7 @@ Test(cli, stats_go_to_stderr_by_default)
 	cr_assert_eq(run_exit_code(&r), 0);
 	cr_assert_str_eq(r.out, "out\n", "the command's stdout, and nothing else");
 	cr_assert_not_null(strstr(r.err, "err\n"));
-	cr_assert_not_null(strstr(r.err, "ward: 1 processes\n"), "no tree report on stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "ward: 1 process\n"), "no tree report on stderr: %s", r.err);
 	cr_assert_not_null(strstr(r.err, "  write\n"), "no per-function rows: %s", r.err);
 	cr_assert_not_null(strstr(r.err, "\nprogram "), "no per-program table: %s", r.err);
 	run_free(&r);
