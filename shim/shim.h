@@ -125,6 +125,7 @@ size_t ward_exec_env_size(char *const *envp);
 size_t ward_exec_preload_size(char *const *envp);
 char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);
 int ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path);
+void ward_spawn_after_fork_child(void);
 int ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why);
 bool ward_enforce_watches_unconfined(void);
 

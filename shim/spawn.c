@@ -184,6 +184,14 @@ static struct {
 	pid_t pid[PIPES_MAX];
 } pipes = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* A fork child: the lock may have been held by a thread that is gone, and
+ * the parent's streams are not the child's to pclose. */
+void
+ward_spawn_after_fork_child(void)
+{
+	pthread_mutex_init(&pipes.lock, NULL);
+}
+
 WARD_EXPORT FILE *
 popen(const char *command, const char *mode)
 {
