@@ -305,6 +305,17 @@ ward_enforce_cwd_changed(void)
 	ck_pr_store_uint(&cwd.sequence, s + 2);
 }
 
+/* A fork child: a thread that vanished in the fork may have left the
+ * cache half written. */
+void
+ward_enforce_after_fork_child(void)
+{
+	if (enforce.policy == NULL)
+		return;
+	cwd.sequence &= ~1u;
+	ward_enforce_cwd_changed();
+}
+
 static bool
 copy_cwd(char *out)
 {
@@ -327,10 +338,10 @@ copy_cwd(char *out)
 static bool
 base_for(int dirfd, char *out)
 {
-	if (dirfd == AT_FDCWD && ward_in_vfork) /* the cache is the parent's: ask */
+	if (dirfd == AT_FDCWD && !ward_in_vfork && copy_cwd(out))
+		return true;
+	if (dirfd == AT_FDCWD) /* a vfork child (the cache is the parent's), or no cache: ask */
 		return syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0 && out[0] == '/';
-	if (dirfd == AT_FDCWD)
-		return copy_cwd(out);
 	char link[32];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
 	long n = syscall(SYS_readlinkat, AT_FDCWD, link, out, WARD_PATH_MAX - 1);

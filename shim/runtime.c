@@ -243,6 +243,7 @@ after_fork_child(void)
 	ward_counters_reset();
 	ward_children_reset();
 	ward_spawn_after_fork_child();
+	ward_enforce_after_fork_child();
 	ward_fdtable_reset_figures();
 	dumped = 0;
 }

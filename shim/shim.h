@@ -109,6 +109,7 @@ int ward_check_wx(struct ward_frame *f, int prot);
 extern uint64_t ward_fd_limit;
 int ward_check_fds(struct ward_frame *f, int needed);
 void ward_enforce_cwd_changed(void);
+void ward_enforce_after_fork_child(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
 int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode);
 int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
