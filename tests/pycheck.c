@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "pycheck.h"
 
+#include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,4 +44,21 @@ pycheck_prom(const char *text, char **why)
 {
 	const char *argv[] = { PYTHON3, CHECK_PROM, NULL };
 	return python(argv, text, why);
+}
+
+long
+pycheck_json_value(const char *file, const char *expr)
+{
+	char script[1024];
+	snprintf(script, sizeof(script),
+	         "import json, sys\nd = json.load(open(sys.argv[1]))\nP = d.get('programs', {})\nprint(int(%s))\n",
+	         expr);
+	const char *argv[] = { PYTHON3, "-c", script, file, NULL };
+	struct run_opts o = { .timeout_ms = 20000 };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r), "cannot start python3");
+	cr_assert_eq(run_exit_code(&r), 0, "%s: %s", expr, r.err);
+	long v = strtol(r.out, NULL, 10);
+	run_free(&r);
+	return v;
 }

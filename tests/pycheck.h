@@ -15,4 +15,9 @@ bool pycheck_json_lines(const char *text);
  * failure *why (malloc'd, may be NULL) says what the checker printed. */
 bool pycheck_prom(const char *text, char **why);
 
+/* One integer out of a JSON file (a ward report or a dump): python3
+ * evaluates expr with the document as d and P = d['programs'] when there is
+ * one.  A failed evaluation fails the calling test. */
+long pycheck_json_value(const char *file, const char *expr);
+
 #endif

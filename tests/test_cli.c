@@ -103,22 +103,6 @@ Test(cli, command_killed_by_a_signal_is_128_plus_n)
 	expect_status(kill9, 128 + 9);
 }
 
-/* One value out of a JSON report file: python3 evaluates expr on it as d. */
-static long
-report_value(const char *file, const char *expr)
-{
-	char script[512];
-	snprintf(script, sizeof(script), "import json, sys\nd = json.load(open(sys.argv[1]))\nprint(%s)\n", expr);
-	const char *argv[] = { PYTHON3, "-c", script, file, NULL };
-	struct run_opts o = { 0 };
-	struct run_result r;
-	cr_assert(run_argv(argv, &o, &r));
-	cr_assert_eq(run_exit_code(&r), 0, "%s: %s", expr, r.err);
-	long v = strtol(r.out, NULL, 10);
-	run_free(&r);
-	return v;
-}
-
 Test(cli, stats_go_to_stderr_by_default)
 {
 	const char *args[] = { "run", "--", "sh", "-c", "echo out; echo err >&2", NULL };
@@ -160,9 +144,9 @@ Test(cli, json_to_a_file)
 	char *text = file_read(out, NULL);
 	cr_assert_not_null(text, "no stats file");
 	cr_assert(pycheck_json_lines(text), "%s", text);
-	cr_assert_eq(report_value(out, "d['programs']['cat']['files']['bytes_read']"), 6, "%s", text);
-	cr_assert_eq(report_value(out, "d['programs']['cat']['processes']"), 1, "%s", text);
-	cr_assert_eq(report_value(out, "d['total']['processes']"), 2, "sh and cat: %s", text);
+	cr_assert_eq(pycheck_json_value(out, "d['programs']['cat']['files']['bytes_read']"), 6, "%s", text);
+	cr_assert_eq(pycheck_json_value(out, "d['programs']['cat']['processes']"), 1, "%s", text);
+	cr_assert_eq(pycheck_json_value(out, "d['total']['processes']"), 2, "sh and cat: %s", text);
 	free(text);
 	run_free(&r);
 }
@@ -183,11 +167,11 @@ Test(cli, tree_totals_are_exact)
 	const char *args[] = { "run", "-s", out, "--", "sh", "-c", script, "sh", in, NULL };
 	struct run_result r = ward(args, NULL);
 	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
-	cr_expect_eq(report_value(out, "d['programs']['known_calls']['processes']"), 5);
-	cr_expect_eq(report_value(out, "d['programs']['known_calls']['calls']['open']['calls']"), 5 * (7 + 2 + 1));
-	cr_expect_eq(report_value(out, "d['programs']['known_calls']['calls']['open']['errors']"), 5 * 2);
-	cr_expect_eq(report_value(out, "d['programs']['known_calls']['calls']['stat']['calls']"), 5 * 3);
-	cr_expect_eq(report_value(out, "d['programs']['known_calls']['files']['bytes_read']"), 5 * 5000);
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['known_calls']['processes']"), 5);
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['known_calls']['calls']['open']['calls']"), 5 * (7 + 2 + 1));
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['known_calls']['calls']['open']['errors']"), 5 * 2);
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['known_calls']['calls']['stat']['calls']"), 5 * 3);
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['known_calls']['files']['bytes_read']"), 5 * 5000);
 	run_free(&r);
 }
 
@@ -206,8 +190,8 @@ Test(cli, descendant_killed_by_sigkill_is_still_reported)
 	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
 	char *text = file_read(out, NULL);
 	cr_assert_not_null(text);
-	cr_expect_eq(report_value(out, "d['programs']['python3']['unfinished']"), 1, "%s", text);
-	cr_expect_geq(report_value(out, "d['programs']['python3']['files']['bytes_read']"), 6, "%s", text);
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['python3']['unfinished']"), 1, "%s", text);
+	cr_expect_geq(pycheck_json_value(out, "d['programs']['python3']['files']['bytes_read']"), 6, "%s", text);
 	free(text);
 	run_free(&r);
 }
@@ -232,8 +216,8 @@ Test(cli, report_merges_a_dump_directory)
 	char out[PATH_MAX];
 	path_in(out, dir, "merged.json");
 	cr_assert(file_write(out, r.out, r.out_len));
-	cr_expect_eq(report_value(out, "d['programs']['cat']['processes']"), 2, "%s", r.out);
-	cr_expect_eq(report_value(out, "d['programs']['cat']['files']['bytes_read']"), 18, "%s", r.out);
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['cat']['processes']"), 2, "%s", r.out);
+	cr_expect_eq(pycheck_json_value(out, "d['programs']['cat']['files']['bytes_read']"), 18, "%s", r.out);
 	run_free(&r);
 	const char *text[] = { "report", dumps, NULL };
 	r = ward(text, NULL);
@@ -307,7 +291,7 @@ Test(cli, descendant_with_cleared_environment_is_still_watched)
 	struct run_result r = ward(args, NULL);
 	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "hello\n");
-	cr_assert_eq(report_value(out, "d['programs']['cat']['processes']"), 1,
+	cr_assert_eq(pycheck_json_value(out, "d['programs']['cat']['processes']"), 1,
 	             "cat, started by env -i, escaped the shim");
 	run_free(&r);
 }

@@ -105,25 +105,6 @@ read_report(const char *report)
 	return text;
 }
 
-/* One integer out of the JSON report: python3 evaluates expr with the
- * report as d and P = d['programs']. */
-static long
-report_value(const char *report, const char *expr)
-{
-	char script[1024];
-	snprintf(script, sizeof(script),
-	         "import json, sys\nd = json.load(open(sys.argv[1]))\nP = d['programs']\nprint(int(%s))\n",
-	         expr);
-	const char *argv[] = { PYTHON3, "-c", script, report, NULL };
-	struct run_opts o = { 0 };
-	struct run_result r;
-	cr_assert(run_argv(argv, &o, &r));
-	cr_assert_eq(run_exit_code(&r), 0, "%s: %s", expr, r.err);
-	long v = strtol(r.out, NULL, 10);
-	run_free(&r);
-	return v;
-}
-
 /* A figure of one program ("processes", "files']['bytes_read", ...), or -1
  * when the program is not in the report at all. */
 static long
@@ -131,7 +112,7 @@ program_figure(const char *report, const char *program, const char *figure)
 {
 	char expr[512];
 	snprintf(expr, sizeof(expr), "P['%s']['%s'] if '%s' in P else -1", program, figure, program);
-	return report_value(report, expr);
+	return pycheck_json_value(report, expr);
 }
 
 /* ---- make -j2 of a small C project ---- */
@@ -210,19 +191,19 @@ Test(trees, make_j2_builds_the_same_under_ward)
 
 	char *text = read_report(report);
 	cr_expect_geq(program_figure(report, "make", "processes"), 1, "%s", text);
-	long compiler = report_value(report, "P.get('cc', {}).get('processes', 0) + "
+	long compiler = pycheck_json_value(report, "P.get('cc', {}).get('processes', 0) + "
 	                                     "P.get('gcc', {}).get('processes', 0)");
 	cr_expect_geq(compiler, 5, "one driver per compile and one to link: %s", text);
 	/* four sources: one cc1 and one as each */
 	cr_expect_eq(program_figure(report, "cc1", "processes"), 4, "%s", text);
 	cr_expect_eq(program_figure(report, "as", "processes"), 4, "%s", text);
-	long linker = report_value(report, "P.get('collect2', {}).get('processes', 0) + "
+	long linker = pycheck_json_value(report, "P.get('collect2', {}).get('processes', 0) + "
 	                                   "P.get('ld', {}).get('processes', 0)");
 	cr_expect_geq(linker, 1, "no linker in the report: %s", text);
 	/* check's ./hello ran under ward too */
 	cr_expect_eq(program_figure(report, "hello", "processes"), 1, "%s", text);
-	cr_expect_geq(report_value(report, "d['total']['processes']"), 6, "%s", text);
-	cr_expect_eq(report_value(report, "d['total']['unfinished']"), 0, "%s", text);
+	cr_expect_geq(pycheck_json_value(report, "d['total']['processes']"), 6, "%s", text);
+	cr_expect_eq(pycheck_json_value(report, "d['total']['unfinished']"), 0, "%s", text);
 	/* cc1 read the sources and headers (with read(2)) */
 	cr_expect_gt(program_figure(report, "cc1", "files']['bytes_read"), 0, "%s", text);
 	free(text);
@@ -259,7 +240,7 @@ check_pipelines(const char *shell)
 	cr_expect_eq(program_figure(report, "tr", "processes"), 2, "%s", text);
 	cr_expect_eq(program_figure(report, "cat", "processes"), 2, "%s", text);
 	cr_expect_geq(program_figure(report, shell, "processes"), 1, "%s", text);
-	cr_expect_eq(report_value(report, "d['total']['unfinished']"), 0, "%s", text);
+	cr_expect_eq(pycheck_json_value(report, "d['total']['unfinished']"), 0, "%s", text);
 	/* the first cat saw the three sorted lines on its stdin */
 	cr_expect_geq(program_figure(report, "cat", "files']['bytes_read"), 6, "%s", text);
 	free(text);
@@ -375,7 +356,7 @@ Test(trees, python_subprocess_and_multiprocessing)
 	 * close() and join() let finish normally (a with block would terminate
 	 * them with SIGTERM) */
 	cr_expect_geq(program_figure(report, "python3", "processes"), 3, "%s", text);
-	cr_expect_eq(report_value(report, "d['total']['unfinished']"), 0, "%s", text);
+	cr_expect_eq(pycheck_json_value(report, "d['total']['unfinished']"), 0, "%s", text);
 	/* the workers read the file four times over */
 	cr_expect_geq(program_figure(report, "python3", "files']['bytes_read"), (long)(4 * size),
 	              "%s", text);
@@ -419,7 +400,7 @@ Test(trees, fork_storm_images_are_all_in_the_report)
 	cr_expect_eq(program_figure(report, "fork_storm", "processes"), 201,
 	             "the parent and its 200 children: %s", text);
 	cr_expect_eq(program_figure(report, "fork_storm", "unfinished"), 0, "%s", text);
-	cr_expect_eq(report_value(report, "d['total']['processes']"), 201, "%s", text);
+	cr_expect_eq(pycheck_json_value(report, "d['total']['processes']"), 201, "%s", text);
 	/* every child's open and close, plus the threads' own */
 	cr_expect_geq(program_figure(report, "fork_storm", "calls']['open']['calls"), 200, "%s",
 	              text);
@@ -478,7 +459,7 @@ Test(trees, grandchild_killed_by_sigkill_parent_exits_0)
 	cr_expect_geq(program_figure(report, "python3", "files']['bytes_read"), 6,
 	              "what it did before the signal: %s", text);
 	cr_expect_eq(program_figure(report, "sh", "unfinished"), 0, "%s", text);
-	cr_expect_eq(report_value(report, "d['total']['unfinished']"), 1, "%s", text);
+	cr_expect_eq(pycheck_json_value(report, "d['total']['unfinished']"), 1, "%s", text);
 	free(text);
 	run_free(&plain);
 	run_free(&watched);
@@ -516,7 +497,7 @@ Test(trees, grandchild_killed_from_outside_is_unfinished)
 	cr_expect_eq(program_figure(report, "python3", "processes"), 1, "%s", text);
 	cr_expect_eq(program_figure(report, "python3", "unfinished"), 1, "%s", text);
 	cr_expect_geq(program_figure(report, "python3", "files']['bytes_read"), 6, "%s", text);
-	cr_expect_eq(report_value(report, "d['total']['unfinished']"), 1, "%s", text);
+	cr_expect_eq(pycheck_json_value(report, "d['total']['unfinished']"), 1, "%s", text);
 	free(text);
 	run_free(&plain);
 	run_free(&watched);
