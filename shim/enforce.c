@@ -436,27 +436,37 @@ violation(struct ward_frame *f, struct scratch *s, unsigned int op, struct ward_
 	return consequence(f);
 }
 
+/* A refusal that is not a rule's (a limit, W^X, an unconfined exec):
+ * write its record and say what the call does, failing with err when it
+ * fails.  audit: recorded as audited, the call goes on. */
+static int
+refuse(struct ward_frame *f, bool audit, const char *op, const char *what, const char *by, const char *rule,
+       int err)
+{
+	static const char *const names[] = { "denied", "audited", "killed" };
+	struct scratch *s = scratch_at(depth);
+	if (s != NULL) {
+		depth++;
+		write_record(s, audit ? "audited" : names[enforce.mode], op, what, f->id, by, rule);
+		depth--;
+	}
+	if (audit)
+		return 0;
+	return consequence(f) ? err : 0;
+}
+
 /* Exec of a program the shim cannot follow (static, set-user-ID, file
  * capabilities): refused, audited or allowed by unconfined-exec. */
 int
 ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why)
 {
-	static const char *const names[] = { "denied", "audited", "killed" };
 	if (enforce.policy == NULL || enforce.policy->unconfined_exec == WARD_UNCONFINED_ALLOW || depth >= NESTING)
 		return 0;
 	bool audit = enforce.policy->unconfined_exec == WARD_UNCONFINED_AUDIT || enforce.mode == WARD_MODE_AUDIT;
 	char by[128], rule[128];
 	snprintf(by, sizeof(by), "unconfined-exec %s (%s)", audit ? "audit" : "deny", why);
 	snprintf(rule, sizeof(rule), "unconfined-exec (%s)", why);
-	struct scratch *s = scratch_at(depth);
-	if (s == NULL)
-		return audit ? 0 : consequence(f);
-	depth++;
-	write_record(s, audit ? "audited" : names[enforce.mode], "exec", path, f->id, by, rule);
-	depth--;
-	if (audit)
-		return 0;
-	return consequence(f);
+	return refuse(f, audit, "exec", path, by, rule, EACCES);
 }
 
 /* ---- limits ---- */
@@ -472,27 +482,26 @@ child_gone(pid_t pid)
 	return gone;
 }
 
+/* A limit reached: "limit NAME N", failing with err. */
+static int
+refuse_limit(struct ward_frame *f, const char *name, uint64_t limit, int err)
+{
+	char what[32], by[64];
+	snprintf(what, sizeof(what), "%llu", (unsigned long long)limit);
+	snprintf(by, sizeof(by), "limit %s %s", name, what);
+	return refuse(f, enforce.mode == WARD_MODE_AUDIT, name, what, by, by, err);
+}
+
 int
 ward_check_children(struct ward_frame *f)
 {
-	static const char *const names[] = { "denied", "audited", "killed" };
 	if (enforce.policy == NULL || enforce.policy->limit_children == 0 || !f->active ||
 	    ward_children_live() < enforce.policy->limit_children)
 		return 0;
 	ward_children_prune(child_gone);
 	if (ward_children_live() < enforce.policy->limit_children || depth >= NESTING)
 		return 0;
-	char what[32], by[64];
-	snprintf(what, sizeof(what), "%llu", (unsigned long long)enforce.policy->limit_children);
-	snprintf(by, sizeof(by), "limit children %s", what);
-	struct scratch *s = scratch_at(depth);
-	if (s == NULL)
-		return EAGAIN;
-	depth++;
-	write_record(s, names[enforce.mode], "children", what, f->id, by, by);
-	depth--;
-	int r = consequence(f);
-	return r ? EAGAIN : 0;
+	return refuse_limit(f, "children", enforce.policy->limit_children, EAGAIN);
 }
 
 /* limit fds: room for needed more descriptors, or EMFILE (recorded) as at
@@ -501,19 +510,9 @@ ward_check_children(struct ward_frame *f)
 int
 ward_check_fds(struct ward_frame *f, int needed)
 {
-	static const char *const names[] = { "denied", "audited", "killed" };
 	if (!f->active || needed <= 0 || ward_fdtable_open_now() + (uint64_t)needed <= ward_fd_limit)
 		return 0;
-	char what[32], by[64];
-	snprintf(what, sizeof(what), "%llu", (unsigned long long)ward_fd_limit);
-	snprintf(by, sizeof(by), "limit fds %s", what);
-	struct scratch *s = scratch_at(depth);
-	if (s == NULL)
-		return EMFILE;
-	depth++;
-	write_record(s, names[enforce.mode], "fds", what, f->id, by, by);
-	depth--;
-	return consequence(f) ? EMFILE : 0;
+	return refuse_limit(f, "fds", ward_fd_limit, EMFILE);
 }
 
 /* memory wx deny: a mapping or protection both writable and executable is
@@ -521,18 +520,11 @@ ward_check_fds(struct ward_frame *f, int needed)
 int
 ward_check_wx(struct ward_frame *f, int prot)
 {
-	static const char *const names[] = { "denied", "audited", "killed" };
+	(void)prot; /* the wrapper only asks when prot has both bits */
 	if (enforce.policy == NULL || !enforce.policy->memory_wx_deny || !f->active)
 		return 0;
-	(void)prot;
-	struct scratch *s = scratch_at(depth);
-	if (s == NULL)
-		return EACCES;
-	depth++;
-	write_record(s, names[enforce.mode], "memory", "PROT_WRITE|PROT_EXEC", f->id, "memory wx deny",
-	             "memory wx deny");
-	depth--;
-	return consequence(f);
+	return refuse(f, enforce.mode == WARD_MODE_AUDIT, "memory", "PROT_WRITE|PROT_EXEC", "memory wx deny",
+	              "memory wx deny", EACCES);
 }
 
 /* What a refusal does to the call: fail it (enforce), let it go (audit), or

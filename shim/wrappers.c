@@ -380,7 +380,7 @@ ward_vfork_parent(long r)
 	return (pid_t)r;
 }
 
-#define WARD_FORK(name)                                               \
+#define WARD_FORK(name, real_call)                                    \
 	do {                                                          \
 		struct ward_frame frame_;                             \
 		ward_frame_enter(&frame_, WARD_ID_##name);            \
@@ -390,7 +390,7 @@ ward_vfork_parent(long r)
 			return -1;                                    \
 		}                                                     \
 		errno = frame_.saved_errno;                           \
-		pid_t r = WARD_REAL(name)();                          \
+		pid_t r = real_call;                                  \
 		if (r == 0) { /* the child: its own figures */        \
 			frame_.saved_errno = errno;                   \
 			ward_frame_done(&frame_);                     \
@@ -404,7 +404,7 @@ ward_vfork_parent(long r)
 WARD_EXPORT pid_t
 fork(void)
 {
-	WARD_FORK(fork);
+	WARD_FORK(fork, WARD_REAL(fork)());
 }
 
 /* _Fork runs no atfork handlers: reset the child's figures here. */
@@ -420,20 +420,5 @@ real_fork_then_reset(void)
 WARD_EXPORT pid_t
 _Fork(void)
 {
-	struct ward_frame frame_;
-	ward_frame_enter(&frame_, WARD_ID__Fork);
-	frame_.deny = ward_check_children(&frame_);
-	if (frame_.deny) {
-		ward_frame_refuse(&frame_);
-		return -1;
-	}
-	errno = frame_.saved_errno;
-	pid_t r = real_fork_then_reset();
-	if (r == 0) {
-		frame_.saved_errno = errno;
-		ward_frame_done(&frame_);
-		return 0;
-	}
-	forked(&frame_, r);
-	return r;
+	WARD_FORK(_Fork, real_fork_then_reset());
 }
