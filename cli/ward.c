@@ -164,6 +164,11 @@ static const struct ward_report_layout layout = {
 	.forks = WARD_IDX_FORKS,
 	.execs = WARD_IDX_EXECS,
 	.spawns = WARD_IDX_SPAWNS,
+	.allocations = WARD_IDX_ALLOCATIONS,
+	.frees = WARD_IDX_FREES,
+	.heap_allocated = WARD_IDX_HEAP_ALLOCATED,
+	.heap_freed = WARD_IDX_HEAP_FREED,
+	.heap_peak = WARD_IDX_HEAP_PEAK,
 };
 
 static char tree_path[PATH_MAX];

@@ -106,6 +106,17 @@ read_slot(const struct ward_counter_slot *s, uint64_t *copy)
 	}
 }
 
+void
+ward_counters_combine(uint64_t total[WARD_COUNTERS_MAX], const uint64_t value[WARD_COUNTERS_MAX])
+{
+	unsigned int i = 0;
+	for (; i < WARD_COUNTER_LEVEL(0); i++)
+		total[i] += value[i];
+	for (; i < WARD_COUNTERS_MAX; i++)
+		if (value[i] > total[i])
+			total[i] = value[i];
+}
+
 static void
 add_pool(const struct pool *p, uint64_t out[WARD_COUNTERS_MAX], uint64_t *copy)
 {
@@ -115,8 +126,7 @@ add_pool(const struct pool *p, uint64_t out[WARD_COUNTERS_MAX], uint64_t *copy)
 	for (unsigned int n = 0; n <= used && n <= p->n; n++) {
 		const struct ward_counter_slot *s = n < used ? &p->slot[n] : &p->slot[p->n];
 		read_slot(s, copy);
-		for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
-			out[i] += copy[i];
+		ward_counters_combine(out, copy);
 	}
 }
 
@@ -136,8 +146,7 @@ ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_
 	memset(out, 0, sizeof(uint64_t) * WARD_COUNTERS_MAX);
 	for (unsigned int k = 0; k < n; k++) {
 		read_slot(&slots[k], copy);
-		for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
-			out[i] += copy[i];
+		ward_counters_combine(out, copy);
 	}
 }
 

@@ -25,6 +25,11 @@
 
 #define WARD_COUNTERS_MAX 640 /* counters per slot; the shim lays them out */
 #define WARD_COUNTER_SLOTS 64 /* threads that get a private slot */
+/* The last WARD_COUNTER_LEVELS values of a slot are levels (a peak, say):
+ * slots combine them by maximum, not sum, and their owner raises them with
+ * ward_counters_raise. */
+#define WARD_COUNTER_LEVELS 4
+#define WARD_COUNTER_LEVEL(i) (WARD_COUNTERS_MAX - WARD_COUNTER_LEVELS + (i))
 
 struct ward_counter_slot {
 	/* The update window in one word, changed by single add instructions
@@ -86,6 +91,23 @@ ward_counters_add(struct ward_counter_slot *s, unsigned int index, uint64_t n)
 	else
 		ward_counters_raw_add(&s->value[index], n);
 }
+
+/* Raise a level to at least n. */
+static inline void
+ward_counters_raise(struct ward_counter_slot *s, unsigned int index, uint64_t n)
+{
+	uint64_t *word = &s->value[index], old = ck_pr_load_64(word);
+	if (__builtin_expect(!s->shared, 1)) {
+		if (n > old)
+			ck_pr_store_64(word, n);
+		return;
+	}
+	while (n > old && !ck_pr_cas_64_value(word, old, n, &old))
+		;
+}
+
+/* Fold one slot's copy into a total: sums, and maximum for the levels. */
+void ward_counters_combine(uint64_t total[WARD_COUNTERS_MAX], const uint64_t value[WARD_COUNTERS_MAX]);
 
 /* Sum of all slots, each read inside its sequence window. */
 void ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX]);

@@ -48,8 +48,7 @@ accumulate(struct ward_report_program *p, const uint64_t *value, bool finished)
 {
 	p->processes++;
 	p->unfinished += !finished;
-	for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
-		p->value[i] += value[i];
+	ward_counters_combine(p->value, value);
 }
 
 void
@@ -125,11 +124,17 @@ read_flat(const char *s, const struct ward_report_layout *l, uint64_t *value,
 		s = skip_ws(s);
 		if (*s == 't' || *s == 'f') { /* "loaded":true */
 			s += *s == 't' ? 4 : 5;
+		} else if (*s == '"') { /* "allocator":"jemalloc" */
+			char text[64];
+			if ((s = read_string(s, text, sizeof(text))) == NULL)
+				return NULL;
 		} else {
 			if ((s = read_number(s, &v)) == NULL)
 				return NULL;
 			int i = index_of(l, key, base);
-			if (i >= 0)
+			if (i >= 0 && (unsigned int)i >= WARD_COUNTER_LEVEL(0))
+				value[i] = v > value[i] ? v : value[i];
+			else if (i >= 0)
 				value[i] += v;
 		}
 		s = skip_ws(s);
@@ -164,6 +169,17 @@ processes_index(const struct ward_report_layout *l, const char *key, int base)
 	return strcmp(key, "forks") == 0 ? (int)l->forks
 	       : strcmp(key, "execs") == 0 ? (int)l->execs
 	       : strcmp(key, "spawns") == 0 ? (int)l->spawns : -1;
+}
+
+static int
+memory_index(const struct ward_report_layout *l, const char *key, int base)
+{
+	(void)base;
+	return strcmp(key, "allocations") == 0 ? (int)l->allocations
+	       : strcmp(key, "frees") == 0 ? (int)l->frees
+	       : strcmp(key, "bytes_allocated") == 0 ? (int)l->heap_allocated
+	       : strcmp(key, "bytes_freed") == 0 ? (int)l->heap_freed
+	       : strcmp(key, "peak_bytes") == 0 ? (int)l->heap_peak : -1;
 }
 
 static int
@@ -214,9 +230,11 @@ ward_report_add_json(struct ward_report *r, const char *line)
 			}
 			if (*s++ != '}')
 				return false;
-		} else if (strcmp(key, "files") == 0 || strcmp(key, "policy") == 0 || strcmp(key, "processes") == 0) {
+		} else if (strcmp(key, "files") == 0 || strcmp(key, "policy") == 0 || strcmp(key, "processes") == 0 ||
+		           strcmp(key, "memory") == 0) {
 			s = read_flat(s, l, value,
-			              key[0] == 'f' ? files_index : key[1] == 'o' ? policy_index : processes_index, 0);
+			              key[0] == 'f' ? files_index : key[0] == 'm' ? memory_index
+			                                          : key[1] == 'o' ? policy_index : processes_index, 0);
 			if (s == NULL)
 				return false;
 		} else if (*s == '"') {
@@ -298,6 +316,10 @@ print_text(struct ward_report *r, FILE *out)
 		        (unsigned long long)v[l->files_opened], (unsigned long long)v[l->bytes_read],
 		        (unsigned long long)v[l->bytes_written]);
 	}
+	if (t[l->allocations])
+		fprintf(out, "memory: %llu allocations, %llu frees, %llu bytes allocated, %llu most live in one process\n",
+		        (unsigned long long)t[l->allocations], (unsigned long long)t[l->frees],
+		        (unsigned long long)t[l->heap_allocated], (unsigned long long)t[l->heap_peak]);
 	if (t[l->decisions])
 		fprintf(out, "policy: %llu decisions, %llu denied, %llu audited\n", (unsigned long long)t[l->decisions],
 		        (unsigned long long)t[l->policy_denied], (unsigned long long)t[l->audited]);
@@ -321,11 +343,15 @@ print_json_group(const struct ward_report_layout *l, const struct ward_report_pr
 	}
 	fprintf(out, "},\"files\":{\"opened\":%llu,\"closed\":%llu,\"bytes_read\":%llu,\"bytes_written\":%llu},"
 	             "\"started\":{\"forks\":%llu,\"execs\":%llu,\"spawns\":%llu},"
+	             "\"memory\":{\"allocations\":%llu,\"frees\":%llu,\"bytes_allocated\":%llu,\"bytes_freed\":%llu,"
+	             "\"peak_bytes\":%llu},"
 	             "\"policy\":{\"decisions\":%llu,\"denied\":%llu,\"audited\":%llu}}",
 	        (unsigned long long)v[l->files_opened], (unsigned long long)v[l->files_closed],
 	        (unsigned long long)v[l->bytes_read], (unsigned long long)v[l->bytes_written],
 	        (unsigned long long)v[l->forks], (unsigned long long)v[l->execs], (unsigned long long)v[l->spawns],
-	        (unsigned long long)v[l->decisions], (unsigned long long)v[l->policy_denied],
+	        (unsigned long long)v[l->allocations], (unsigned long long)v[l->frees],
+	        (unsigned long long)v[l->heap_allocated], (unsigned long long)v[l->heap_freed],
+	        (unsigned long long)v[l->heap_peak], (unsigned long long)v[l->decisions], (unsigned long long)v[l->policy_denied],
 	        (unsigned long long)v[l->audited]);
 }
 

@@ -22,6 +22,8 @@ struct ward_report_layout {
 	unsigned int files_opened, files_closed, bytes_read, bytes_written;
 	unsigned int decisions, policy_denied, audited;
 	unsigned int forks, execs, spawns;
+	unsigned int allocations, frees, heap_allocated, heap_freed;
+	unsigned int heap_peak; /* a level (counters.h): merged by maximum */
 };
 
 struct ward_report_program {

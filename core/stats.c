@@ -114,6 +114,12 @@ render_text(struct ward_stats *s, struct out *o)
 		put(o, "processes: %llu forks, %llu execs, %llu spawns, %llu live children, %llu most at once\n",
 		    (unsigned long long)s->forks, (unsigned long long)s->execs, (unsigned long long)s->spawns,
 		    (unsigned long long)s->children_now, (unsigned long long)s->children_peak);
+	put(o, "memory (%s): %llu allocations, %llu frees, %llu bytes allocated, %llu live, %llu peak; "
+	       "%llu mmap, %llu munmap, %llu mprotect\n",
+	    s->allocator ? s->allocator : "?", (unsigned long long)s->allocations, (unsigned long long)s->frees,
+	    (unsigned long long)s->heap_allocated, (unsigned long long)s->heap_live,
+	    (unsigned long long)s->heap_peak, (unsigned long long)s->mmaps, (unsigned long long)s->munmaps,
+	    (unsigned long long)s->mprotects);
 	if (s->policy)
 		put(o, "policy: %llu rules, %llu decisions, %llu denied, %llu audited\n",
 		    (unsigned long long)s->rules, (unsigned long long)s->decisions,
@@ -145,6 +151,13 @@ render_json(struct ward_stats *s, struct out *o)
 	       "\"children_peak\":%llu}",
 	    (unsigned long long)s->forks, (unsigned long long)s->execs, (unsigned long long)s->spawns,
 	    (unsigned long long)s->children_now, (unsigned long long)s->children_peak);
+	put(o, ",\"memory\":{\"allocator\":\"%s\",\"allocations\":%llu,\"frees\":%llu,\"bytes_allocated\":%llu,"
+	       "\"bytes_freed\":%llu,\"live_bytes\":%llu,\"peak_bytes\":%llu,\"mmaps\":%llu,\"munmaps\":%llu,"
+	       "\"mprotects\":%llu}",
+	    s->allocator ? s->allocator : "?", (unsigned long long)s->allocations, (unsigned long long)s->frees,
+	    (unsigned long long)s->heap_allocated, (unsigned long long)s->heap_freed,
+	    (unsigned long long)s->heap_live, (unsigned long long)s->heap_peak, (unsigned long long)s->mmaps,
+	    (unsigned long long)s->munmaps, (unsigned long long)s->mprotects);
 	put(o, ",\"policy\":{\"loaded\":%s,\"rules\":%llu,\"decisions\":%llu,\"denied\":%llu,"
 	       "\"audited\":%llu}}\n",
 	    s->policy ? "true" : "false", (unsigned long long)s->rules, (unsigned long long)s->decisions,
@@ -201,6 +214,12 @@ render_prom(struct ward_stats *s, struct out *o)
 	prom_single(s, o, "ward_spawns_total", "counter", "Children made by posix_spawn, system and popen.", s->spawns);
 	prom_single(s, o, "ward_children", "gauge", "Live children at the dump.", s->children_now);
 	prom_single(s, o, "ward_children_max", "gauge", "Most live children at once.", s->children_peak);
+	prom_single(s, o, "ward_allocations_total", "counter", "Blocks the malloc family handed out.", s->allocations);
+	prom_single(s, o, "ward_frees_total", "counter", "Blocks given back to the allocator.", s->frees);
+	prom_single(s, o, "ward_heap_allocated_bytes_total", "counter", "Usable bytes handed out.", s->heap_allocated);
+	prom_single(s, o, "ward_heap_freed_bytes_total", "counter", "Usable bytes given back.", s->heap_freed);
+	prom_single(s, o, "ward_heap_live_bytes", "gauge", "Live heap bytes at the dump.", s->heap_live);
+	prom_single(s, o, "ward_heap_peak_bytes", "gauge", "Most live heap bytes at once.", s->heap_peak);
 	prom_single(s, o, "ward_policy_rules", "gauge", "Rules in the loaded policy.", s->rules);
 	prom_single(s, o, "ward_policy_decisions_total", "counter", "Policy decisions made.", s->decisions);
 	prom_single(s, o, "ward_policy_denied_total", "counter", "Operations the policy refused.", s->denied);

@@ -38,6 +38,14 @@ struct ward_stats {
 	uint64_t spawns;
 	uint64_t children_now;
 	uint64_t children_peak;
+	const char *allocator; /* "jemalloc" or "libc" */
+	uint64_t allocations;  /* malloc family: blocks handed out */
+	uint64_t frees;        /* blocks given back */
+	uint64_t heap_allocated; /* usable bytes handed out */
+	uint64_t heap_freed;   /* usable bytes given back */
+	uint64_t heap_live;    /* live heap bytes at the dump */
+	uint64_t heap_peak;    /* most live heap bytes at once */
+	uint64_t mmaps, munmaps, mprotects;
 	int policy;          /* 0: no policy loaded (observe only) */
 	uint64_t rules;
 	uint64_t decisions;

@@ -249,6 +249,7 @@ ward_enforce_init(void)
 	const char *log = getenv("WARD_LOG");
 	parse_log(log != NULL && log[0] != '\0' ? log : enforce.policy->log);
 	load_backtrace();
+	ward_alloc_set_limit(enforce.policy->limit_memory);
 	if (enforce.policy->limit_fds != 0) {
 		track_inherited_fds();
 		ward_fd_limit = enforce.policy->limit_fds;
@@ -513,6 +514,18 @@ ward_check_fds(struct ward_frame *f, int needed)
 	if (!f->active || needed <= 0 || ward_fdtable_open_now() + (uint64_t)needed <= ward_fd_limit)
 		return 0;
 	return refuse_limit(f, "fds", ward_fd_limit, EMFILE);
+}
+
+int
+ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record)
+{
+	if (!record || depth >= NESTING)
+		return enforce.mode == WARD_MODE_AUDIT ? 0 : ENOMEM;
+	struct ward_frame f;
+	ward_frame_enter(&f, id);
+	int err = refuse_limit(&f, "memory", limit, ENOMEM);
+	errno = f.saved_errno;
+	return err;
 }
 
 /* memory wx deny: a mapping or protection both writable and executable is

@@ -32,9 +32,15 @@ enum ward_counter_index {
 	WARD_IDX_FORKS,         /* children made by fork, vfork, _Fork */
 	WARD_IDX_EXECS,         /* exec calls that were about to replace the image */
 	WARD_IDX_SPAWNS,        /* children made by posix_spawn, system, popen */
-	WARD_IDX_END
+	WARD_IDX_ALLOCATIONS,   /* blocks the malloc family handed out (realloc: one) */
+	WARD_IDX_FREES,         /* blocks given back (realloc: the old one) */
+	WARD_IDX_HEAP_ALLOCATED, /* usable bytes of the blocks handed out */
+	WARD_IDX_HEAP_FREED,    /* usable bytes of the blocks given back */
+	WARD_IDX_END,
+	/* a level: the most live heap bytes a thread saw (see alloc.c) */
+	WARD_IDX_HEAP_PEAK = WARD_COUNTER_LEVEL(0)
 };
-_Static_assert(WARD_IDX_END <= WARD_COUNTERS_MAX, "counter slot too small for the call table");
+_Static_assert(WARD_IDX_END <= WARD_COUNTER_LEVEL(0), "counter slot too small for the call table");
 
 /* The functions' names, in id order (a copy per file that uses it). */
 static const char *const ward_call_names[WARD_NCALLS] __attribute__((unused)) = {

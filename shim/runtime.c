@@ -240,6 +240,7 @@ after_fork_child(void)
 {
 	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
 	tree_join(false);
+	ward_alloc_figures_reset();
 	ward_counters_reset();
 	ward_children_reset();
 	ward_spawn_after_fork_child();
@@ -275,6 +276,8 @@ ward_start(int argc, char **argv, char **envp)
 			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags, "");
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
+	if (ward_alloc_bad_choice() != NULL)
+		say("WARD_MALLOC=", ward_alloc_bad_choice(), ": unknown allocator (jemalloc or libc); using jemalloc");
 	ward_busy--;
 }
 
@@ -380,6 +383,7 @@ ward_exec_failed(enum ward_call_id id, bool dumped_before)
 {
 	if (dumped_before) { /* the image goes on: new figures (and record) */
 		tree_join(false);
+		ward_alloc_figures_reset();
 		ward_counters_reset();
 		__atomic_store_n(&dumped, 0, __ATOMIC_RELEASE);
 	}
@@ -605,7 +609,19 @@ ward_dump(const char *reason)
 		.spawns = value[WARD_IDX_SPAWNS],
 		.children_now = ward_children_live(),
 		.children_peak = ward_children_peak(),
+		.allocator = ward_alloc_name(),
+		.allocations = value[WARD_IDX_ALLOCATIONS],
+		.frees = value[WARD_IDX_FREES],
+		.heap_allocated = value[WARD_IDX_HEAP_ALLOCATED],
+		.heap_freed = value[WARD_IDX_HEAP_FREED],
+		.heap_live = ward_alloc_live(value),
+		.heap_peak = value[WARD_IDX_HEAP_PEAK],
+		.mmaps = value[WARD_IDX_CALLS(WARD_ID_mmap)] + value[WARD_IDX_CALLS(WARD_ID_mmap64)],
+		.munmaps = value[WARD_IDX_CALLS(WARD_ID_munmap)],
+		.mprotects = value[WARD_IDX_CALLS(WARD_ID_mprotect)] + value[WARD_IDX_CALLS(WARD_ID_pkey_mprotect)],
 	};
+	if (stats.heap_peak < stats.heap_live)
+		stats.heap_peak = stats.heap_live;
 	size_t len = ward_stats_render(&stats, config.format, text, sizeof(text));
 	if (len >= sizeof(text))
 		len = sizeof(text) - 1;

@@ -120,6 +120,17 @@ int ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int n
 int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
                     int flags);
 
+/* limit memory: 0 to let the allocation go (audit), or ENOMEM; record
+ * says whether this refusal writes a record (the first one does). */
+int ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record);
+
+/* ---- the malloc family (alloc.c) ---- */
+void ward_alloc_set_limit(uint64_t bytes);
+void ward_alloc_figures_reset(void);
+uint64_t ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX]);
+const char *ward_alloc_name(void);
+const char *ward_alloc_bad_choice(void);
+
 /* ---- exec (exec.c) ---- */
 void ward_exec_init(char **envp);
 size_t ward_exec_env_size(char *const *envp);

@@ -20,7 +20,7 @@
 #include "counters.h"
 
 #define A 0
-#define B (WARD_COUNTERS_MAX - 1) /* far from A: a snapshot reads them apart */
+#define B (WARD_COUNTER_LEVEL(0) - 1) /* far from A: a snapshot reads them apart */
 
 static uint64_t
 total(unsigned int index)

@@ -34,6 +34,8 @@ sample(const char *exe)
 		.pid = 4242, .exe = exe, .reason = "exit", .call = calls, .ncalls = 5,
 		.files_opened = 4, .files_closed = 6, .files_open_now = 1,
 		.files_open_peak = 7, .bytes_read = 1234, .bytes_written = 99,
+		.allocator = "jemalloc", .allocations = 10, .frees = 8, .heap_allocated = 4096,
+		.heap_freed = 3584, .heap_live = 512, .heap_peak = 2048, .mmaps = 3, .munmaps = 1, .mprotects = 2,
 	};
 }
 
@@ -63,7 +65,9 @@ Test(stats, text_table_sorted_by_calls_then_name)
 		"------------ ---------- ----------  ----------------\n"
 		"          14          1          1  total\n"
 		"files: 4 opened, 6 closed, 1 open now, 7 most open at once, 1234 bytes read, "
-		"99 bytes written\n";
+		"99 bytes written\n"
+		"memory (jemalloc): 10 allocations, 8 frees, 4096 bytes allocated, 512 live, 2048 peak; "
+		"3 mmap, 1 munmap, 2 mprotect\n";
 	cr_assert_str_eq(buf, want);
 }
 

@@ -1,0 +1,538 @@
+/*
+ * alloc.c: the malloc family, replaced together.
+ *
+ * Which allocator: one serves the whole process image, chosen by WARD_MALLOC
+ * on the family's first call, which may come from ld.so before any
+ * constructor has run (so the environment is read here, not at start-up):
+ *   jemalloc  the private copy linked into libward.so (ward_je_*, see
+ *             scripts/private-jemalloc.sh); its calls to mmap, open, ... go
+ *             to the raw versions at the end of this file, never to the
+ *             wrappers (TRAPS 9), and nothing here needs dlsym (TRAPS 8);
+ *   libc      glibc's own allocator through its exported __libc_* entries.
+ * Because one allocator serves every function of the family, a block from
+ * any of them (or from glibc itself: fopen's FILE, strdup, getline) can be
+ * freed or resized by any other.
+ *
+ * Accounting is in usable bytes (what malloc_usable_size says), so a block
+ * counts the same when it is handed out and when it comes back.  Each
+ * thread adds allocations, frees and bytes to its own counter slot: no
+ * shared cache line is written per call, and live = allocated - freed is
+ * exact at the dump (exited threads' slots keep their figures).
+ *
+ * Peak and limit need a running view of the live heap.  Each thread keeps
+ * its change of live bytes since it last folded (heap_change) and folds it
+ * into one shared word (heap.folded) when it passes +-FOLD bytes.  A
+ * thread's view is folded + its own change: exact in a single-threaded
+ * program, and short of the truth by less than FOLD for each other thread.
+ * Peaks are raised per thread in its slot (a level: slots combine by max);
+ * `limit memory` refuses an allocation that takes the view past the limit,
+ * so a program with T threads can pass the limit by less than (T-1) * FOLD.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define WARD_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* How far a thread's unfolded change may grow before it is folded. */
+#define FOLD (256 * 1024)
+
+/* ---- the private jemalloc (renamed by scripts/private-jemalloc.sh) ---- */
+void *ward_je_malloc(size_t);
+void *ward_je_calloc(size_t, size_t);
+void *ward_je_realloc(void *, size_t);
+void ward_je_sdallocx(void *, size_t, int);
+void *ward_je_mallocx(size_t, int);
+size_t ward_je_nallocx(size_t, int);
+size_t ward_je_sallocx(const void *, int);
+int ward_je_posix_memalign(void **, size_t, size_t);
+void *ward_je_aligned_alloc(size_t, size_t);
+size_t ward_je_malloc_usable_size(const void *);
+#define MALLOCX_ALIGN(a) ((int)(__builtin_ffsl((long)(a)) - 1))
+
+/* ---- glibc's allocator ---- */
+void *__libc_malloc(size_t);
+void __libc_free(void *);
+void *__libc_calloc(size_t, size_t);
+void *__libc_realloc(void *, size_t);
+void *__libc_memalign(size_t, size_t);
+void *__libc_valloc(size_t);
+void *__libc_pvalloc(size_t);
+
+enum allocator { UNCHOSEN = 0, JEMALLOC, LIBC };
+
+static struct {
+	int allocator;                           /* enum allocator, set once */
+	size_t (*libc_usable)(void *);           /* glibc's malloc_usable_size */
+	char bad_value[40];                      /* an unknown WARD_MALLOC, for the constructor to report */
+	uint64_t limit;                          /* limit memory, bytes; 0: none */
+	int refusal_recorded;
+	int64_t folded __attribute__((aligned(64))); /* live heap bytes folded in by threads */
+	char pad[64 - sizeof(int64_t)];
+} heap;
+
+static __thread int64_t heap_change __attribute__((tls_model("initial-exec")));
+/* Live heap bytes this image started with (a fork child: the parent's). */
+static int64_t heap_base;
+
+/* ---- choosing, on the first call ---- */
+
+extern char **__environ;
+
+/* WARD_MALLOC's value: from environ once libc has set it up, otherwise from
+ * the kernel's copy of the initial environment. */
+static bool
+read_choice(char *out, size_t cap)
+{
+	static const char key[] = "WARD_MALLOC=";
+	if (__environ != NULL) {
+		for (char **e = __environ; *e != NULL; e++)
+			if (strncmp(*e, key, sizeof(key) - 1) == 0) {
+				snprintf(out, cap, "%s", *e + sizeof(key) - 1);
+				return true;
+			}
+		return false;
+	}
+	static char env[64 * 1024];
+	long fd = ward_sys(SYS_open, (long)"/proc/self/environ", O_RDONLY | O_CLOEXEC, 0, 0);
+	if (fd < 0)
+		return false;
+	long n = 0, r;
+	while (n < (long)sizeof(env) - 1 && (r = ward_sys(SYS_read, fd, (long)env + n, (long)sizeof(env) - 1 - n, 0)) > 0)
+		n += r;
+	ward_sys(SYS_close, fd, 0, 0, 0);
+	env[n < 0 ? 0 : n] = '\0';
+	for (char *e = env; e < env + n; e += strlen(e) + 1)
+		if (strncmp(e, key, sizeof(key) - 1) == 0) {
+			snprintf(out, cap, "%s", e + sizeof(key) - 1);
+			return true;
+		}
+	return false;
+}
+
+static __attribute__((noinline)) int
+choose(void)
+{
+	int saved_errno = errno;
+	char value[sizeof(heap.bad_value)] = "";
+	int a = JEMALLOC;
+	if (read_choice(value, sizeof(value)) && strcmp(value, "libc") == 0)
+		a = LIBC;
+	else if (value[0] != '\0' && strcmp(value, "jemalloc") != 0)
+		snprintf(heap.bad_value, sizeof(heap.bad_value), "%s", value);
+	if (a == LIBC) {
+		/* A successful dlsym does not allocate on glibc 2.36; should one
+		 * ever do, the nested call finds the allocator chosen and counts
+		 * its block as 0 bytes (live bytes would then be off by it). */
+		__atomic_store_n(&heap.allocator, LIBC, __ATOMIC_RELEASE);
+		void *fn = dlsym(RTLD_NEXT, "malloc_usable_size");
+		__atomic_store_n(&heap.libc_usable, (size_t(*)(void *))fn, __ATOMIC_RELEASE);
+	}
+	int expected = UNCHOSEN;
+	__atomic_compare_exchange_n(&heap.allocator, &expected, a, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	errno = saved_errno;
+	return __atomic_load_n(&heap.allocator, __ATOMIC_ACQUIRE);
+}
+
+static inline bool
+jemalloc(void)
+{
+	int a = heap.allocator;
+	return likely(a == JEMALLOC) || (a == UNCHOSEN && choose() == JEMALLOC);
+}
+
+const char *
+ward_alloc_bad_choice(void)
+{
+	return heap.bad_value[0] ? heap.bad_value : NULL;
+}
+
+const char *
+ward_alloc_name(void)
+{
+	return heap.allocator == LIBC ? "libc" : "jemalloc";
+}
+
+/* ---- usable sizes ---- */
+
+static inline size_t
+usable(void *p)
+{
+	if (p == NULL)
+		return 0;
+	if (heap.allocator == JEMALLOC)
+		return ward_je_sallocx(p, 0);
+	size_t (*fn)(void *) = heap.libc_usable;
+	return fn != NULL ? fn(p) : 0;
+}
+
+/* ---- accounting ---- */
+
+/* One call of the family: a block of got usable bytes handed out and/or one
+ * of freed bytes given back, inside one counting window. */
+static inline void
+account(enum ward_call_id id, size_t freed, size_t got, bool failed)
+{
+	struct ward_counter_slot *s = ward_counters_slot();
+	ward_counters_begin(s);
+	ward_counters_add(s, WARD_IDX_CALLS(id), 1);
+	if (unlikely(failed))
+		ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
+	if (freed) {
+		ward_counters_add(s, WARD_IDX_FREES, 1);
+		ward_counters_add(s, WARD_IDX_HEAP_FREED, freed);
+	}
+	if (got) {
+		ward_counters_add(s, WARD_IDX_ALLOCATIONS, 1);
+		ward_counters_add(s, WARD_IDX_HEAP_ALLOCATED, got);
+	}
+	int64_t change = heap_change + (int64_t)got - (int64_t)freed;
+	if (got) {
+		int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + change;
+		if (view > 0)
+			ward_counters_raise(s, WARD_IDX_HEAP_PEAK, (uint64_t)view);
+	}
+	if (unlikely(change > FOLD || change < -FOLD)) {
+		__atomic_fetch_add(&heap.folded, change, __ATOMIC_RELAXED);
+		change = 0;
+	}
+	heap_change = change;
+	ward_counters_end(s);
+}
+
+/* limit memory: would taking more usable bytes (less the block a realloc
+ * gives back) pass the limit?  Then the call fails with ENOMEM: recorded
+ * the first time, counted as denied every time. */
+static __attribute__((noinline)) bool
+over_limit(enum ward_call_id id, size_t more, size_t less)
+{
+	int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + heap_change;
+	if (view + (int64_t)more - (int64_t)less <= (int64_t)heap.limit || ward_busy)
+		return false;
+	if (ward_refuse_memory(id, heap.limit, !__atomic_exchange_n(&heap.refusal_recorded, 1, __ATOMIC_RELAXED)) == 0)
+		return false; /* audit mode: recorded, and the allocation goes on */
+	struct ward_counter_slot *s = ward_counters_slot();
+	ward_counters_begin(s);
+	ward_counters_add(s, WARD_IDX_CALLS(id), 1);
+	ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
+	ward_counters_add(s, WARD_IDX_DENIED(id), 1);
+	ward_counters_end(s);
+	errno = ENOMEM;
+	return true;
+}
+
+static inline bool
+refused(enum ward_call_id id, size_t more, size_t less)
+{
+	return unlikely(heap.limit != 0) && over_limit(id, more, less);
+}
+
+void
+ward_alloc_set_limit(uint64_t bytes)
+{
+	heap.limit = bytes;
+}
+
+/* The figures start from zero (a fork child, or after the dump before an
+ * exec): the heap does not, so live bytes start from the current view (the
+ * forking thread's: other threads' unfolded changes, under FOLD each, are
+ * not in it). */
+void
+ward_alloc_figures_reset(void)
+{
+	heap.folded += heap_change;
+	heap_change = 0;
+	heap_base = heap.folded;
+	heap.refusal_recorded = 0;
+}
+
+uint64_t
+ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX])
+{
+	int64_t live = heap_base + (int64_t)value[WARD_IDX_HEAP_ALLOCATED] - (int64_t)value[WARD_IDX_HEAP_FREED];
+	return live > 0 ? (uint64_t)live : 0;
+}
+
+/* ---- the family ---- */
+
+/* The size class a request will get (the limit is checked before). */
+static inline size_t
+class_of(size_t n, int flags)
+{
+	return heap.allocator == JEMALLOC ? ward_je_nallocx(n ? n : 1, flags) : n;
+}
+
+static inline void *
+handed_out(enum ward_call_id id, void *p)
+{
+	if (likely(p != NULL))
+		account(id, 0, usable(p), false);
+	else
+		account(id, 0, 0, true);
+	return p;
+}
+
+WARD_EXPORT void *
+malloc(size_t n)
+{
+	bool je = jemalloc();
+	if (refused(WARD_ID_malloc, class_of(n, 0), 0))
+		return NULL;
+	void *p = je ? ward_je_malloc(n) : __libc_malloc(n);
+	if (likely(p != NULL)) {
+		account(WARD_ID_malloc, 0, je ? ward_je_nallocx(n ? n : 1, 0) : usable(p), false);
+		return p;
+	}
+	account(WARD_ID_malloc, 0, 0, true);
+	return NULL;
+}
+
+WARD_EXPORT void
+free(void *p)
+{
+	if (p == NULL) {
+		account(WARD_ID_free, 0, 0, false);
+		return;
+	}
+	int saved_errno = errno; /* free never changes errno (POSIX.1-2024) */
+	size_t size = usable(p);
+	if (jemalloc())
+		ward_je_sdallocx(p, size, 0);
+	else
+		__libc_free(p);
+	account(WARD_ID_free, size, 0, false);
+	errno = saved_errno;
+}
+
+WARD_EXPORT void *
+calloc(size_t count, size_t size)
+{
+	size_t n;
+	bool je = jemalloc();
+	if (!__builtin_mul_overflow(count, size, &n) && refused(WARD_ID_calloc, class_of(n, 0), 0))
+		return NULL;
+	return handed_out(WARD_ID_calloc, je ? ward_je_calloc(count, size) : __libc_calloc(count, size));
+}
+
+/* realloc and reallocarray: the old block stays intact when this fails. */
+static void *
+resize(enum ward_call_id id, void *p, size_t n)
+{
+	bool je = jemalloc();
+	if (p == NULL) {
+		if (refused(id, class_of(n, 0), 0))
+			return NULL;
+		return handed_out(id, je ? ward_je_malloc(n) : __libc_malloc(n));
+	}
+	if (n == 0) { /* glibc's meaning under both allocators: free, return NULL */
+		free(p);
+		return NULL;
+	}
+	size_t old = usable(p);
+	if (refused(id, class_of(n, 0), old))
+		return NULL;
+	void *q = je ? ward_je_realloc(p, n) : __libc_realloc(p, n);
+	if (q == NULL)
+		account(id, 0, 0, true);
+	else
+		account(id, old, usable(q), false);
+	return q;
+}
+
+WARD_EXPORT void *
+realloc(void *p, size_t n)
+{
+	return resize(WARD_ID_realloc, p, n);
+}
+
+WARD_EXPORT void *
+reallocarray(void *p, size_t count, size_t size)
+{
+	size_t n;
+	if (__builtin_mul_overflow(count, size, &n)) {
+		jemalloc();
+		account(WARD_ID_reallocarray, 0, 0, true);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return resize(WARD_ID_reallocarray, p, n);
+}
+
+static bool
+power_of_two(size_t n)
+{
+	return n != 0 && (n & (n - 1)) == 0;
+}
+
+/* Aligned blocks; alignment is already checked. */
+static void *
+aligned(enum ward_call_id id, size_t alignment, size_t n)
+{
+	bool je = jemalloc();
+	if (alignment < sizeof(void *))
+		alignment = sizeof(void *);
+	if (refused(id, je ? ward_je_nallocx(n ? n : 1, MALLOCX_ALIGN(alignment)) : n, 0))
+		return NULL;
+	void *p = je ? ward_je_mallocx(n ? n : 1, MALLOCX_ALIGN(alignment)) : __libc_memalign(alignment, n);
+	if (p == NULL)
+		errno = ENOMEM;
+	return handed_out(id, p);
+}
+
+WARD_EXPORT int
+posix_memalign(void **out, size_t alignment, size_t n)
+{
+	if (!power_of_two(alignment) || alignment % sizeof(void *) != 0) {
+		jemalloc();
+		account(WARD_ID_posix_memalign, 0, 0, true);
+		return EINVAL;
+	}
+	int saved_errno = errno; /* posix_memalign reports, it does not set errno */
+	void *p = aligned(WARD_ID_posix_memalign, alignment, n);
+	errno = saved_errno;
+	if (p == NULL)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+WARD_EXPORT void *
+aligned_alloc(size_t alignment, size_t n)
+{
+	if (!power_of_two(alignment)) {
+		jemalloc();
+		account(WARD_ID_aligned_alloc, 0, 0, true);
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(WARD_ID_aligned_alloc, alignment, n);
+}
+
+WARD_EXPORT void *
+memalign(size_t alignment, size_t n)
+{
+	if (!power_of_two(alignment)) { /* glibc rounds such an alignment up */
+		size_t a = sizeof(void *);
+		while (a < alignment && a != 0)
+			a <<= 1;
+		if (a == 0) {
+			jemalloc();
+			account(WARD_ID_memalign, 0, 0, true);
+			errno = EINVAL;
+			return NULL;
+		}
+		alignment = a;
+	}
+	return aligned(WARD_ID_memalign, alignment, n);
+}
+
+WARD_EXPORT void *
+valloc(size_t n)
+{
+	if (!jemalloc())
+		return refused(WARD_ID_valloc, n, 0) ? NULL : handed_out(WARD_ID_valloc, __libc_valloc(n));
+	return aligned(WARD_ID_valloc, (size_t)sysconf(_SC_PAGESIZE), n);
+}
+
+WARD_EXPORT void *
+pvalloc(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), rounded;
+	if (__builtin_add_overflow(n, page - 1, &rounded)) {
+		jemalloc();
+		account(WARD_ID_pvalloc, 0, 0, true);
+		errno = ENOMEM;
+		return NULL;
+	}
+	rounded &= ~(page - 1);
+	if (!jemalloc())
+		return refused(WARD_ID_pvalloc, rounded, 0) ? NULL : handed_out(WARD_ID_pvalloc, __libc_pvalloc(n));
+	return aligned(WARD_ID_pvalloc, page, rounded ? rounded : page);
+}
+
+WARD_EXPORT size_t
+malloc_usable_size(void *p)
+{
+	jemalloc();
+	size_t n = usable(p);
+	account(WARD_ID_malloc_usable_size, 0, 0, false);
+	return n;
+}
+
+/* ---- what the private jemalloc calls instead of the wrapped functions ---- */
+/* Raw system calls: the allocator's own mappings and files are not the
+ * program's, are not counted, and are never refused by the policy. */
+
+#define RAW __attribute__((visibility("hidden")))
+
+RAW void *
+ward_je_sys_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+{
+	return (void *)syscall(SYS_mmap, addr, length, prot, flags, fd, offset);
+}
+
+RAW int
+ward_je_sys_munmap(void *addr, size_t length)
+{
+	return (int)syscall(SYS_munmap, addr, length);
+}
+
+RAW int
+ward_je_sys_mprotect(void *addr, size_t length, int prot)
+{
+	return (int)syscall(SYS_mprotect, addr, length, prot);
+}
+
+RAW int
+ward_je_sys_madvise(void *addr, size_t length, int advice)
+{
+	return (int)syscall(SYS_madvise, addr, length, advice);
+}
+
+RAW int
+ward_je_sys_open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if (__OPEN_NEEDS_MODE(flags)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+RAW int
+ward_je_sys_creat(const char *path, mode_t mode)
+{
+	return ward_je_sys_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
+
+RAW int
+ward_je_sys_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+
+RAW ssize_t
+ward_je_sys_readlink(const char *path, char *buf, size_t len)
+{
+	return syscall(SYS_readlinkat, AT_FDCWD, path, buf, len);
+}
+
+RAW void
+ward_je_sys_exit(int status)
+{
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
