@@ -157,10 +157,11 @@ ward_alloc_bad_choice(void)
 	return heap.bad_value[0] ? heap.bad_value : NULL;
 }
 
+/* The allocator serving the family (chosen now if nothing allocated yet). */
 const char *
 ward_alloc_name(void)
 {
-	return heap.allocator == LIBC ? "libc" : "jemalloc";
+	return jemalloc() ? "jemalloc" : "libc";
 }
 
 /* ---- usable sizes ---- */
