@@ -264,6 +264,17 @@ ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX])
 	return live > 0 ? (uint64_t)live : 0;
 }
 
+/* The most live bytes at once: the threads' peaks, and never less than
+ * what the image started with or has now. */
+uint64_t
+ward_alloc_peak(const uint64_t value[WARD_COUNTERS_MAX])
+{
+	uint64_t peak = value[WARD_IDX_HEAP_PEAK], live = ward_alloc_live(value);
+	if (heap_base > 0 && (uint64_t)heap_base > peak)
+		peak = (uint64_t)heap_base;
+	return live > peak ? live : peak;
+}
+
 /* ---- the family ---- */
 
 /* The size class a request will get (the limit is checked before). */

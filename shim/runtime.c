@@ -276,6 +276,7 @@ ward_start(int argc, char **argv, char **envp)
 			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags, "");
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
+	ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)
 		say("WARD_MALLOC=", ward_alloc_bad_choice(), ": unknown allocator (jemalloc or libc); using jemalloc");
 	ward_busy--;
@@ -615,13 +616,11 @@ ward_dump(const char *reason)
 		.heap_allocated = value[WARD_IDX_HEAP_ALLOCATED],
 		.heap_freed = value[WARD_IDX_HEAP_FREED],
 		.heap_live = ward_alloc_live(value),
-		.heap_peak = value[WARD_IDX_HEAP_PEAK],
+		.heap_peak = ward_alloc_peak(value),
 		.mmaps = value[WARD_IDX_CALLS(WARD_ID_mmap)] + value[WARD_IDX_CALLS(WARD_ID_mmap64)],
 		.munmaps = value[WARD_IDX_CALLS(WARD_ID_munmap)],
 		.mprotects = value[WARD_IDX_CALLS(WARD_ID_mprotect)] + value[WARD_IDX_CALLS(WARD_ID_pkey_mprotect)],
 	};
-	if (stats.heap_peak < stats.heap_live)
-		stats.heap_peak = stats.heap_live;
 	size_t len = ward_stats_render(&stats, config.format, text, sizeof(text));
 	if (len >= sizeof(text))
 		len = sizeof(text) - 1;

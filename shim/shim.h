@@ -128,6 +128,7 @@ int ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record);
 void ward_alloc_set_limit(uint64_t bytes);
 void ward_alloc_figures_reset(void);
 uint64_t ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX]);
+uint64_t ward_alloc_peak(const uint64_t value[WARD_COUNTERS_MAX]);
 const char *ward_alloc_name(void);
 const char *ward_alloc_bad_choice(void);
 
