@@ -26,10 +26,20 @@ static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static bool exit_key_ok;
 
+static void (*exit_hook)(void);
+
+void
+ward_counters_on_thread_exit(void (*fn)(void))
+{
+	exit_hook = fn;
+}
+
 static void
 thread_ended(void *unused)
 {
 	(void)unused;
+	if (exit_hook != NULL)
+		exit_hook();
 	ward_counters_release_thread();
 }
 

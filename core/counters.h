@@ -120,6 +120,10 @@ void ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, ui
 /* Thread exit: the slot goes back to the pool with its figures. */
 void ward_counters_release_thread(void);
 
+/* Called on a thread's way out, just before its slot goes back (the shim
+ * folds the thread's allocation figures there). */
+void ward_counters_on_thread_exit(void (*fn)(void));
+
 /* Zero every slot; only the calling thread keeps its slot (fork child, exec). */
 void ward_counters_reset(void);
 

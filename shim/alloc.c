@@ -244,6 +244,23 @@ ward_alloc_set_limit(uint64_t bytes)
 	heap.limit = bytes;
 }
 
+/* A thread ends: what it changed goes into the shared view, or the blocks
+ * it leaves live would be missing from every other thread's view. */
+static void
+fold_at_thread_exit(void)
+{
+	if (heap_change != 0) {
+		__atomic_fetch_add(&heap.folded, heap_change, __ATOMIC_RELAXED);
+		heap_change = 0;
+	}
+}
+
+void
+ward_alloc_init(void)
+{
+	ward_counters_on_thread_exit(fold_at_thread_exit);
+}
+
 /* The figures start from zero (a fork child, or after the dump before an
  * exec): the heap does not, so live bytes start from the current view (the
  * forking thread's: other threads' unfolded changes, under FOLD each, are

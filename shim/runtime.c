@@ -276,6 +276,7 @@ ward_start(int argc, char **argv, char **envp)
 			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags, "");
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
+	ward_alloc_init();
 	ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)
 		say("WARD_MALLOC=", ward_alloc_bad_choice(), ": unknown allocator (jemalloc or libc); using jemalloc");

@@ -125,6 +125,7 @@ int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int new
 int ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record);
 
 /* ---- the malloc family (alloc.c) ---- */
+void ward_alloc_init(void);
 void ward_alloc_set_limit(uint64_t bytes);
 void ward_alloc_figures_reset(void);
 uint64_t ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX]);

@@ -209,6 +209,24 @@ Test(memory, limit_fails_allocations_like_a_real_out_of_memory)
 	}
 }
 
+/* Threads that end hand their part of the live heap to the shared view:
+ * 64 threads leaving 200 KiB each cannot take the heap past 4 MiB. */
+Test(memory, limit_sees_blocks_of_threads_that_ended)
+{
+	char policy[PATH_MAX + 16];
+	write_policy("threads.ward", "version 1\ndefault allow\nlimit memory 4M\n", policy, sizeof(policy));
+	for (size_t a = 0; a < 2; a++) {
+		struct shim_run s;
+		const char *args[] = { "thread_blocks", "64", NULL };
+		const struct dump *d = run_figures(&s, allocators[a], args, policy);
+		uint64_t blocks = expected_figure(s.r.out, "blocks");
+		cr_assert(blocks >= 16 && blocks <= 20, "%s: %llu blocks of 200 KiB under a 4 MiB limit", allocators[a],
+		          (unsigned long long)blocks);
+		cr_assert_leq(memory_figure(d, "peak_bytes"), 4 << 20, "%s", d->json);
+		shim_run_free(&s);
+	}
+}
+
 Test(memory, limit_in_audit_mode_records_and_lets_allocations_go)
 {
 	char policy[PATH_MAX + 16];

@@ -12,6 +12,9 @@
  *   alloc_figures limit            allocate 1 MiB blocks until refused, then
  *                                  check what a refusal looks like
  *   alloc_figures fork             the child frees a block of its parent's
+ *   alloc_figures thread_blocks N  N threads, one after the other, each leave
+ *                                  a 200 KiB block live and end; prints how
+ *                                  many got theirs
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -215,6 +218,32 @@ limit(void)
 	return 0;
 }
 
+/* ---- threads that end leaving blocks live ---- */
+
+static void *
+leave_block(void *arg)
+{
+	*(void **)arg = malloc(200 << 10);
+	return NULL;
+}
+
+static int
+thread_blocks(int n)
+{
+	static void *block[1024];
+	int ok = 0;
+	for (int i = 0; i < n && i < 1024; i++) {
+		pthread_t t;
+		pthread_create(&t, NULL, leave_block, &block[i]);
+		pthread_join(t, NULL);
+		ok += block[i] != NULL;
+	}
+	char line[64];
+	snprintf(line, sizeof(line), "blocks=%d\n", ok);
+	say(line);
+	return 0;
+}
+
 /* ---- fork ---- */
 
 static int
@@ -247,6 +276,8 @@ main(int argc, char **argv)
 		return limit();
 	if (argc >= 2 && strcmp(argv[1], "fork") == 0)
 		return forked();
-	say("usage: alloc_figures exact | threads T N | limit | fork\n");
+	if (argc >= 3 && strcmp(argv[1], "thread_blocks") == 0)
+		return thread_blocks(atoi(argv[2]));
+	say("usage: alloc_figures exact | threads T N | limit | fork | thread_blocks N\n");
 	return 2;
 }
