@@ -14,7 +14,9 @@
  * freed or resized by any other.
  *
  * Accounting is in usable bytes (what malloc_usable_size says), so a block
- * counts the same when it is handed out and when it comes back.  Each
+ * counts the same when it is handed out and when it comes back.  The
+ * shim's own blocks (made and freed inside its own work, ward_busy) are
+ * served but not counted.  Each
  * thread adds allocations, frees and bytes to its own counter slot: no
  * shared cache line is written per call, and live = allocated - freed is
  * exact at the dump (exited threads' slots keep their figures).
@@ -184,6 +186,8 @@ usable(void *p)
 static inline void
 account(enum ward_call_id id, size_t freed, size_t got, bool failed)
 {
+	if (unlikely(ward_busy))
+		return; /* the shim's own blocks (the policy, ...): not the program's */
 	struct ward_counter_slot *s = ward_counters_slot();
 	ward_counters_begin(s);
 	ward_counters_add(s, WARD_IDX_CALLS(id), 1);

@@ -317,3 +317,46 @@ Test(counters, slot_is_stable_per_thread)
 	cr_assert_not_null(s);
 	cr_assert_eq(ward_counters_slot(), s);
 }
+
+/* ---- levels: combined by maximum, kept when threads end ---- */
+
+#define LEVEL WARD_COUNTER_LEVEL(0)
+
+static void *
+raise_to(void *arg)
+{
+	struct ward_counter_slot *s = ward_counters_slot();
+	uint64_t top = (uint64_t)(uintptr_t)arg;
+	for (uint64_t v = 1; v <= top; v++)
+		ward_counters_raise(s, LEVEL, v);
+	ward_counters_raise(s, LEVEL, 1); /* lower: no effect */
+	return NULL;
+}
+
+Test(counters, levels_combine_by_maximum_across_threads)
+{
+	ward_counters_reset();
+	pthread_t t[3];
+	static const uintptr_t tops[] = { 500, 7000, 2500 };
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, raise_to, (void *)tops[i]), 0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(total(LEVEL), 7000, "the highest thread's level, not a sum: %llu",
+	             (unsigned long long)total(LEVEL));
+	raise_to((void *)(uintptr_t)100);
+	cr_assert_eq(total(LEVEL), 7000);
+	/* the overflow slot (threads beyond the private slots) raises atomically */
+	struct ward_counter_slot shared = { .shared = 1 };
+	ward_counters_raise(&shared, LEVEL, 9);
+	ward_counters_raise(&shared, LEVEL, 4);
+	cr_assert_eq(shared.value[LEVEL], 9);
+	uint64_t sum[WARD_COUNTERS_MAX] = { 0 }, one[WARD_COUNTERS_MAX] = { 0 };
+	one[A] = 2;
+	one[LEVEL] = 30;
+	ward_counters_combine(sum, one);
+	one[LEVEL] = 20;
+	ward_counters_combine(sum, one);
+	cr_assert_eq(sum[A], 4);
+	cr_assert_eq(sum[LEVEL], 30);
+}

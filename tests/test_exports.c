@@ -156,3 +156,24 @@ Test(exports, every_table_function_exists_in_libc)
 	}
 	cr_assert_eq(unknown, 0);
 }
+
+/* TRAPS 10: libward.so brings nothing but itself into a process: jemalloc
+ * is linked in (no libjemalloc.so, whose libstdc++ and static TLS would come
+ * along), libgcc statically, libm not at all, libunwind only when
+ * backtraces are asked for. */
+Test(exports, needs_only_libc)
+{
+	char command[4096], line[4096];
+	snprintf(command, sizeof(command), "readelf -d '%s'", WARD_LIB);
+	FILE *p = popen(command, "r");
+	cr_assert_not_null(p);
+	size_t needed = 0;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		if (strstr(line, "(NEEDED)") == NULL)
+			continue;
+		needed++;
+		cr_expect_not_null(strstr(line, "[libc.so.6]"), "libward.so needs more than libc: %s", line);
+	}
+	cr_assert_eq(pclose(p), 0, "readelf failed");
+	cr_assert_eq(needed, 1, "libward.so needs %zu libraries", needed);
+}

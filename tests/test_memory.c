@@ -267,6 +267,28 @@ Test(memory, python_raises_memoryerror_under_the_limit)
 	}
 }
 
+/* The allocator's own files (/proc/sys/vm/overcommit_memory, /etc/malloc.conf)
+ * and mappings are not the program's: a policy that allows nothing neither
+ * refuses nor records them, and they are not in the figures (TRAPS 9). */
+Test(memory, the_allocators_own_files_and_mappings_are_not_the_programs)
+{
+	char policy[PATH_MAX + 16];
+	write_policy("nothing.ward", "version 1\ndefault deny\n", policy, sizeof(policy));
+	for (size_t a = 0; a < 2; a++) {
+		struct shim_run s;
+		const char *args[] = { "exact", NULL };
+		const struct dump *d = run_figures(&s, allocators[a], args, policy);
+		cr_assert_str_eq(s.r.err, "", "%s: %s", allocators[a], s.r.err);
+		cr_assert_eq(memory_figure(d, "allocations"), expected_figure(s.r.out, "allocations"));
+		cr_assert_eq(memory_figure(d, "mmaps") + memory_figure(d, "munmaps"), 0, "%s", d->json);
+		cr_assert_eq(json_count_members(d->json, "calls") > 0, true);
+		uint64_t decisions = 1;
+		cr_assert(json_get_u64(d->json, "policy.decisions", &decisions));
+		cr_assert_eq(decisions, 0, "%s: the allocator's opens were decided on:\n%s", allocators[a], d->json);
+		shim_run_free(&s);
+	}
+}
+
 /* ---- WARD_MALLOC itself ---- */
 
 Test(memory, unknown_allocator_is_reported_and_jemalloc_serves)

@@ -1,8 +1,8 @@
 /*
- * math.c: exp, log and round by range reduction and short series.
- * See math.h for why they exist.
+ * numeric.c: exp, log and round by range reduction and short series.
+ * See numeric.h for why they exist.
  */
-#include "math.h"
+#include "numeric.h"
 
 #include <stdint.h>
 #include <string.h>
