@@ -6,7 +6,10 @@
 #     so the shim's own malloc family is what programs bind to;
 #   - its calls to functions the shim wraps (mmap, open, readlink, ...) sent
 #     to raw versions in shim/alloc.c, so the allocator never enters a wrapper
-#     (TRAPS 9) and never shows up in the program's figures or the policy.
+#     (TRAPS 9) and never shows up in the program's figures or the policy;
+#   - without its constructor (.init_array: one entry, which only initialises
+#     jemalloc early): it starts on the first allocation instead, and not at
+#     all in a process whose family is served by glibc (WARD_MALLOC=libc).
 # The result is an archive: --exclude-libs then keeps all of it unexported.
 # usage: private-jemalloc.sh LIBJEMALLOC_PIC.A SYMBOL_MAP OUTPUT.a LD OBJCOPY AR
 set -eu
@@ -17,7 +20,8 @@ cd "$work"
 "$ar" x "$archive"
 rm -f jemalloc_cpp.pic.o
 "$ld" -r -o joined.o ./*.o
-"$objcopy" --redefine-syms="$map" joined.o private.o
+"$objcopy" --redefine-syms="$map" --remove-section=.init_array --remove-section=.rela.init_array \
+	joined.o private.o
 # Nothing the shim wraps may be called from the private copy.
 leftover=$(nm -u private.o | awk '{print $2}' | grep -x -E 'mmap|mmap64|munmap|mprotect|madvise|open|open64|creat|close|readlink|sbrk|malloc|free|calloc|realloc' || true)
 if [ -n "$leftover" ]; then

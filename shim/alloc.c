@@ -58,6 +58,8 @@ void *ward_je_mallocx(size_t, int);
 size_t ward_je_nallocx(size_t, int);
 size_t ward_je_sallocx(const void *, int);
 int ward_je_posix_memalign(void **, size_t, size_t);
+void ward_je_free(void *);
+int ward_je_mallctl(const char *, void *, size_t *, void *, size_t);
 void *ward_je_aligned_alloc(size_t, size_t);
 size_t ward_je_malloc_usable_size(const void *);
 #define MALLOCX_ALIGN(a) ((int)(__builtin_ffsl((long)(a)) - 1))
@@ -84,6 +86,15 @@ static struct {
 } heap;
 
 static __thread int64_t heap_change __attribute__((tls_model("initial-exec")));
+
+/* jemalloc already adds every block's usable size to two counters of the
+ * calling thread (mallctl thread.allocatedp / thread.deallocatedp); what
+ * they moved by across a call is what the call handed out and took back,
+ * with no size lookup of ours.  Read only by their thread. */
+static __thread struct {
+	uint64_t *allocated, *deallocated;
+	uint64_t seen_allocated, seen_deallocated;
+} je_thread __attribute__((tls_model("initial-exec")));
 /* Live heap bytes this image started with (a fork child: the parent's). */
 static int64_t heap_base;
 
@@ -146,11 +157,19 @@ choose(void)
 	return __atomic_load_n(&heap.allocator, __ATOMIC_ACQUIRE);
 }
 
+static void je_thread_start(void);
+
+/* Is jemalloc serving the family?  Then this thread's counters are known. */
 static inline bool
 jemalloc(void)
 {
 	int a = heap.allocator;
-	return likely(a == JEMALLOC) || (a == UNCHOSEN && choose() == JEMALLOC);
+	if (likely(a == JEMALLOC) || (a == UNCHOSEN && choose() == JEMALLOC)) {
+		if (unlikely(je_thread.allocated == NULL))
+			je_thread_start();
+		return true;
+	}
+	return false;
 }
 
 const char *
@@ -166,9 +185,10 @@ ward_alloc_name(void)
 	return jemalloc() ? "jemalloc" : "libc";
 }
 
-/* ---- usable sizes ---- */
+/* ---- sizes ---- */
 
-static inline size_t
+/* A block's usable size (limit checks, malloc_usable_size, libc's figures). */
+static size_t
 usable(void *p)
 {
 	if (p == NULL)
@@ -179,27 +199,67 @@ usable(void *p)
 	return fn != NULL ? fn(p) : 0;
 }
 
+static __attribute__((noinline)) void
+je_thread_start(void)
+{
+	size_t size = sizeof(uint64_t *);
+	uint64_t *allocated = NULL, *deallocated = NULL;
+	if (ward_je_mallctl("thread.allocatedp", &allocated, &size, NULL, 0) != 0 ||
+	    ward_je_mallctl("thread.deallocatedp", &deallocated, &size, NULL, 0) != 0 || allocated == NULL ||
+	    deallocated == NULL) {
+		/* Only a jemalloc built without statistics: a build defect. */
+		static const char message[] = "ward: the linked jemalloc keeps no per-thread statistics; "
+		                              "run with WARD_MALLOC=libc\n";
+		ward_sys(SYS_write, 2, (long)message, sizeof(message) - 1, 0);
+		ward_sys(SYS_exit_group, 125, 0, 0, 0);
+	}
+	je_thread.seen_allocated = *allocated;
+	je_thread.seen_deallocated = *deallocated;
+	je_thread.deallocated = deallocated;
+	je_thread.allocated = allocated;
+}
+
+/* How far a counter moved since last seen (jemalloc starts a thread's
+ * counters again if the thread allocates after its own clean-up). */
+static inline size_t
+moved(const uint64_t *counter, uint64_t *seen)
+{
+	uint64_t now = *counter, by = now >= *seen ? now - *seen : now;
+	*seen = now;
+	return (size_t)by;
+}
+
 /* ---- accounting ---- */
 
-/* One call of the family: a block of got usable bytes handed out and/or one
- * of freed bytes given back, inside one counting window. */
-static inline void
-account(enum ward_call_id id, size_t freed, size_t got, bool failed)
+/* One call of the family, inside one counting window: a block given back
+ * (freed usable bytes) and/or one handed out (got bytes).  Always inlined:
+ * each call site passes constants for most of it. */
+static inline __attribute__((always_inline)) void
+account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, size_t got, bool failed)
 {
 	if (unlikely(ward_busy))
 		return; /* the shim's own blocks (the policy, ...): not the program's */
 	struct ward_counter_slot *s = ward_counters_slot();
-	ward_counters_begin(s);
-	ward_counters_add(s, WARD_IDX_CALLS(id), 1);
-	if (unlikely(failed))
-		ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
-	if (freed) {
-		ward_counters_add(s, WARD_IDX_FREES, 1);
+	if (unlikely(s->shared)) { /* a thread beyond the private slots: atomic adds */
+		ward_counters_add(s, WARD_IDX_CALLS(id), 1);
+		ward_counters_add(s, WARD_IDX_ERRORS(id), failed);
+		ward_counters_add(s, WARD_IDX_FREES, gave_back);
 		ward_counters_add(s, WARD_IDX_HEAP_FREED, freed);
-	}
-	if (got) {
-		ward_counters_add(s, WARD_IDX_ALLOCATIONS, 1);
+		ward_counters_add(s, WARD_IDX_ALLOCATIONS, handed_out);
 		ward_counters_add(s, WARD_IDX_HEAP_ALLOCATED, got);
+	} else { /* the slot is this thread's: plain adds in its window */
+		ward_counters_raw_add(&s->window, 1);
+		ward_counters_raw_add(&s->value[WARD_IDX_CALLS(id)], 1);
+		if (unlikely(failed))
+			ward_counters_raw_add(&s->value[WARD_IDX_ERRORS(id)], 1);
+		if (gave_back) {
+			ward_counters_raw_add(&s->value[WARD_IDX_FREES], 1);
+			ward_counters_raw_add(&s->value[WARD_IDX_HEAP_FREED], freed);
+		}
+		if (handed_out) {
+			ward_counters_raw_add(&s->value[WARD_IDX_ALLOCATIONS], 1);
+			ward_counters_raw_add(&s->value[WARD_IDX_HEAP_ALLOCATED], got);
+		}
 	}
 	int64_t change = heap_change + (int64_t)got - (int64_t)freed;
 	if (got) {
@@ -215,14 +275,29 @@ account(enum ward_call_id id, size_t freed, size_t got, bool failed)
 	ward_counters_end(s);
 }
 
-/* limit memory: would taking more usable bytes (less the block a realloc
- * gives back) pass the limit?  Then the call fails with ENOMEM: recorded
- * the first time, counted as denied every time. */
-static __attribute__((noinline)) bool
-over_limit(enum ward_call_id id, size_t more, size_t less)
+/* After a jemalloc call: the bytes come from jemalloc's thread counters
+ * (read even for the shim's own calls, so they are never charged later).
+ * A call reads only the counter it can move; a counter not read keeps its
+ * movement for the next call that reads it, so the sums stay exact. */
+static inline __attribute__((always_inline)) void
+je_account(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
 {
+	size_t freed = gave_back ? moved(je_thread.deallocated, &je_thread.seen_deallocated) : 0;
+	size_t got = handed_out ? moved(je_thread.allocated, &je_thread.seen_allocated) : 0;
+	account(id, gave_back, freed, handed_out, got, failed);
+}
+
+/* limit memory: would n more bytes (aligned to align, 0: none; less the
+ * block old that a realloc gives back) pass the limit?  Then the call fails
+ * with ENOMEM: recorded the first time, counted as denied every time. */
+static __attribute__((noinline)) bool
+over_limit(enum ward_call_id id, size_t n, size_t align, void *old)
+{
+	size_t more = n;
+	if (heap.allocator == JEMALLOC)
+		more = ward_je_nallocx(n ? n : 1, align ? MALLOCX_ALIGN(align) : 0);
 	int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + heap_change;
-	if (view + (int64_t)more - (int64_t)less <= (int64_t)heap.limit || ward_busy)
+	if (view + (int64_t)more - (int64_t)usable(old) <= (int64_t)heap.limit || ward_busy)
 		return false;
 	if (ward_refuse_memory(id, heap.limit, !__atomic_exchange_n(&heap.refusal_recorded, 1, __ATOMIC_RELAXED)) == 0)
 		return false; /* audit mode: recorded, and the allocation goes on */
@@ -236,11 +311,8 @@ over_limit(enum ward_call_id id, size_t more, size_t less)
 	return true;
 }
 
-static inline bool
-refused(enum ward_call_id id, size_t more, size_t less)
-{
-	return unlikely(heap.limit != 0) && over_limit(id, more, less);
-}
+/* A macro, so that nothing of the check runs without a limit. */
+#define REFUSED(id, n, align, old) (unlikely(heap.limit != 0) && over_limit(id, n, align, old))
 
 void
 ward_alloc_set_limit(uint64_t bytes)
@@ -298,87 +370,77 @@ ward_alloc_peak(const uint64_t value[WARD_COUNTERS_MAX])
 
 /* ---- the family ---- */
 
-/* The size class a request will get (the limit is checked before). */
-static inline size_t
-class_of(size_t n, int flags)
-{
-	return heap.allocator == JEMALLOC ? ward_je_nallocx(n ? n : 1, flags) : n;
-}
-
-static inline void *
-handed_out(enum ward_call_id id, void *p)
-{
-	if (likely(p != NULL))
-		account(id, 0, usable(p), false);
-	else
-		account(id, 0, 0, true);
-	return p;
-}
-
 WARD_EXPORT void *
 malloc(size_t n)
 {
-	bool je = jemalloc();
-	if (refused(WARD_ID_malloc, class_of(n, 0), 0))
+	if (REFUSED(WARD_ID_malloc, n, 0, NULL))
 		return NULL;
-	void *p = je ? ward_je_malloc(n) : __libc_malloc(n);
-	if (likely(p != NULL)) {
-		account(WARD_ID_malloc, 0, je ? ward_je_nallocx(n ? n : 1, 0) : usable(p), false);
-		return p;
+	void *p;
+	if (jemalloc()) {
+		p = ward_je_malloc(n);
+		je_account(WARD_ID_malloc, false, p != NULL, p == NULL);
+	} else {
+		p = __libc_malloc(n);
+		account(WARD_ID_malloc, false, 0, p != NULL, usable(p), p == NULL);
 	}
-	account(WARD_ID_malloc, 0, 0, true);
-	return NULL;
+	return p;
 }
 
 WARD_EXPORT void
 free(void *p)
 {
 	if (p == NULL) {
-		account(WARD_ID_free, 0, 0, false);
+		account(WARD_ID_free, false, 0, false, 0, false);
 		return;
 	}
-	int saved_errno = errno; /* free never changes errno (POSIX.1-2024) */
-	size_t size = usable(p);
-	if (jemalloc())
-		ward_je_sdallocx(p, size, 0);
-	else
+	/* free never changes errno (POSIX.1-2024): glibc's keeps it, and the
+	 * system calls jemalloc makes go through the errno-keeping ones below */
+	if (jemalloc()) {
+		ward_je_free(p);
+		je_account(WARD_ID_free, true, false, false);
+	} else {
+		size_t n = usable(p);
 		__libc_free(p);
-	account(WARD_ID_free, size, 0, false);
-	errno = saved_errno;
+		account(WARD_ID_free, true, n, false, 0, false);
+	}
 }
 
 WARD_EXPORT void *
 calloc(size_t count, size_t size)
 {
 	size_t n;
-	bool je = jemalloc();
-	if (!__builtin_mul_overflow(count, size, &n) && refused(WARD_ID_calloc, class_of(n, 0), 0))
+	if (!__builtin_mul_overflow(count, size, &n) && REFUSED(WARD_ID_calloc, n, 0, NULL))
 		return NULL;
-	return handed_out(WARD_ID_calloc, je ? ward_je_calloc(count, size) : __libc_calloc(count, size));
+	void *p;
+	if (jemalloc()) {
+		p = ward_je_calloc(count, size);
+		je_account(WARD_ID_calloc, false, p != NULL, p == NULL);
+	} else {
+		p = __libc_calloc(count, size);
+		account(WARD_ID_calloc, false, 0, p != NULL, usable(p), p == NULL);
+	}
+	return p;
 }
 
 /* realloc and reallocarray: the old block stays intact when this fails. */
 static void *
 resize(enum ward_call_id id, void *p, size_t n)
 {
-	bool je = jemalloc();
-	if (p == NULL) {
-		if (refused(id, class_of(n, 0), 0))
-			return NULL;
-		return handed_out(id, je ? ward_je_malloc(n) : __libc_malloc(n));
-	}
-	if (n == 0) { /* glibc's meaning under both allocators: free, return NULL */
+	if (p != NULL && n == 0) { /* glibc's meaning under both allocators: free, return NULL */
 		free(p);
 		return NULL;
 	}
-	size_t old = usable(p);
-	if (refused(id, class_of(n, 0), old))
+	if (REFUSED(id, n, 0, p))
 		return NULL;
-	void *q = je ? ward_je_realloc(p, n) : __libc_realloc(p, n);
-	if (q == NULL)
-		account(id, 0, 0, true);
-	else
-		account(id, old, usable(q), false);
+	void *q;
+	if (jemalloc()) {
+		q = ward_je_realloc(p, n);
+		je_account(id, p != NULL && q != NULL, q != NULL, q == NULL);
+	} else {
+		size_t old = usable(p);
+		q = __libc_realloc(p, n);
+		account(id, p != NULL && q != NULL, q != NULL ? old : 0, q != NULL, usable(q), q == NULL);
+	}
 	return q;
 }
 
@@ -393,8 +455,7 @@ reallocarray(void *p, size_t count, size_t size)
 {
 	size_t n;
 	if (__builtin_mul_overflow(count, size, &n)) {
-		jemalloc();
-		account(WARD_ID_reallocarray, 0, 0, true);
+		account(WARD_ID_reallocarray, false, 0, false, 0, true);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -407,31 +468,46 @@ power_of_two(size_t n)
 	return n != 0 && (n & (n - 1)) == 0;
 }
 
-/* Aligned blocks; alignment is already checked. */
+/* A call that failed before reaching the allocator (bad alignment, size overflow). */
 static void *
-aligned(enum ward_call_id id, size_t alignment, size_t n)
+failed_early(enum ward_call_id id, int err)
 {
-	bool je = jemalloc();
+	account(id, false, 0, false, 0, true);
+	errno = err;
+	return NULL;
+}
+
+/* Aligned blocks (alignment a power of two); libc_fn: glibc's own entry for
+ * valloc and pvalloc, which round the size as they document. */
+static void *
+aligned(enum ward_call_id id, size_t alignment, size_t n, void *(*libc_fn)(size_t))
+{
 	if (alignment < sizeof(void *))
 		alignment = sizeof(void *);
-	if (refused(id, je ? ward_je_nallocx(n ? n : 1, MALLOCX_ALIGN(alignment)) : n, 0))
+	if (REFUSED(id, n, alignment, NULL))
 		return NULL;
-	void *p = je ? ward_je_mallocx(n ? n : 1, MALLOCX_ALIGN(alignment)) : __libc_memalign(alignment, n);
+	void *p;
+	if (jemalloc()) {
+		p = ward_je_mallocx(n ? n : 1, MALLOCX_ALIGN(alignment));
+		je_account(id, false, p != NULL, p == NULL);
+	} else {
+		p = libc_fn != NULL ? libc_fn(n) : __libc_memalign(alignment, n);
+		account(id, false, 0, p != NULL, usable(p), p == NULL);
+	}
 	if (p == NULL)
-		errno = ENOMEM;
-	return handed_out(id, p);
+		errno = ENOMEM; /* mallocx does not set it */
+	return p;
 }
 
 WARD_EXPORT int
 posix_memalign(void **out, size_t alignment, size_t n)
 {
 	if (!power_of_two(alignment) || alignment % sizeof(void *) != 0) {
-		jemalloc();
-		account(WARD_ID_posix_memalign, 0, 0, true);
+		account(WARD_ID_posix_memalign, false, 0, false, 0, true);
 		return EINVAL;
 	}
 	int saved_errno = errno; /* posix_memalign reports, it does not set errno */
-	void *p = aligned(WARD_ID_posix_memalign, alignment, n);
+	void *p = aligned(WARD_ID_posix_memalign, alignment, n, NULL);
 	errno = saved_errno;
 	if (p == NULL)
 		return ENOMEM;
@@ -442,13 +518,9 @@ posix_memalign(void **out, size_t alignment, size_t n)
 WARD_EXPORT void *
 aligned_alloc(size_t alignment, size_t n)
 {
-	if (!power_of_two(alignment)) {
-		jemalloc();
-		account(WARD_ID_aligned_alloc, 0, 0, true);
-		errno = EINVAL;
-		return NULL;
-	}
-	return aligned(WARD_ID_aligned_alloc, alignment, n);
+	if (!power_of_two(alignment))
+		return failed_early(WARD_ID_aligned_alloc, EINVAL);
+	return aligned(WARD_ID_aligned_alloc, alignment, n, NULL);
 }
 
 WARD_EXPORT void *
@@ -458,39 +530,29 @@ memalign(size_t alignment, size_t n)
 		size_t a = sizeof(void *);
 		while (a < alignment && a != 0)
 			a <<= 1;
-		if (a == 0) {
-			jemalloc();
-			account(WARD_ID_memalign, 0, 0, true);
-			errno = EINVAL;
-			return NULL;
-		}
+		if (a == 0)
+			return failed_early(WARD_ID_memalign, EINVAL);
 		alignment = a;
 	}
-	return aligned(WARD_ID_memalign, alignment, n);
+	return aligned(WARD_ID_memalign, alignment, n, NULL);
 }
 
 WARD_EXPORT void *
 valloc(size_t n)
 {
-	if (!jemalloc())
-		return refused(WARD_ID_valloc, n, 0) ? NULL : handed_out(WARD_ID_valloc, __libc_valloc(n));
-	return aligned(WARD_ID_valloc, (size_t)sysconf(_SC_PAGESIZE), n);
+	return aligned(WARD_ID_valloc, (size_t)sysconf(_SC_PAGESIZE), n, __libc_valloc);
 }
 
 WARD_EXPORT void *
 pvalloc(size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), rounded;
-	if (__builtin_add_overflow(n, page - 1, &rounded)) {
-		jemalloc();
-		account(WARD_ID_pvalloc, 0, 0, true);
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (__builtin_add_overflow(n, page - 1, &rounded))
+		return failed_early(WARD_ID_pvalloc, ENOMEM);
 	rounded &= ~(page - 1);
-	if (!jemalloc())
-		return refused(WARD_ID_pvalloc, rounded, 0) ? NULL : handed_out(WARD_ID_pvalloc, __libc_pvalloc(n));
-	return aligned(WARD_ID_pvalloc, page, rounded ? rounded : page);
+	if (jemalloc())
+		return aligned(WARD_ID_pvalloc, page, rounded ? rounded : page, NULL);
+	return aligned(WARD_ID_pvalloc, page, n, __libc_pvalloc);
 }
 
 WARD_EXPORT size_t
@@ -498,38 +560,50 @@ malloc_usable_size(void *p)
 {
 	jemalloc();
 	size_t n = usable(p);
-	account(WARD_ID_malloc_usable_size, 0, 0, false);
+	account(WARD_ID_malloc_usable_size, false, 0, false, 0, false);
 	return n;
 }
 
 /* ---- what the private jemalloc calls instead of the wrapped functions ---- */
 /* Raw system calls: the allocator's own mappings and files are not the
- * program's, are not counted, and are never refused by the policy. */
+ * program's, are not counted, and are never refused by the policy.  They
+ * keep errno as it was, so that no allocation that succeeds and no free
+ * changes it (jemalloc tells failures by the results, and sets ENOMEM
+ * itself when an allocation fails). */
 
 #define RAW __attribute__((visibility("hidden")))
+
+static long
+raw(long number, long a, long b, long c, long d, long e, long f)
+{
+	int saved_errno = errno;
+	long r = syscall(number, a, b, c, d, e, f);
+	errno = saved_errno;
+	return r;
+}
 
 RAW void *
 ward_je_sys_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
-	return (void *)syscall(SYS_mmap, addr, length, prot, flags, fd, offset);
+	return (void *)raw(SYS_mmap, (long)addr, (long)length, prot, flags, fd, offset);
 }
 
 RAW int
 ward_je_sys_munmap(void *addr, size_t length)
 {
-	return (int)syscall(SYS_munmap, addr, length);
+	return (int)raw(SYS_munmap, (long)addr, (long)length, 0, 0, 0, 0);
 }
 
 RAW int
 ward_je_sys_mprotect(void *addr, size_t length, int prot)
 {
-	return (int)syscall(SYS_mprotect, addr, length, prot);
+	return (int)raw(SYS_mprotect, (long)addr, (long)length, prot, 0, 0, 0);
 }
 
 RAW int
 ward_je_sys_madvise(void *addr, size_t length, int advice)
 {
-	return (int)syscall(SYS_madvise, addr, length, advice);
+	return (int)raw(SYS_madvise, (long)addr, (long)length, advice, 0, 0, 0);
 }
 
 RAW int
@@ -542,7 +616,7 @@ ward_je_sys_open(const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+	return (int)raw(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0, 0);
 }
 
 RAW int
@@ -554,13 +628,13 @@ ward_je_sys_creat(const char *path, mode_t mode)
 RAW int
 ward_je_sys_close(int fd)
 {
-	return (int)syscall(SYS_close, fd);
+	return (int)raw(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
 RAW ssize_t
 ward_je_sys_readlink(const char *path, char *buf, size_t len)
 {
-	return syscall(SYS_readlinkat, AT_FDCWD, path, buf, len);
+	return raw(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)len, 0, 0);
 }
 
 RAW void

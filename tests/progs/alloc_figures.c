@@ -102,8 +102,15 @@ exact(void)
 		block[i] = got(malloc((size_t)i * 37 + 1));
 	for (int i = 0; i < 50; i++)
 		release(block[i]);
-	void *big = got(malloc(3 << 20)); /* a large block (its own mapping) */
+	/* a large block (its own mapping): neither handing it out nor taking
+	 * it back changes errno */
+	errno = 4242;
+	void *big = got(malloc(3 << 20));
 	release(big);
+	if (errno != 4242) {
+		say("errno changed by malloc or free\n");
+		return 6;
+	}
 	void *zeroed = got(calloc(10, 100));
 	block[60] = resized(block[60], 5000);
 	block[61] = resized(block[61], 8);
