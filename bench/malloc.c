@@ -22,15 +22,21 @@
  *          single-producer queue, the other reads and frees it; every free
  *          is of a block another thread allocated.
  *
- *   malloc [ITERATIONS]    pairs per thread per size (default 1000000;
- *                          the 64 KiB size runs a quarter of them)
+ *   malloc [ITERATIONS [SIZE]]
+ *
+ * ITERATIONS is the ring pairs per thread per size (default 1000000; the
+ * 64 KiB size runs a quarter of them).  A cross hand-over moves a sixteenth
+ * as many blocks, a 256th from 4 KiB up (glibc's allocator can take tens of
+ * microseconds per pair there).  SIZE runs that one size only.
  *
  * Output, one machine-readable line per mode, size and thread count:
  *   malloc mode=ring size=64 threads=2 ns=N
  *   malloc mode=cross size=64 threads=2 ns=N
  * where N is ns per malloc+free pair as one thread sees it (ring: the median
- * over SLICES slices of each thread's time per pair, the threads' figures
- * averaged; cross: wall time of the whole hand-over over the pairs).
+ * over SLICES slices of each thread's time per pair, after one untimed slice,
+ * the threads' figures averaged; cross: the median of three hand-overs, each
+ * timed whole, threads started and joined, over its pairs).  A block whose
+ * byte did not come back makes the program fail.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,7 +50,8 @@
 
 #define SLICES 15         /* timed slices per ring run; odd, so the median is one of them */
 #define RING 256          /* live blocks per thread */
-#define QUEUE 256         /* blocks in flight between the cross threads; a power of two */
+#define QUEUE 256         /* blocks in flight between the cross threads */
+#define BATCH 16          /* blocks between two publications of a cross thread's count */
 #define MAX_THREADS 2
 
 static const size_t sizes[] = { 8, 64, 512, 4096, 65536 };
@@ -106,6 +113,8 @@ next_random(uint64_t *state)
 
 /* ---- ring: each thread replaces random blocks of its own ring ---- */
 
+/* One per thread, each on lines of its own: a counter the other thread's
+ * loop shared a line with would be timed as the allocator's cost. */
 struct ring_thread {
 	pthread_t id;
 	int index;
@@ -114,20 +123,30 @@ struct ring_thread {
 	pthread_barrier_t *start;
 	double ns[SLICES];       /* per pair, each slice */
 	uint64_t written, read;  /* tag sums: every byte written must be read back */
+} __attribute__((aligned(64)));
+
+struct tags {
+	uint64_t written, read;
 };
 
+/* pairs replacements of random blocks; the loop's figures stay in
+ * registers and on this thread's stack. */
 static void
-ring_slice(struct ring_thread *t, unsigned char **ring, uint64_t *state)
+ring_slice(unsigned char **ring, size_t size, long pairs, uint64_t *state, struct tags *sum)
 {
-	for (long i = 0; i < t->pairs; i++) {
-		uint64_t r = next_random(state);
-		unsigned char **slot = &ring[r % RING];
-		t->read += (*slot)[0];
+	uint64_t x = *state, written = 0, read = 0;
+	for (long i = 0; i < pairs; i++) {
+		x = next_random(&x);
+		unsigned char **slot = &ring[x % RING];
+		read += (*slot)[0];
 		free(*slot);
-		unsigned char tag = (unsigned char)(r >> 32);
-		*slot = take(t->size, tag);
-		t->written += tag;
+		unsigned char tag = (unsigned char)(x >> 32);
+		*slot = take(size, tag);
+		written += tag;
 	}
+	*state = x;
+	sum->written += written;
+	sum->read += read;
 }
 
 static void *
@@ -136,22 +155,25 @@ ring_run(void *arg)
 	struct ring_thread *t = arg;
 	pin(t->index);
 	unsigned char *ring[RING];
+	struct tags sum = { 0, 0 };
 	uint64_t state = 0x9e3779b97f4a7c15u + (uint64_t)t->index;
 	for (int i = 0; i < RING; i++) {
 		ring[i] = take(t->size, (unsigned char)i);
-		t->written += (unsigned char)i;
+		sum.written += (unsigned char)i;
 	}
-	ring_slice(t, ring, &state); /* warm-up: the allocator's caches filled */
+	ring_slice(ring, t->size, t->pairs, &state, &sum); /* warm-up: the allocator's caches filled */
 	for (int s = 0; s < SLICES; s++) {
 		pthread_barrier_wait(t->start);
 		uint64_t begin = now_ns();
-		ring_slice(t, ring, &state);
+		ring_slice(ring, t->size, t->pairs, &state, &sum);
 		t->ns[s] = (double)(now_ns() - begin) / (double)t->pairs;
 	}
 	for (int i = 0; i < RING; i++) {
-		t->read += ring[i][0];
+		sum.read += ring[i][0];
 		free(ring[i]);
 	}
+	t->written = sum.written;
+	t->read = sum.read;
 	return NULL;
 }
 
@@ -200,11 +222,13 @@ ring_measure(size_t size, int threads, long iterations)
 
 struct queue {
 	unsigned char *slot[QUEUE];
-	uint64_t head __attribute__((aligned(64)));  /* next to push, producer's */
-	uint64_t tail __attribute__((aligned(64)));  /* next to pop, consumer's */
 	size_t size;
 	long pairs;
-	uint64_t written, read;
+	/* Each side's own line: what it publishes and its tag sum. */
+	struct {
+		uint64_t count;   /* blocks pushed (producer) or freed (consumer) */
+		uint64_t tags;
+	} produced __attribute__((aligned(64))), consumed __attribute__((aligned(64)));
 };
 
 /* Waits a little, then gives the CPU away: on a machine with as many CPUs
@@ -220,6 +244,8 @@ wait_turn(unsigned *spins)
 	}
 }
 
+/* Each side publishes its count every BATCH blocks (and at the end), so the
+ * queue's own cache-line traffic stays small beside the allocator's. */
 static void *
 cross_produce(void *arg)
 {
@@ -228,12 +254,13 @@ cross_produce(void *arg)
 	for (long i = 0; i < q->pairs; i++) {
 		unsigned char tag = (unsigned char)i;
 		unsigned char *p = take(q->size, tag);
-		q->written += tag;
+		q->produced.tags += tag;
 		unsigned spins = 0;
-		while (i - (long)__atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) >= QUEUE)
+		while (i - (long)__atomic_load_n(&q->consumed.count, __ATOMIC_ACQUIRE) >= QUEUE)
 			wait_turn(&spins);
 		q->slot[i % QUEUE] = p;
-		__atomic_store_n(&q->head, (uint64_t)i + 1, __ATOMIC_RELEASE);
+		if ((i + 1) % BATCH == 0 || i + 1 == q->pairs)
+			__atomic_store_n(&q->produced.count, (uint64_t)i + 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -245,12 +272,13 @@ cross_consume(void *arg)
 	pin(1);
 	for (long i = 0; i < q->pairs; i++) {
 		unsigned spins = 0;
-		while ((long)__atomic_load_n(&q->head, __ATOMIC_ACQUIRE) <= i)
+		while ((long)__atomic_load_n(&q->produced.count, __ATOMIC_ACQUIRE) <= i)
 			wait_turn(&spins);
 		unsigned char *p = q->slot[i % QUEUE];
-		q->read += p[0];
+		q->consumed.tags += p[0];
 		free(p);
-		__atomic_store_n(&q->tail, (uint64_t)i + 1, __ATOMIC_RELEASE);
+		if ((i + 1) % BATCH == 0 || i + 1 == q->pairs)
+			__atomic_store_n(&q->consumed.count, (uint64_t)i + 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -271,7 +299,7 @@ cross_once(size_t size, long pairs)
 	pthread_join(producer, NULL);
 	pthread_join(consumer, NULL);
 	double ns = (double)(now_ns() - begin) / (double)pairs;
-	if (q.written != q.read) {
+	if (q.produced.tags != q.consumed.tags) {
 		fprintf(stderr, "malloc: cross size %zu: a block lost its byte\n", size);
 		exit(1);
 	}
@@ -282,10 +310,11 @@ cross_once(size_t size, long pairs)
 static double
 cross_measure(size_t size, long iterations)
 {
+	long pairs = size >= 4096 ? iterations / 256 : iterations / 16;
 	double ns[3];
-	cross_once(size, iterations / 8);
+	cross_once(size, pairs);
 	for (int i = 0; i < 3; i++)
-		ns[i] = cross_once(size, iterations / 3);
+		ns[i] = cross_once(size, pairs);
 	return median(ns, 3);
 }
 
@@ -293,11 +322,14 @@ int
 main(int argc, char **argv)
 {
 	long iterations = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
-	if (iterations < 16 * (SLICES + 1)) {
-		fprintf(stderr, "usage: malloc [ITERATIONS >= %d]\n", 16 * (SLICES + 1));
+	long only = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+	if (iterations < 1024 * (SLICES + 1) || only < 0) {
+		fprintf(stderr, "usage: malloc [ITERATIONS >= %d [SIZE]]\n", 1024 * (SLICES + 1));
 		return 2;
 	}
 	for (size_t s = 0; s < SIZES; s++) {
+		if (only != 0 && sizes[s] != (size_t)only)
+			continue;
 		long n = sizes[s] >= 65536 ? iterations / 4 : iterations;
 		for (int threads = 1; threads <= MAX_THREADS; threads++)
 			printf("malloc mode=ring size=%zu threads=%d ns=%.2f\n", sizes[s], threads,
