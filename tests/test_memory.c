@@ -289,6 +289,33 @@ Test(memory, the_allocators_own_files_and_mappings_are_not_the_programs)
 	}
 }
 
+/* TRAPS 7: an executable that defines malloc itself comes before the
+ * preload; its allocator serves the program, libc and the shim (which
+ * parses a policy with it here), and everything works as without ward. */
+Test(memory, a_program_with_its_own_malloc_keeps_it)
+{
+	char policy[PATH_MAX + 16];
+	write_policy("allow.ward", "version 1\ndefault allow\nlimit memory 1M\n", policy, sizeof(policy));
+	for (size_t a = 0; a < 2; a++) {
+		char choice[64];
+		snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocators[a]);
+		const char *env[] = { choice, policy, NULL };
+		const char *argv[] = { PROG_OWN_MALLOC, NULL };
+		struct shim_run s;
+		cr_assert(shim_run(argv, dir, env, &s));
+		cr_assert_eq(run_exit_code(&s.r), 0, "%s: %s", allocators[a], s.r.err);
+		cr_assert_not_null(strstr(s.r.out, "; own allocator; blocks from the program's malloc: yes\n"), "%s",
+		                   s.r.out);
+		const struct dump *d = shim_run_main(&s);
+		cr_assert_not_null(d, "%s", s.stats);
+		cr_assert_eq(memory_figure(d, "allocations"), 0, "the shim's family was not called:\n%s", d->json);
+		uint64_t opens = 0;
+		cr_assert(json_get_u64(d->json, "files.opened", &opens));
+		cr_assert_eq(opens, 1, "the file calls are still intercepted");
+		shim_run_free(&s);
+	}
+}
+
 /* ---- WARD_MALLOC itself ---- */
 
 Test(memory, unknown_allocator_is_reported_and_jemalloc_serves)
