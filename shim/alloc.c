@@ -386,23 +386,29 @@ malloc(size_t n)
 	return p;
 }
 
-WARD_EXPORT void
-free(void *p)
+/* Give block p back, counted as a call of id (free, or realloc to 0 bytes). */
+static inline __attribute__((always_inline)) void
+give_back(enum ward_call_id id, void *p)
 {
-	if (p == NULL) {
-		account(WARD_ID_free, false, 0, false, 0, false);
-		return;
-	}
 	/* free never changes errno (POSIX.1-2024): glibc's keeps it, and the
 	 * system calls jemalloc makes go through the errno-keeping ones below */
 	if (jemalloc()) {
 		ward_je_free(p);
-		je_account(WARD_ID_free, true, false, false);
+		je_account(id, true, false, false);
 	} else {
 		size_t n = usable(p);
 		__libc_free(p);
-		account(WARD_ID_free, true, n, false, 0, false);
+		account(id, true, n, false, 0, false);
 	}
+}
+
+WARD_EXPORT void
+free(void *p)
+{
+	if (p == NULL)
+		account(WARD_ID_free, false, 0, false, 0, false);
+	else
+		give_back(WARD_ID_free, p);
 }
 
 WARD_EXPORT void *
@@ -427,7 +433,7 @@ static void *
 resize(enum ward_call_id id, void *p, size_t n)
 {
 	if (p != NULL && n == 0) { /* glibc's meaning under both allocators: free, return NULL */
-		free(p);
+		give_back(id, p);
 		return NULL;
 	}
 	if (REFUSED(id, n, 0, p))

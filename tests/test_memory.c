@@ -106,7 +106,8 @@ Test(memory, exact_figures_of_every_family_function)
 		cr_assert_eq(dump_calls(d, "posix_memalign"), 1);
 		cr_assert_eq(dump_calls(d, "pvalloc"), 1);
 		cr_assert_eq(dump_calls(d, "reallocarray"), 1);
-		cr_assert_eq(dump_calls(d, "realloc"), 3);
+		cr_assert_eq(dump_calls(d, "realloc"), 4, "realloc to 0 bytes is a realloc call");
+		cr_assert_eq(dump_calls(d, "free"), 1 + 50 + 1 + 8 + 40, "free(NULL) included");
 		shim_run_free(&s);
 	}
 }
@@ -454,4 +455,35 @@ Test(memory, perl_hashes_and_sorting)
 		               "my $t = 0; $t += length($h{$_}[1]) for @k; print scalar(@k), \" $t $k[-1]\\n\";",
 		               NULL };
 	same_output(argv, dir);
+}
+
+/* ---- the tree report (ward run) ---- */
+
+/* ward run merges the memory figures of every process of the tree: sums,
+ * and the largest single process's peak. */
+Test(memory, tree_report_merges_memory_figures)
+{
+	char report[PATH_MAX], dest[PATH_MAX + 8];
+	path_in(report, dir, "tree.json");
+	snprintf(dest, sizeof(dest), "%s", report);
+	const char *argv[] = { WARD_EXE, "run", "-s", dest, "-f", "json", "--", "sh", "-c",
+		               PROG_ALLOC_FIGURES " exact >/dev/null && " PROG_ALLOC_FIGURES " exact >/dev/null", NULL };
+	struct run_opts o = { .cwd = dir };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	run_free(&r);
+	char *text = file_read(report, NULL);
+	cr_assert_not_null(text);
+	/* the same program alone, for its figures */
+	struct shim_run s;
+	const char *args[] = { "exact", NULL };
+	run_figures(&s, "jemalloc", args, NULL);
+	uint64_t allocations, peak;
+	cr_assert(json_get_u64(text, "programs.alloc_figures.memory.allocations", &allocations), "%s", text);
+	cr_assert(json_get_u64(text, "programs.alloc_figures.memory.peak_bytes", &peak), "%s", text);
+	cr_assert_eq(allocations, 2 * expected_figure(s.r.out, "allocations"), "%s", text);
+	cr_assert_eq(peak, expected_figure(s.r.out, "peak_bytes"), "a peak is merged by maximum, not summed: %s", text);
+	shim_run_free(&s);
+	free(text);
 }

@@ -125,7 +125,15 @@ exact(void)
 	void *ra = got(reallocarray(NULL, 10, 10));
 	ra = resized(ra, 400);
 	void *z = got(malloc(0));
-	free(NULL);
+	void *volatile nothing = NULL; /* volatile: free(NULL) is not optimised away */
+	free(nothing);
+	void *gone = got(malloc(300));
+	size_t gone_size = malloc_usable_size(gone);
+	if (realloc(gone, 0) != NULL) /* glibc's meaning: frees, returns NULL */
+		return 5;
+	frees++;
+	bytes_freed += gone_size;
+	live -= gone_size;
 	if ((size_t)a % 64 || (size_t)e % 128 || (size_t)m % 32 || (size_t)v % 4096 || (size_t)pv % 4096)
 		return 4;
 	void *keep[] = { zeroed, a, e, m, v, pv, ra, z };
