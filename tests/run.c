@@ -55,12 +55,20 @@ child_env(const struct run_opts *o)
 		n++;
 	while (o->env != NULL && o->env[extra] != NULL)
 		extra++;
-	char **env = calloc(n + extra + 2, sizeof(char *));
+	char **env = calloc(n + extra + 3, sizeof(char *));
 	size_t k = 0;
 	if (o->shim)
 		env[k++] = "LD_PRELOAD=" WARD_LIB;
 	for (size_t i = 0; i < extra; i++)
 		env[k++] = (char *)o->env[i];
+	/* WARD_TEST_MALLOC=libc runs a suite with glibc's allocator behind the
+	 * shim (a test's own WARD_MALLOC, among the extras, still wins) */
+	static char choice[64];
+	const char *test_malloc = getenv("WARD_TEST_MALLOC");
+	if (o->shim && test_malloc != NULL && test_malloc[0] != '\0') {
+		snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", test_malloc);
+		env[k++] = choice;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (!is_ours(environ[i]))
 			env[k++] = environ[i];

@@ -56,6 +56,11 @@ only_dump(const struct shim_run *s, const char *exe)
 	cr_assert(d->valid, "malformed dump: %s", d->json);
 	cr_assert_str_eq(d->exe, exe);
 	cr_assert_str_eq(d->reason, "exit");
+	/* the suite runs twice: as is, and with WARD_TEST_MALLOC=libc */
+	const char *want = getenv("WARD_TEST_MALLOC");
+	char allocator[32];
+	cr_assert(json_get_str(d->json, "memory.allocator", allocator, sizeof(allocator)), "%s", d->json);
+	cr_assert_str_eq(allocator, want != NULL && want[0] != '\0' ? want : "jemalloc");
 	return d;
 }
 
