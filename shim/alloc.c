@@ -14,12 +14,13 @@
  * freed or resized by any other.
  *
  * Accounting is in usable bytes (what malloc_usable_size says), so a block
- * counts the same when it is handed out and when it comes back.  The
- * shim's own blocks (made and freed inside its own work, ward_busy) are
- * served but not counted.  Each
- * thread adds allocations, frees and bytes to its own counter slot: no
- * shared cache line is written per call, and live = allocated - freed is
- * exact at the dump (exited threads' slots keep their figures).
+ * counts the same when it is handed out and when it comes back: with
+ * jemalloc, what its own per-thread byte counters moved by across the call
+ * (no size lookup); with glibc, malloc_usable_size.  Each thread adds calls,
+ * blocks and bytes to its own counter slot: no shared cache line is written
+ * per call, and live = allocated - freed is exact at the dump (exited
+ * threads' slots keep their figures).  The shim's own blocks (made and
+ * freed inside its own work, ward_busy) are served but not counted.
  *
  * Peak and limit need a running view of the live heap.  Each thread keeps
  * its change of live bytes since it last folded (heap_change) and folds it
@@ -53,15 +54,11 @@
 void *ward_je_malloc(size_t);
 void *ward_je_calloc(size_t, size_t);
 void *ward_je_realloc(void *, size_t);
-void ward_je_sdallocx(void *, size_t, int);
 void *ward_je_mallocx(size_t, int);
 size_t ward_je_nallocx(size_t, int);
 size_t ward_je_sallocx(const void *, int);
-int ward_je_posix_memalign(void **, size_t, size_t);
 void ward_je_free(void *);
 int ward_je_mallctl(const char *, void *, size_t *, void *, size_t);
-void *ward_je_aligned_alloc(size_t, size_t);
-size_t ward_je_malloc_usable_size(const void *);
 #define MALLOCX_ALIGN(a) ((int)(__builtin_ffsl((long)(a)) - 1))
 
 /* ---- glibc's allocator ---- */
