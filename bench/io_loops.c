@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define SLICES 21     /* pairs of slices per loop; odd, so the median is one of them */
 #define WARMUP 2000   /* calls of each kind before timing starts */
 #define BLOCK 4096
@@ -126,14 +128,6 @@ make_files(void)
 	dir = opendir(dir_path);
 	if (dir == NULL)
 		fail("opendir");
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Every result is checked: a failing call would be cheaper than a real one

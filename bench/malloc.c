@@ -48,6 +48,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define SLICES 15         /* timed slices per ring run; odd, so the median is one of them */
 #define RING 256          /* live blocks per thread */
 #define QUEUE 256         /* blocks in flight between the cross threads */
@@ -56,14 +58,6 @@
 
 static const size_t sizes[] = { 8, 64, 512, 4096, 65536 };
 #define SIZES (sizeof(sizes) / sizeof(sizes[0]))
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 die(const char *what, int error)

@@ -28,13 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "clock.h"
 
 static uint64_t
 timeval_us(struct timeval tv)

@@ -99,18 +99,26 @@ static int64_t heap_base;
 
 extern char **__environ;
 
+/* entry is WARD_MALLOC=VALUE: VALUE into out. */
+static bool
+choice_in(const char *entry, char *out, size_t cap)
+{
+	static const char key[] = "WARD_MALLOC=";
+	if (strncmp(entry, key, sizeof(key) - 1) != 0)
+		return false;
+	snprintf(out, cap, "%s", entry + sizeof(key) - 1);
+	return true;
+}
+
 /* WARD_MALLOC's value: from environ once libc has set it up, otherwise from
  * the kernel's copy of the initial environment. */
 static bool
 read_choice(char *out, size_t cap)
 {
-	static const char key[] = "WARD_MALLOC=";
 	if (__environ != NULL) {
 		for (char **e = __environ; *e != NULL; e++)
-			if (strncmp(*e, key, sizeof(key) - 1) == 0) {
-				snprintf(out, cap, "%s", *e + sizeof(key) - 1);
+			if (choice_in(*e, out, cap))
 				return true;
-			}
 		return false;
 	}
 	static char env[64 * 1024];
@@ -121,12 +129,10 @@ read_choice(char *out, size_t cap)
 	while (n < (long)sizeof(env) - 1 && (r = ward_sys(SYS_read, fd, (long)env + n, (long)sizeof(env) - 1 - n, 0)) > 0)
 		n += r;
 	ward_sys(SYS_close, fd, 0, 0, 0);
-	env[n < 0 ? 0 : n] = '\0';
+	env[n] = '\0';
 	for (char *e = env; e < env + n; e += strlen(e) + 1)
-		if (strncmp(e, key, sizeof(key) - 1) == 0) {
-			snprintf(out, cap, "%s", e + sizeof(key) - 1);
+		if (choice_in(e, out, cap))
 			return true;
-		}
 	return false;
 }
 
@@ -296,16 +302,8 @@ over_limit(enum ward_call_id id, size_t n, size_t align, void *old)
 	int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + heap_change;
 	if (view + (int64_t)more - (int64_t)usable(old) <= (int64_t)heap.limit || ward_busy)
 		return false;
-	if (ward_refuse_memory(id, heap.limit, !__atomic_exchange_n(&heap.refusal_recorded, 1, __ATOMIC_RELAXED)) == 0)
-		return false; /* audit mode: recorded, and the allocation goes on */
-	struct ward_counter_slot *s = ward_counters_slot();
-	ward_counters_begin(s);
-	ward_counters_add(s, WARD_IDX_CALLS(id), 1);
-	ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
-	ward_counters_add(s, WARD_IDX_DENIED(id), 1);
-	ward_counters_end(s);
-	errno = ENOMEM;
-	return true;
+	/* 0 in audit mode: recorded, and the allocation goes on */
+	return ward_refuse_memory(id, heap.limit, !__atomic_exchange_n(&heap.refusal_recorded, 1, __ATOMIC_RELAXED)) != 0;
 }
 
 /* A macro, so that nothing of the check runs without a limit. */
@@ -317,10 +315,10 @@ ward_alloc_set_limit(uint64_t bytes)
 	heap.limit = bytes;
 }
 
-/* A thread ends: what it changed goes into the shared view, or the blocks
- * it leaves live would be missing from every other thread's view. */
+/* This thread's change into the shared view.  Also when a thread ends, or
+ * the blocks it leaves live would be missing from every other thread's view. */
 static void
-fold_at_thread_exit(void)
+fold(void)
 {
 	if (heap_change != 0) {
 		__atomic_fetch_add(&heap.folded, heap_change, __ATOMIC_RELAXED);
@@ -331,7 +329,7 @@ fold_at_thread_exit(void)
 void
 ward_alloc_init(void)
 {
-	ward_counters_on_thread_exit(fold_at_thread_exit);
+	ward_counters_on_thread_exit(fold);
 }
 
 /* The figures start from zero (a fork child, or after the dump before an
@@ -341,8 +339,7 @@ ward_alloc_init(void)
 void
 ward_alloc_figures_reset(void)
 {
-	heap.folded += heap_change;
-	heap_change = 0;
+	fold();
 	heap_base = heap.folded;
 	heap.refusal_recorded = 0;
 }

@@ -516,16 +516,23 @@ ward_check_fds(struct ward_frame *f, int needed)
 	return refuse_limit(f, "fds", ward_fd_limit, EMFILE);
 }
 
+/* limit memory: the allocation that would pass the limit is refused like
+ * any other call (ward_frame_refuse: counted as failed and denied, errno
+ * ENOMEM), and only the first refusal writes a record (record). */
 int
 ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record)
 {
-	if (!record || depth >= NESTING)
-		return enforce.mode == WARD_MODE_AUDIT ? 0 : ENOMEM;
 	struct ward_frame f;
 	ward_frame_enter(&f, id);
-	int err = refuse_limit(&f, "memory", limit, ENOMEM);
-	errno = f.saved_errno;
-	return err;
+	if (record && depth < NESTING)
+		f.deny = refuse_limit(&f, "memory", limit, ENOMEM);
+	else
+		f.deny = enforce.mode == WARD_MODE_AUDIT ? 0 : ENOMEM;
+	if (f.deny != 0)
+		ward_frame_refuse(&f);
+	else
+		errno = f.saved_errno;
+	return f.deny;
 }
 
 /* memory wx deny: a mapping or protection both writable and executable is

@@ -120,8 +120,9 @@ int ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int n
 int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
                     int flags);
 
-/* limit memory: 0 to let the allocation go (audit), or ENOMEM; record
- * says whether this refusal writes a record (the first one does). */
+/* limit memory: 0 to let the allocation go (audit), or ENOMEM with the
+ * call counted as refused and errno set; record says whether this refusal
+ * writes a record (the first one does). */
 int ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record);
 
 /* ---- the malloc family (alloc.c) ---- */

@@ -67,18 +67,26 @@ expected_figure(const char *out, const char *name)
 	return strtoull(p + strlen(key), NULL, 10);
 }
 
+/* argv under the shim with WARD_MALLOC=allocator and one more setting
+ * (extra, may be NULL). */
+static void
+run_with(struct shim_run *s, const char *allocator, const char *const argv[], const char *extra)
+{
+	char choice[64];
+	snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocator);
+	const char *env[] = { choice, extra, NULL };
+	cr_assert(shim_run(argv, dir, env, s));
+}
+
 /* alloc_figures ARGS under the shim with WARD_MALLOC=allocator (and any
  * extra settings); its one dump. */
 static const struct dump *
 run_figures(struct shim_run *s, const char *allocator, const char *const args[], const char *extra)
 {
-	char choice[64];
-	snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocator);
-	const char *env[] = { choice, extra, NULL };
 	const char *argv[8] = { PROG_ALLOC_FIGURES };
 	for (int i = 0; args[i] != NULL && i < 6; i++)
 		argv[i + 1] = args[i];
-	cr_assert(shim_run(argv, dir, env, s));
+	run_with(s, allocator, argv, extra);
 	cr_assert_eq(run_exit_code(&s->r), 0, "%s: exit %d, stdout %s stderr %s", allocator, run_exit_code(&s->r),
 	             s->r.out, s->r.err);
 	const struct dump *d = shim_run_main(s);
@@ -256,11 +264,8 @@ Test(memory, python_raises_memoryerror_under_the_limit)
 		               "print(sum(len(str(i)) for i in range(100000)))\n",
 		               NULL };
 	for (size_t a = 0; a < 2; a++) {
-		char choice[64];
-		snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocators[a]);
-		const char *env[] = { choice, policy, NULL };
 		struct shim_run s;
-		cr_assert(shim_run(argv, dir, env, &s));
+		run_with(&s, allocators[a], argv, policy);
 		cr_assert_eq(run_exit_code(&s.r), 0, "%s: %s", allocators[a], s.r.err);
 		cr_assert_str_eq(s.r.out, "MemoryError\n488890\n", "%s", allocators[a]);
 		cr_assert_not_null(strstr(s.r.err, "by limit memory 67108864"), "%s", s.r.err);
@@ -298,12 +303,9 @@ Test(memory, a_program_with_its_own_malloc_keeps_it)
 	char policy[PATH_MAX + 16];
 	write_policy("allow.ward", "version 1\ndefault allow\nlimit memory 1M\n", policy, sizeof(policy));
 	for (size_t a = 0; a < 2; a++) {
-		char choice[64];
-		snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocators[a]);
-		const char *env[] = { choice, policy, NULL };
 		const char *argv[] = { PROG_OWN_MALLOC, NULL };
 		struct shim_run s;
-		cr_assert(shim_run(argv, dir, env, &s));
+		run_with(&s, allocators[a], argv, policy);
 		cr_assert_eq(run_exit_code(&s.r), 0, "%s: %s", allocators[a], s.r.err);
 		cr_assert_not_null(strstr(s.r.out, "; own allocator; blocks from the program's malloc: yes\n"), "%s",
 		                   s.r.out);
