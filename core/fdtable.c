@@ -3,6 +3,7 @@
  * See fdtable.h for the design.
  */
 #include "fdtable.h"
+#include "syscall.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static uint64_t open_peak;
 static void *
 map_zeroed(size_t size)
 {
-	long p = syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE,
+	long p = ward_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE,
 	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return (p < 0 && p > -4096) ? NULL : (void *)p;
 }
@@ -59,7 +60,7 @@ lookup(int fd, bool create)
 		if (ck_pr_cas_ptr_value(&directory[c], NULL, fresh, &chunk)) {
 			chunk = fresh;
 		} else {
-			syscall(SYS_munmap, fresh, sizeof(struct chunk));
+			ward_syscall(SYS_munmap, fresh, sizeof(struct chunk));
 		}
 	}
 	return &chunk->entry[(unsigned int)fd & (CHUNK_ENTRIES - 1)];

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "path.h"
+#include "syscall.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,7 +141,7 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 		s += n;
 		if (!exists || (last && !follow_last))
 			continue;
-		long got = syscall(SYS_readlinkat, AT_FDCWD, out, target, WARD_PATH_MAX - 1);
+		long got = ward_syscall(SYS_readlinkat, AT_FDCWD, out, target, WARD_PATH_MAX - 1);
 		if (got < 0) {
 			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 				exists = false;

@@ -3,6 +3,7 @@
  * Raw system calls only: the shim maps it from inside other programs.
  */
 #include "tree.h"
+#include "syscall.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -15,19 +16,19 @@
 static struct ward_tree *
 map(int fd)
 {
-	long p = syscall(SYS_mmap, NULL, WARD_TREE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	syscall(SYS_close, fd);
+	long p = ward_syscall(SYS_mmap, NULL, WARD_TREE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ward_syscall(SYS_close, fd);
 	return (p < 0 && p > -4096) ? NULL : (struct ward_tree *)p;
 }
 
 struct ward_tree *
 ward_tree_create(const char *path)
 {
-	long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return NULL;
-	if (syscall(SYS_ftruncate, fd, (long)WARD_TREE_BYTES) != 0) {
-		syscall(SYS_close, fd);
+	if (ward_syscall(SYS_ftruncate, fd, (long)WARD_TREE_BYTES) != 0) {
+		ward_syscall(SYS_close, fd);
 		return NULL;
 	}
 	struct ward_tree *t = map((int)fd);
@@ -44,7 +45,7 @@ ward_tree_create(const char *path)
 struct ward_tree *
 ward_tree_attach(const char *path)
 {
-	long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
 	struct ward_tree *t = map((int)fd);
@@ -75,5 +76,5 @@ void
 ward_tree_unmap(struct ward_tree *t)
 {
 	if (t != NULL)
-		syscall(SYS_munmap, t, WARD_TREE_BYTES);
+		ward_syscall(SYS_munmap, t, WARD_TREE_BYTES);
 }

@@ -23,7 +23,7 @@ rm -f jemalloc_cpp.pic.o
 "$objcopy" --redefine-syms="$map" --remove-section=.init_array --remove-section=.rela.init_array \
 	joined.o private.o
 # Nothing the shim wraps may be called from the private copy.
-leftover=$(nm -u private.o | awk '{print $2}' | grep -x -E 'mmap|mmap64|munmap|mprotect|madvise|open|open64|creat|close|readlink|sbrk|malloc|free|calloc|realloc' || true)
+leftover=$(nm -u private.o | awk '{print $2}' | grep -x -E 'mmap|mmap64|munmap|mprotect|madvise|open|open64|creat|close|readlink|sbrk|syscall|malloc|free|calloc|realloc' || true)
 if [ -n "$leftover" ]; then
 	echo "private-jemalloc: still calls wrapped functions: $leftover" >&2
 	exit 1

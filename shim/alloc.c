@@ -122,13 +122,13 @@ read_choice(char *out, size_t cap)
 		return false;
 	}
 	static char env[64 * 1024];
-	long fd = ward_sys(SYS_open, (long)"/proc/self/environ", O_RDONLY | O_CLOEXEC, 0, 0);
+	long fd = ward_syscall(SYS_open, (long)"/proc/self/environ", O_RDONLY | O_CLOEXEC, 0, 0);
 	if (fd < 0)
 		return false;
 	long n = 0, r;
-	while (n < (long)sizeof(env) - 1 && (r = ward_sys(SYS_read, fd, (long)env + n, (long)sizeof(env) - 1 - n, 0)) > 0)
+	while (n < (long)sizeof(env) - 1 && (r = ward_syscall(SYS_read, fd, (long)env + n, (long)sizeof(env) - 1 - n, 0)) > 0)
 		n += r;
-	ward_sys(SYS_close, fd, 0, 0, 0);
+	ward_syscall(SYS_close, fd, 0, 0, 0);
 	env[n] = '\0';
 	for (char *e = env; e < env + n; e += strlen(e) + 1)
 		if (choice_in(e, out, cap))
@@ -213,8 +213,8 @@ je_thread_start(void)
 		/* Only a jemalloc built without statistics: a build defect. */
 		static const char message[] = "ward: the linked jemalloc keeps no per-thread statistics; "
 		                              "run with WARD_MALLOC=libc\n";
-		ward_sys(SYS_write, 2, (long)message, sizeof(message) - 1, 0);
-		ward_sys(SYS_exit_group, 125, 0, 0, 0);
+		ward_syscall(SYS_write, 2, (long)message, sizeof(message) - 1, 0);
+		ward_syscall(SYS_exit_group, 125, 0, 0, 0);
 	}
 	je_thread.seen_allocated = *allocated;
 	je_thread.seen_deallocated = *deallocated;
@@ -577,7 +577,7 @@ static long
 raw(long number, long a, long b, long c, long d, long e, long f)
 {
 	int saved_errno = errno;
-	long r = syscall(number, a, b, c, d, e, f);
+	long r = ward_syscall(number, a, b, c, d, e, f);
 	errno = saved_errno;
 	return r;
 }
@@ -637,9 +637,22 @@ ward_je_sys_readlink(const char *path, char *buf, size_t len)
 	return raw(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)len, 0, 0);
 }
 
+/* jemalloc's own syscall() uses (pages_boot, profiling): never the
+ * program's syscall(), which the shim decides. */
+RAW long
+ward_je_sys_syscall(long number, ...)
+{
+	va_list ap;
+	va_start(ap, number);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+	return raw(number, a, b, c, d, e, f);
+}
+
 RAW void
 ward_je_sys_exit(int status)
 {
 	for (;;)
-		syscall(SYS_exit_group, status);
+		ward_syscall(SYS_exit_group, status);
 }

@@ -78,7 +78,7 @@ static pthread_key_t scratch_key;
 static void
 scratch_free(void *area)
 {
-	syscall(SYS_munmap, area, NESTING * sizeof(struct scratch));
+	ward_syscall(SYS_munmap, area, NESTING * sizeof(struct scratch));
 	scratch_area = NULL;
 }
 
@@ -88,7 +88,7 @@ static struct scratch *
 scratch_at(int level)
 {
 	if (__builtin_expect(scratch_area == NULL, 0)) {
-		long p = syscall(SYS_mmap, NULL, NESTING * sizeof(struct scratch), PROT_READ | PROT_WRITE,
+		long p = ward_syscall(SYS_mmap, NULL, NESTING * sizeof(struct scratch), PROT_READ | PROT_WRITE,
 		                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p < 0 && p > -4096)
 			return NULL;
@@ -103,7 +103,7 @@ __attribute__((noreturn)) static void
 stop(const char *message)
 {
 	ward_say(message);
-	syscall(SYS_exit_group, 125);
+	ward_syscall(SYS_exit_group, 125);
 	__builtin_unreachable();
 }
 
@@ -196,11 +196,11 @@ static void
 track_inherited_fds(void)
 {
 	char buf[4096];
-	long dir = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long dir = ward_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return;
 	long n;
-	while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+	while ((n = ward_syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n;) {
 			struct dirent64 *d = (struct dirent64 *)(buf + off);
 			char *end;
@@ -210,7 +210,7 @@ track_inherited_fds(void)
 			off += d->d_reclen;
 		}
 	}
-	syscall(SYS_close, dir);
+	ward_syscall(SYS_close, dir);
 }
 
 void
@@ -219,7 +219,7 @@ ward_enforce_init(void)
 	const char *file = getenv("WARD_POLICY");
 	if (file == NULL)
 		return; /* observe only */
-	if (syscall(SYS_getcwd, cwd.path, sizeof(cwd.path)) < 0)
+	if (ward_syscall(SYS_getcwd, cwd.path, sizeof(cwd.path)) < 0)
 		cwd.path[0] = '\0';
 	cwd.length = strlen(cwd.path);
 	if (file[0] == '\0')
@@ -298,7 +298,7 @@ ward_enforce_cwd_changed(void)
 	do /* one writer at a time; chdir is rare */
 		s = ck_pr_load_uint(&cwd.sequence) & ~1u;
 	while (!ck_pr_cas_uint(&cwd.sequence, s, s + 1));
-	if (syscall(SYS_getcwd, fresh, sizeof(fresh)) > 0) {
+	if (ward_syscall(SYS_getcwd, fresh, sizeof(fresh)) > 0) {
 		cwd.length = strnlen(fresh, sizeof(fresh) - 1);
 		memcpy(cwd.path, fresh, cwd.length + 1);
 	}
@@ -342,10 +342,10 @@ base_for(int dirfd, char *out)
 	if (dirfd == AT_FDCWD && !ward_in_vfork && copy_cwd(out))
 		return true;
 	if (dirfd == AT_FDCWD) /* a vfork child (the cache is the parent's), or no cache: ask */
-		return syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0 && out[0] == '/';
+		return ward_syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0 && out[0] == '/';
 	char link[32];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-	long n = syscall(SYS_readlinkat, AT_FDCWD, link, out, WARD_PATH_MAX - 1);
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, link, out, WARD_PATH_MAX - 1);
 	if (n <= 0)
 		return false;
 	out[n] = '\0';
@@ -375,7 +375,7 @@ static void
 write_record(struct scratch *s, const char *decision, const char *op, const char *path,
              enum ward_call_id call, const char *by, const char *rule)
 {
-	long pid = syscall(SYS_getpid);
+	long pid = ward_syscall(SYS_getpid);
 	size_t n;
 	if (!enforce.log_to_file) {
 		n = (size_t)snprintf(s->record, RECORD_MAX, "ward: %s %s %s (%s) by %s [pid %ld %s]", decision, op,
@@ -478,7 +478,7 @@ child_gone(pid_t pid)
 {
 	siginfo_t info;
 	int saved = errno;
-	bool gone = syscall(SYS_waitid, P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT, NULL) < 0 && errno == ECHILD;
+	bool gone = ward_syscall(SYS_waitid, P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT, NULL) < 0 && errno == ECHILD;
 	errno = saved;
 	return gone;
 }
@@ -557,7 +557,7 @@ consequence(struct ward_frame *f)
 		return 0;
 	if (enforce.mode == WARD_MODE_KILL) {
 		ward_dump("kill");
-		syscall(SYS_kill, syscall(SYS_getpid), SIGKILL);
+		ward_syscall(SYS_kill, ward_syscall(SYS_getpid), SIGKILL);
 	}
 	return EACCES;
 }
@@ -586,7 +586,7 @@ static bool
 last_is_link(const char *path)
 {
 	char unused[1];
-	return syscall(SYS_readlinkat, AT_FDCWD, path, unused, sizeof(unused)) >= 0;
+	return ward_syscall(SYS_readlinkat, AT_FDCWD, path, unused, sizeof(unused)) >= 0;
 }
 
 /*
@@ -737,14 +737,14 @@ static bool
 exists(const char *path)
 {
 	struct stat st;
-	return syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static bool
 exists_at(int dirfd, const char *path)
 {
 	struct stat st;
-	return syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return ward_syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static unsigned int
@@ -811,7 +811,7 @@ ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mo
 		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
 		                        .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
 		                        .resolve = RESOLVE_NO_SYMLINKS };
-		long fd = syscall(SYS_openat2, AT_FDCWD, s->resolved, &how, sizeof(how));
+		long fd = ward_syscall(SYS_openat2, AT_FDCWD, s->resolved, &how, sizeof(how));
 		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS &&
 		                errno != EPERM && errno != EXDEV)) {
 			complete(f, fd);
@@ -889,7 +889,7 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		goto out;
 	}
 	if (unchecked) {
-		long rc = syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &s->found, AT_SYMLINK_NOFOLLOW);
+		long rc = ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &s->found, AT_SYMLINK_NOFOLLOW);
 		if (rc != 0 || !S_ISLNK(s->found.st_mode)) {
 			if (!decide(s, WARD_OP_STAT, &op, &d)) {
 				result = violation(f, s, op, d);
@@ -923,7 +923,7 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
 		return EACCES;
 	char *target = s->base;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	long n = syscall(SYS_readlinkat, AT_FDCWD, link, target, WARD_PATH_MAX - 1);
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, link, target, WARD_PATH_MAX - 1);
 	if (n <= 0)
 		return 0; /* not an open descriptor: the call fails by itself */
 	target[n] = '\0';

@@ -169,8 +169,8 @@ search(const char *file, char *out, size_t cap)
 			else
 				snprintf(out, cap, "%.*s/%s", (int)n, dir, file);
 			struct stat st;
-			if (syscall(SYS_faccessat, AT_FDCWD, out, X_OK, 0) == 0 &&
-			    syscall(SYS_newfstatat, AT_FDCWD, out, &st, 0) == 0 && S_ISREG(st.st_mode))
+			if (ward_syscall(SYS_faccessat, AT_FDCWD, out, X_OK, 0) == 0 &&
+			    ward_syscall(SYS_newfstatat, AT_FDCWD, out, &st, 0) == 0 && S_ISREG(st.st_mode))
 				return out;
 		}
 		if (dir[n] == '\0')
@@ -187,18 +187,18 @@ unconfined_reason(const char *path, char *interp, size_t cap)
 	struct stat st;
 	unsigned char head[256];
 	interp[0] = '\0';
-	if (syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0)
+	if (ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0)
 		return NULL;
 	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
 	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
 		return "set-user-ID or set-group-ID";
 	char cap_value[64];
-	if (syscall(SYS_getxattr, path, "security.capability", cap_value, sizeof(cap_value)) > 0)
+	if (ward_syscall(SYS_getxattr, path, "security.capability", cap_value, sizeof(cap_value)) > 0)
 		return "file capabilities";
-	long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	long n = syscall(SYS_pread64, fd, head, sizeof(head), 0);
+	long n = ward_syscall(SYS_pread64, fd, head, sizeof(head), 0);
 	const char *why = NULL;
 	if (n >= 2 && head[0] == '#' && head[1] == '!') {
 		size_t i = 2;
@@ -218,7 +218,7 @@ unconfined_reason(const char *path, char *interp, size_t cap)
 		bool dynamic = false;
 		for (unsigned int i = 0; i < eh.e_phnum && i < 64; i++) {
 			Elf64_Phdr ph;
-			if (syscall(SYS_pread64, fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) !=
+			if (ward_syscall(SYS_pread64, fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) !=
 			    (long)sizeof(ph))
 				break;
 			dynamic |= ph.p_type == PT_INTERP;
@@ -226,7 +226,7 @@ unconfined_reason(const char *path, char *interp, size_t cap)
 		if (!dynamic)
 			why = "statically linked";
 	}
-	syscall(SYS_close, fd);
+	ward_syscall(SYS_close, fd);
 	return why;
 }
 
@@ -238,7 +238,7 @@ ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_p
 		return 0;
 	char found[4096], interp[256];
 	const char *path = search_path ? search(file, found, sizeof(found)) : file;
-	if (path == NULL || syscall(SYS_faccessat, dirfd, path, X_OK, 0) != 0)
+	if (path == NULL || ward_syscall(SYS_faccessat, dirfd, path, X_OK, 0) != 0)
 		return 0; /* nothing to run there: the exec fails by itself (shells try each PATH entry) */
 	int r = ward_check_path(f, WARD_OP_EXEC, dirfd, path, true);
 	if (r != 0 || !ward_enforce_watches_unconfined() || dirfd != AT_FDCWD)

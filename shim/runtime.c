@@ -61,12 +61,6 @@ static struct ward_tree_record *record;   /* this image's record in it */
 static pid_t ward_pid;
 static int dumped;           /* this image's figures are out */
 
-long
-ward_sys(long number, long a, long b, long c, long d)
-{
-	return syscall(number, a, b, c, d);
-}
-
 static int guard_output(int fd);
 
 static void
@@ -76,7 +70,7 @@ say(const char *a, const char *b, const char *c)
 	int n = snprintf(line, sizeof(line), "ward: %s%s%s\n", a, b ? b : "", c ? c : "");
 	int fd = guard_output(2);
 	if (n > 0)
-		ward_sys(SYS_write, fd >= 0 ? fd : 2, (long)line, n < (int)sizeof(line) ? n : (int)sizeof(line) - 1, 0);
+		ward_syscall(SYS_write, fd >= 0 ? fd : 2, (long)line, n < (int)sizeof(line) ? n : (int)sizeof(line) - 1, 0);
 }
 
 void
@@ -114,7 +108,7 @@ config_error(const char *variable, const char *value, const char *why)
 	char line[PATH_MAX + 128];
 	snprintf(line, sizeof(line), "%s=%s: %s", variable, value, why);
 	say(line, NULL, NULL);
-	syscall(SYS_exit_group, 125);
+	ward_syscall(SYS_exit_group, 125);
 	__builtin_unreachable();
 }
 
@@ -128,7 +122,7 @@ ward_real_resolve(enum ward_call_id id)
 	void *fn = dlsym(RTLD_NEXT, ward_call_names[id]);
 	if (fn == NULL) {
 		say("no next definition of ", ward_call_names[id], " to call");
-		syscall(SYS_exit_group, 127);
+		ward_syscall(SYS_exit_group, 127);
 	}
 	__atomic_store_n(&ward_real_fn[id], fn, __ATOMIC_RELEASE);
 	return fn;
@@ -186,7 +180,7 @@ watch(int fd)
 			return;
 		if (guards[i].fd < 0) {
 			guards[i].fd = fd;
-			guards[i].known = ward_sys(SYS_fstat, fd, (long)&st, 0, 0) == 0;
+			guards[i].known = ward_syscall(SYS_fstat, fd, (long)&st, 0, 0) == 0;
 			guards[i].dev = st.st_dev;
 			guards[i].ino = st.st_ino;
 			return;
@@ -206,11 +200,11 @@ set_exe_name(int argc, char **argv)
 		snprintf(exe_name, sizeof(exe_name), "%s", name);
 		return;
 	}
-	int fd = (int)ward_sys(SYS_open, (long)"/proc/self/comm", O_RDONLY | O_CLOEXEC, 0, 0);
+	int fd = (int)ward_syscall(SYS_open, (long)"/proc/self/comm", O_RDONLY | O_CLOEXEC, 0, 0);
 	if (fd >= 0) {
-		long n = ward_sys(SYS_read, fd, (long)exe_name, sizeof(exe_name) - 1, 0);
+		long n = ward_syscall(SYS_read, fd, (long)exe_name, sizeof(exe_name) - 1, 0);
 		exe_name[n > 0 ? n - 1 : 0] = '\0'; /* drop the newline */
-		ward_sys(SYS_close, fd, 0, 0, 0);
+		ward_syscall(SYS_close, fd, 0, 0, 0);
 	}
 }
 
@@ -222,8 +216,8 @@ tree_join(bool move_figures)
 {
 	if (tree == NULL)
 		return;
-	record = ward_tree_claim(tree, (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0),
-	                         (pid_t)ward_sys(SYS_getppid, 0, 0, 0, 0), exe_name);
+	record = ward_tree_claim(tree, (pid_t)ward_syscall(SYS_getpid, 0, 0, 0, 0),
+	                         (pid_t)ward_syscall(SYS_getppid, 0, 0, 0, 0), exe_name);
 	if (record != NULL)
 		ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures);
 }
@@ -238,7 +232,7 @@ tree_leave(uint32_t state)
 static void
 after_fork_child(void)
 {
-	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
+	ward_pid = (pid_t)ward_syscall(SYS_getpid, 0, 0, 0, 0);
 	tree_join(false);
 	ward_alloc_figures_reset();
 	ward_counters_reset();
@@ -257,7 +251,7 @@ ward_start(int argc, char **argv, char **envp)
 	/* Real functions are looked up on first use (WARD_REAL): a process calls
 	 * a few dozen of the table's functions, and looking all of them up here
 	 * cost more than the rest of start-up together. */
-	ward_pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
+	ward_pid = (pid_t)ward_syscall(SYS_getpid, 0, 0, 0, 0);
 	set_exe_name(argc, argv);
 	ward_enforce_init();
 	const char *stats = getenv("WARD_STATS");
@@ -271,7 +265,7 @@ ward_start(int argc, char **argv, char **envp)
 	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
 		tree_join(true);
 	for (int fd = 0; fd <= 2; fd++) {
-		long flags = ward_sys(SYS_fcntl, fd, F_GETFL, 0, 0);
+		long flags = ward_syscall(SYS_fcntl, fd, F_GETFL, 0, 0);
 		if (flags >= 0)
 			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags, "");
 	}
@@ -297,7 +291,7 @@ ward_stop(void)
 bool
 ward_in_foreign_child(void)
 {
-	return ward_in_vfork != 0 || (ward_pid != 0 && ward_sys(SYS_getpid, 0, 0, 0, 0) != ward_pid);
+	return ward_in_vfork != 0 || (ward_pid != 0 && ward_syscall(SYS_getpid, 0, 0, 0, 0) != ward_pid);
 }
 
 void
@@ -310,8 +304,8 @@ static bool
 executable(const char *path)
 {
 	struct stat st;
-	return ward_sys(SYS_faccessat, AT_FDCWD, (long)path, X_OK, 0) == 0 &&
-	       ward_sys(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, 0) == 0 && !S_ISDIR(st.st_mode);
+	return ward_syscall(SYS_faccessat, AT_FDCWD, (long)path, X_OK, 0) == 0 &&
+	       ward_syscall(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, 0) == 0 && !S_ISDIR(st.st_mode);
 }
 
 /* Is this an image exec can start: an ELF file or a #! script?  (Other
@@ -321,11 +315,11 @@ static bool
 startable(const char *path)
 {
 	char head[4];
-	long fd = ward_sys(SYS_open, (long)path, O_RDONLY | O_CLOEXEC, 0, 0);
+	long fd = ward_syscall(SYS_open, (long)path, O_RDONLY | O_CLOEXEC, 0, 0);
 	if (fd < 0)
 		return true;
-	long n = ward_sys(SYS_read, fd, (long)head, sizeof(head), 0);
-	ward_sys(SYS_close, fd, 0, 0, 0);
+	long n = ward_syscall(SYS_read, fd, (long)head, sizeof(head), 0);
+	ward_syscall(SYS_close, fd, 0, 0, 0);
 	return (n >= 2 && head[0] == '#' && head[1] == '!') || (n == 4 && memcmp(head, "\177ELF", 4) == 0);
 }
 
@@ -406,11 +400,11 @@ rescue(struct guard *g)
 		return;
 	struct rlimit lim;
 	long low = 3;
-	if (ward_sys(SYS_getrlimit, RLIMIT_NOFILE, (long)&lim, 0, 0) == 0 && lim.rlim_cur > 64)
+	if (ward_syscall(SYS_getrlimit, RLIMIT_NOFILE, (long)&lim, 0, 0) == 0 && lim.rlim_cur > 64)
 		low = (long)(lim.rlim_cur - 32);
-	long fd = ward_sys(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, low, 0);
+	long fd = ward_syscall(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, low, 0);
 	if (fd < 0)
-		fd = ward_sys(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, 3, 0);
+		fd = ward_syscall(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, 3, 0);
 	g->private_fd = (int)fd;
 }
 
@@ -437,8 +431,8 @@ ward_guard_before_replace(int newfd)
 	for (int i = 0; i < 2; i++) {
 		struct guard *g = &guards[i];
 		if (newfd >= 0 && newfd == g->private_fd) { /* move out of the program's way */
-			long moved = ward_sys(SYS_fcntl, g->private_fd, F_DUPFD_CLOEXEC, 3, 0);
-			ward_sys(SYS_close, g->private_fd, 0, 0, 0);
+			long moved = ward_syscall(SYS_fcntl, g->private_fd, F_DUPFD_CLOEXEC, 3, 0);
+			ward_syscall(SYS_close, g->private_fd, 0, 0, 0);
 			g->private_fd = (int)moved;
 		}
 	}
@@ -478,7 +472,7 @@ guard_output(int fd)
 			continue;
 		if (g->private_fd >= 0)
 			return g->private_fd;
-		if (!g->known || ward_sys(SYS_fstat, fd, (long)&st, 0, 0) != 0 || st.st_dev != g->dev ||
+		if (!g->known || ward_syscall(SYS_fstat, fd, (long)&st, 0, 0) != 0 || st.st_dev != g->dev ||
 		    st.st_ino != g->ino)
 			return -1;
 		return fd;
@@ -492,7 +486,7 @@ static void
 write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
-		long n = ward_sys(SYS_write, fd, (long)buf, (long)len, 0);
+		long n = ward_syscall(SYS_write, fd, (long)buf, (long)len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -513,11 +507,11 @@ ward_write_log(const char *buf, size_t len, const char *path)
 			write_all(fd, buf, len);
 		return;
 	}
-	long fd = ward_sys(SYS_open, (long)path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644, 0);
+	long fd = ward_syscall(SYS_open, (long)path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644, 0);
 	if (fd < 0)
 		return;
 	write_all((int)fd, buf, len);
-	ward_sys(SYS_close, fd, 0, 0, 0);
+	ward_syscall(SYS_close, fd, 0, 0, 0);
 }
 
 static void
@@ -555,19 +549,19 @@ write_to_file(const char *buf, size_t len, pid_t pid)
 {
 	static char path[PATH_MAX + 300];
 	if (config.kind == DEST_DIR) {
-		ward_sys(SYS_mkdir, (long)config.path, 0755, 0, 0);
+		ward_syscall(SYS_mkdir, (long)config.path, 0755, 0, 0);
 		snprintf(path, sizeof(path), "%s%s.%ld.%s", config.path, exe_name, (long)pid,
 		         ward_stats_format_ext(config.format));
 	} else {
 		expand_path(path, sizeof(path), pid);
 	}
-	long fd = ward_sys(SYS_open, (long)path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644, 0);
+	long fd = ward_syscall(SYS_open, (long)path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644, 0);
 	if (fd < 0) {
 		say("cannot write stats to ", path, ": open failed");
 		return;
 	}
 	write_all((int)fd, buf, len);
-	ward_sys(SYS_close, fd, 0, 0, 0);
+	ward_syscall(SYS_close, fd, 0, 0, 0);
 }
 
 void
@@ -581,7 +575,7 @@ ward_dump(const char *reason)
 		return;
 	int saved_errno = errno;
 	ward_busy++;
-	pid_t pid = (pid_t)ward_sys(SYS_getpid, 0, 0, 0, 0);
+	pid_t pid = (pid_t)ward_syscall(SYS_getpid, 0, 0, 0, 0);
 	ward_counters_snapshot(value);
 	for (int id = 0; id < WARD_NCALLS; id++) {
 		calls[id].name = ward_call_names[id];

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "../core/counters.h"
+#include "../core/syscall.h"
 
 #include "layout.h"
 
@@ -188,7 +189,5 @@ const char *ward_exe_name(void);
 bool ward_absolute(const char *value, char *out, size_t cap);
 void ward_write_log(const char *buf, size_t len, const char *path);
 
-/* Raw system calls the shim uses for its own work, never interposed. */
-long ward_sys(long number, long a, long b, long c, long d);
 
 #endif
