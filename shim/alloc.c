@@ -43,7 +43,6 @@
 
 #include "shim.h"
 
-#define WARD_EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -92,8 +91,6 @@ static __thread struct {
 	uint64_t *allocated, *deallocated;
 	uint64_t seen_allocated, seen_deallocated;
 } je_thread __attribute__((tls_model("initial-exec")));
-/* Live heap bytes this image started with (a fork child: the parent's). */
-static int64_t heap_base;
 
 /* ---- choosing, on the first call ---- */
 
@@ -333,33 +330,18 @@ ward_alloc_init(void)
 }
 
 /* The figures start from zero (a fork child, or after the dump before an
- * exec): the heap does not, so live bytes start from the current view (the
- * forking thread's: other threads' unfolded changes, under FOLD each, are
- * not in it). */
+ * exec): the heap does not, so the new image starts from the current view
+ * (the forking thread's: other threads' unfolded changes, under FOLD each,
+ * are not in it), kept in the counters as its starting level. */
 void
 ward_alloc_figures_reset(void)
 {
 	fold();
-	heap_base = heap.folded;
+	struct ward_counter_slot *slot = ward_counters_slot();
+	ward_counters_begin(slot);
+	ward_counters_add(slot, WARD_IDX_HEAP_BASE, (uint64_t)__atomic_load_n(&heap.folded, __ATOMIC_RELAXED));
+	ward_counters_end(slot);
 	heap.refusal_recorded = 0;
-}
-
-uint64_t
-ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX])
-{
-	int64_t live = heap_base + (int64_t)value[WARD_IDX_HEAP_ALLOCATED] - (int64_t)value[WARD_IDX_HEAP_FREED];
-	return live > 0 ? (uint64_t)live : 0;
-}
-
-/* The most live bytes at once: the threads' peaks, and never less than
- * what the image started with or has now. */
-uint64_t
-ward_alloc_peak(const uint64_t value[WARD_COUNTERS_MAX])
-{
-	uint64_t peak = value[WARD_IDX_HEAP_PEAK], live = ward_alloc_live(value);
-	if (heap_base > 0 && (uint64_t)heap_base > peak)
-		peak = (uint64_t)heap_base;
-	return live > peak ? live : peak;
 }
 
 /* ---- the family ---- */

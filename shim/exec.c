@@ -230,20 +230,17 @@ unconfined_reason(const char *path, char *interp, size_t cap)
 	return why;
 }
 
-/* The exec check: 0, or the errno the exec must fail with. */
-int
-ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path)
+static int
+check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *file, bool search_path)
 {
-	if (!f->active || file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_enforce_watches_unconfined()))
-		return 0;
-	char found[4096], interp[256];
-	const char *path = search_path ? search(file, found, sizeof(found)) : file;
+	char *interp = s->exec_interp;
+	const char *path = search_path ? search(file, s->exec_path, sizeof(s->exec_path)) : file;
 	if (path == NULL || ward_syscall(SYS_faccessat, dirfd, path, X_OK, 0) != 0)
 		return 0; /* nothing to run there: the exec fails by itself (shells try each PATH entry) */
 	int r = ward_check_path(f, WARD_OP_EXEC, dirfd, path, true);
-	if (r != 0 || !ward_enforce_watches_unconfined() || dirfd != AT_FDCWD)
+	if (r != 0 || !ward_limits_watch_unconfined() || dirfd != AT_FDCWD)
 		return r;
-	const char *why = unconfined_reason(path, interp, sizeof(interp));
+	const char *why = unconfined_reason(path, interp, sizeof(s->exec_interp));
 	if (why == NULL && interp[0] == '/') {
 		r = ward_check_path(f, WARD_OP_EXEC, AT_FDCWD, interp, true);
 		if (r != 0)
@@ -254,4 +251,18 @@ ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_p
 			path = interp;
 	}
 	return why != NULL ? ward_refuse_unconfined(f, path, why) : 0;
+}
+
+/* The exec check: 0, or the errno the exec must fail with. */
+int
+ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path)
+{
+	if (!f->active || file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
+		return 0;
+	struct ward_scratch *s = ward_scratch_enter(); /* the search buffers: never on a small stack */
+	if (s == NULL)
+		return EACCES;
+	int r = check_exec(f, s, dirfd, file, search_path);
+	ward_scratch_leave();
+	return r;
 }

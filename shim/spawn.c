@@ -24,7 +24,6 @@
 #include "../core/children.h"
 #include "../core/fdtable.h"
 
-#define WARD_EXPORT __attribute__((visibility("default")))
 #define SHELL "/bin/sh"
 
 extern char **environ;

@@ -26,9 +26,9 @@
 #include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
+#include "../core/procfd.h"
 #include "../policy/policy.h"
 
-#define WARD_EXPORT __attribute__((visibility("default")))
 
 
 /* ---- failure tests ---- */
@@ -41,7 +41,7 @@
 /* ---- what a refused call returns (errno is set) ---- */
 #define WARD_REFUSED_NEG (-1)
 #define WARD_REFUSED_NULLP NULL
-#define WARD_REFUSED_NONZERO (frame_.deny)
+#define WARD_REFUSED_NONZERO (frame_.deny < 0 ? -frame_.deny : frame_.deny)
 #define WARD_REFUSED_NEVER NULL
 #define WARD_REFUSED_MAPFAIL MAP_FAILED
 
@@ -114,7 +114,7 @@
 
 /* ---- post hooks: run after a counted call, result in r ---- */
 #define CWD_CHANGED(r) \
-	if ((r) == 0) ward_enforce_cwd_changed()
+	if ((r) == 0) ward_checks_cwd_changed()
 /* A child was reaped: it is no longer live. */
 #define CHILD_REAPED(r) \
 	if ((r) > 0) ward_children_remove(r)
@@ -246,28 +246,21 @@ execvpe(const char *file, char *const argv[], char *const envp[])
 	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file, argv, env_));
 }
 
-/* The program behind a descriptor, for the exec check. */
-static const char *
-fd_program(int fd, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "/proc/self/fd/%d", fd);
-	return buf;
-}
 
 WARD_EXPORT int
 fexecve(int fd, char *const argv[], char *const envp[])
 {
-	char program[32];
-	WARD_EXEC(fexecve, AT_FDCWD, fd_program(fd, program, sizeof(program)), false, envp,
+	char program[WARD_PROCFD_NAME_MAX];
+	WARD_EXEC(fexecve, AT_FDCWD, ward_procfd_name(program, fd), false, envp,
 	          WARD_REAL(fexecve)(fd, argv, env_));
 }
 
 WARD_EXPORT int
 execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	char program[32];
+	char program[WARD_PROCFD_NAME_MAX];
 	bool empty = (flags & AT_EMPTY_PATH) && strlen(path) == 0;
-	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? fd_program(dirfd, program, sizeof(program)) : path,
+	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path,
 	          false, envp, WARD_REAL(execveat)(dirfd, path, argv, env_, flags));
 }
 

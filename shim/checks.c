@@ -1,0 +1,506 @@
+/*
+ * checks.c: the policy's decisions inside the process.
+ *
+ * A check turns (operations, dirfd, path) into the path the kernel would
+ * act on (core/resolve, the pipeline `ward explain` uses too) and asks the
+ * compiled matcher once per operation.  Operations the policy allows
+ * everywhere cost one mask test in the wrapper: no path is resolved.  A
+ * refusal names every operation the call needed that the policy refuses
+ * (an audit log then lists all a program needs).
+ *
+ * Errors the kernel decides before any permission come first, as without
+ * the shim: making a name that exists is EEXIST, under a missing directory
+ * ENOENT, with no record and no denial counted.  They are only looked for
+ * when the policy would refuse, so the allowed path pays nothing.
+ *
+ * Two checks also make the call itself, on exactly the path decided: an
+ * open whose last component was not looked at goes through openat2 with
+ * RESOLVE_NO_SYMLINKS on the decided path (it opens that file or reports a
+ * symlink in the way), and a stat is answered by one no-follow fstatat.
+ * Their result goes back to the wrapper in the frame (complete()).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "shim.h"
+#include "../core/cwd.h"
+#include "../core/procfd.h"
+#include "../core/resolve.h"
+#include "../policy/match.h"
+
+void
+ward_checks_init(void)
+{
+	if (ward_config.policy != NULL)
+		ward_cwd_refresh();
+}
+
+void
+ward_checks_cwd_changed(void)
+{
+	if (ward_config.policy != NULL)
+		ward_cwd_refresh();
+}
+
+void
+ward_checks_after_fork_child(void)
+{
+	if (ward_config.policy != NULL)
+		ward_cwd_after_fork();
+}
+
+/* ---- deciding ---- */
+
+/* What decide() found: the refused operations and the first refusal's
+ * decision (its rule names the record). */
+struct verdict {
+	unsigned int refused;
+	struct ward_decision first;
+	bool loud; /* some refusal was not quiet */
+};
+
+static struct ward_decision
+decide_one(unsigned int op, const char *path)
+{
+	struct ward_decision d = ward_matcher_decide(ward_config.matcher, op, path);
+	if ((op & (WARD_OP_WRITE | WARD_OP_CREATE | WARD_OP_REMOVE)) && ward_config.image_path[0] != '\0' &&
+	    strcmp(path, ward_config.image_path) == 0)
+		d = (struct ward_decision){ false, false, -2 }; /* the tree's own policy */
+	return d;
+}
+
+/* Decide every operation in ops on path; true when all are allowed. */
+static bool
+decide(struct ward_frame *f, const char *path, unsigned int ops, struct verdict *v)
+{
+	struct ward_counter_slot *slot = f->counting ? ward_counters_slot() : NULL;
+	v->refused = 0;
+	v->loud = false;
+	for (unsigned int op = 1; op <= ops; op <<= 1) {
+		if (!(ops & op))
+			continue;
+		if (slot != NULL) {
+			ward_counters_begin(slot);
+			ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
+			ward_counters_end(slot);
+		}
+		struct ward_decision d = decide_one(op, path);
+		if (d.allow)
+			continue;
+		if (v->refused == 0)
+			v->first = d;
+		v->refused |= op;
+		v->loud |= !d.quiet;
+	}
+	return v->refused == 0;
+}
+
+/* "read,create" for a set of operations. */
+static const char *
+ops_text(struct ward_scratch *s, unsigned int ops)
+{
+	size_t n = 0;
+	s->ops_text[0] = '\0';
+	for (unsigned int op = 1; op <= ops && op <= WARD_OP_ALL; op <<= 1)
+		if (ops & op)
+			n += (size_t)snprintf(s->ops_text + n, sizeof(s->ops_text) - n, "%s%s", n ? "," : "",
+			                      ward_op_name(op));
+	return s->ops_text;
+}
+
+/* A refusal by the policy: count it, record it (unless quiet), and say
+ * what the call must do (ward_refuse). */
+static int
+violation(struct ward_frame *f, struct ward_scratch *s, const struct verdict *v)
+{
+	if (f->counting) {
+		struct ward_counter_slot *slot = ward_counters_slot();
+		ward_counters_begin(slot);
+		ward_counters_add(slot, ward_config.mode == WARD_MODE_AUDIT ? WARD_IDX_AUDITED : WARD_IDX_POLICY_DENIED,
+		                  1);
+		ward_counters_end(slot);
+	}
+	const struct ward_rule *r = v->first.rule >= 0 ? &ward_config.policy->rule[v->first.rule] : NULL;
+	snprintf(s->rule, sizeof(s->rule), "%s:%d", r ? r->file : "", r ? r->line : 0);
+	snprintf(s->by, sizeof(s->by), "%s%s", r ? "rule " : "",
+	         r ? s->rule : v->first.rule == -2 ? "ward (the tree's compiled policy)"
+	             : ward_config.policy->default_deny ? "default deny" : "default allow");
+	struct ward_refusal why = {
+		.op = ops_text(s, v->refused),
+		.what = s->resolved,
+		.by = s->by,
+		.rule = r ? s->rule : "default",
+		.quiet = !v->loud,
+		.err = EACCES,
+	};
+	return ward_refuse(f, s, &why);
+}
+
+/* ---- errors the kernel gives before any permission ---- */
+
+/* Making a new name (mkdir, mknod, symlink, link's new name, O_EXCL):
+ * EEXIST when it exists, ENOENT or ENOTDIR when its directory does not.
+ * Returned negated: the call fails with it as a plain error (no record, no
+ * denial).  0 when the kernel would go on to the permission check. */
+static int
+kernel_first(struct ward_scratch *s, bool exclusive)
+{
+	struct stat st;
+	if (exclusive && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	char *slash = strrchr(s->resolved, '/');
+	if (slash == NULL || slash == s->resolved)
+		return 0;
+	*slash = '\0';
+	long r = ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, 0);
+	int err = errno;
+	*slash = '/';
+	if (r != 0 && (err == ENOENT || err == ENOTDIR))
+		return -err;
+	if (r == 0 && !S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return 0;
+}
+
+/* ---- entering a check ---- */
+
+static const struct ward_resolve_options *
+resolve_options(void)
+{
+	static const struct ward_resolve_options cached = { .use_cwd_cache = true }, direct = { .use_cwd_cache = false };
+	return ward_in_vfork ? &direct : &cached;
+}
+
+/* The scratch set for a check, or NULL with *result saying why: 0, there
+ * is nothing to check; EACCES, the check cannot be made (nested too deep,
+ * no memory): refuse rather than let the call through unchecked. */
+static struct ward_scratch *
+enter_check(struct ward_frame *f, unsigned int ops, const char *path, int *result)
+{
+	*result = 0;
+	if (__builtin_expect(ops == 0, 1) || !f->active || path == NULL || path[0] == '\0')
+		return NULL;
+	struct ward_scratch *s = ward_scratch_enter();
+	if (s == NULL)
+		*result = EACCES;
+	return s;
+}
+
+/* A path that cannot be resolved: refused (never let through unchecked);
+ * a call that fails by itself (bad dirfd, loop) goes on to fail. */
+static int
+unresolved(int r)
+{
+	return r == WARD_RESOLVE_UNKNOWN ? EACCES : 0;
+}
+
+static int
+check(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, int dirfd, const char *path, bool follow)
+{
+	int r = ward_resolve(resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
+	if (r != 0)
+		return unresolved(r);
+	struct verdict v;
+	if (decide(f, s->resolved, ops, &v))
+		return 0;
+	if (ops == WARD_OP_CREATE && !follow) {
+		int first = kernel_first(s, true);
+		if (first != 0)
+			return first;
+	}
+	return violation(f, s, &v);
+}
+
+int
+ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow)
+{
+	ops &= ward_restricted;
+	if (__builtin_expect(ops == 0, 1))
+		return 0;
+	int result;
+	struct ward_scratch *s = enter_check(f, ops, path, &result);
+	if (s == NULL)
+		return result;
+	result = check(f, s, ops, dirfd, path, follow);
+	ward_scratch_leave();
+	return result;
+}
+
+/* The first len bytes of path (a walker's parent directory), followed. */
+int
+ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len)
+{
+	ops &= ward_restricted;
+	int result;
+	struct ward_scratch *s = enter_check(f, ops, path, &result);
+	if (s == NULL)
+		return result;
+	if (len >= sizeof(s->walk_path)) {
+		result = EACCES; /* cannot be told: refuse */
+	} else {
+		memcpy(s->walk_path, path, len);
+		s->walk_path[len] = '\0';
+		result = check(f, s, ops, AT_FDCWD, s->walk_path, true);
+	}
+	ward_scratch_leave();
+	return result;
+}
+
+/* The call was made here, exactly on the path decided: the wrapper returns
+ * result without calling libc. */
+static void
+complete(struct ward_frame *f, long result)
+{
+	f->done = true;
+	f->result = result;
+	f->done_errno = result < 0 ? errno : f->saved_errno;
+}
+
+/* ---- opens ---- */
+
+static unsigned int
+open_ops(int flags)
+{
+	if (flags & O_PATH)
+		return WARD_OP_STAT;
+	unsigned int ops = 0;
+	int access = flags & O_ACCMODE;
+	if (access == O_RDONLY || access == O_RDWR)
+		ops |= WARD_OP_READ;
+	if (access == O_WRONLY || access == O_RDWR || (flags & O_TRUNC))
+		ops |= WARD_OP_WRITE;
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		ops = (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
+	return ops;
+}
+
+/* O_CREAT without O_EXCL writes an existing file and creates a missing one:
+ * look only when the two would be decided differently. */
+static unsigned int
+creat_ops(const char *path, unsigned int ops, int flags)
+{
+	if (!(flags & O_CREAT) || (flags & O_EXCL) || (flags & O_TMPFILE) == O_TMPFILE)
+		return ops;
+	bool write = ward_matcher_decide(ward_config.matcher, WARD_OP_WRITE, path).allow;
+	bool create = ward_matcher_decide(ward_config.matcher, WARD_OP_CREATE, path).allow;
+	struct stat st;
+	if ((write && create) || ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return ops | WARD_OP_WRITE; /* a refusal must name the right op */
+	return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
+}
+
+/* An open refused by the policy: first what the kernel says before any
+ * permission (O_CREAT under a missing directory, O_EXCL of an existing
+ * name), then the refusal. */
+static int
+open_refused(struct ward_frame *f, struct ward_scratch *s, int flags, const struct verdict *v)
+{
+	if (flags & O_CREAT) {
+		int first = kernel_first(s, (flags & O_EXCL) != 0);
+		if (first != 0)
+			return first;
+	}
+	return violation(f, s, v);
+}
+
+/*
+ * open family.  When the path was decided without looking at its last
+ * component, the open itself settles it: openat2 on the decided path with
+ * RESOLVE_NO_SYMLINKS either opens exactly that file (done: no extra system
+ * call at all) or says a symlink is in the way (then resolve fully, decide
+ * again, and let libc open as asked).
+ */
+int
+ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode)
+{
+	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
+	if (__builtin_expect((ops & ward_restricted) == 0, 1))
+		return 0;
+	int result;
+	struct ward_scratch *s = enter_check(f, ops, path, &result);
+	if (s == NULL)
+		return result;
+	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
+	bool unsettled;
+	int r = ward_resolve_where(resolve_options(), dirfd, path, follow, s->resolved, &unsettled, &s->resolve);
+	if (r != 0) {
+		result = unresolved(r);
+		goto out;
+	}
+	struct verdict v;
+	bool allowed = decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v);
+	if (unsettled && allowed) {
+		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
+		                        .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
+		                        .resolve = RESOLVE_NO_SYMLINKS };
+		long fd = ward_syscall(SYS_openat2, AT_FDCWD, s->resolved, &how, sizeof(how));
+		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS &&
+		                errno != EPERM && errno != EXDEV)) {
+			complete(f, fd);
+			goto out;
+		}
+	}
+	if (unsettled) {
+		r = ward_resolve_settle(s->resolved, &s->resolve);
+		if (r != 0) {
+			result = unresolved(r);
+			goto out;
+		}
+		allowed = decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v);
+	}
+	if (!allowed)
+		result = open_refused(f, s, flags, &v);
+out:
+	ward_scratch_leave();
+	return result;
+}
+
+int
+ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
+{
+	if (__builtin_expect(ward_restricted == 0, 1) || mode == NULL)
+		return 0;
+	int flags = strchr(mode, '+') ? O_RDWR : 0;
+	if (mode[0] == 'w')
+		flags |= (flags ? 0 : O_WRONLY) | O_CREAT | O_TRUNC;
+	else if (mode[0] == 'a')
+		flags |= (flags ? 0 : O_WRONLY) | O_CREAT | O_APPEND;
+	if (strchr(mode, 'x'))
+		flags |= O_EXCL;
+	/* libc opens the stream: decide, never complete */
+	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
+	int result;
+	struct ward_scratch *s = enter_check(f, ops & ward_restricted, path, &result);
+	if (s == NULL)
+		return result;
+	int r = ward_resolve(resolve_options(), AT_FDCWD, path, !(flags & O_EXCL), s->resolved, &s->resolve);
+	struct verdict v;
+	if (r != 0)
+		result = unresolved(r);
+	else if (!decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v))
+		result = open_refused(f, s, flags, &v);
+	ward_scratch_leave();
+	return result;
+}
+
+/*
+ * stat and fstatat without flags: the decided path is looked at with a
+ * no-follow fstatat.  Anything but a symlink is the answer itself (copied to
+ * the caller only when allowed); a symlink is resolved fully and libc asked.
+ */
+int
+ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf)
+{
+	if (__builtin_expect((WARD_OP_STAT & ward_restricted) == 0, 1))
+		return 0;
+	if (flags & ~AT_SYMLINK_NOFOLLOW)
+		return ward_check_path(f, WARD_OP_STAT, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW));
+	int result;
+	struct ward_scratch *s = enter_check(f, WARD_OP_STAT, path, &result);
+	if (s == NULL)
+		return result;
+	bool unsettled;
+	struct verdict v;
+	int r = ward_resolve_where(resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), s->resolved,
+	                           &unsettled, &s->resolve);
+	if (r != 0) {
+		result = unresolved(r);
+		goto out;
+	}
+	if (unsettled) {
+		long rc = ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &s->found, AT_SYMLINK_NOFOLLOW);
+		if (rc != 0 || !S_ISLNK(s->found.st_mode)) {
+			if (!decide(f, s->resolved, WARD_OP_STAT, &v)) {
+				result = violation(f, s, &v);
+				goto out;
+			}
+			if (rc == 0)
+				memcpy(buf, &s->found, sizeof(s->found));
+			complete(f, rc);
+			goto out;
+		}
+		r = ward_resolve_settle(s->resolved, &s->resolve);
+		if (r != 0) {
+			result = unresolved(r);
+			goto out;
+		}
+	}
+	if (!decide(f, s->resolved, WARD_OP_STAT, &v))
+		result = violation(f, s, &v);
+out:
+	ward_scratch_leave();
+	return result;
+}
+
+/* Calls on an open descriptor that change the file: decide on what the
+ * descriptor is now. */
+int
+ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
+{
+	if (__builtin_expect((ops & ward_restricted) == 0, 1) || !f->active)
+		return 0;
+	struct ward_scratch *s = ward_scratch_enter();
+	if (s == NULL)
+		return EACCES;
+	char link[WARD_PROCFD_NAME_MAX];
+	char *target = s->fd_target;
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, fd), target, sizeof(s->fd_target) - 1);
+	int result = 0;
+	if (n > 0) {
+		target[n] = '\0';
+		/* pipes, sockets, memfds and deleted files have no name to protect */
+		bool nameless = target[0] != '/' || strncmp(target, "/memfd:", 7) == 0 ||
+		                (n > 10 && strcmp(target + n - 10, " (deleted)") == 0);
+		if (!nameless)
+			result = check(f, s, ops & ward_restricted, AT_FDCWD, target, false);
+	} /* else not an open descriptor: the call fails by itself */
+	ward_scratch_leave();
+	return result;
+}
+
+/* rename: remove the old name, create the new one (and remove it too when
+ * it exists and is replaced).  RENAME_EXCHANGE swaps: both sides both. */
+int
+ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
+                  unsigned int flags)
+{
+	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
+		return 0;
+	unsigned int both = WARD_OP_REMOVE | WARD_OP_CREATE;
+	bool exchange = flags & RENAME_EXCHANGE;
+	struct stat st;
+	bool replaces = new != NULL && ward_syscall(SYS_newfstatat, newdirfd, new, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int r = ward_check_path(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false);
+	if (r == 0)
+		r = ward_check_path(f, exchange || replaces ? both : WARD_OP_CREATE, newdirfd, new, false);
+	return r == -EEXIST ? EACCES : r; /* made in between: rename's EEXIST is not ours to give, refuse */
+}
+
+/* link: a new name for an existing file must not expose one the policy
+ * protects, so the old file needs read and write too. */
+int
+ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new, int flags)
+{
+	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
+		return 0;
+	int r = ward_check_path(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0);
+	if (r == 0)
+		r = ward_check_path(f, WARD_OP_CREATE, newdirfd, new, false);
+	return r;
+}
+
+/* utimensat(fd, NULL, ...) acts on fd itself (libc declares the path
+ * nonnull; the kernel does not). */
+int
+ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flags)
+{
+	if (path == NULL)
+		return ward_check_fd(f, WARD_OP_WRITE, dirfd);
+	return ward_check_path(f, WARD_OP_WRITE, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW));
+}
