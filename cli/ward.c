@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "../shim/layout.h"
+#include "explain.h"
 #include "match.h"
 #include "report.h"
 #include "tree.h"
@@ -546,60 +547,6 @@ cmd_check(int argc, char **argv)
 	return status;
 }
 
-/* ward explain -p POLICY OP PATH */
-static int
-cmd_explain(int argc, char **argv)
-{
-	const char *policy_file = NULL;
-	int opt;
-	optind = 1;
-	while ((opt = getopt(argc, argv, "+p:")) != -1) {
-		if (opt != 'p') {
-			fputs("usage: ward explain -p POLICY OP PATH\n", stderr);
-			return 2;
-		}
-		policy_file = optarg;
-	}
-	if (policy_file == NULL || argc - optind != 2) {
-		fputs("usage: ward explain -p POLICY OP PATH\n", stderr);
-		return 2;
-	}
-	const char *op_name = argv[optind], *path = argv[optind + 1];
-	size_t bad;
-	unsigned int op = ward_policy_parse_ops(op_name, &bad);
-	if (op == 0 || (op & (op - 1)) != 0) {
-		fprintf(stderr, "ward: explain: '%s': expected one of read, stat, write, create, remove, exec\n", op_name);
-		return 2;
-	}
-	struct ward_policy_error error;
-	struct ward_policy *policy = ward_policy_load(policy_file, NULL, &error);
-	if (policy == NULL) {
-		fprintf(stderr, "%s:%d:%d: error: %s\n", error.file, error.line, error.col, error.message);
-		return 2;
-	}
-	struct ward_matcher *matcher = ward_matcher_build(policy);
-	char cwd[WARD_PATH_MAX], resolved[WARD_PATH_MAX];
-	static struct ward_path_scratch scratch;
-	if (getcwd(cwd, sizeof(cwd)) == NULL || matcher == NULL) {
-		fprintf(stderr, "ward: explain: %s\n", strerror(errno));
-		return 2;
-	}
-	int err = ward_path_resolve(cwd, path, true, resolved, &scratch);
-	if (err != 0) {
-		fprintf(stderr, "ward: explain: %s: %s\n", path, strerror(err));
-		return 2;
-	}
-	struct ward_decision d = ward_matcher_decide(matcher, op, resolved);
-	if (d.rule >= 0)
-		printf("%s %s %s by rule %s:%d%s\n", d.allow ? "allow" : "deny", op_name, resolved,
-		       policy->rule[d.rule].file, policy->rule[d.rule].line, d.quiet ? " (quiet)" : "");
-	else
-		printf("%s %s %s by default\n", d.allow ? "allow" : "deny", op_name, resolved);
-	ward_matcher_free(matcher);
-	ward_policy_free(policy);
-	return d.allow ? 0 : 1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -620,7 +567,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "explain") == 0)
-		return cmd_explain(argc - 1, argv + 1);
+		return ward_cli_explain(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "ward: unknown command '%s'\n", argv[1]);
