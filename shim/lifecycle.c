@@ -111,7 +111,7 @@ ward_start(int argc, char **argv, char **envp)
 	for (int fd = 0; fd <= 2; fd++) {
 		long flags = ward_syscall(SYS_fcntl, fd, F_GETFL);
 		if (flags >= 0)
-			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags, "");
+			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags);
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
 	ward_alloc_init();

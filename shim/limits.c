@@ -116,7 +116,7 @@ ward_limits_init(void)
 				char *end;
 				long fd = strtol(d->d_name, &end, 10);
 				if (d->d_name[0] != '.' && *end == '\0' && fd != dir && !ward_fdtable_tracked((int)fd))
-					ward_fdtable_set((int)fd, WARD_FD_INHERITED, 0, "");
+					ward_fdtable_set((int)fd, WARD_FD_INHERITED, 0);
 				off += d->d_reclen;
 			}
 		}

@@ -240,8 +240,8 @@ void ward_spawn_after_fork_child(void);
 typedef struct __dirstream DIR;
 int ward_stream_fd(FILE *stream);
 int ward_dir_fd(DIR *dir);
-void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind, const char *path);
-void ward_hook_stream_opened(struct ward_frame *f, FILE *stream, const char *path);
+void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
+void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);
 void ward_hook_fd_dup(struct ward_frame *f, int r, int oldfd, int newfd, int cloexec);
 void ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg);
@@ -251,7 +251,7 @@ void ward_hook_fd_replacing(struct ward_frame *f, int newfd);
 bool ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int last, int flags);
 void ward_hook_range_closed(struct ward_frame *f, int r, unsigned int first, unsigned int last, int flags);
 void ward_hook_all_streams_closing(struct ward_frame *f);
-void ward_hook_io(struct ward_frame *f, int fd, ssize_t r, bool write);
+void ward_hook_io(struct ward_frame *f, ssize_t r, bool write);
 
 /* ---- the dump (dump.c) ---- */
 /* Write the dump for this image once; reason: "exit", "_exit", "exec", "kill". */

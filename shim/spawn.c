@@ -231,7 +231,7 @@ popen(const char *command, const char *mode)
 	if (slot >= 0) {
 		pipes.stream[slot] = stream;
 		pipes.pid[slot] = pid;
-		ward_fdtable_set(mine, WARD_FD_PIPE, reading ? O_RDONLY : O_WRONLY, "<popen>");
+		ward_fdtable_set(mine, WARD_FD_PIPE, reading ? O_RDONLY : O_WRONLY);
 	}
 	pthread_mutex_unlock(&pipes.lock);
 	if (stream == NULL || slot < 0) {

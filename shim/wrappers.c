@@ -124,17 +124,17 @@
 #define NAMES_CHANGED(r) \
 	if ((r) == 0) ward_dircache_invalidate()
 #define POST_NONE (void)0
-#define FD_OPENED(r, path, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind, path)
-#define STREAM_OPENED(r, path) ward_hook_stream_opened(&frame_, r, path)
-#define DIR_OPENED(r, path) ward_hook_fd_opened(&frame_, ward_dir_fd(r), O_RDONLY | O_DIRECTORY, WARD_FD_DIR, path)
+#define FD_OPENED(r, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind)
+#define STREAM_OPENED(r) ward_hook_stream_opened(&frame_, r)
+#define DIR_OPENED(r) ward_hook_fd_opened(&frame_, ward_dir_fd(r), O_RDONLY | O_DIRECTORY, WARD_FD_DIR)
 #define FD_PAIR(r, fds, flags, kind) ward_hook_fd_pair(&frame_, r, fds, flags, kind)
 #define FD_DUP(r, fd, newfd, cloexec) ward_hook_fd_dup(&frame_, r, fd, newfd, cloexec)
 #define FD_FCNTL(r, fd, cmd, arg) ward_hook_fd_fcntl(&frame_, r, fd, cmd, arg)
 #define FD_CLOSED(r) ward_hook_fd_closed(&frame_, r)
 #define RANGE_CLOSED(r, first, last, flags) ward_hook_range_closed(&frame_, r, first, last, flags)
-#define FD_READ(fd, r) ward_hook_io(&frame_, fd, r, false)
-#define FD_WRITTEN(fd, r) ward_hook_io(&frame_, fd, r, true)
-#define FD_COPIED(infd, outfd, r) (ward_hook_io(&frame_, infd, r, false), ward_hook_io(&frame_, outfd, r, true))
+#define FD_READ(r) ward_hook_io(&frame_, r, false)
+#define FD_WRITTEN(r) ward_hook_io(&frame_, r, true)
+#define FD_COPIED(r) (ward_hook_io(&frame_, r, false), ward_hook_io(&frame_, r, true))
 
 /* ---- the templates ---- */
 #define WARD_CALL(ret, name, params, args, fail, pre, post)       \
