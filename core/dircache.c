@@ -76,8 +76,9 @@ void
 ward_dircache_put(const char *dir, size_t len, const char *real, unsigned int resolved_at)
 {
 	size_t real_len = strlen(real);
-	if (!cacheable(dir, len) || real_len >= WARD_DIRCACHE_PATH || resolved_at != ward_dircache_generation())
-		return;
+	if (!cacheable(dir, len) || !cacheable(real, real_len) || real_len >= WARD_DIRCACHE_PATH ||
+	    resolved_at != ward_dircache_generation())
+		return; /* (a directory that leads into /proc, such as /dev/fd, means something else in each process) */
 	struct entry *e = slot(dir, len);
 	unsigned int s;
 	if (!ward_seqlock_try_write(&e->sequence, &s))

@@ -83,6 +83,7 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
 {
 	const char *base = NULL;
 	*unsettled = false;
+	s->path.via_proc = false;
 	size_t normal = ward_path_normal_length(path); /* the common case: nothing to fold */
 	if (normal > 0 && normal < WARD_PATH_MAX) {
 		memcpy(out, path, normal + 1);
@@ -110,7 +111,10 @@ ward_resolve_settle(char *out, struct ward_resolve_scratch *s)
 	if (ward_syscall(SYS_readlinkat, AT_FDCWD, out, unused, sizeof(unused)) < 0)
 		return 0; /* not a symlink (or missing): out is the answer */
 	strcpy(s->dir, out);
-	return from_errno(ward_path_resolve(NULL, s->dir, true, out, &s->path));
+	bool via_proc = s->path.via_proc;
+	int r = from_errno(ward_path_resolve(NULL, s->dir, true, out, &s->path));
+	s->path.via_proc |= via_proc;
+	return r;
 }
 
 int

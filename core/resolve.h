@@ -18,6 +18,10 @@
  * (openat2 RESOLVE_NO_SYMLINKS, a no-follow fstatat) or with
  * ward_resolve_settle; ward_resolve does both steps.
  *
+ * s->path.via_proc afterwards: the path led through /proc (a magic link, or
+ * /proc/self): it names what a descriptor or a process holds, and acting
+ * on its name would not be the same as acting through it.
+ *
  * Results: 0; WARD_RESOLVE_UNKNOWN when the path cannot be told (too long,
  * no working directory): the caller must refuse; WARD_RESOLVE_FAILS when
  * the call will fail by itself (a bad dirfd, a symlink loop).

@@ -13,11 +13,25 @@
  * ENOENT, with no record and no denial counted.  They are only looked for
  * when the policy would refuse, so the allowed path pays nothing.
  *
- * Two checks also make the call itself, on exactly the path decided: an
- * open whose last component was not looked at goes through openat2 with
- * RESOLVE_NO_SYMLINKS on the decided path (it opens that file or reports a
- * symlink in the way), and a stat is answered by one no-follow fstatat.
- * Their result goes back to the wrapper in the frame (complete()).
+ * The kernel acts on exactly what was decided, never on a second
+ * resolution of the program's path (which a symlink swapped in between
+ * would send elsewhere).  The decided path is canonical (no symlink in
+ * it), so the kernel can be made to walk it with RESOLVE_NO_SYMLINKS:
+ * - opens are made here with openat2 on the decided path (the result goes
+ *   back to the wrapper in the frame: complete());
+ * - every other checked call is pointed at a descriptor opened that way: the
+ *   file itself (O_PATH) for calls that follow the last component, its
+ *   directory for calls that do not (or that make a new name), through a
+ *   /proc/self/fd/N[/NAME] path the wrapper passes to libc instead of the
+ *   program's (ward_check_act; the descriptor is closed when the call is
+ *   done);
+ * - fopen and freopen: the file is opened (and created) here, and libc
+ *   opens the stream on that very file through its descriptor.
+ * When the kernel says a component changed (ELOOP: a symlink appeared),
+ * the path is resolved and decided again, a few times, then refused: never
+ * handed to libc unchecked.  Paths through /proc (magic links name an
+ * object a descriptor holds, not a path) are decided on the name they show
+ * and acted on through the link itself, as the program asked.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -28,6 +42,7 @@
 
 #include "shim.h"
 #include "../core/cwd.h"
+#include "../core/dircache.h"
 #include "../core/procfd.h"
 #include "../core/resolve.h"
 #include "../policy/match.h"
@@ -260,6 +275,160 @@ complete(struct ward_frame *f, long result)
 	f->done_errno = result < 0 ? errno : f->saved_errno;
 }
 
+/* ---- acting on exactly what was decided ---- */
+
+#define ACT_TRIES 4 /* resolutions of one call before a changing path is refused */
+
+static long
+open_exact(const char *path, int flags, mode_t mode)
+{
+	struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
+		                .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
+		                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	return ward_syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+}
+
+/* The decided path led through /proc: act through it as the program asked. */
+static bool
+through_proc(const struct ward_scratch *s)
+{
+	return s->resolve.path.via_proc || strncmp(s->resolved, "/proc/", 6) == 0 || strcmp(s->resolved, "/proc") == 0;
+}
+
+/* A path the program wrote with a trailing '/' keeps it: the kernel then
+ * insists on a directory.  Appends it to s->resolved when it fits. */
+static bool
+keep_trailing_slash(struct ward_scratch *s, const char *path)
+{
+	size_t n = strlen(path), r = strlen(s->resolved);
+	if (n == 0 || path[n - 1] != '/' || r <= 1)
+		return true;
+	if (r + 2 > sizeof(s->resolved))
+		return false;
+	s->resolved[r] = '/';
+	s->resolved[r + 1] = '\0';
+	return true;
+}
+
+static void
+drop_trailing_slash(struct ward_scratch *s)
+{
+	size_t r = strlen(s->resolved);
+	if (r > 1 && s->resolved[r - 1] == '/')
+		s->resolved[r - 1] = '\0';
+}
+
+/* Where the call is made: a descriptor of the decided file (follow) or of
+ * its directory (no follow, or a new name), into a->path.  0, a negated
+ * errno the call fails with as the kernel would, or ELOOP: the path
+ * changed, resolve again. */
+static int
+point(struct ward_scratch *s, struct ward_act *a, bool follow, bool trailing_slash)
+{
+	char *slash = strrchr(s->resolved, '/');
+	long fd;
+	if (follow || slash == s->resolved + strlen(s->resolved) - 1 || s->resolved[1] == '\0') {
+		fd = open_exact(s->resolved, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+		if (fd < 0)
+			return errno == ELOOP ? ELOOP : -errno;
+		struct stat st;
+		if (ward_syscall(SYS_fstat, fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+			ward_syscall(SYS_close, fd); /* a symlink appeared where the check found none */
+			return ELOOP;
+		}
+		a->fd = (int)fd;
+		ward_procfd_name(a->path, a->fd);
+		if (trailing_slash)
+			strcat(a->path, "/");
+		return 0;
+	}
+	size_t name_len = strlen(slash + 1);
+	if (name_len > 255)
+		return -ENAMETOOLONG;
+	*slash = '\0';
+	fd = open_exact(slash == s->resolved ? "/" : s->resolved, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	int err = errno;
+	*slash = '/';
+	if (fd < 0)
+		return err == ELOOP ? ELOOP : -err;
+	a->fd = (int)fd;
+	ward_procfd_name(a->path, a->fd);
+	strcat(a->path, slash);
+	if (trailing_slash)
+		strcat(a->path, "/");
+	return 0;
+}
+
+/* Hold the scratch in the frame until the call is done (ward_act_release). */
+static void
+hold(struct ward_frame *f, struct ward_scratch *s)
+{
+	if (f->held == NULL) {
+		s->act[0].fd = s->act[1].fd = -1;
+		f->held = s;
+	}
+}
+
+void
+ward_act_release(struct ward_frame *f)
+{
+	struct ward_scratch *s = f->held;
+	f->held = NULL;
+	for (int i = 0; i < 2; i++)
+		if (s->act[i].fd >= 0) {
+			ward_syscall(SYS_close, s->act[i].fd);
+			s->act[i].fd = -1;
+		}
+	ward_scratch_leave();
+}
+
+/* The path kept changing under the check: refused, with a record. */
+static int
+changing(struct ward_frame *f, struct ward_scratch *s)
+{
+	struct ward_refusal why = { .op = "resolve", .what = s->resolved, .by = "ward (the path changed while it was checked)",
+		                    .rule = "ward (path changing)", .err = EACCES };
+	return ward_refuse(f, s, &why);
+}
+
+int
+ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which)
+{
+	ops &= ward_restricted;
+	if (__builtin_expect(ops == 0, 1))
+		return 0;
+	int result = 0;
+	struct ward_scratch *s = f->held;
+	if (s == NULL && (s = enter_check(f, ops, *path, &result)) == NULL)
+		return result;
+	if (!f->active || *path == NULL || (*path)[0] == '\0')
+		return 0;
+	hold(f, s);
+	size_t len = strlen(*path);
+	bool trailing_slash = len > 0 && (*path)[len - 1] == '/';
+	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
+		int r = ward_resolve(resolve_options(), dirfd, *path, follow, s->resolved, &s->resolve);
+		if (r != 0)
+			return unresolved(r);
+		struct verdict v;
+		if (!decide(f, s->resolved, ops, &v)) {
+			if (ops == WARD_OP_CREATE && !follow && (result = kernel_first(s, true)) != 0)
+				return result;
+			return violation(f, s, &v);
+		}
+		if (through_proc(s))
+			return 0;
+		r = point(s, &s->act[which], follow, trailing_slash);
+		if (r != ELOOP) {
+			if (r == 0)
+				*path = s->act[which].path;
+			return r;
+		}
+		ward_dircache_invalidate(); /* what it remembered may be what changed */
+	}
+	return changing(f, s);
+}
+
 /* ---- opens ---- */
 
 static unsigned int
@@ -309,63 +478,75 @@ open_refused(struct ward_frame *f, struct ward_scratch *s, int flags, const stru
 	return violation(f, s, v);
 }
 
+/* The decision of an open: 0 allowed, else what the call must do. */
+static int
+decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, int flags)
+{
+	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
+	int r = ward_resolve(resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
+	if (r != 0)
+		return unresolved(r);
+	struct verdict v;
+	if (!decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v))
+		return open_refused(f, s, flags, &v);
+	return 0;
+}
+
 /*
- * open family.  When the path was decided without looking at its last
- * component, the open itself settles it: openat2 on the decided path with
- * RESOLVE_NO_SYMLINKS either opens exactly that file (done: no extra system
- * call at all) or says a symlink is in the way (then resolve fully, decide
- * again, and let libc open as asked).
+ * open family: decided, then opened here with openat2 on exactly the
+ * decided path (RESOLVE_NO_SYMLINKS: it opens that file or says a symlink
+ * got in the way, and then the path is decided again).  Flags openat2
+ * refuses (it is stricter than open about unknown bits) go through libc on
+ * a descriptor of the decided file or directory instead (ward_check_act's
+ * way).
  */
 int
-ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode)
+ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, mode_t mode)
 {
 	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
 	if (__builtin_expect((ops & ward_restricted) == 0, 1))
 		return 0;
 	int result;
-	struct ward_scratch *s = enter_check(f, ops, path, &result);
+	struct ward_scratch *s = enter_check(f, ops, *path, &result);
 	if (s == NULL)
 		return result;
-	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
-	bool unsettled;
-	int r = ward_resolve_where(resolve_options(), dirfd, path, follow, s->resolved, &unsettled, &s->resolve);
-	if (r != 0) {
-		result = unresolved(r);
-		goto out;
-	}
-	struct verdict v;
-	bool allowed = decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v);
-	if (unsettled && allowed) {
-		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
-		                        .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
-		                        .resolve = RESOLVE_NO_SYMLINKS };
-		long fd = ward_syscall(SYS_openat2, AT_FDCWD, s->resolved, &how, sizeof(how));
-		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS &&
-		                errno != EPERM && errno != EXDEV)) {
+	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
+		result = decide_open(f, s, dirfd, *path, flags);
+		if (result != 0 || through_proc(s))
+			goto out;
+		if (!keep_trailing_slash(s, *path)) {
+			result = EACCES;
+			goto out;
+		}
+		long fd = open_exact(s->resolved, flags, mode);
+		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS && errno != EPERM)) {
 			complete(f, fd);
 			goto out;
 		}
-	}
-	if (unsettled) {
-		r = ward_resolve_settle(s->resolved, &s->resolve);
-		if (r != 0) {
-			result = unresolved(r);
-			goto out;
+		drop_trailing_slash(s);
+		if (errno != ELOOP) { /* openat2 will not take these flags: libc opens, on a descriptor */
+			bool follow = !(flags & O_NOFOLLOW) && !(flags & O_CREAT);
+			hold(f, s);
+			result = point(s, &s->act[0], follow, false);
+			if (result == 0)
+				*path = s->act[0].path;
+			if (result != ELOOP)
+				return result; /* the frame holds the scratch */
+			continue;
 		}
-		allowed = decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v);
+		ward_dircache_invalidate();
 	}
-	if (!allowed)
-		result = open_refused(f, s, flags, &v);
+	result = changing(f, s);
 out:
-	ward_scratch_leave();
+	if (f->held != s)
+		ward_scratch_leave();
 	return result;
 }
 
-int
-ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
+/* fopen's mode as open flags (glibc's reading of it). */
+static int
+fopen_flags(const char *mode)
 {
-	if (__builtin_expect(ward_restricted == 0, 1) || mode == NULL)
-		return 0;
 	int flags = strchr(mode, '+') ? O_RDWR : 0;
 	if (mode[0] == 'w')
 		flags |= (flags ? 0 : O_WRONLY) | O_CREAT | O_TRUNC;
@@ -373,26 +554,58 @@ ward_check_fopen(struct ward_frame *f, const char *path, const char *mode)
 		flags |= (flags ? 0 : O_WRONLY) | O_CREAT | O_APPEND;
 	if (strchr(mode, 'x'))
 		flags |= O_EXCL;
-	/* libc opens the stream: decide, never complete */
-	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
-	int result;
-	struct ward_scratch *s = enter_check(f, ops & ward_restricted, path, &result);
-	if (s == NULL)
-		return result;
-	int r = ward_resolve(resolve_options(), AT_FDCWD, path, !(flags & O_EXCL), s->resolved, &s->resolve);
-	struct verdict v;
-	if (r != 0)
-		result = unresolved(r);
-	else if (!decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v))
-		result = open_refused(f, s, flags, &v);
-	ward_scratch_leave();
-	return result;
+	return flags;
 }
 
+/* fopen, freopen: decided, the file opened (or created) here on exactly the
+ * decided path, and libc makes the stream on that file through its
+ * descriptor, with the mode minus 'x' (the file exists by then). */
+int
+ward_check_fopen(struct ward_frame *f, const char **path, const char **mode)
+{
+	if (__builtin_expect(ward_restricted == 0, 1) || *mode == NULL)
+		return 0;
+	int flags = fopen_flags(*mode);
+	unsigned int ops = open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE | WARD_OP_WRITE : 0);
+	int result;
+	struct ward_scratch *s = enter_check(f, ops & ward_restricted, *path, &result);
+	if (s == NULL)
+		return result;
+	hold(f, s);
+	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
+		result = decide_open(f, s, AT_FDCWD, *path, flags);
+		if (result != 0 || through_proc(s))
+			return result;
+		if (!keep_trailing_slash(s, *path))
+			return EACCES;
+		long fd = open_exact(s->resolved, flags | O_CLOEXEC, 0666);
+		if (fd >= 0) {
+			s->act[0].fd = (int)fd;
+			*path = ward_procfd_name(s->act[0].path, (int)fd);
+			size_t n = 0;
+			for (const char *m = *mode; *m && n + 1 < sizeof(s->act_mode); m++)
+				if (*m != 'x')
+					s->act_mode[n++] = *m;
+			s->act_mode[n] = '\0';
+			*mode = s->act_mode;
+			return 0;
+		}
+		if (errno != ELOOP)
+			return -errno;
+		drop_trailing_slash(s);
+		ward_dircache_invalidate();
+	}
+	return changing(f, s);
+}
 /*
- * stat and fstatat without flags: the decided path is looked at with a
- * no-follow fstatat.  Anything but a symlink is the answer itself (copied to
- * the caller only when allowed); a symlink is resolved fully and libc asked.
+ * Metadata: stat and fstatat without flags.  The decided path is looked at
+ * with one no-follow fstatat, which is also the answer when it is not a
+ * symlink (copied to the caller only when allowed); a symlink is resolved
+ * fully and libc asked.  Metadata calls are decided exactly but made on
+ * the program's path (see CHECK_META in wrappers.c): a program racing its
+ * own symlinks can learn a denied file's size, mode and times, never its
+ * content; acting through a descriptor would cost two more system calls
+ * per stat.
  */
 int
 ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf)
@@ -465,9 +678,10 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
 }
 
 /* rename: remove the old name, create the new one (and remove it too when
- * it exists and is replaced).  RENAME_EXCHANGE swaps: both sides both. */
+ * it exists and is replaced).  RENAME_EXCHANGE swaps: both sides both.
+ * Both names are acted on through their directories. */
 int
-ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
+ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
                   unsigned int flags)
 {
 	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
@@ -475,32 +689,31 @@ ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdi
 	unsigned int both = WARD_OP_REMOVE | WARD_OP_CREATE;
 	bool exchange = flags & RENAME_EXCHANGE;
 	struct stat st;
-	bool replaces = new != NULL && ward_syscall(SYS_newfstatat, newdirfd, new, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	int r = ward_check_path(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false);
+	bool replaces = *new != NULL && ward_syscall(SYS_newfstatat, newdirfd, *new, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int r = ward_check_act(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false, 0);
 	if (r == 0)
-		r = ward_check_path(f, exchange || replaces ? both : WARD_OP_CREATE, newdirfd, new, false);
+		r = ward_check_act(f, exchange || replaces ? both : WARD_OP_CREATE, newdirfd, new, false, 1);
 	return r == -EEXIST ? EACCES : r; /* made in between: rename's EEXIST is not ours to give, refuse */
 }
 
 /* link: a new name for an existing file must not expose one the policy
  * protects, so the old file needs read and write too. */
 int
-ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new, int flags)
+ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new, int flags)
 {
 	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
 		return 0;
-	int r = ward_check_path(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0);
+	int r = ward_check_act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0);
 	if (r == 0)
-		r = ward_check_path(f, WARD_OP_CREATE, newdirfd, new, false);
+		r = ward_check_act(f, WARD_OP_CREATE, newdirfd, new, false, 1);
 	return r;
 }
-
 /* utimensat(fd, NULL, ...) acts on fd itself (libc declares the path
  * nonnull; the kernel does not). */
 int
-ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flags)
+ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags)
 {
-	if (path == NULL)
+	if (*path == NULL)
 		return ward_check_fd(f, WARD_OP_WRITE, dirfd);
-	return ward_check_path(f, WARD_OP_WRITE, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW));
+	return ward_check_act(f, WARD_OP_WRITE, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), 0);
 }

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "../core/counters.h"
+#include "../core/procfd.h"
 #include "../core/resolve.h"
 #include "../core/stats.h"
 #include "../core/syscall.h"
@@ -46,6 +47,7 @@ struct ward_frame {
 	bool done;          /* set by a pre hook that made the call itself... */
 	long result;        /* ...with this result */
 	int done_errno;     /* ...and this errno */
+	struct ward_scratch *held; /* a check's act (checks.c), held until the call is done */
 };
 
 extern __thread int ward_busy __attribute__((tls_model("initial-exec")));
@@ -63,6 +65,7 @@ ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
 	f->closing_fd = -1;
 	f->deny = 0;
 	f->done = false;
+	f->held = NULL;
 }
 
 /* After the real call: keep its errno, open the counting window, count. */
@@ -79,9 +82,13 @@ ward_frame_count(struct ward_frame *f, bool failed)
 		ward_counters_add(s, WARD_IDX_ERRORS(f->id), 1);
 }
 
+void ward_act_release(struct ward_frame *f);
+
 static inline void
 ward_frame_done(struct ward_frame *f)
 {
+	if (__builtin_expect(f->held != NULL, 0))
+		ward_act_release(f);
 	if (f->slot != NULL)
 		ward_counters_end(f->slot);
 	errno = f->saved_errno;
@@ -160,6 +167,12 @@ struct ward_scratch {
 	char exec_path[WARD_PATH_MAX];
 	char exec_interp[256];
 	char walk_path[WARD_PATH_MAX];
+	/* what the call is made on instead of its own path (checks.c) */
+	struct ward_act {
+		int fd;                                      /* -1: none */
+		char path[WARD_PROCFD_NAME_MAX + 256 + 2];   /* /proc/self/fd/N[/NAME][/] */
+	} act[2];
+	char act_mode[8];                            /* fopen's mode for the reopen */
 };
 void ward_scratch_init(void);
 /* This thread's next scratch set, or NULL (nested too deep, no memory):
@@ -196,15 +209,20 @@ void ward_checks_cwd_changed(void);
 void ward_checks_after_fork_child(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
 int ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len);
-int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode);
+int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, mode_t mode);
+/* The same decisions as ward_check_path, then the call is pointed at exactly
+ * what was decided: *path is replaced by a /proc/self/fd name of a
+ * descriptor the check opened without following any symlink (held in the
+ * frame until the call is done).  which: 0, or 1 for a call's second path. */
+int ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which);
+int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode);
 int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
-int ward_check_fopen(struct ward_frame *f, const char *path, const char *mode);
 int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
-int ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
+int ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
                       unsigned int flags);
-int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
+int ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
                     int flags);
-int ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flags);
+int ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags);
 
 /* ---- limits (limits.c) ---- */
 extern uint64_t ward_fd_limit;

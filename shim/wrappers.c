@@ -87,20 +87,32 @@
 #define NOFOLLOW false
 #define WARD_IF_RESTRICTED(ops, call) \
 	if (__builtin_expect((ward_restricted & (ops)) != 0, 0)) frame_.deny = (call)
-#define CHECK(ops, dirfd, path, follow) WARD_IF_RESTRICTED(ops, ward_check_path(&frame_, ops, dirfd, path, follow))
+/* CHECK: decided, and the call pointed at exactly what was decided (its
+ * path argument replaced; checks.c).  CHECK_NAME_ONLY: decided, the call
+ * made on the program's own path: for calls whose result is a name built
+ * from it (realpath), that write into it (mkstemp, mkdtemp), and metadata
+ * reads (CHECK_META). */
+#define CHECK(ops, dirfd, path, follow) \
+	WARD_IF_RESTRICTED(ops, ward_check_act(&frame_, ops, dirfd, (const char **)&(path), follow, 0))
+#define CHECK_NAME_ONLY(ops, dirfd, path, follow) \
+	WARD_IF_RESTRICTED(ops, ward_check_path(&frame_, ops, dirfd, path, follow))
 #define CHECK_AT(ops, dirfd, path, flags) CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
 #define CHECK_OPEN(dirfd, path, flags, mode) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_open(&frame_, dirfd, path, flags, mode))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_open(&frame_, dirfd, &(path), flags, mode))
 #define CHECK_STAT(dirfd, path, flags, buf) \
 	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_stat(&frame_, dirfd, path, flags, buf))
-#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, path, mode))
+/* Metadata calls (stat family, access, readlink, getxattr): decided
+ * exactly, made on the program's path (checks.c says why). */
+#define CHECK_META(dirfd, path, follow) CHECK_NAME_ONLY(WARD_OP_STAT, dirfd, path, follow)
+#define CHECK_META_AT(dirfd, path, flags) CHECK_META(dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
+#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode)))
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, from, tofd, to, flags))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, &(from), tofd, &(to), flags))
 #define CHECK_LINK(fromfd, from, tofd, to, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, from, tofd, to, flags))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, &(from), tofd, &(to), flags))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, path, flags))
+	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, &(path), flags))
 
 /* limit fds: room for n more descriptors (checked after any other check). */
 #define CHECK_FDS(n) \
