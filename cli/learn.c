@@ -305,7 +305,8 @@ cmd_learn(int argc, char **argv)
 	const char *home = getenv("HOME");
 	struct ward_learn_env env = { cwd, home && home[0] == '/' ? home : NULL,
 		                      tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp" };
-	struct launch l = { .policy = o.base ? o.base : make_base(), .audit = true };
+	/* the records come back through WARD_RECORDS: none on the terminal */
+	struct launch l = { .policy = o.base ? o.base : make_base(), .audit = true, .log = "/dev/null" };
 	launch_prepare(&l);
 	int status = launch_run(o.cmd);
 

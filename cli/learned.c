@@ -17,7 +17,8 @@
 
 struct need {
 	char *path;
-	unsigned int ops;
+	unsigned int ops;      /* what the rules allow */
+	unsigned int recorded; /* what the records asked for */
 };
 
 struct ward_learned {
@@ -173,7 +174,7 @@ ward_learned_add(struct ward_learned *l, unsigned int ops, const char *path)
 		l->cap = l->cap ? 2 * l->cap : 256;
 		l->need = must(realloc(l->need, l->cap * sizeof(*l->need)));
 	}
-	l->need[l->n++] = (struct need){ must(strdup(path)), ops };
+	l->need[l->n++] = (struct need){ must(strdup(path)), ops, ops };
 	l->sorted = false;
 }
 
@@ -193,20 +194,30 @@ merge_needs(struct ward_learned *l)
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(l->need[k - 1].path, l->need[i].path) == 0) {
 			l->need[k - 1].ops |= l->need[i].ops;
+			l->need[k - 1].recorded |= l->need[i].recorded;
 			free(l->need[i].path);
 		} else
 			l->need[k++] = l->need[i];
 	}
 	l->n = k;
+	for (size_t i = 0; i < l->n; i++) /* its own products: a second run rewrites or removes them */
+		if (l->need[i].ops & WARD_OP_CREATE)
+			l->need[i].ops |= WARD_OP_WRITE | WARD_OP_REMOVE;
 	l->sorted = true;
+}
+
+static const struct need *
+need_of(const struct ward_learned *l, const char *path)
+{
+	struct need key = { (char *)path, 0, 0 };
+	return bsearch(&key, l->need, l->n, sizeof(*l->need), by_path);
 }
 
 static unsigned int
 ops_of(const struct ward_learned *l, const char *path)
 {
-	struct need key = { (char *)path, 0 };
-	const struct need *found = bsearch(&key, l->need, l->n, sizeof(*l->need), by_path);
-	return found ? found->ops : 0;
+	const struct need *n = need_of(l, path);
+	return n ? n->ops : 0;
 }
 
 /* ---- folding ---- */
@@ -329,7 +340,8 @@ static char *
 temporary_pattern(const struct ward_learned *l, const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	unsigned int ops = ops_of(l, path);
+	const struct need *need = need_of(l, path);
+	unsigned int ops = need ? need->recorded : 0;
 	if (slash == NULL || slash == path || (ops & (WARD_OP_CREATE | WARD_OP_REMOVE)) != (WARD_OP_CREATE | WARD_OP_REMOVE))
 		return NULL;
 	char *dir = must(strndup(path, (size_t)(slash - path)));

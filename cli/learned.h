@@ -13,6 +13,8 @@
  *   top-level directory, $HOME, $TMPDIR or a directory above them, and for
  *   write, create and remove only below $CWD, $HOME or $TMPDIR (or a
  *   directory the command created); exec is folded only below $CWD;
+ * - what the command created it may also write and remove (a second run
+ *   finds its own products there and rewrites or removes them);
  * - a temporary file directly in $TMPDIR (created and removed again in the
  *   same run) becomes a prefix pattern, `$TMPDIR/cc*` for gcc's ccX1b2.s;
  * - every pattern is then written with $CWD, $HOME or $TMPDIR for the

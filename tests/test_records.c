@@ -172,10 +172,10 @@ Test(learned, writes_fold_only_where_the_command_made_a_tree)
 	const char *const paths[] = { "/home/u/proj/out", "/home/u/proj/out/h", "/home/u/data.txt",
 		                      "/home/u/.cache/a", "/home/u/.cache/b", "/home/u/.cache/c", "/etc/x", NULL };
 	char *text = learned(ops, paths);
-	cr_expect_not_null(strstr(text, "allow write,create $CWD/out/**\n"), "%s", text);
-	cr_expect_not_null(strstr(text, "allow write,create $HOME/data.txt\n"), "%s", text);
-	cr_expect_not_null(strstr(text, "allow write,create $HOME/.cache/**\n"), "%s", text);
-	cr_expect_not_null(strstr(text, "allow write,create /etc/x\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "allow write,create,remove $CWD/out/**\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "allow write,create,remove $HOME/data.txt\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "allow write,create,remove $HOME/.cache/**\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "allow write,create,remove /etc/x\n"), "%s", text);
 	cr_expect_null(strstr(text, "$HOME/**"), "the home directory was opened for writing: %s", text);
 	cr_expect_null(strstr(text, "/etc/**"), "%s", text);
 	free(text);
@@ -188,7 +188,7 @@ Test(learned, temporaries_become_prefix_patterns)
 	char *text = learned(ops, paths);
 	cr_expect_not_null(strstr(text, "$TMPDIR/cc*\n"), "%s", text);
 	cr_expect_not_null(strstr(text, "$TMPDIR/tmp*\n"), "%s", text);
-	cr_expect_not_null(strstr(text, "allow write,create $TMPDIR/kept\n"), "not a temporary: exact: %s", text);
+	cr_expect_not_null(strstr(text, "allow write,create,remove $TMPDIR/kept\n"), "not a temporary: exact: %s", text);
 	cr_expect_null(strstr(text, "$TMPDIR/**"), "%s", text);
 	free(text);
 }
