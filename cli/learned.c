@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "learned.h"
 
+#include <fnmatch.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +22,17 @@ struct need {
 	unsigned int recorded; /* what the records asked for */
 };
 
+struct list {
+	char **s;
+	size_t n, cap;
+};
+
 struct ward_learned {
 	struct ward_learn_env env;
 	struct need *need;
 	size_t n, cap;
 	bool sorted;
-};
-
-struct list {
-	char **s;
-	size_t n, cap;
+	struct list templates; /* "/tmp/cc*.s" for each mkstemp template "/tmp/ccXXXXXX.s" seen */
 };
 
 enum kind { KIND_READ, KIND_WRITE, KIND_EXEC };
@@ -162,6 +164,7 @@ ward_learned_free(struct ward_learned *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->need[i].path);
 	free(l->need);
+	list_free(&l->templates);
 	free(l);
 }
 
@@ -334,6 +337,35 @@ is_temporary_dir(const struct ward_learned *l, const char *dir)
 	       strcmp(dir, "/dev/shm") == 0;
 }
 
+/* A file made by mkstemp is decided on its template (ccXXXXXX.s), then
+ * used under its real name (ccAb12Xy.s): both become the template's glob. */
+static void
+find_templates(struct ward_learned *l)
+{
+	list_free(&l->templates);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *p = l->need[i].path, *slash = strrchr(p, '/');
+		const char *x = slash ? strstr(slash, "XXXXXX") : NULL;
+		if (x == NULL)
+			continue;
+		size_t run = strspn(x, "X");
+		char *glob;
+		if (asprintf(&glob, "%.*s*%s", (int)(x - p), p, x + run) < 0)
+			must(NULL);
+		list_add(&l->templates, glob);
+	}
+	list_unique(&l->templates);
+}
+
+static char *
+template_glob(const struct ward_learned *l, const char *path)
+{
+	for (size_t i = 0; i < l->templates.n; i++)
+		if (fnmatch(l->templates.s[i], path, FNM_PATHNAME | FNM_PERIOD) == 0)
+			return must(strdup(l->templates.s[i]));
+	return NULL;
+}
+
 /* "$TMPDIR/cc*" for a temporary: its name's leading lower-case letters
  * (two or three) before the random part; NULL when it has none. */
 static char *
@@ -386,7 +418,9 @@ fold_op(const struct ward_learned *l, unsigned int op, struct list *out)
 		if (!(l->need[i].ops & op))
 			continue;
 		const char *tree = kind == KIND_READ ? system_tree(p) : NULL;
-		char *temporary = kind == KIND_WRITE ? temporary_pattern(l, p) : NULL;
+		char *temporary = template_glob(l, p);
+		if (temporary == NULL && kind == KIND_WRITE)
+			temporary = temporary_pattern(l, p);
 		if (tree != NULL)
 			list_add(out, joined(tree, "/**"));
 		else if (kind == KIND_READ && under(p, l->env.cwd) && may_fold(l, l->env.cwd, KIND_READ))
@@ -529,6 +563,7 @@ ward_learned_write(struct ward_learned *l, FILE *out)
 {
 	struct rule *rule;
 	merge_needs(l);
+	find_templates(l);
 	size_t n = collect_rules(l, &rule);
 	qsort(rule, n, sizeof(*rule), by_group);
 	char ops[64], token[8192];

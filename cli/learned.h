@@ -17,6 +17,8 @@
  *   finds its own products there and rewrites or removes them);
  * - a temporary file directly in $TMPDIR (created and removed again in the
  *   same run) becomes a prefix pattern, `$TMPDIR/cc*` for gcc's ccX1b2.s;
+ * - a mkstemp template seen in a create (ccXXXXXX.s) and every path it
+ *   matches become the template's glob, $TMPDIR/cc*.s;
  * - every pattern is then written with $CWD, $HOME or $TMPDIR for the
  *   longest of them it starts with.
  * Nothing here knows about LD_PRELOAD or runs anything.

@@ -193,6 +193,18 @@ Test(learned, temporaries_become_prefix_patterns)
 	free(text);
 }
 
+/* mkstemp's file is decided on its template, then used by its real name. */
+Test(learned, mkstemp_templates_cover_the_real_names)
+{
+	const unsigned int ops[] = { C, R | S | W | D, S | D };
+	const char *const paths[] = { "/tmp/ccXXXXXX.s", "/tmp/ccDhRPPi.s", "/tmp/ccewyd7N.res", NULL };
+	char *text = learned(ops, paths);
+	cr_expect_not_null(strstr(text, "allow rw     $TMPDIR/cc*.s\n"), "%s", text);
+	cr_expect_null(strstr(text, "ccDhRPPi"), "the real name is listed: %s", text);
+	cr_expect_not_null(strstr(text, "$TMPDIR/ccewyd7N.res"), "not made from a template seen: %s", text);
+	free(text);
+}
+
 Test(learned, tokens_use_variables_and_quotes)
 {
 	char out[256];
