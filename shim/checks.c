@@ -369,6 +369,21 @@ hold(struct ward_frame *f, struct ward_scratch *s)
 	}
 }
 
+/* The path kept changing under the check: refused, with a record. */
+static int
+changing(struct ward_frame *f, struct ward_scratch *s)
+{
+	struct ward_refusal why = { .op = "resolve", .what = s->resolved, .by = "ward (the path changed while it was checked)",
+		                    .rule = "ward (path changing)", .err = EACCES };
+	return ward_refuse(f, s, &why);
+}
+
+void
+ward_act_hold(struct ward_frame *f, struct ward_scratch *s)
+{
+	hold(f, s);
+}
+
 void
 ward_act_release(struct ward_frame *f)
 {
@@ -382,13 +397,60 @@ ward_act_release(struct ward_frame *f)
 	ward_scratch_leave();
 }
 
-/* The path kept changing under the check: refused, with a record. */
-static int
-changing(struct ward_frame *f, struct ward_scratch *s)
+/* An exec about to be made: the scratch is given back now (a vfork child
+ * shares its parent's, and a successful exec never returns to give it
+ * back), the program's descriptor stays open for the exec (close-on-exec:
+ * the kernel closes it once the program is loaded).  *file, if it names
+ * the descriptor, is copied into copy.  Returns the descriptor, -1: none. */
+int
+ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX])
 {
-	struct ward_refusal why = { .op = "resolve", .what = s->resolved, .by = "ward (the path changed while it was checked)",
-		                    .rule = "ward (path changing)", .err = EACCES };
-	return ward_refuse(f, s, &why);
+	struct ward_scratch *s = f->held;
+	if (s == NULL)
+		return -1;
+	int fd = s->act[0].fd;
+	if (*file == s->act[0].path) {
+		memcpy(copy, s->act[0].path, WARD_PROCFD_NAME_MAX);
+		copy[WARD_PROCFD_NAME_MAX - 1] = '\0';
+		*file = copy;
+	}
+	s->act[0].fd = -1;
+	ward_act_release(f);
+	return fd;
+}
+
+/*
+ * exec: the program at path (relative to dirfd, after the caller's PATH
+ * search) decided for exec and opened exactly (O_PATH, no symlink on the
+ * decided path); *act is its /proc/self/fd name, for the caller to inspect
+ * and, for a binary, to exec through (NULL: act on path itself, through
+ * /proc).  Uses the scratch the caller holds in the frame.
+ */
+int
+ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char **act)
+{
+	struct ward_scratch *s = f->held;
+	*act = NULL;
+	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
+		int r = ward_resolve(resolve_options(), dirfd, path, true, s->resolved, &s->resolve);
+		if (r != 0)
+			return unresolved(r);
+		struct verdict v;
+		if ((ward_restricted & WARD_OP_EXEC) && !decide(f, s->resolved, WARD_OP_EXEC, &v))
+			return violation(f, s, &v);
+		if (through_proc(s))
+			return 0;
+		long fd = open_exact(s->resolved, O_PATH | O_CLOEXEC, 0);
+		if (fd >= 0) {
+			s->act[0].fd = (int)fd;
+			*act = ward_procfd_name(s->act[0].path, (int)fd);
+			return 0;
+		}
+		if (errno != ELOOP)
+			return -errno; /* the exec fails as the kernel says: never by name on what may appear */
+		ward_dircache_invalidate();
+	}
+	return changing(f, s);
 }
 
 int

@@ -94,6 +94,7 @@ ward_start(int argc, char **argv, char **envp)
 {
 	ward_busy++;
 	ward_exec_init(envp);
+	ward_exec_name_self();
 	ward_config_init(argc, argv);
 	ward_scratch_init();
 	ward_records_init();

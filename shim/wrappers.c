@@ -208,11 +208,14 @@
 	do {                                                                      \
 		struct ward_frame frame_;                                         \
 		ward_frame_enter(&frame_, WARD_ID_##name);                        \
-		frame_.deny = ward_check_exec(&frame_, dirfd, file, search_path); \
+		const char *file_ = (file);                                       \
+		frame_.deny = ward_check_exec(&frame_, dirfd, &file_, search_path); \
 		if (frame_.deny) {                                                \
 			ward_frame_refuse(&frame_);                               \
 			return -1;                                                \
 		}                                                                 \
+		char act_[WARD_PROCFD_NAME_MAX];                                  \
+		int act_fd_ = ward_act_detach(&frame_, &file_, act_);             \
 		char *const *given_ = (envp);                                     \
 		char *slots_[frame_.active ? ward_exec_env_size(given_) : 1];     \
 		char preload_[frame_.active ? ward_exec_preload_size(given_) : 1]; \
@@ -225,10 +228,18 @@
 			ward_frame_count(&frame_, false);                         \
 			ward_counters_add(frame_.slot, WARD_IDX_EXECS, 1);        \
 			ward_frame_done(&frame_);                                 \
-			dumped_ = ward_before_exec(file, search_path);            \
+			dumped_ = ward_before_exec(file_, search_path && file_ != act_); \
 		}                                                                 \
 		errno = frame_.saved_errno;                                       \
-		int r_ = real_call;                                               \
+		/* a binary runs from its descriptor (execveat keeps its name as \
+		 * the process name, where /proc/self/fd/N would name it "N") */  \
+		int r_ = file_ == act_ ? WARD_REAL(execveat)(act_fd_, "", argv, env_, AT_EMPTY_PATH) \
+		                       : real_call;                               \
+		if (act_fd_ >= 0) {                                               \
+			int failed_errno_ = errno;                                \
+			ward_syscall(SYS_close, act_fd_);                         \
+			errno = failed_errno_;                                    \
+		}                                                                 \
 		if (counted_)                                                     \
 			ward_exec_failed(WARD_ID_##name, dumped_);                \
 		return r_;                                                        \
@@ -237,25 +248,25 @@
 WARD_EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execve, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execve, AT_FDCWD, path, false, envp, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execv(const char *path, char *const argv[])
 {
-	WARD_EXEC(execv, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execv, AT_FDCWD, path, false, environ, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	WARD_EXEC(execvp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execvp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 
@@ -273,7 +284,8 @@ execveat(int dirfd, const char *path, char *const argv[], char *const envp[], in
 	char program[WARD_PROCFD_NAME_MAX];
 	bool empty = (flags & AT_EMPTY_PATH) && strlen(path) == 0;
 	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path,
-	          false, envp, WARD_REAL(execveat)(dirfd, path, argv, env_, flags));
+	          false, envp,
+	          WARD_REAL(execveat)(dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_, argv, env_, flags));
 }
 
 /* execl, execlp, execle: gather the list into an argv on the stack (a few
@@ -296,7 +308,7 @@ execl(const char *path, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execl, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execl, AT_FDCWD, path, false, environ, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
@@ -304,7 +316,7 @@ execlp(const char *file, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execlp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execlp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 WARD_EXPORT int
@@ -313,7 +325,7 @@ execle(const char *path, const char *arg, ...)
 	WARD_GATHER_ARGS(arg, argv, ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	WARD_EXEC(execle, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execle, AT_FDCWD, path, false, envp, WARD_REAL(execve)(file_, argv, env_));
 }
 
 /* _exit skips destructors: dump first (not in a vfork child, whose figures
