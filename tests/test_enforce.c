@@ -385,6 +385,35 @@ Test(enforce, launcher_runs_with_a_policy)
 
 /* ---- no escape through exec (SPEC 5.4) ---- */
 
+/* An exec no wrapper saw (a raw system call) of a program the policy does
+ * not let run: the program's own image refuses to start (126, a record),
+ * before its main prints anything. */
+Test(enforce, an_unseen_exec_of_a_denied_program_does_not_run)
+{
+	char copy[PATH_MAX + 64], text[2 * PATH_MAX];
+	snprintf(copy, sizeof(copy), "cp /bin/echo '%s/outside/echo'", dir);
+	cr_assert_eq(system(copy), 0);
+	snprintf(text, sizeof(text), "default deny\nallow ro /**\nallow rw /dev/null\nallow exec /usr/bin/* /bin/* %s\n",
+	         PROG_RAW_EXEC);
+	put("p.ward", text);
+	char command[PATH_MAX + 64];
+	snprintf(command, sizeof(command), "%s ../outside/echo escaped", PROG_RAW_EXEC);
+	const char *argv[] = { "sh", "-c", command, NULL };
+	struct outcome o = confined(argv, NULL);
+	cr_expect_eq(o.code, 126, "exit %d: %s %s", o.code, o.out, o.err);
+	cr_expect_str_eq(o.out, "", "the denied program ran");
+	cr_expect(strstr(o.err, "ward: denied exec ") != NULL && strstr(o.err, "/outside/echo") != NULL, "%s", o.err);
+	outcome_free(&o);
+
+	/* the same program where the policy allows it runs */
+	snprintf(command, sizeof(command), "%s /bin/echo allowed", PROG_RAW_EXEC);
+	const char *allowed[] = { "sh", "-c", command, NULL };
+	o = confined(allowed, NULL);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "allowed\n");
+	outcome_free(&o);
+}
+
 Test(enforce, children_stay_confined_whatever_their_environment)
 {
 	static const char *const escapes[] = {
