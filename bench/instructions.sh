@@ -92,8 +92,11 @@ ward=$build/ward
 loop=$tools/bench/bench_call_loop
 faults=$tools/bench/bench_spawn_faults
 empty=$tools/bench/bench_empty_preload.so
-for f in "$lib" "$ward" "$loop" "$faults" "$empty"; do
-	[[ -f $f ]] || die "$f is missing: build first (ninja -C ${f%%/bench/*}; the bench option is on by default)"
+for f in "$lib" "$ward"; do
+	[[ -f $f ]] || die "$f is missing: build first (ninja -C $build)"
+done
+for f in "$loop" "$faults" "$empty"; do
+	[[ -f $f ]] || die "$f is missing: build first (ninja -C $tools; the bench option is on by default), or set BENCH_INSTR_TOOLS to a build that has it"
 done
 lib=$(realpath "$lib") ward=$(realpath "$ward") loop=$(realpath "$loop")
 faults=$(realpath "$faults") empty=$(realpath "$empty")
