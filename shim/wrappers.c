@@ -86,7 +86,7 @@
 #define FOLLOW true
 #define NOFOLLOW false
 #define WARD_IF_RESTRICTED(ops, call) \
-	if (__builtin_expect((ward_restricted & (ops)) != 0, 0)) frame_.deny = (call)
+	if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0) frame_.deny = (call)
 /* CHECK: decided, and the call pointed at exactly what was decided (its
  * path argument replaced; checks.c).  CHECK_NAME_ONLY: decided, the call
  * made on the program's own path: for calls whose result is a name built
@@ -96,7 +96,17 @@
 	WARD_IF_RESTRICTED(ops, ward_check_act(&frame_, ops, dirfd, (const char **)&(path), follow, 0))
 #define CHECK_NAME_ONLY(ops, dirfd, path, follow) \
 	WARD_IF_RESTRICTED(ops, ward_check_path(&frame_, ops, dirfd, path, follow))
-#define CHECK_AT(ops, dirfd, path, flags) CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
+/* *at calls: AT_EMPTY_PATH with "" acts on dirfd itself, decided on the
+ * file it names like the f-calls. */
+#define WARD_EMPTY_PATH(path, flags) (((flags) & AT_EMPTY_PATH) && ward_empty_path(path))
+#define CHECK_AT(ops, dirfd, path, flags)                                          \
+	{                                                                          \
+		if (WARD_EMPTY_PATH(path, flags)) {                                 \
+			CHECK_FD(ops, dirfd);                                       \
+		} else {                                                            \
+			CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW));  \
+		}                                                                   \
+	}
 #define CHECK_OPEN(dirfd, path, flags, mode) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_open(&frame_, dirfd, &(path), flags, mode))
 #define CHECK_STAT(dirfd, path, flags, buf) \
@@ -104,8 +114,29 @@
 /* Metadata calls (stat family, access, readlink, getxattr): decided
  * exactly, made on the program's path (checks.c says why). */
 #define CHECK_META(dirfd, path, follow) CHECK_NAME_ONLY(WARD_OP_STAT, dirfd, path, follow)
-#define CHECK_META_AT(dirfd, path, flags) CHECK_META(dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
+#define CHECK_META_AT(dirfd, path, flags)                                          \
+	{                                                                          \
+		if (WARD_EMPTY_PATH(path, flags)) {                                 \
+			CHECK_FD(WARD_OP_STAT, dirfd);                              \
+		} else {                                                            \
+			CHECK_META(dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW));  \
+		}                                                                   \
+	}
+/* access probes (SPEC 5.1): R_OK, W_OK, X_OK answer as the policy would
+ * decide read, write, exec (EACCES, no record); F_OK is a stat. */
+#define CHECK_ACCESS(dirfd, path, mode, flags) \
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_access(&frame_, dirfd, path, mode, flags))
 #define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode)))
+/* freopen(NULL, mode, stream) reopens the stream's own file with a new
+ * mode: decided on that file like an open. */
+#define CHECK_FREOPEN(path, mode, stream)                                          \
+	{                                                                          \
+		if (ward_null_path(path)) {                                         \
+			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_reopen(&frame_, mode, ward_stream_fd(stream))); \
+		} else {                                                            \
+			CHECK_FOPEN(path, mode);                                    \
+		}                                                                   \
+	}
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, &(from), tofd, &(to), flags))
@@ -114,7 +145,8 @@
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, &(path), flags))
 
-/* limit fds: room for n more descriptors (checked after any other check). */
+/* limit fds: room for n more descriptors (checked before an open, which
+ * the open check may make itself). */
 #define CHECK_FDS(n) \
 	if (__builtin_expect(ward_fd_limit != 0, 0) && frame_.deny == 0) \
 		frame_.deny = ward_check_fds(&frame_, n)
