@@ -23,6 +23,7 @@
 #include <utime.h>
 
 #include "shim.h"
+#include "routes.h"
 #include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
@@ -101,6 +102,11 @@
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, from, tofd, to, flags))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, path, flags))
+/* Routes that are not a path argument (routes.h). */
+#define CHECK_SOCKADDR(ops, addr, len) \
+	WARD_IF_RESTRICTED(ops, ward_check_sockaddr(&frame_, ops, (addr).__sockaddr__, len))
+#define CHECK_MSGHDR(msg) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_msghdr(&frame_, msg))
+#define CHECK_MMSGHDR(msgs, count) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_mmsghdr(&frame_, msgs, count))
 
 /* limit fds: room for n more descriptors (checked after any other check). */
 #define CHECK_FDS(n) \
