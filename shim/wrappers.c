@@ -107,6 +107,10 @@
 	WARD_IF_RESTRICTED(ops, ward_check_sockaddr(&frame_, ops, (addr).__sockaddr__, len))
 #define CHECK_MSGHDR(msg) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_msghdr(&frame_, msg))
 #define CHECK_MMSGHDR(msgs, count) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_mmsghdr(&frame_, msgs, count))
+#define CHECK_HANDLE(mount_fd, handle, flags) \
+	if (frame_.deny == 0) frame_.deny = ward_check_handle_open(&frame_, mount_fd, handle, flags)
+#define CHECK_NAME_TO_HANDLE(dirfd, path, flags) \
+	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_name_to_handle(&frame_, dirfd, path, flags))
 
 /* limit fds: room for n more descriptors (checked after any other check). */
 #define CHECK_FDS(n) \
