@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -111,6 +112,8 @@
 	if (frame_.deny == 0) frame_.deny = ward_check_handle_open(&frame_, mount_fd, handle, flags)
 #define CHECK_NAME_TO_HANDLE(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_name_to_handle(&frame_, dirfd, path, flags))
+#define CHECK_CHROOT(path) frame_.deny = ward_check_chroot(&frame_, path)
+#define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
 
 /* limit fds: room for n more descriptors (checked after any other check). */
 #define CHECK_FDS(n) \
