@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,6 +115,8 @@
 	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_name_to_handle(&frame_, dirfd, path, flags))
 #define CHECK_CHROOT(path) frame_.deny = ward_check_chroot(&frame_, path)
 #define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
+#define CHECK_DLOPEN(file, mode) \
+	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))
 
 /* limit fds: room for n more descriptors (checked after any other check). */
 #define CHECK_FDS(n) \
