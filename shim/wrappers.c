@@ -29,6 +29,7 @@
 #include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
+#include "../core/syscall.h"
 #include "../policy/policy.h"
 
 #define WARD_EXPORT __attribute__((visibility("default")))
@@ -285,6 +286,34 @@ execveat(int dirfd, const char *path, char *const argv[], char *const envp[], in
 	bool empty = (flags & AT_EMPTY_PATH) && strlen(path) == 0;
 	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? fd_program(dirfd, program, sizeof(program)) : path,
 	          false, envp, WARD_REAL(execveat)(dirfd, path, argv, env_, flags));
+}
+
+/* syscall(SYS_execve / SYS_execveat, ...) (syscall.c): decided and carried
+ * like execve and execveat, counted as the syscall row.  A name relative to
+ * a directory descriptor is decided through that descriptor's magic link
+ * (/proc/self/fd/N/name), so the unconfined check sees the file too. */
+long
+ward_syscall_exec(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	char program[32];
+	const char *decided = path;
+	int decided_dirfd = dirfd;
+	if (path != NULL && (flags & AT_EMPTY_PATH) && path[0] == '\0') {
+		decided = fd_program(dirfd, program, sizeof(program));
+		decided_dirfd = AT_FDCWD;
+	} else if (path != NULL && path[0] != '/' && dirfd != AT_FDCWD) {
+		char *buf = ward_thread_path_buffer();
+		if (buf == NULL || snprintf(buf, 4096, "/proc/self/fd/%d/%s", dirfd, path) >= 4096) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		decided = buf;
+		decided_dirfd = AT_FDCWD;
+	}
+	bool at = dirfd != AT_FDCWD || flags != 0;
+	WARD_EXEC(syscall, decided_dirfd, decided, false, envp,
+	          (int)(at ? ward_syscall(SYS_execveat, dirfd, path, argv, env_, flags)
+	                   : ward_syscall(SYS_execve, path, argv, env_)));
 }
 
 /* execl, execlp, execle: gather the list into an argv on the stack (a few
