@@ -35,7 +35,7 @@
  *     with EPERM under a policy for the same reason: they change which file
  *     a path names behind the shim's back
  * Kept in step, as the table's hooks do: descriptors opened, dup'ed and
- * closed (the shim's own stay the shim's), the working directory after chdir
+ * closed, close_range included (the shim's own stay the shim's), the working directory after chdir
  * and fchdir, remembered directory resolutions after a name changes, fork and
  * fork-like clone (children and figures), exit_group (the dump is written
  * first, as for _exit).  vfork and clone sharing memory never get here:
@@ -71,6 +71,7 @@ enum after {
 	AFTER_OPENED,       /* r is a new descriptor */
 	AFTER_DUP,          /* r is a copy of a */
 	AFTER_CLOSED,
+	AFTER_RANGE_CLOSED, /* close_range(a, b, c) */
 	AFTER_CWD,
 	AFTER_NAMES,
 };
@@ -91,9 +92,13 @@ on_descriptor(long path, long flags)
 	return (flags & AT_EMPTY_PATH) && path != 0 && PATH_ARG(path)[0] == '\0';
 }
 
+/* ops on what an *at call names; "" with AT_EMPTY_PATH is the descriptor's
+ * file (the working directory itself for AT_FDCWD). */
 static int
 at_path(struct ward_frame *f, unsigned int ops, long dirfd, long path, long flags, bool follow)
 {
+	if (on_descriptor(path, flags) && dirfd == AT_FDCWD)
+		return ward_check_path(f, ops, AT_FDCWD, ".", follow);
 	if (on_descriptor(path, flags))
 		return ward_check_fd(f, ops, (int)dirfd);
 	return ward_check_path(f, ops, (int)dirfd, PATH_ARG(path), follow);
@@ -220,7 +225,7 @@ decide(struct ward_frame *f, struct call *c)
 		return ward_check_link(f, AT_FDCWD, PATH_ARG(a), AT_FDCWD, PATH_ARG(b), 0);
 	case SYS_linkat:
 		if (on_descriptor(b, e)) { /* a new name for the descriptor's file */
-			int r = ward_check_fd(f, R | W, (int)a);
+			int r = at_path(f, R | W, a, b, e, false);
 			return r != 0 ? r : ward_check_path(f, C, (int)cc, PATH_ARG(d), false);
 		}
 		return ward_check_link(f, (int)a, PATH_ARG(b), (int)cc, PATH_ARG(d), (int)e);
@@ -299,6 +304,9 @@ decide(struct ward_frame *f, struct call *c)
 	case SYS_close:
 		c->after = AFTER_CLOSED;
 		return 0;
+	case SYS_close_range:
+		c->after = AFTER_RANGE_CLOSED;
+		return 0;
 	case SYS_dup:
 		c->after = AFTER_DUP;
 		return ward_fd_limit != 0 ? ward_check_fds(f, 1) : 0;
@@ -358,6 +366,9 @@ after(struct ward_frame *f, const struct call *c, long r)
 		break;
 	case AFTER_CLOSED:
 		ward_hook_fd_closed(f, (int)r);
+		break;
+	case AFTER_RANGE_CLOSED:
+		ward_hook_range_closed(f, (int)r, (unsigned int)c->a, (unsigned int)c->b, (int)c->c);
 		break;
 	case AFTER_CWD:
 		if (r == 0)
@@ -488,8 +499,11 @@ ward_syscall_call(long n, long a, long b, long c, long d, long e, long g)
 		ward_frame_refuse(&frame_);
 		return -1;
 	}
-	if (call.after == AFTER_CLOSED && ward_hook_fd_closing(&frame_, (int)a)) {
-		errno = frame_.saved_errno; /* the shim's own descriptor: not the program's to close */
+	if ((call.after == AFTER_CLOSED && ward_hook_fd_closing(&frame_, (int)a)) ||
+	    (call.after == AFTER_RANGE_CLOSED &&
+	     ward_hook_range_closing(&frame_, (unsigned int)a, (unsigned int)b, (int)c))) {
+		/* the shim's own descriptor is not the program's to close: closed around it, or not at all */
+		errno = frame_.saved_errno;
 		ward_frame_count(&frame_, false);
 		ward_frame_done(&frame_);
 		return 0;

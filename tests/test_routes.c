@@ -210,6 +210,35 @@ Test(routes, syscall_cannot_change_the_secret)
 	}
 }
 
+/* Calls on a descriptor of the secret (inherited, write-only, append):
+ * decided on the descriptor's file, as fchmod and friends are. */
+Test(routes, syscall_on_a_descriptor_of_the_secret_is_refused)
+{
+	const char *modes[] = { "fd-link", "fd-chmod", "fd-chown", "fd-truncate", "fd-utimens" };
+	struct stat before, after;
+	cr_assert_eq(stat(in_dir("secret"), &before), 0);
+	for (size_t i = 0; i < 5; i++) {
+		const char *argv[] = { PROG_SYSCALL_ROUTE, modes[i], "stolen", NULL };
+		const char *env[] = { policy_env, NULL };
+		char cwd[PATH_MAX];
+		path_in(cwd, dir, "work");
+		struct run_opts o = { .env = env, .shim = true, .cwd = cwd, .extra_fd = 7,
+		                      .extra_fd_path = in_dir("secret") };
+		struct run_result r;
+		cr_assert(run_argv(argv, &o, &r));
+		struct outcome oc = { run_exit_code(&r), strdup(r.out), strdup(r.err) };
+		run_free(&r);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno 13", modes[i]);
+		expect_refused(&oc, line, "ward: denied ");
+		cr_expect(!exists("work/stolen"), "%s: the secret got a new name", modes[i]);
+		outcome_free(&oc);
+	}
+	cr_assert_eq(stat(in_dir("secret"), &after), 0);
+	cr_expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
+	          "the secret's times changed");
+}
+
 Test(routes, syscall_on_allowed_files_behaves_as_bare)
 {
 	const char *const calls[][4] = {

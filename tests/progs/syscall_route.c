@@ -4,6 +4,8 @@
  *   syscall_route read|open|openat2|beneath FILE   open and print it
  *   syscall_route creat|mkdir|unlink|rmdir|chmod|truncate PATH
  *   syscall_route symlink|link|rename FROM TO
+ *   syscall_route fd-link NEW | fd-chmod | fd-chown | fd-truncate | fd-utimens
+ *                                  on descriptor 7 (inherited)
  *   syscall_route getpid | write | errno
  *   syscall_route execve FILE      /bin/cat FILE with an empty environment
  *   syscall_route fork|vfork|clone-vfork FILE   a child made through
@@ -80,6 +82,16 @@ main(int argc, char **argv)
 		show(mode, syscall(SYS_link, a, b));
 	} else if (strcmp(mode, "rename") == 0) {
 		show(mode, syscall(SYS_rename, a, b));
+	} else if (strcmp(mode, "fd-link") == 0) { /* on descriptor 7, inherited */
+		show(mode, syscall(SYS_linkat, 7, "", AT_FDCWD, a, AT_EMPTY_PATH));
+	} else if (strcmp(mode, "fd-chmod") == 0) {
+		show(mode, syscall(SYS_fchmod, 7, 0777));
+	} else if (strcmp(mode, "fd-chown") == 0) {
+		show(mode, syscall(SYS_fchownat, 7, "", -1, -1, AT_EMPTY_PATH));
+	} else if (strcmp(mode, "fd-truncate") == 0) {
+		show(mode, syscall(SYS_ftruncate, 7, 0L));
+	} else if (strcmp(mode, "fd-utimens") == 0) {
+		show(mode, syscall(SYS_utimensat, 7, NULL, NULL, 0));
 	} else if (strcmp(mode, "getpid") == 0) {
 		r = syscall(SYS_getpid);
 		printf("getpid: %s\n", r == getpid() ? "same" : "different");
