@@ -3,6 +3,7 @@
  * the vDSO, no system call).
  */
 #include "dircache.h"
+#include "seqlock.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -52,10 +53,9 @@ ward_dircache_get(const char *dir, size_t len, char *out)
 	if (!cacheable(dir, len))
 		return false;
 	const struct entry *e = slot(dir, len);
-	unsigned int before = ck_pr_load_uint(&e->sequence);
+	unsigned int before = ward_seqlock_read_begin(&e->sequence);
 	if (before & 1)
-		return false;
-	ck_pr_fence_load();
+		return false; /* being filled: a miss */
 	bool hit = e->generation == ck_pr_load_uint(&generation) && e->dir_len == len &&
 	           memcmp(e->dir, dir, len) == 0 && e->expires > now_ns();
 	size_t real_len = e->real_len;
@@ -63,8 +63,7 @@ ward_dircache_get(const char *dir, size_t len, char *out)
 		memcpy(out, e->real, real_len);
 		out[real_len] = '\0';
 	}
-	ck_pr_fence_load();
-	return hit && real_len < WARD_DIRCACHE_PATH && ck_pr_load_uint(&e->sequence) == before;
+	return hit && real_len < WARD_DIRCACHE_PATH && ward_seqlock_read_valid(&e->sequence, before);
 }
 
 unsigned int
@@ -77,21 +76,20 @@ void
 ward_dircache_put(const char *dir, size_t len, const char *real, unsigned int resolved_at)
 {
 	size_t real_len = strlen(real);
-	if (!cacheable(dir, len) || real_len >= WARD_DIRCACHE_PATH || resolved_at != ward_dircache_generation())
-		return;
+	if (!cacheable(dir, len) || !cacheable(real, real_len) || real_len >= WARD_DIRCACHE_PATH ||
+	    resolved_at != ward_dircache_generation())
+		return; /* (a directory that leads into /proc, such as /dev/fd, means something else in each process) */
 	struct entry *e = slot(dir, len);
-	unsigned int s = ck_pr_load_uint(&e->sequence);
-	if ((s & 1) || !ck_pr_cas_uint(&e->sequence, s, s + 1))
+	unsigned int s;
+	if (!ward_seqlock_try_write(&e->sequence, &s))
 		return; /* someone else is filling it: skip, it is only a cache */
-	ck_pr_fence_store();
 	e->generation = resolved_at;
 	e->expires = now_ns() + WARD_DIRCACHE_TTL_NS;
 	e->dir_len = (uint16_t)len;
 	e->real_len = (uint16_t)real_len;
 	memcpy(e->dir, dir, len);
 	memcpy(e->real, real, real_len);
-	ck_pr_fence_store();
-	ck_pr_store_uint(&e->sequence, s + 2);
+	ward_seqlock_write_end(&e->sequence, s);
 }
 
 void

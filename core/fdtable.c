@@ -1,50 +1,55 @@
 /*
- * fdtable: chunked, never-freed entries behind per-entry sequence counters.
+ * fdtable: chunked, never-freed entries of one atomic word each.
  * See fdtable.h for the design.
  */
 #include "fdtable.h"
 #include "syscall.h"
 
 #include <fcntl.h>
-#include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <ck_pr.h>
 
-#define CHUNK_SHIFT 6
+#define CHUNK_SHIFT 10
 #define CHUNK_ENTRIES (1u << CHUNK_SHIFT)
 #define CHUNKS (WARD_FDTABLE_MAX_FDS / CHUNK_ENTRIES)
 
-struct entry {
-	unsigned int sequence; /* odd while a writer holds the entry */
-	int kind;
-	int flags;
-	int truncated;
-	uint64_t bytes_read;
-	uint64_t bytes_written;
-	char path[WARD_FD_PATH_MAX];
-} __attribute__((aligned(64)));
+/* An entry: kind in the top byte, open flags (all below bit 24) beneath;
+ * 0 is an fd the table does not know. */
+#define KIND_SHIFT 24
+#define FLAGS_MASK ((1u << KIND_SHIFT) - 1)
+#define CLOEXEC_TRIES 64 /* a racing writer of the same fd wins after that */
 
 struct chunk {
-	struct entry entry[CHUNK_ENTRIES];
+	uint32_t entry[CHUNK_ENTRIES];
 };
 
 static struct chunk *directory[CHUNKS];
 static uint64_t open_now;
 static uint64_t open_peak;
 
+static uint32_t
+pack(int kind, int flags)
+{
+	return kind == WARD_FD_UNKNOWN ? 0 : ((uint32_t)kind << KIND_SHIFT) | ((uint32_t)flags & FLAGS_MASK);
+}
+
+static int
+kind_of(uint32_t word)
+{
+	return (int)(word >> KIND_SHIFT);
+}
+
 /* Raw mmap: the shim may interpose mmap itself. */
 static void *
 map_zeroed(size_t size)
 {
-	long p = ward_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE,
-	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return (p < 0 && p > -4096) ? NULL : (void *)p;
+	long p = ward_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == -1 ? NULL : (void *)p;
 }
 
-static struct entry *
+static uint32_t *
 lookup(int fd, bool create)
 {
 	if (fd < 0 || fd >= WARD_FDTABLE_MAX_FDS)
@@ -57,173 +62,97 @@ lookup(int fd, bool create)
 		struct chunk *fresh = map_zeroed(sizeof(struct chunk));
 		if (fresh == NULL)
 			return NULL;
-		if (ck_pr_cas_ptr_value(&directory[c], NULL, fresh, &chunk)) {
+		if (ck_pr_cas_ptr_value(&directory[c], NULL, fresh, &chunk))
 			chunk = fresh;
-		} else {
+		else
 			ward_syscall(SYS_munmap, fresh, sizeof(struct chunk));
-		}
 	}
 	return &chunk->entry[(unsigned int)fd & (CHUNK_ENTRIES - 1)];
 }
 
-/* Take the entry for writing.  Two threads only write the same fd when the
- * program races close against dup2 on it; give up rather than spin forever
- * (a signal handler may have interrupted the other writer on this thread). */
-static bool
-write_begin(struct entry *e)
-{
-	for (int spin = 0; spin < (1 << 16); spin++) {
-		unsigned int s = ck_pr_load_uint(&e->sequence);
-		if (!(s & 1) && ck_pr_cas_uint(&e->sequence, s, s + 1)) {
-			ck_pr_fence_store();
-			return true;
-		}
-		ck_pr_stall();
-	}
-	return false;
-}
-
 static void
-write_end(struct entry *e)
+count_open(uint32_t before, uint32_t after)
 {
-	ck_pr_fence_store();
-	ck_pr_store_uint(&e->sequence, e->sequence + 1);
-}
-
-static void
-count_open(int before, int after)
-{
-	if (before == WARD_FD_UNKNOWN && after != WARD_FD_UNKNOWN) {
+	if (before == 0 && after != 0) {
 		uint64_t now = ck_pr_faa_64(&open_now, 1) + 1;
 		uint64_t peak = ck_pr_load_64(&open_peak);
 		while (now > peak && !ck_pr_cas_64_value(&open_peak, peak, now, &peak))
 			;
-	} else if (before != WARD_FD_UNKNOWN && after == WARD_FD_UNKNOWN) {
+	} else if (before != 0 && after == 0) {
 		ck_pr_dec_64(&open_now);
 	}
 }
 
-static void
-fill(struct entry *e, int kind, int flags, const char *path, size_t len, bool truncated)
+/* Replace an entry; returns what it was. */
+static uint32_t
+replace(uint32_t *e, uint32_t word)
 {
-	count_open(e->kind, kind);
-	e->kind = kind;
-	e->flags = flags;
-	if (len >= WARD_FD_PATH_MAX) {
-		len = WARD_FD_PATH_MAX - 1;
-		truncated = true;
-	}
-	memcpy(e->path, path, len);
-	e->path[len] = '\0';
-	e->truncated = truncated;
-	ck_pr_store_64(&e->bytes_read, 0);
-	ck_pr_store_64(&e->bytes_written, 0);
+	uint32_t before = ck_pr_fas_32(e, word);
+	count_open(before, word);
+	return before;
 }
 
 void
-ward_fdtable_set(int fd, int kind, int flags, const char *path)
+ward_fdtable_set(int fd, int kind, int flags)
 {
-	struct entry *e = lookup(fd, true);
-	if (e == NULL || !write_begin(e))
-		return;
-	if (path == NULL)
-		path = "";
-	fill(e, kind, flags, path, strlen(path), false);
-	write_end(e);
+	uint32_t *e = lookup(fd, true);
+	if (e != NULL)
+		replace(e, pack(kind, flags));
 }
 
 bool
 ward_fdtable_clear(int fd)
 {
-	struct entry *e = lookup(fd, false);
-	if (e == NULL || ck_pr_load_int(&e->kind) == WARD_FD_UNKNOWN || !write_begin(e))
-		return false;
-	bool tracked = e->kind != WARD_FD_UNKNOWN;
-	count_open(e->kind, WARD_FD_UNKNOWN);
-	e->kind = WARD_FD_UNKNOWN;
-	e->path[0] = '\0';
-	write_end(e);
-	return tracked;
+	uint32_t *e = lookup(fd, false);
+	return e != NULL && ck_pr_load_32(e) != 0 && replace(e, 0) != 0;
 }
 
 bool
 ward_fdtable_tracked(int fd)
 {
-	const struct entry *e = lookup(fd, false);
-	return e != NULL && ck_pr_load_int((int *)&e->kind) != WARD_FD_UNKNOWN;
+	uint32_t *e = lookup(fd, false);
+	return e != NULL && ck_pr_load_32(e) != 0;
 }
 
 bool
 ward_fdtable_get(int fd, struct ward_fd_info *out)
 {
-	const struct entry *e = lookup(fd, false);
-	if (e == NULL)
-		return false;
-	for (int attempt = 0; attempt < 100000; attempt++) {
-		unsigned int before = ck_pr_load_uint(&e->sequence);
-		if (before & 1) {
-			ck_pr_stall();
-			continue;
-		}
-		ck_pr_fence_load();
-		out->kind = e->kind;
-		out->flags = e->flags;
-		out->truncated = e->truncated;
-		memcpy(out->path, e->path, WARD_FD_PATH_MAX);
-		ck_pr_fence_load();
-		if (ck_pr_load_uint(&e->sequence) != before)
-			continue;
-		out->path[WARD_FD_PATH_MAX - 1] = '\0';
-		out->bytes_read = ck_pr_load_64((uint64_t *)&e->bytes_read);
-		out->bytes_written = ck_pr_load_64((uint64_t *)&e->bytes_written);
-		return out->kind != WARD_FD_UNKNOWN;
-	}
-	return false;
+	uint32_t *e = lookup(fd, false);
+	uint32_t word = e != NULL ? ck_pr_load_32(e) : 0;
+	out->kind = kind_of(word);
+	out->flags = (int)(word & FLAGS_MASK);
+	return word != 0;
 }
 
 bool
 ward_fdtable_dup(int oldfd, int newfd, bool cloexec)
 {
-	static __thread struct ward_fd_info source __attribute__((tls_model("initial-exec")));
 	if (oldfd == newfd)
 		return false;
-	if (!ward_fdtable_get(oldfd, &source)) {
-		/* The duplicate of an fd we never saw is still an open fd. */
-		source.kind = WARD_FD_INHERITED;
-		source.flags = 0;
-		source.path[0] = '\0';
-		source.truncated = false;
-	}
-	struct entry *e = lookup(newfd, true);
-	if (e == NULL || !write_begin(e))
+	struct ward_fd_info source;
+	if (!ward_fdtable_get(oldfd, &source)) /* the duplicate of an fd we never saw is still an open fd */
+		source = (struct ward_fd_info){ WARD_FD_INHERITED, 0 };
+	uint32_t *e = lookup(newfd, true);
+	if (e == NULL)
 		return false;
-	bool replaced = e->kind != WARD_FD_UNKNOWN;
 	int flags = cloexec ? (source.flags | O_CLOEXEC) : (source.flags & ~O_CLOEXEC);
-	fill(e, source.kind, flags, source.path, strlen(source.path), source.truncated);
-	write_end(e);
-	return replaced;
+	return replace(e, pack(source.kind, flags)) != 0;
 }
 
 void
 ward_fdtable_set_cloexec(int fd, bool cloexec)
 {
-	struct entry *e = lookup(fd, false);
-	if (e == NULL || ck_pr_load_int(&e->kind) == WARD_FD_UNKNOWN || !write_begin(e))
-		return;
-	e->flags = cloexec ? (e->flags | O_CLOEXEC) : (e->flags & ~O_CLOEXEC);
-	write_end(e);
-}
-
-void
-ward_fdtable_add_bytes(int fd, uint64_t read, uint64_t written)
-{
-	struct entry *e = lookup(fd, false);
+	uint32_t *e = lookup(fd, false);
 	if (e == NULL)
 		return;
-	if (read)
-		ck_pr_add_64(&e->bytes_read, read);
-	if (written)
-		ck_pr_add_64(&e->bytes_written, written);
+	for (int attempt = 0; attempt < CLOEXEC_TRIES; attempt++) {
+		uint32_t word = ck_pr_load_32(e);
+		if (word == 0)
+			return;
+		uint32_t fresh = cloexec ? (word | O_CLOEXEC) : (word & ~(uint32_t)O_CLOEXEC);
+		if (fresh == word || ck_pr_cas_32(e, word, fresh))
+			return;
+	}
 }
 
 unsigned int
@@ -263,17 +192,5 @@ ward_fdtable_open_peak(void)
 void
 ward_fdtable_reset_figures(void)
 {
-	uint64_t now = ck_pr_load_64(&open_now);
-	ck_pr_store_64(&open_peak, now);
-	for (unsigned int c = 0; c < CHUNKS; c++) {
-		struct chunk *chunk = ck_pr_load_ptr(&directory[c]);
-		if (chunk == NULL)
-			continue;
-		for (unsigned int i = 0; i < CHUNK_ENTRIES; i++) {
-			ck_pr_store_64(&chunk->entry[i].bytes_read, 0);
-			ck_pr_store_64(&chunk->entry[i].bytes_written, 0);
-			/* a writer that vanished in the fork leaves an odd sequence */
-			chunk->entry[i].sequence &= ~1u;
-		}
-	}
+	ck_pr_store_64(&open_peak, ck_pr_load_64(&open_now));
 }

@@ -1,13 +1,17 @@
 /*
  * fdtable: what the process's file descriptors are, indexed by number.
  *
- * O(1) by fd: a fixed directory of chunk pointers, chunks of 64 entries mapped
- * on first use and never freed, so a reader can never touch released memory
- * and no reclamation scheme is needed.  Each entry is guarded by its own
- * sequence counter: readers copy and retry, writers (the thread that opened,
- * duplicated or closed that fd) take the entry with one compare-and-swap.
- * Byte figures are atomic adds outside the window.  Nothing here allocates
- * with malloc or takes a lock a signal handler could deadlock on.
+ * O(1) by fd: a fixed directory of chunk pointers, chunks of 1024 entries
+ * mapped on first use and never freed, so a reader can never touch released
+ * memory and no reclamation scheme is needed.  An entry is one 32-bit word
+ * (kind and open flags) read and replaced atomically: no lock, no sequence
+ * counter, nothing a signal handler or a thread lost in fork can leave half
+ * written.  Nothing here allocates with malloc.
+ *
+ * It holds only what the shim uses: whether an fd is open (limit fds, the
+ * files figures) and its flags.  Names and per-descriptor bytes were kept
+ * once and read by nothing: they cost a copy per open and a locked add per
+ * read or write.
  *
  * Descriptors the table never saw (inherited, or made by raw syscalls) read
  * as WARD_FD_UNKNOWN; every operation on them is harmless.
@@ -19,7 +23,6 @@
 #include <stdint.h>
 
 #define WARD_FDTABLE_MAX_FDS (1 << 20) /* larger fds are not tracked */
-#define WARD_FD_PATH_MAX 456           /* longer paths are kept truncated */
 
 enum ward_fd_kind {
 	WARD_FD_UNKNOWN = 0, /* not tracked */
@@ -34,26 +37,21 @@ enum ward_fd_kind {
 
 struct ward_fd_info {
 	int kind;
-	int flags;       /* open flags; O_CLOEXEC reflects FD_CLOEXEC */
-	bool truncated;  /* path did not fit */
-	uint64_t bytes_read;
-	uint64_t bytes_written;
-	char path[WARD_FD_PATH_MAX];
+	int flags; /* open flags; O_CLOEXEC reflects FD_CLOEXEC */
 };
 
 /* Record a new descriptor (open, socket, pipe end...). Replaces any entry. */
-void ward_fdtable_set(int fd, int kind, int flags, const char *path);
+void ward_fdtable_set(int fd, int kind, int flags);
 /* Forget a descriptor; true if it was tracked. */
 bool ward_fdtable_clear(int fd);
 /* newfd now refers to what oldfd does (dup family); cloexec per the call.
  * True when newfd was tracked before: dup2 closed it. */
 bool ward_fdtable_dup(int oldfd, int newfd, bool cloexec);
 void ward_fdtable_set_cloexec(int fd, bool cloexec);
-/* Is fd tracked as open?  (No copy: a quick test.) */
+/* Is fd tracked as open? */
 bool ward_fdtable_tracked(int fd);
 /* Copy an entry out; false if the fd is not tracked. */
 bool ward_fdtable_get(int fd, struct ward_fd_info *out);
-void ward_fdtable_add_bytes(int fd, uint64_t read, uint64_t written);
 /* Clear (or mark close-on-exec) every tracked fd in [first, last]; returns
  * how many were cleared. */
 unsigned int ward_fdtable_clear_range(unsigned int first, unsigned int last, bool cloexec_only);
@@ -61,7 +59,7 @@ unsigned int ward_fdtable_clear_range(unsigned int first, unsigned int last, boo
 /* Tracked descriptors open now, and the most open at once. */
 uint64_t ward_fdtable_open_now(void);
 uint64_t ward_fdtable_open_peak(void);
-/* Fork child: keep entries (the fds are inherited), zero the figures. */
+/* Fork child: keep entries (the fds are inherited), the peak starts at now. */
 void ward_fdtable_reset_figures(void);
 
 #endif

@@ -117,6 +117,7 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 	if (!start(base, path, out, &len))
 		return ENAMETOOLONG;
 	strcpy(rest, path);
+	scratch->via_proc = false;
 	char *s = rest;
 	bool exists = true; /* false once a component is missing: fold the rest */
 	while (*s) {
@@ -149,6 +150,7 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 		}
 		if (++links > WARD_PATH_MAX_LINKS)
 			return ELOOP;
+		scratch->via_proc |= strncmp(out, "/proc/", 6) == 0;
 		target[got] = '\0';
 		/* the target takes the component's place in what is left to walk */
 		size_t tail = strlen(s);

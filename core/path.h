@@ -32,10 +32,13 @@ bool ward_path_lexical(const char *base, const char *path, char *out);
 struct ward_path_scratch {
 	char rest[2 * WARD_PATH_MAX];
 	char target[WARD_PATH_MAX];
+	bool via_proc; /* set by ward_path_resolve: a link under /proc was followed */
 };
 
 /* Resolve against base like the kernel.  follow_last: whether a symlink
- * in the last component is followed.  Returns 0, or an errno value
+ * in the last component is followed.  scratch->via_proc says whether a
+ * link under /proc was followed (a magic link such as /proc/self/fd/N names
+ * an object, not a path: the caller may want to act through it).  Returns 0, or an errno value
  * (ELOOP, ENAMETOOLONG) when the kernel would refuse the path itself. */
 int ward_path_resolve(const char *base, const char *path, bool follow_last, char *out,
                       struct ward_path_scratch *scratch);

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "report.h"
+#include "json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,8 @@ skip_ws(const char *s)
 	return s;
 }
 
-/* A JSON string without escapes beyond \" and \\ (what ward writes for
- * names); copied into out. */
+/* A JSON string as ward writes them (core/json.h: \u00XX for single
+ * bytes), decoded into out. */
 static const char *
 read_string(const char *s, char *out, size_t cap)
 {
@@ -79,10 +80,18 @@ read_string(const char *s, char *out, size_t cap)
 	if (*s != '"')
 		return NULL;
 	for (s++; *s && *s != '"'; s++) {
-		if (*s == '\\' && s[1])
+		char c = *s;
+		if (*s == '\\' && s[1]) {
 			s++;
+			c = *s == 'n' ? '\n' : *s == 't' ? '\t' : *s == 'r' ? '\r' : *s;
+			unsigned int code;
+			if (*s == 'u' && sscanf(s + 1, "%4x", &code) == 1 && strspn(s + 1, "0123456789abcdefABCDEF") >= 4) {
+				c = code < 0x100 ? (char)code : '?';
+				s += 4;
+			}
+		}
 		if (n + 1 < cap)
-			out[n++] = *s;
+			out[n++] = c;
 	}
 	out[n] = '\0';
 	return *s == '"' ? s + 1 : NULL;
@@ -362,10 +371,9 @@ print_json(struct ward_report *r, FILE *out)
 	print_json_group(r->layout, &r->total, out);
 	fprintf(out, ",\"programs\":{");
 	for (size_t p = 0; p < r->nprograms; p++) {
-		fprintf(out, "%s\"", p ? "," : "");
-		for (const char *c = r->program[p].exe; *c; c++)
-			fprintf(out, (*c == '"' || *c == '\\') ? "\\%c" : (unsigned char)*c < 0x20 ? "?" : "%c", *c);
-		fprintf(out, "\":");
+		char name[6 * sizeof(r->program[p].exe) + 1];
+		ward_json_escape(name, sizeof(name), r->program[p].exe);
+		fprintf(out, "%s\"%s\":", p ? "," : "", name);
 		print_json_group(r->layout, &r->program[p], out);
 	}
 	fprintf(out, "}}\n");
@@ -379,20 +387,23 @@ print_prom(struct ward_report *r, FILE *out)
 	static const char *const helps[] = { "Intercepted calls by program and function.",
 		                             "Intercepted calls that failed.",
 		                             "Intercepted calls the policy refused." };
+	char name[2 * sizeof(r->program[0].exe) + 1];
 	for (unsigned int k = 0; k < 3; k++) {
 		fprintf(out, "# HELP ward_tree_%s_total %s\n# TYPE ward_tree_%s_total counter\n", kinds[k], helps[k],
 		        kinds[k]);
 		for (size_t p = 0; p < r->nprograms; p++)
 			for (size_t i = 0; i < l->ncalls; i++)
 				if (r->program[p].value[3 * i])
+					ward_prom_escape(name, sizeof(name), r->program[p].exe),
 					fprintf(out, "ward_tree_%s_total{exe=\"%s\",call=\"%s\"} %llu\n", kinds[k],
-					        r->program[p].exe, l->names[i],
+					        name, l->names[i],
 					        (unsigned long long)r->program[p].value[3 * i + k]);
 	}
 	fprintf(out, "# HELP ward_tree_processes Process images by program.\n# TYPE ward_tree_processes gauge\n");
-	for (size_t p = 0; p < r->nprograms; p++)
-		fprintf(out, "ward_tree_processes{exe=\"%s\"} %llu\n", r->program[p].exe,
-		        (unsigned long long)r->program[p].processes);
+	for (size_t p = 0; p < r->nprograms; p++) {
+		ward_prom_escape(name, sizeof(name), r->program[p].exe);
+		fprintf(out, "ward_tree_processes{exe=\"%s\"} %llu\n", name, (unsigned long long)r->program[p].processes);
+	}
 }
 
 void

@@ -2,6 +2,7 @@
  * stats: text (strace -c style), JSON lines and Prometheus text renderers.
  */
 #include "stats.h"
+#include "json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,21 +26,13 @@ put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
-/* JSON / label string: escape quotes, backslashes and control bytes. */
+/* A name as a JSON string or a Prometheus label value (core/json.h). */
 static void
 put_escaped(struct out *o, const char *s, int prom)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c == '\n')
-			put(o, "\\n");
-		else if (c < 0x20)
-			put(o, prom ? "?" : "\\u%04x", c);
-		else
-			put(o, "%c", c);
-	}
+	static char escaped[6 * 256 + 1]; /* the dump runs once per image */
+	(prom ? ward_prom_escape : ward_json_escape)(escaped, sizeof(escaped), s);
+	put(o, "%s", escaped);
 }
 
 int

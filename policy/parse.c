@@ -10,6 +10,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +31,29 @@ struct line {
 	size_t n, cap;
 };
 
+/* The settings a file may make, and who made each (see policy.h). */
+enum setting {
+	SET_MODE, SET_DEFAULT, SET_LIMIT_MEMORY, SET_LIMIT_CHILDREN, SET_LIMIT_FDS, SET_WX,
+	SET_UNCONFINED, SET_LOG, SET_STATS, SET_BACKTRACE, SET_COUNT
+};
+
+struct owner {
+	int file_id;      /* 0: never set */
+	const char *file; /* as named in messages (policy->files) */
+	int line;
+};
+
 struct parser {
 	struct ward_policy *policy;
 	const struct ward_policy_env *env;
 	struct ward_policy_error *error;
 	const char *stack[MAX_INCLUDE_DEPTH]; /* canonical names being read */
+	int stack_id[MAX_INCLUDE_DEPTH];      /* their file ids */
 	int depth;
-	const char *file; /* current file, as named in messages */
+	int file_id, next_id; /* current file's id (1, 2, ... in reading order) */
+	const char *file;     /* current file, as named in messages */
 	int line;
+	struct owner owner[SET_COUNT];
 };
 
 __attribute__((format(printf, 3, 4))) static bool
@@ -362,6 +378,57 @@ current_file(struct parser *ps)
 	return p->files[p->nfiles++] = xstrdup(ps->file);
 }
 
+static void
+warn(struct parser *ps, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Noted in policy->warning as FILE:LINE:COL: warning: MESSAGE. */
+static void
+warn(struct parser *ps, int col, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	struct ward_policy *p = ps->policy;
+	size_t len = strlen(ps->file) + strlen(message) + 64;
+	char *text = xrealloc(NULL, len);
+	snprintf(text, len, "%s:%d:%d: warning: %s", ps->file, ps->line, col, message);
+	p->warning = xrealloc(p->warning, (p->nwarnings + 1) * sizeof(char *));
+	p->warning[p->nwarnings++] = text;
+}
+
+static bool
+is_including(const struct parser *ps, int file_id)
+{
+	for (int i = 0; i < ps->depth - 1; i++)
+		if (ps->stack_id[i] == file_id)
+			return true;
+	return false;
+}
+
+static const char *current_file(struct parser *ps);
+
+/* May the current line make setting which?  Not when a file that includes
+ * this one (directly or not) made it already: the includer wins.  Returns
+ * true and takes ownership otherwise (noting when another file's setting
+ * is replaced). */
+static bool
+settle(struct parser *ps, const struct line *l, enum setting which)
+{
+	struct owner *o = &ps->owner[which];
+	if (o->file_id != 0 && o->file_id != ps->file_id) {
+		if (is_including(ps, o->file_id)) {
+			warn(ps, l->tok[0].col, "'%s' is overridden by %s:%d (the including file's own setting wins)",
+			     l->tok[0].text, o->file, o->line);
+			return false;
+		}
+		warn(ps, l->tok[0].col, "'%s' overrides the one at %s:%d", l->tok[0].text, o->file, o->line);
+	}
+	*o = (struct owner){ ps->file_id, current_file(ps), ps->line };
+	return true;
+}
+
 static bool
 parse_rule(struct parser *ps, const struct line *l, bool deny)
 {
@@ -410,17 +477,27 @@ parse_limit(struct parser *ps, const struct line *l)
 	if (l->n != 3)
 		return want_args(ps, l, 3, kind == 0 ? "a size" : "a number");
 	uint64_t *target[] = { &ps->policy->limit_memory, &ps->policy->limit_children, &ps->policy->limit_fds };
-	return parse_count(ps, &l->tok[2], kind == 0, target[kind]);
+	static const enum setting which[] = { SET_LIMIT_MEMORY, SET_LIMIT_CHILDREN, SET_LIMIT_FDS };
+	uint64_t value = 0;
+	if (!parse_count(ps, &l->tok[2], kind == 0, &value))
+		return false;
+	if (settle(ps, l, which[kind]))
+		*target[kind] = value;
+	return true;
 }
 
 static bool
-set_string(struct parser *ps, const struct line *l, char **target)
+set_string(struct parser *ps, const struct line *l, enum setting which, char **target)
 {
 	if (!want_args(ps, l, 2, "one value"))
 		return false;
 	char *v = expand(ps, &l->tok[1]);
 	if (v == NULL)
 		return false;
+	if (!settle(ps, l, which)) {
+		free(v);
+		return true;
+	}
 	free(*target);
 	*target = v;
 	return true;
@@ -478,13 +555,15 @@ parse_line(struct parser *ps, const struct line *l)
 	if (strcmp(d, "mode") == 0) {
 		if (!parse_choice(ps, l, modes, "enforce, audit or kill", &v))
 			return false;
-		p->mode = (enum ward_mode)v;
+		if (settle(ps, l, SET_MODE))
+			p->mode = (enum ward_mode)v;
 		return true;
 	}
 	if (strcmp(d, "default") == 0) {
 		if (!parse_choice(ps, l, allow_deny, "allow or deny", &v))
 			return false;
-		p->default_deny = v == 1;
+		if (settle(ps, l, SET_DEFAULT))
+			p->default_deny = v == 1;
 		return true;
 	}
 	if (strcmp(d, "limit") == 0)
@@ -497,23 +576,26 @@ parse_line(struct parser *ps, const struct line *l)
 		v = choose(l->tok[2].text, deny_allow);
 		if (v < 0)
 			return fail(ps, l->tok[2].col, "expected deny or allow, got '%s'", l->tok[2].text);
-		p->memory_wx_deny = v == 0;
+		if (settle(ps, l, SET_WX))
+			p->memory_wx_deny = v == 0;
 		return true;
 	}
 	if (strcmp(d, "unconfined-exec") == 0) {
 		if (!parse_choice(ps, l, unconfined, "deny, audit or allow", &v))
 			return false;
-		p->unconfined_exec = (enum ward_exec_rule)v;
+		if (settle(ps, l, SET_UNCONFINED))
+			p->unconfined_exec = (enum ward_exec_rule)v;
 		return true;
 	}
 	if (strcmp(d, "log") == 0)
-		return set_string(ps, l, &p->log);
+		return set_string(ps, l, SET_LOG, &p->log);
 	if (strcmp(d, "stats") == 0)
-		return set_string(ps, l, &p->stats);
+		return set_string(ps, l, SET_STATS, &p->stats);
 	if (strcmp(d, "backtrace") == 0) {
 		if (!parse_choice(ps, l, on_off, "on or off", &v))
 			return false;
-		p->backtrace = v;
+		if (settle(ps, l, SET_BACKTRACE))
+			p->backtrace = v;
 		return true;
 	}
 	return fail(ps, l->tok[0].col,
@@ -544,33 +626,38 @@ parse_text(struct parser *ps, const char *text, size_t len)
 
 #define MAX_POLICY_BYTES (16u << 20)
 
-/* A policy is a regular file of sane size: /dev/zero or a FIFO would never end. */
+/* A policy is a regular file of sane size: a FIFO, /dev/zero or a
+ * directory would never end or never start.  Opened without blocking (a
+ * FIFO's open waits for a writer otherwise) and checked before any read.
+ * NULL with errno (EINVAL: not a regular file). */
 static char *
 read_all(const char *path, size_t *len)
 {
 	struct stat st;
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
 		return NULL;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_POLICY_BYTES) {
-		fclose(f);
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = xrealloc(NULL, cap);
-	for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-		n += got;
+	int err = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : st.st_size > MAX_POLICY_BYTES ? EFBIG : 0;
+	size_t cap = err ? 0 : (size_t)st.st_size + 1, n = 0;
+	char *buf = err ? NULL : xrealloc(NULL, cap);
+	while (err == 0) {
 		if (n == cap)
 			buf = xrealloc(buf, cap *= 2);
+		ssize_t got = read(fd, buf + n, cap - n);
+		if (got == 0)
+			break;
+		if (got < 0 && errno != EINTR)
+			err = errno;
+		else if (got > 0 && (n += (size_t)got) > MAX_POLICY_BYTES)
+			err = EFBIG;
 	}
-	bool failed = ferror(f);
-	fclose(f);
-	if (failed) {
+	if (err != 0) {
+		close(fd);
 		free(buf);
-		errno = EIO;
+		errno = err;
 		return NULL;
 	}
+	close(fd);
 	*len = n;
 	return buf;
 }
@@ -605,10 +692,14 @@ parse_file(struct parser *ps, const char *path, int col)
 		ps->line = 1;
 		return fail(ps, 1, "empty policy (write at least a 'default' or a rule)");
 	}
+	int includer = ps->file_id;
+	ps->file_id = ++ps->next_id;
+	ps->stack_id[ps->depth] = ps->file_id;
 	ps->stack[ps->depth++] = canonical;
 	ps->file = path;
 	bool ok = parse_text(ps, text, len);
 	ps->depth--;
+	ps->file_id = includer;
 	free(text);
 	return ok;
 }
@@ -646,6 +737,9 @@ ward_policy_parse(const char *name, const char *text, size_t len, const struct w
                   struct ward_policy_error *error)
 {
 	struct parser ps = { .policy = new_policy(), .env = env, .error = error, .file = name };
+	ps.file_id = ps.next_id = 1;
+	ps.stack_id[0] = 1;
+	ps.stack[ps.depth++] = name;
 	return finish(&ps, parse_text(&ps, text, len));
 }
 
@@ -664,6 +758,9 @@ ward_policy_free(struct ward_policy *p)
 		free(p->rule[i].pattern);
 	for (size_t i = 0; i < p->nfiles; i++)
 		free(p->files[i]);
+	for (size_t i = 0; i < p->nwarnings; i++)
+		free(p->warning[i]);
+	free(p->warning);
 	free(p->rule);
 	free(p->files);
 	free(p->log);

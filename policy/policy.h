@@ -6,6 +6,13 @@
  * Every problem is reported as FILE:LINE:COL (1-based, COL of the first
  * character of the offending token) with a message naming what was
  * expected.  Nothing here knows about LD_PRELOAD.
+ *
+ * Settings (mode, default, limits, memory wx, unconfined-exec, log, stats,
+ * backtrace): within one file the last line wins; a file's own setting
+ * wins over any its includes make (wherever the include line stands);
+ * between files that do not include one another the later wins.  Each
+ * setting that loses to another file's is noted in policy->warning.
+ * Policy files must be regular files (a FIFO or a device never ends).
  */
 #ifndef WARD_POLICY_H
 #define WARD_POLICY_H
@@ -52,6 +59,8 @@ struct ward_policy {
 	int backtrace;           /* -1 not set, 0 off, 1 on */
 	char **files;            /* every file read, for rule origins */
 	size_t nfiles;
+	char **warning;          /* "FILE:LINE:COL: warning: ..." (a setting overridden) */
+	size_t nwarnings;
 	void *image;             /* set when loaded from a compiled image (match.h): owns the strings */
 	size_t image_size;       /* its mapping's length */
 };

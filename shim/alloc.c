@@ -43,7 +43,6 @@
 
 #include "shim.h"
 
-#define WARD_EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -92,8 +91,6 @@ static __thread struct {
 	uint64_t *allocated, *deallocated;
 	uint64_t seen_allocated, seen_deallocated;
 } je_thread __attribute__((tls_model("initial-exec")));
-/* Live heap bytes this image started with (a fork child: the parent's). */
-static int64_t heap_base;
 
 /* ---- choosing, on the first call ---- */
 
@@ -333,33 +330,18 @@ ward_alloc_init(void)
 }
 
 /* The figures start from zero (a fork child, or after the dump before an
- * exec): the heap does not, so live bytes start from the current view (the
- * forking thread's: other threads' unfolded changes, under FOLD each, are
- * not in it). */
+ * exec): the heap does not, so the new image starts from the current view
+ * (the forking thread's: other threads' unfolded changes, under FOLD each,
+ * are not in it), kept in the counters as its starting level. */
 void
 ward_alloc_figures_reset(void)
 {
 	fold();
-	heap_base = heap.folded;
+	struct ward_counter_slot *slot = ward_counters_slot();
+	ward_counters_begin(slot);
+	ward_counters_add(slot, WARD_IDX_HEAP_BASE, (uint64_t)__atomic_load_n(&heap.folded, __ATOMIC_RELAXED));
+	ward_counters_end(slot);
 	heap.refusal_recorded = 0;
-}
-
-uint64_t
-ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX])
-{
-	int64_t live = heap_base + (int64_t)value[WARD_IDX_HEAP_ALLOCATED] - (int64_t)value[WARD_IDX_HEAP_FREED];
-	return live > 0 ? (uint64_t)live : 0;
-}
-
-/* The most live bytes at once: the threads' peaks, and never less than
- * what the image started with or has now. */
-uint64_t
-ward_alloc_peak(const uint64_t value[WARD_COUNTERS_MAX])
-{
-	uint64_t peak = value[WARD_IDX_HEAP_PEAK], live = ward_alloc_live(value);
-	if (heap_base > 0 && (uint64_t)heap_base > peak)
-		peak = (uint64_t)heap_base;
-	return live > peak ? live : peak;
 }
 
 /* ---- the family ---- */
@@ -562,97 +544,4 @@ malloc_usable_size(void *p)
 	size_t n = usable(p);
 	account(WARD_ID_malloc_usable_size, false, 0, false, 0, false);
 	return n;
-}
-
-/* ---- what the private jemalloc calls instead of the wrapped functions ---- */
-/* Raw system calls: the allocator's own mappings and files are not the
- * program's, are not counted, and are never refused by the policy.  They
- * keep errno as it was, so that no allocation that succeeds and no free
- * changes it (jemalloc tells failures by the results, and sets ENOMEM
- * itself when an allocation fails). */
-
-#define RAW __attribute__((visibility("hidden")))
-
-static long
-raw(long number, long a, long b, long c, long d, long e, long f)
-{
-	int saved_errno = errno;
-	long r = ward_syscall(number, a, b, c, d, e, f);
-	errno = saved_errno;
-	return r;
-}
-
-RAW void *
-ward_je_sys_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
-{
-	return (void *)raw(SYS_mmap, (long)addr, (long)length, prot, flags, fd, offset);
-}
-
-RAW int
-ward_je_sys_munmap(void *addr, size_t length)
-{
-	return (int)raw(SYS_munmap, (long)addr, (long)length, 0, 0, 0, 0);
-}
-
-RAW int
-ward_je_sys_mprotect(void *addr, size_t length, int prot)
-{
-	return (int)raw(SYS_mprotect, (long)addr, (long)length, prot, 0, 0, 0);
-}
-
-RAW int
-ward_je_sys_madvise(void *addr, size_t length, int advice)
-{
-	return (int)raw(SYS_madvise, (long)addr, (long)length, advice, 0, 0, 0);
-}
-
-RAW int
-ward_je_sys_open(const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	if (__OPEN_NEEDS_MODE(flags)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return (int)raw(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0, 0);
-}
-
-RAW int
-ward_je_sys_creat(const char *path, mode_t mode)
-{
-	return ward_je_sys_open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
-}
-
-RAW int
-ward_je_sys_close(int fd)
-{
-	return (int)raw(SYS_close, fd, 0, 0, 0, 0, 0);
-}
-
-RAW ssize_t
-ward_je_sys_readlink(const char *path, char *buf, size_t len)
-{
-	return raw(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf, (long)len, 0, 0);
-}
-
-/* jemalloc's own syscall() uses (pages_boot, profiling): never the
- * program's syscall(), which the shim decides. */
-RAW long
-ward_je_sys_syscall(long number, ...)
-{
-	va_list ap;
-	va_start(ap, number);
-	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
-	va_end(ap);
-	return raw(number, a, b, c, d, e, f);
-}
-
-RAW void
-ward_je_sys_exit(int status)
-{
-	for (;;)
-		ward_syscall(SYS_exit_group, status);
 }

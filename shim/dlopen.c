@@ -39,8 +39,7 @@
 #include "../core/syscall.h"
 #include "../policy/policy.h"
 
-#define WARD_EXPORT __attribute__((visibility("default")))
-#define CANDIDATE_MAX 4096
+#define CANDIDATE_MAX WARD_PATH_MAX
 
 static __thread bool refusal_pending __attribute__((tls_model("initial-exec")));
 static char refusal_message[] = "cannot open shared object file: Permission denied (refused by the ward policy)";
@@ -208,12 +207,13 @@ ward_check_dlopen(struct ward_frame *f, const char *file, int mode, const void *
 		return 0;
 	}
 	(void)WARD_REAL(dlerror)(); /* NOLOAD's "not loaded" is not the program's error */
-	char *buf = ward_thread_path_buffer();
-	if (buf == NULL)
+	struct ward_scratch *s = ward_scratch_enter(); /* candidates are built in its walk_path */
+	if (s == NULL)
 		return refused(EACCES);
-	int r = search_list(f, buf, file, caller);
+	int r = search_list(f, s->walk_path, file, caller);
 	if (r == 0)
-		r = search_cache(f, buf, file);
+		r = search_cache(f, s->walk_path, file);
+	ward_scratch_leave();
 	return refused(r);
 }
 

@@ -18,7 +18,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <stdio.h>
 
 #include "routes.h"
 #include "../core/syscall.h"
@@ -52,8 +51,8 @@ ward_check_handle_open(struct ward_frame *f, int mount_fd, struct file_handle *h
 		errno = saved;
 		return 0;
 	}
-	char link[32];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", (int)probe);
+	char link[WARD_PROCFD_NAME_MAX];
+	ward_procfd_name(link, (int)probe);
 	int r = ward_check_path(f, ops, AT_FDCWD, link, true);
 	if (r == 0 && (flags & O_PATH)) {
 		ward_frame_complete(f, probe);

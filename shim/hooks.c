@@ -28,19 +28,19 @@ ward_dir_fd(DIR *dir)
 }
 
 void
-ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind, const char *path)
+ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind)
 {
 	if (fd < 0)
 		return;
-	ward_fdtable_set(fd, kind, flags, path);
+	ward_fdtable_set(fd, kind, flags);
 	ward_counters_add(f->slot, WARD_IDX_FILES_OPENED, 1);
 }
 
 void
-ward_hook_stream_opened(struct ward_frame *f, FILE *stream, const char *path)
+ward_hook_stream_opened(struct ward_frame *f, FILE *stream)
 {
 	if (stream != NULL)
-		ward_hook_fd_opened(f, fileno(stream), O_RDWR, WARD_FD_FILE, path);
+		ward_hook_fd_opened(f, fileno(stream), O_RDWR, WARD_FD_FILE);
 }
 
 void
@@ -48,8 +48,8 @@ ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int 
 {
 	if (r != 0)
 		return;
-	ward_hook_fd_opened(f, fds[0], O_RDONLY | flags, kind, kind == WARD_FD_PIPE ? "<pipe>" : "<socket>");
-	ward_hook_fd_opened(f, fds[1], O_WRONLY | flags, kind, kind == WARD_FD_PIPE ? "<pipe>" : "<socket>");
+	ward_hook_fd_opened(f, fds[0], O_RDONLY | flags, kind);
+	ward_hook_fd_opened(f, fds[1], O_WRONLY | flags, kind);
 }
 
 void
@@ -154,10 +154,8 @@ ward_hook_all_streams_closing(struct ward_frame *f)
 }
 
 void
-ward_hook_io(struct ward_frame *f, int fd, ssize_t r, bool write)
+ward_hook_io(struct ward_frame *f, ssize_t r, bool write)
 {
-	if (r <= 0)
-		return;
-	ward_counters_add(f->slot, write ? WARD_IDX_BYTES_WRITTEN : WARD_IDX_BYTES_READ, (uint64_t)r);
-	ward_fdtable_add_bytes(fd, write ? 0 : (uint64_t)r, write ? (uint64_t)r : 0);
+	if (r > 0)
+		ward_counters_add(f->slot, write ? WARD_IDX_BYTES_WRITTEN : WARD_IDX_BYTES_READ, (uint64_t)r);
 }

@@ -36,6 +36,7 @@ enum ward_counter_index {
 	WARD_IDX_FREES,         /* blocks given back (realloc: the old one) */
 	WARD_IDX_HEAP_ALLOCATED, /* usable bytes of the blocks handed out */
 	WARD_IDX_HEAP_FREED,    /* usable bytes of the blocks given back */
+	WARD_IDX_HEAP_BASE,     /* live heap bytes the image started with (a fork child: the parent's) */
 	WARD_IDX_END,
 	/* a level: the most live heap bytes a thread saw (see alloc.c) */
 	WARD_IDX_HEAP_PEAK = WARD_COUNTER_LEVEL(0)

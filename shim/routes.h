@@ -32,6 +32,9 @@ int ward_check_name_to_handle(struct ward_frame *f, int dirfd, const char *path,
 
 /* ---- process-wide changes (process.c) ---- */
 int ward_check_chroot(struct ward_frame *f, const char *path);
+/* mount, umount2, pivot_root and the new mount API (through syscall()):
+ * refused with EPERM and recorded under a policy; op names the call. */
+int ward_refuse_remount(struct ward_frame *f, const char *op, const char *what);
 int ward_check_personality(struct ward_frame *f, unsigned long persona);
 
 /* ---- dlopen (dlopen.c) ---- */

@@ -13,10 +13,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "../core/counters.h"
+#include "../core/procfd.h"
+#include "../core/resolve.h"
+#include "../core/stats.h"
 #include "../core/syscall.h"
+#include "../policy/policy.h"
 
 #include "layout.h"
 
@@ -41,6 +47,7 @@ struct ward_frame {
 	bool done;          /* set by a pre hook that made the call itself... */
 	long result;        /* ...with this result */
 	int done_errno;     /* ...and this errno */
+	struct ward_scratch *held; /* a check's act (checks.c), held until the call is done */
 };
 
 extern __thread int ward_busy __attribute__((tls_model("initial-exec")));
@@ -58,6 +65,7 @@ ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
 	f->closing_fd = -1;
 	f->deny = 0;
 	f->done = false;
+	f->held = NULL;
 }
 
 /* After the real call: keep its errno, open the counting window, count. */
@@ -74,64 +82,171 @@ ward_frame_count(struct ward_frame *f, bool failed)
 		ward_counters_add(s, WARD_IDX_ERRORS(f->id), 1);
 }
 
+void ward_act_release(struct ward_frame *f);
+
 static inline void
 ward_frame_done(struct ward_frame *f)
 {
+	if (__builtin_expect(f->held != NULL, 0))
+		ward_act_release(f);
 	if (f->slot != NULL)
 		ward_counters_end(f->slot);
 	errno = f->saved_errno;
 }
 
-/* A pre hook refused the call: it fails with f->deny, counted as denied. */
+/* A pre hook refused the call: it fails with f->deny, counted as denied;
+ * a negated errno is what the kernel would say first (EEXIST, ENOENT):
+ * a plain failure, not a denial. */
 static inline void
 ward_frame_refuse(struct ward_frame *f)
 {
-	errno = f->deny;
+	errno = f->deny < 0 ? -f->deny : f->deny;
 	ward_frame_count(f, true);
-	if (f->slot != NULL)
+	if (f->slot != NULL && f->deny > 0)
 		ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
 	ward_frame_done(f);
 }
 
-/* ---- policy checks (enforce.c): 0, or the errno to fail with ---- */
+/* ---- what the process was told (config.c), read once at start-up ---- */
+enum ward_dest_kind { WARD_DEST_NONE, WARD_DEST_FD, WARD_DEST_FILE, WARD_DEST_DIR };
+struct ward_config {
+	pid_t pid;                     /* this process (a fork child updates it) */
+	char exe[256];                 /* the program's name: basename of argv[0] */
+	/* the policy; NULL: observe only */
+	struct ward_policy *policy;
+	struct ward_matcher *matcher;
+	enum ward_mode mode;
+	char image_path[PATH_MAX];     /* the tree's compiled policy: never writable from the tree */
+	/* violation records */
+	bool log_to_file;              /* WARD_LOG names a file (JSON lines); else stderr */
+	char log_path[PATH_MAX];
+	char records_path[PATH_MAX];   /* WARD_RECORDS: the launcher's copy of every record */
+	bool backtrace;
+	/* the dump */
+	enum ward_dest_kind stats_kind;
+	enum ward_stats_format stats_format;
+	int stats_fd;                  /* WARD_DEST_FD: the descriptor named (2 for stderr) */
+	char stats_path[PATH_MAX];     /* WARD_DEST_FILE template or WARD_DEST_DIR folder */
+	const char *allocator;         /* which allocator serves the malloc family */
+};
+extern struct ward_config ward_config;
 /* The operations the policy restricts somewhere; the wrappers test it
  * before calling a check, so unrestricted calls cost one load and a test. */
 extern unsigned int ward_restricted;
-void ward_enforce_init(void);
-const char *ward_enforce_default_stats(void);
-bool ward_enforce_logs_to_stderr(void);
-uint64_t ward_enforce_rules(void);
-bool ward_enforce_active(void);
-int ward_check_utimensat(struct ward_frame *f, int dirfd, const char *path, int flags);
+void ward_config_init(int argc, char **argv);
+bool ward_absolute(const char *value, char *out, size_t cap);
+
+/* ---- output (output.c): messages, records, the stats descriptor guard ---- */
+void ward_say(const char *message);
+void ward_say3(const char *a, const char *b, const char *c);
+void ward_write_all(int fd, const char *buf, size_t len);
+void ward_write_log(const char *buf, size_t len, const char *path);
+void ward_output_watch(int fd);
+int ward_output_fd(int fd);
+void ward_guard_before_close(int fd);
+void ward_guard_before_close_range(unsigned int first, unsigned int last);
+void ward_guard_before_replace(int newfd);
+bool ward_guard_is_private(int fd);
+int ward_guard_private_fds(int out[2]);
+
+/* ---- per-thread scratch (scratch.c) ---- */
+#define WARD_SCRATCH_NESTING 2
+#define WARD_RECORD_MAX 4096     /* one violation record, one write */
+#define WARD_BACKTRACE_FRAMES 32
+struct ward_scratch {
+	struct stat found;
+	char resolved[WARD_PATH_MAX];
+	struct ward_resolve_scratch resolve;
+	char fd_target[WARD_PATH_MAX];
+	char record[WARD_RECORD_MAX];
+	char record_cwd[WARD_PATH_MAX];
+	char rule[PATH_MAX + 32];
+	char by[PATH_MAX + 64];
+	char ops_text[64];
+	void *frames[WARD_BACKTRACE_FRAMES];
+	char exec_path[WARD_PATH_MAX];
+	char exec_interp[256];
+	char exec_next[256];
+	char walk_path[WARD_PATH_MAX];
+	/* what the call is made on instead of its own path (checks.c) */
+	struct ward_act {
+		int fd;                                      /* -1: none */
+		char path[WARD_PROCFD_NAME_MAX + 256 + 2];   /* /proc/self/fd/N[/NAME][/] */
+	} act[2];
+	char act_mode[8];                            /* fopen's mode for the reopen */
+};
+void ward_scratch_init(void);
+/* This thread's next scratch set, or NULL (nested too deep, no memory):
+ * the caller then refuses.  Every enter that succeeds has one leave. */
+struct ward_scratch *ward_scratch_enter(void);
+void ward_scratch_leave(void);
+
+/* ---- records and refusals (records.c) ---- */
+struct ward_record {
+	const char *decision, *op, *path, *by, *rule;
+	enum ward_call_id call;
+	bool quiet;
+	pid_t pid;
+};
+struct ward_refusal {
+	const char *op;    /* the operations refused, or the limit's name */
+	const char *what;  /* the path, or the limit's value */
+	const char *by;    /* for the human line: "rule FILE:LINE", "default deny", ... */
+	const char *rule;  /* for JSON: "FILE:LINE", "default", ... */
+	bool quiet;        /* deny quiet: counted, no record on stderr or WARD_LOG */
+	bool audit;        /* let the call go whatever the mode (unconfined-exec audit) */
+	int err;           /* the errno the call fails with */
+};
+void ward_records_init(void);
+void ward_record_write(struct ward_scratch *s, const struct ward_record *r);
+/* Record a refusal (s may be NULL: no record) and say what the call does:
+ * fail with why->err (enforce), 0 (audit), or never return (kill). */
+int ward_refuse(struct ward_frame *f, struct ward_scratch *s, const struct ward_refusal *why);
+
+/* ---- policy checks (checks.c): 0, the errno to fail with, or a negated
+ * errno the kernel would give first (a plain failure, no denial) ---- */
+void ward_checks_init(void);
+void ward_checks_cwd_changed(void);
+void ward_checks_after_fork_child(void);
+int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
+int ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len);
+int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, mode_t mode);
+/* The same decisions as ward_check_path, then the call is pointed at exactly
+ * what was decided: *path is replaced by a /proc/self/fd name of a
+ * descriptor the check opened without following any symlink (held in the
+ * frame until the call is done).  which: 0, or 1 for a call's second path. */
+int ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which);
+int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode);
+int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
+int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
+int ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
+                      unsigned int flags);
+int ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
+                    int flags);
+int ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags);
+void ward_act_hold(struct ward_frame *f, struct ward_scratch *s);
+int ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX]);
+int ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char **act);
+
+/* ---- limits (limits.c) ---- */
+extern uint64_t ward_fd_limit;
+void ward_limits_init(void);
 /* limit children: 0, or EAGAIN (recorded) when another child is too many. */
 int ward_check_children(struct ward_frame *f);
-char *ward_thread_path_buffer(void);
-int ward_check_wx(struct ward_frame *f, int prot);
-extern uint64_t ward_fd_limit;
 int ward_check_fds(struct ward_frame *f, int needed);
-void ward_enforce_cwd_changed(void);
-void ward_enforce_after_fork_child(void);
-int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
-int ward_check_open(struct ward_frame *f, int dirfd, const char *path, int flags, mode_t mode);
-int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
-int ward_check_fopen(struct ward_frame *f, const char *path, const char *mode);
-int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
-int ward_check_rename(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
-                      unsigned int flags);
-int ward_check_link(struct ward_frame *f, int olddirfd, const char *old, int newdirfd, const char *new,
-                    int flags);
-
+int ward_check_wx(struct ward_frame *f, int prot);
 /* limit memory: 0 to let the allocation go (audit), or ENOMEM with the
  * call counted as refused and errno set; record says whether this refusal
  * writes a record (the first one does). */
 int ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record);
+int ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why);
+bool ward_limits_watch_unconfined(void);
 
 /* ---- the malloc family (alloc.c) ---- */
 void ward_alloc_init(void);
 void ward_alloc_set_limit(uint64_t bytes);
+/* After the counters were reset: the heap's level now is the new image's start. */
 void ward_alloc_figures_reset(void);
-uint64_t ward_alloc_live(const uint64_t value[WARD_COUNTERS_MAX]);
-uint64_t ward_alloc_peak(const uint64_t value[WARD_COUNTERS_MAX]);
 const char *ward_alloc_name(void);
 const char *ward_alloc_bad_choice(void);
 
@@ -140,17 +255,21 @@ void ward_exec_init(char **envp);
 size_t ward_exec_env_size(char *const *envp);
 size_t ward_exec_preload_size(char *const *envp);
 char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);
-int ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path);
+/* The exec check: 0, or the errno the exec must fail with.  *file may be
+ * replaced by a /proc/self/fd name of exactly the program decided (held
+ * in the frame: ward_act_detach before the real exec). */
+int ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path);
 void ward_spawn_after_fork_child(void);
-int ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why);
-bool ward_enforce_watches_unconfined(void);
+char *ward_exec_comm(char *out, size_t cap, const char *asked);
+void ward_exec_env_add(char **envp, char *entry);
+void ward_exec_name_self(void);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;
 int ward_stream_fd(FILE *stream);
 int ward_dir_fd(DIR *dir);
-void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind, const char *path);
-void ward_hook_stream_opened(struct ward_frame *f, FILE *stream, const char *path);
+void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
+void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);
 void ward_hook_fd_dup(struct ward_frame *f, int r, int oldfd, int newfd, int cloexec);
 void ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg);
@@ -160,11 +279,16 @@ void ward_hook_fd_replacing(struct ward_frame *f, int newfd);
 bool ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int last, int flags);
 void ward_hook_range_closed(struct ward_frame *f, int r, unsigned int first, unsigned int last, int flags);
 void ward_hook_all_streams_closing(struct ward_frame *f);
-void ward_hook_io(struct ward_frame *f, int fd, ssize_t r, bool write);
+void ward_hook_io(struct ward_frame *f, ssize_t r, bool write);
 
-/* ---- runtime (runtime.c) ---- */
-/* Write the dump for this image once; reason: "exit", "_exit", "exec". */
+/* ---- the dump (dump.c) ---- */
+/* Write the dump for this image once; reason: "exit", "_exit", "exec", "kill". */
 void ward_dump(const char *reason);
+/* This image may dump again (new figures after a failed exec or a fork). */
+void ward_dump_rearm(void);
+__attribute__((noreturn)) void ward_dump_and_kill(void);
+
+/* ---- lifecycle (lifecycle.c) ---- */
 /* The image ends (_exit): dump, and mark its tree record finished. */
 void ward_image_ends(const char *reason);
 /* Before an exec that is expected to succeed: dump and start from zero
@@ -177,17 +301,8 @@ void ward_exec_failed(enum ward_call_id id, bool dumped_before);
 bool ward_in_foreign_child(void);
 /* After _Fork in the child: figures start from zero. */
 void ward_after_fork_child(void);
-/* Stats destination fd guard (see runtime.c). */
-void ward_guard_before_close(int fd);
-void ward_guard_before_close_range(unsigned int first, unsigned int last);
-void ward_guard_before_replace(int newfd);
-bool ward_guard_is_private(int fd);
-int ward_guard_private_fds(int out[2]);
-/* Messages and records (runtime.c). */
-void ward_say(const char *message);
-const char *ward_exe_name(void);
-bool ward_absolute(const char *value, char *out, size_t cap);
-void ward_write_log(const char *buf, size_t len, const char *path);
 
+/* The one export marker: only interposed symbols leave libward.so. */
+#define WARD_EXPORT __attribute__((visibility("default")))
 
 #endif

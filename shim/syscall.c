@@ -5,7 +5,11 @@
  * here), and each number that takes a path, or changes a file through a
  * descriptor, is decided exactly as the table's wrapper of the same system
  * call decides it, with the same check functions; the call is counted once,
- * as the `syscall` row (TRAPS 13), whatever it was.  Every other number goes
+ * as the `syscall` row (TRAPS 13), whatever it was.  As in the table, the
+ * call is then made on exactly what was decided: the checks replace a path
+ * argument by the /proc/self/fd name of what they opened (held in the frame
+ * until the call is done), opens are made by the check itself, and metadata
+ * reads are made on the program's path.  Every other number goes
  * through untouched: the six arguments are forwarded as longs, the result and
  * errno are the kernel's, as glibc's syscall() leaves them (the call is made
  * with the same instruction, so nothing else can differ).
@@ -80,7 +84,6 @@ struct call {
 	long n, a, b, c, d, e, g;
 	enum after after;
 	int open_flags;     /* AFTER_OPENED, AFTER_DUP: for the table */
-	const char *path;   /* AFTER_OPENED: the name given */
 };
 
 #define PATH_ARG(x) ((const char *)(x))
@@ -92,16 +95,37 @@ on_descriptor(long path, long flags)
 	return (flags & AT_EMPTY_PATH) && path != 0 && PATH_ARG(path)[0] == '\0';
 }
 
+/* ops on the path in the argument slot *path (relative to dirfd), and the
+ * call then made on exactly what was decided: the slot gets the
+ * /proc/self/fd name the check holds in the frame (which: 0, or 1 for a
+ * call's second path). */
+static int
+act(struct ward_frame *f, unsigned int ops, long dirfd, long *path, bool follow, int which)
+{
+	const char *p = PATH_ARG(*path);
+	int r = ward_check_act(f, ops, (int)dirfd, &p, follow, which);
+	*path = (long)p;
+	return r;
+}
+
+/* The same for a metadata call: decided exactly, made on the program's
+ * path (as the table's CHECK_META). */
+static int
+meta(struct ward_frame *f, long dirfd, long path, bool follow)
+{
+	return ward_check_path(f, WARD_OP_STAT, (int)dirfd, PATH_ARG(path), follow);
+}
+
 /* ops on what an *at call names; "" with AT_EMPTY_PATH is the descriptor's
  * file (the working directory itself for AT_FDCWD). */
 static int
-at_path(struct ward_frame *f, unsigned int ops, long dirfd, long path, long flags, bool follow)
+at_path(struct ward_frame *f, unsigned int ops, long dirfd, long *path, long flags, bool follow)
 {
-	if (on_descriptor(path, flags) && dirfd == AT_FDCWD)
+	if (on_descriptor(*path, flags) && dirfd == AT_FDCWD)
 		return ward_check_path(f, ops, AT_FDCWD, ".", follow);
-	if (on_descriptor(path, flags))
+	if (on_descriptor(*path, flags))
 		return ward_check_fd(f, ops, (int)dirfd);
-	return ward_check_path(f, ops, (int)dirfd, PATH_ARG(path), follow);
+	return act(f, ops, dirfd, path, follow, 0);
 }
 
 /* An open decided without making it (openat2 with RESOLVE_* flags is left
@@ -132,16 +156,20 @@ open_decided_only(struct ward_frame *f, int dirfd, const char *path, int flags)
 	return ward_check_path(f, ops, dirfd, path, follow);
 }
 
-/* open, openat, creat: room for a descriptor first (a check may make the
- * open itself), then the table's open check. */
+/* open, openat, creat: room for a descriptor first (the check makes the
+ * open itself), then the table's open check on the path in slot *path. */
 static int
-open_call(struct ward_frame *f, struct call *c, int dirfd, long path, int flags, mode_t mode)
+open_call(struct ward_frame *f, struct call *c, int dirfd, long *path, int flags, mode_t mode)
 {
 	c->after = AFTER_OPENED;
 	c->open_flags = flags;
-	c->path = PATH_ARG(path);
 	int r = ward_fd_limit != 0 ? ward_check_fds(f, 1) : 0;
-	return r != 0 ? r : ward_check_open(f, dirfd, PATH_ARG(path), flags, mode);
+	if (r != 0)
+		return r;
+	const char *p = PATH_ARG(*path);
+	r = ward_check_open(f, dirfd, &p, flags, mode);
+	*path = (long)p;
+	return r;
 }
 
 static int
@@ -151,22 +179,21 @@ openat2_call(struct ward_frame *f, struct call *c)
 	if (how == NULL || (size_t)c->d < sizeof(*how) || (how->flags >> 32) != 0)
 		return 0; /* the kernel refuses these itself */
 	int flags = (int)how->flags;
-	if (how->resolve == 0 && (size_t)c->d == sizeof(*how))
-		return open_call(f, c, (int)c->a, c->b, flags, (mode_t)how->mode);
+	if (how->resolve == 0 && (size_t)c->d == sizeof(*how)) /* the open the table decides */
+		return open_call(f, c, (int)c->a, &c->b, flags, (mode_t)how->mode);
 	c->after = AFTER_OPENED;
 	c->open_flags = flags;
-	c->path = PATH_ARG(c->b);
 	int r = ward_fd_limit != 0 ? ward_check_fds(f, 1) : 0;
-	if (r == 0 && (how->resolve & RESOLVE_IN_ROOT) && ward_restricted != 0 && f->active)
-		r = EACCES; /* resolved against dirfd as "/": not the path the shim would decide */
+	if (r == 0 && (how->resolve & RESOLVE_IN_ROOT) && ward_restricted != 0 && f->active) {
+		/* resolved against dirfd as "/": not the path the shim would decide */
+		struct ward_refusal why = { .op = "open", .what = PATH_ARG(c->b), .by = "ward (openat2 RESOLVE_IN_ROOT)",
+			                    .rule = "openat2 RESOLVE_IN_ROOT", .err = EACCES };
+		struct ward_scratch *s = ward_scratch_enter();
+		r = ward_refuse(f, s, &why);
+		if (s != NULL)
+			ward_scratch_leave();
+	}
 	return r != 0 ? r : open_decided_only(f, (int)c->a, PATH_ARG(c->b), flags);
-}
-
-/* Mount-like calls: under a policy, paths would name other files after them. */
-static int
-remount(struct ward_frame *f)
-{
-	return ward_enforce_active() && f->active ? EPERM : 0;
 }
 
 /* The decision for one call: 0, or the errno to fail with. */
@@ -179,17 +206,16 @@ decide(struct ward_frame *f, struct call *c)
 	switch (c->n) {
 	/* ---- opening ---- */
 	case SYS_open:
-		return open_call(f, c, AT_FDCWD, a, (int)b, (mode_t)cc);
+		return open_call(f, c, AT_FDCWD, &c->a, (int)b, (mode_t)cc);
 	case SYS_openat:
-		return open_call(f, c, (int)a, b, (int)cc, (mode_t)d);
+		return open_call(f, c, (int)a, &c->b, (int)cc, (mode_t)d);
 	case SYS_creat:
-		return open_call(f, c, AT_FDCWD, a, O_CREAT | O_WRONLY | O_TRUNC, (mode_t)b);
+		return open_call(f, c, AT_FDCWD, &c->a, O_CREAT | O_WRONLY | O_TRUNC, (mode_t)b);
 	case SYS_openat2:
 		return openat2_call(f, c);
 	case SYS_open_by_handle_at: {
 		c->after = AFTER_OPENED;
 		c->open_flags = (int)cc;
-		c->path = "<handle>";
 		int r = ward_fd_limit != 0 ? ward_check_fds(f, 1) : 0;
 		return r != 0 ? r : ward_check_handle_open(f, (int)a, (struct file_handle *)b, (int)cc);
 	}
@@ -200,68 +226,75 @@ decide(struct ward_frame *f, struct call *c)
 	case SYS_unlink:
 	case SYS_rmdir:
 		c->after = AFTER_NAMES;
-		return ward_check_path(f, D, AT_FDCWD, PATH_ARG(a), false);
+		return act(f, D, AT_FDCWD, &c->a, false, 0);
 	case SYS_unlinkat:
 		c->after = AFTER_NAMES;
-		return ward_check_path(f, D, (int)a, PATH_ARG(b), false);
+		return act(f, D, a, &c->b, false, 0);
 	case SYS_rename:
-		c->after = AFTER_NAMES;
-		return ward_check_rename(f, AT_FDCWD, PATH_ARG(a), AT_FDCWD, PATH_ARG(b), 0);
 	case SYS_renameat:
+	case SYS_renameat2: {
 		c->after = AFTER_NAMES;
-		return ward_check_rename(f, (int)a, PATH_ARG(b), (int)cc, PATH_ARG(d), 0);
-	case SYS_renameat2:
-		c->after = AFTER_NAMES;
-		return ward_check_rename(f, (int)a, PATH_ARG(b), (int)cc, PATH_ARG(d), (unsigned int)e);
+		bool at = c->n != SYS_rename;
+		long *from = at ? &c->b : &c->a, *to = at ? &c->d : &c->b;
+		const char *pf = PATH_ARG(*from), *pt = PATH_ARG(*to);
+		int r = ward_check_rename(f, at ? (int)a : AT_FDCWD, &pf, at ? (int)cc : AT_FDCWD, &pt,
+		                          c->n == SYS_renameat2 ? (unsigned int)e : 0);
+		*from = (long)pf;
+		*to = (long)pt;
+		return r;
+	}
 	case SYS_mkdir:
-		return ward_check_path(f, C, AT_FDCWD, PATH_ARG(a), false);
-	case SYS_mkdirat:
-		return ward_check_path(f, C, (int)a, PATH_ARG(b), false);
 	case SYS_mknod:
-		return ward_check_path(f, C, AT_FDCWD, PATH_ARG(a), false);
+		return act(f, C, AT_FDCWD, &c->a, false, 0);
+	case SYS_mkdirat:
 	case SYS_mknodat:
-		return ward_check_path(f, C, (int)a, PATH_ARG(b), false);
+		return act(f, C, a, &c->b, false, 0);
 	case SYS_link:
-		return ward_check_link(f, AT_FDCWD, PATH_ARG(a), AT_FDCWD, PATH_ARG(b), 0);
-	case SYS_linkat:
-		if (on_descriptor(b, e)) { /* a new name for the descriptor's file */
-			int r = at_path(f, R | W, a, b, e, false);
-			return r != 0 ? r : ward_check_path(f, C, (int)cc, PATH_ARG(d), false);
+	case SYS_linkat: {
+		bool at = c->n == SYS_linkat;
+		long *from = at ? &c->b : &c->a, *to = at ? &c->d : &c->b;
+		if (at && on_descriptor(b, e)) { /* a new name for the descriptor's file */
+			int r = at_path(f, R | W, a, from, e, false);
+			return r != 0 ? r : act(f, C, cc, to, false, 1);
 		}
-		return ward_check_link(f, (int)a, PATH_ARG(b), (int)cc, PATH_ARG(d), (int)e);
+		const char *pf = PATH_ARG(*from), *pt = PATH_ARG(*to);
+		int r = ward_check_link(f, at ? (int)a : AT_FDCWD, &pf, at ? (int)cc : AT_FDCWD, &pt, at ? (int)e : 0);
+		*from = (long)pf;
+		*to = (long)pt;
+		return r;
+	}
 	case SYS_symlink:
 		c->after = AFTER_NAMES;
-		return ward_check_path(f, C, AT_FDCWD, PATH_ARG(b), false);
+		return act(f, C, AT_FDCWD, &c->b, false, 0);
 	case SYS_symlinkat:
 		c->after = AFTER_NAMES;
-		return ward_check_path(f, C, (int)b, PATH_ARG(cc), false);
+		return act(f, C, b, &c->c, false, 0);
 
 	/* ---- metadata changes ---- */
 	case SYS_chmod:
+	case SYS_chown:
 	case SYS_truncate:
 	case SYS_utime:
 	case SYS_utimes:
 	case SYS_setxattr:
 	case SYS_removexattr:
-		return ward_check_path(f, W, AT_FDCWD, PATH_ARG(a), true);
-	case SYS_chown:
-		return ward_check_path(f, W, AT_FDCWD, PATH_ARG(a), true);
+		return act(f, W, AT_FDCWD, &c->a, true, 0);
 	case SYS_lchown:
 	case SYS_lsetxattr:
 	case SYS_lremovexattr:
-		return ward_check_path(f, W, AT_FDCWD, PATH_ARG(a), false);
+		return act(f, W, AT_FDCWD, &c->a, false, 0);
 	case SYS_fchmodat: /* the system call has no flags */
-		return ward_check_path(f, W, (int)a, PATH_ARG(b), true);
+		return act(f, W, a, &c->b, true, 0);
 	case SYS_fchmodat2:
-		return at_path(f, W, a, b, d, !(d & AT_SYMLINK_NOFOLLOW));
+		return at_path(f, W, a, &c->b, d, !(d & AT_SYMLINK_NOFOLLOW));
 	case SYS_fchownat:
-		return at_path(f, W, a, b, e, !(e & AT_SYMLINK_NOFOLLOW));
+		return at_path(f, W, a, &c->b, e, !(e & AT_SYMLINK_NOFOLLOW));
 	case SYS_futimesat:
-		return b == 0 ? ward_check_fd(f, W, (int)a) : ward_check_path(f, W, (int)a, PATH_ARG(b), true);
+		return b == 0 ? ward_check_fd(f, W, (int)a) : act(f, W, a, &c->b, true, 0);
 	case SYS_utimensat:
 		if (b == 0)
 			return ward_check_fd(f, W, (int)a);
-		return at_path(f, W, a, b, d, !(d & AT_SYMLINK_NOFOLLOW));
+		return at_path(f, W, a, &c->b, d, !(d & AT_SYMLINK_NOFOLLOW));
 	case SYS_fchmod:
 	case SYS_fchown:
 	case SYS_ftruncate:
@@ -275,27 +308,26 @@ decide(struct ward_frame *f, struct call *c)
 	case SYS_getxattr:
 	case SYS_listxattr:
 	case SYS_statfs:
-		return ward_check_path(f, S, AT_FDCWD, PATH_ARG(a), true);
+		return meta(f, AT_FDCWD, a, true);
 	case SYS_lstat:
 	case SYS_readlink:
 	case SYS_lgetxattr:
 	case SYS_llistxattr:
-		return ward_check_path(f, S, AT_FDCWD, PATH_ARG(a), false);
+		return meta(f, AT_FDCWD, a, false);
 	case SYS_newfstatat:
-		return on_descriptor(b, d) ? 0 : ward_check_path(f, S, (int)a, PATH_ARG(b), !(d & AT_SYMLINK_NOFOLLOW));
-	case SYS_statx:
-		return on_descriptor(b, cc) ? 0 : ward_check_path(f, S, (int)a, PATH_ARG(b), !(cc & AT_SYMLINK_NOFOLLOW));
-	case SYS_faccessat: /* no flags in the system call */
-		return ward_check_path(f, S, (int)a, PATH_ARG(b), true);
 	case SYS_faccessat2:
-		return on_descriptor(b, d) ? 0 : ward_check_path(f, S, (int)a, PATH_ARG(b), !(d & AT_SYMLINK_NOFOLLOW));
+		return on_descriptor(b, d) ? 0 : meta(f, a, b, !(d & AT_SYMLINK_NOFOLLOW));
+	case SYS_statx:
+		return on_descriptor(b, cc) ? 0 : meta(f, a, b, !(cc & AT_SYMLINK_NOFOLLOW));
+	case SYS_faccessat: /* no flags in the system call */
+		return meta(f, a, b, true);
 	case SYS_readlinkat:
-		return ward_check_path(f, S, (int)a, PATH_ARG(b), false);
+		return meta(f, a, b, false);
 	case SYS_inotify_add_watch:
-		return ward_check_path(f, S, AT_FDCWD, PATH_ARG(b), !(cc & IN_DONT_FOLLOW));
+		return meta(f, AT_FDCWD, b, !(cc & IN_DONT_FOLLOW));
 	case SYS_chdir:
 		c->after = AFTER_CWD;
-		return ward_check_path(f, S, AT_FDCWD, PATH_ARG(a), true);
+		return act(f, S, AT_FDCWD, &c->a, true, 0);
 	case SYS_fchdir:
 		c->after = AFTER_CWD;
 		return 0;
@@ -341,14 +373,21 @@ decide(struct ward_frame *f, struct call *c)
 	case SYS_chroot:
 		return ward_check_chroot(f, PATH_ARG(a));
 	case SYS_mount:
+		return ward_refuse_remount(f, "mount", PATH_ARG(b));
 	case SYS_umount2:
+		return ward_refuse_remount(f, "umount2", PATH_ARG(a));
 	case SYS_pivot_root:
+		return ward_refuse_remount(f, "pivot_root", PATH_ARG(a));
 	case SYS_open_tree:
+		return ward_refuse_remount(f, "open_tree", PATH_ARG(b));
 	case SYS_move_mount:
+		return ward_refuse_remount(f, "move_mount", PATH_ARG(d));
 	case SYS_fsopen:
+		return ward_refuse_remount(f, "fsopen", PATH_ARG(a));
 	case SYS_fsmount:
+		return ward_refuse_remount(f, "fsmount", "");
 	case SYS_mount_setattr:
-		return remount(f);
+		return ward_refuse_remount(f, "mount_setattr", PATH_ARG(b));
 	default:
 		return 0;
 	}
@@ -359,7 +398,7 @@ after(struct ward_frame *f, const struct call *c, long r)
 {
 	switch (c->after) {
 	case AFTER_OPENED:
-		ward_hook_fd_opened(f, (int)r, c->open_flags, WARD_FD_FILE, c->path);
+		ward_hook_fd_opened(f, (int)r, c->open_flags, WARD_FD_FILE);
 		break;
 	case AFTER_DUP:
 		ward_hook_fd_dup(f, (int)r, (int)c->a, (int)r, c->open_flags & O_CLOEXEC);
@@ -372,7 +411,7 @@ after(struct ward_frame *f, const struct call *c, long r)
 		break;
 	case AFTER_CWD:
 		if (r == 0)
-			ward_enforce_cwd_changed();
+			ward_checks_cwd_changed();
 		break;
 	case AFTER_NAMES:
 		if (r == 0)
@@ -477,7 +516,7 @@ ward_syscall_vfork_parent(long r)
 __attribute__((used)) long
 ward_syscall_call(long n, long a, long b, long c, long d, long e, long g)
 {
-	struct call call = { n, a, b, c, d, e, g, AFTER_NOTHING, 0, NULL };
+	struct call call = { n, a, b, c, d, e, g, AFTER_NOTHING, 0 };
 	switch (n) {
 	case SYS_execve:
 		return ward_syscall_exec(AT_FDCWD, PATH_ARG(a), (char *const *)b, (char *const *)c, 0);
@@ -514,7 +553,9 @@ ward_syscall_call(long n, long a, long b, long c, long d, long e, long g)
 		errno = frame_.done_errno;
 	} else {
 		errno = frame_.saved_errno;
-		r = ward_syscall6(n, a, b, c, d, e, g);
+		/* the arguments as the checks left them: paths may now name exactly
+		 * what was decided (/proc/self/fd/N[/NAME], held in the frame) */
+		r = ward_syscall6(n, call.a, call.b, call.c, call.d, call.e, call.g);
 	}
 	ward_frame_count(&frame_, r == -1);
 	if (frame_.counting)

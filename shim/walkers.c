@@ -15,18 +15,37 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "shim.h"
 #include "../policy/policy.h"
 
-#define WARD_EXPORT __attribute__((visibility("default")))
-
 /* The last parent directory decided, and how (a walk lists siblings one
- * after another). */
+ * after another).  The name lives in a page mapped for the walk: walks run
+ * on the program's stack, which may be small. */
 struct parent {
-	char path[4096];
+	char *path; /* WARD_PATH_MAX bytes, or NULL: nothing remembered */
 	bool ok;
 };
+
+static char *
+parent_buffer(void)
+{
+	if (!ward_restricted)
+		return NULL;
+	long p = ward_syscall(SYS_mmap, NULL, WARD_PATH_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == -1)
+		return NULL;
+	((char *)p)[0] = '\0';
+	return (char *)p;
+}
+
+static void
+parent_release(char *path)
+{
+	if (path != NULL)
+		ward_syscall(SYS_munmap, path, WARD_PATH_MAX);
+}
 
 struct walk {
 	struct ward_frame *frame;
@@ -41,21 +60,22 @@ static __thread struct walk *walking __attribute__((tls_model("initial-exec")));
 static bool
 visible(struct ward_frame *f, const char *path, struct parent *last)
 {
-	char parent[4096];
 	const char *slash = strrchr(path, '/');
-	if (slash != NULL && slash != path && (size_t)(slash - path) < sizeof(parent)) {
+	if (slash != NULL && slash != path) {
 		size_t n = (size_t)(slash - path);
-		if (last == NULL || strncmp(last->path, path, n) != 0 || last->path[n] != '\0') {
-			char *into = last != NULL ? last->path : parent;
-			memcpy(into, path, n);
-			into[n] = '\0';
-			bool ok = ward_check_path(f, WARD_OP_READ, AT_FDCWD, into, true) == 0;
-			if (last != NULL)
+		bool remembered = last != NULL && last->path != NULL && strncmp(last->path, path, n) == 0 &&
+		                  last->path[n] == '\0';
+		if (remembered && !last->ok)
+			return false;
+		if (!remembered) {
+			bool ok = ward_check_prefix(f, WARD_OP_READ, path, n) == 0;
+			if (last != NULL && last->path != NULL && n < WARD_PATH_MAX) {
+				memcpy(last->path, path, n);
+				last->path[n] = '\0';
 				last->ok = ok;
+			}
 			if (!ok)
 				return false;
-		} else if (!last->ok) {
-			return false;
 		}
 	}
 	return ward_check_path(f, WARD_OP_STAT, AT_FDCWD, path, false) == 0;
@@ -85,11 +105,14 @@ ftw_filter(const char *path, const struct stat *st, int type)
 			ward_frame_refuse(&frame_);                                 \
 			return -1;                                                  \
 		}                                                                   \
-		struct walk w = { &frame_, fn_nftw, fn_ftw, walking, { "", false } }; \
+		struct walk w = { &frame_, fn_nftw, fn_ftw, walking, { parent_buffer(), false } }; \
 		walking = &w;                                                       \
 		errno = frame_.saved_errno;                                         \
 		int r = real_call;                                                  \
+		frame_.saved_errno = errno;                                         \
 		walking = w.outer;                                                  \
+		parent_release(w.parent.path);                                      \
+		errno = frame_.saved_errno;                                         \
 		ward_frame_count(&frame_, r == -1);                                 \
 		ward_frame_done(&frame_);                                           \
 		return r;                                                           \
@@ -197,32 +220,35 @@ WARD_FTS_READ(fts64_read, FTS64, FTSENT64)
 static bool
 child_parent_ok(struct ward_frame *f, const char *path, size_t len)
 {
-	char *buf = ward_thread_path_buffer();
-	if (buf == NULL || len >= 4096)
-		return false;
-	memcpy(buf, path, len);
-	buf[len] = '\0';
-	return ward_check_path(f, WARD_OP_READ, AT_FDCWD, buf, true) == 0;
+	if (len > 1 && path[len - 1] == '/')
+		len--;
+	return ward_check_prefix(f, WARD_OP_READ, path, len) == 0;
 }
 
-/* May parent/name (or name alone, a root) be seen? */
+/* May parent/name (or name alone, a root) be seen?  The name is put
+ * together in the thread's scratch (walks run on the program's stack). */
 static bool
 child_visible(struct ward_frame *f, const char *parent, size_t len, const char *name)
 {
-	char *buf = ward_thread_path_buffer();
-	size_t n = strlen(name);
+	struct ward_scratch *s = ward_scratch_enter();
+	if (s == NULL)
+		return false;
+	char *buf = s->walk_path;
+	size_t n = strlen(name), at = 0;
 	if (parent != NULL && len > 0 && parent[len - 1] == '/')
 		len--;
-	if (buf == NULL || len + n + 2 > 4096)
-		return false;
-	size_t at = 0;
-	if (parent != NULL) {
-		memcpy(buf, parent, len);
-		buf[len] = '/';
-		at = len + 1;
+	bool ok = false;
+	if (len + n + 2 <= sizeof(s->walk_path)) {
+		if (parent != NULL) {
+			memcpy(buf, parent, len);
+			buf[len] = '/';
+			at = len + 1;
+		}
+		memcpy(buf + at, name, n + 1);
+		ok = ward_check_path(f, WARD_OP_STAT, AT_FDCWD, buf, false) == 0;
 	}
-	memcpy(buf + at, name, n + 1);
-	return ward_check_path(f, WARD_OP_STAT, AT_FDCWD, buf, false) == 0;
+	ward_scratch_leave();
+	return ok;
 }
 
 WARD_FTS_CHILDREN(fts_children, FTS, FTSENT)

@@ -29,10 +29,9 @@
 #include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
-#include "../core/syscall.h"
+#include "../core/procfd.h"
 #include "../policy/policy.h"
 
-#define WARD_EXPORT __attribute__((visibility("default")))
 
 
 /* ---- failure tests ---- */
@@ -45,7 +44,7 @@
 /* ---- what a refused call returns (errno is set) ---- */
 #define WARD_REFUSED_NEG (-1)
 #define WARD_REFUSED_NULLP NULL
-#define WARD_REFUSED_NONZERO (frame_.deny)
+#define WARD_REFUSED_NONZERO (frame_.deny < 0 ? -frame_.deny : frame_.deny)
 #define WARD_REFUSED_NEVER NULL
 #define WARD_REFUSED_MAPFAIL MAP_FAILED
 
@@ -91,20 +90,32 @@
 #define NOFOLLOW false
 #define WARD_IF_RESTRICTED(ops, call) \
 	if (__builtin_expect((ward_restricted & (ops)) != 0, 0)) frame_.deny = (call)
-#define CHECK(ops, dirfd, path, follow) WARD_IF_RESTRICTED(ops, ward_check_path(&frame_, ops, dirfd, path, follow))
+/* CHECK: decided, and the call pointed at exactly what was decided (its
+ * path argument replaced; checks.c).  CHECK_NAME_ONLY: decided, the call
+ * made on the program's own path: for calls whose result is a name built
+ * from it (realpath), that write into it (mkstemp, mkdtemp), and metadata
+ * reads (CHECK_META). */
+#define CHECK(ops, dirfd, path, follow) \
+	WARD_IF_RESTRICTED(ops, ward_check_act(&frame_, ops, dirfd, (const char **)&(path), follow, 0))
+#define CHECK_NAME_ONLY(ops, dirfd, path, follow) \
+	WARD_IF_RESTRICTED(ops, ward_check_path(&frame_, ops, dirfd, path, follow))
 #define CHECK_AT(ops, dirfd, path, flags) CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
 #define CHECK_OPEN(dirfd, path, flags, mode) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_open(&frame_, dirfd, path, flags, mode))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_open(&frame_, dirfd, &(path), flags, mode))
 #define CHECK_STAT(dirfd, path, flags, buf) \
 	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_stat(&frame_, dirfd, path, flags, buf))
-#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, path, mode))
+/* Metadata calls (stat family, access, readlink, getxattr): decided
+ * exactly, made on the program's path (checks.c says why). */
+#define CHECK_META(dirfd, path, follow) CHECK_NAME_ONLY(WARD_OP_STAT, dirfd, path, follow)
+#define CHECK_META_AT(dirfd, path, flags) CHECK_META(dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
+#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode)))
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, from, tofd, to, flags))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, &(from), tofd, &(to), flags))
 #define CHECK_LINK(fromfd, from, tofd, to, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, from, tofd, to, flags))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, &(from), tofd, &(to), flags))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, path, flags))
+	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, &(path), flags))
 /* Routes that are not a path argument (routes.h). */
 #define CHECK_SOCKADDR(ops, addr, len) \
 	WARD_IF_RESTRICTED(ops, ward_check_sockaddr(&frame_, ops, (addr).__sockaddr__, len))
@@ -131,7 +142,7 @@
 
 /* ---- post hooks: run after a counted call, result in r ---- */
 #define CWD_CHANGED(r) \
-	if ((r) == 0) ward_enforce_cwd_changed()
+	if ((r) == 0) ward_checks_cwd_changed()
 /* A child was reaped: it is no longer live. */
 #define CHILD_REAPED(r) \
 	if ((r) > 0) ward_children_remove(r)
@@ -141,17 +152,17 @@
 #define NAMES_CHANGED(r) \
 	if ((r) == 0) ward_dircache_invalidate()
 #define POST_NONE (void)0
-#define FD_OPENED(r, path, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind, path)
-#define STREAM_OPENED(r, path) ward_hook_stream_opened(&frame_, r, path)
-#define DIR_OPENED(r, path) ward_hook_fd_opened(&frame_, ward_dir_fd(r), O_RDONLY | O_DIRECTORY, WARD_FD_DIR, path)
+#define FD_OPENED(r, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind)
+#define STREAM_OPENED(r) ward_hook_stream_opened(&frame_, r)
+#define DIR_OPENED(r) ward_hook_fd_opened(&frame_, ward_dir_fd(r), O_RDONLY | O_DIRECTORY, WARD_FD_DIR)
 #define FD_PAIR(r, fds, flags, kind) ward_hook_fd_pair(&frame_, r, fds, flags, kind)
 #define FD_DUP(r, fd, newfd, cloexec) ward_hook_fd_dup(&frame_, r, fd, newfd, cloexec)
 #define FD_FCNTL(r, fd, cmd, arg) ward_hook_fd_fcntl(&frame_, r, fd, cmd, arg)
 #define FD_CLOSED(r) ward_hook_fd_closed(&frame_, r)
 #define RANGE_CLOSED(r, first, last, flags) ward_hook_range_closed(&frame_, r, first, last, flags)
-#define FD_READ(fd, r) ward_hook_io(&frame_, fd, r, false)
-#define FD_WRITTEN(fd, r) ward_hook_io(&frame_, fd, r, true)
-#define FD_COPIED(infd, outfd, r) (ward_hook_io(&frame_, infd, r, false), ward_hook_io(&frame_, outfd, r, true))
+#define FD_READ(r) ward_hook_io(&frame_, r, false)
+#define FD_WRITTEN(r) ward_hook_io(&frame_, r, true)
+#define FD_COPIED(r) (ward_hook_io(&frame_, r, false), ward_hook_io(&frame_, r, true))
 
 /* ---- the templates ---- */
 #define WARD_CALL(ret, name, params, args, fail, pre, post)       \
@@ -213,11 +224,14 @@
 	do {                                                                      \
 		struct ward_frame frame_;                                         \
 		ward_frame_enter(&frame_, WARD_ID_##name);                        \
-		frame_.deny = ward_check_exec(&frame_, dirfd, file, search_path); \
+		const char *file_ = (file);                                       \
+		frame_.deny = ward_check_exec(&frame_, dirfd, &file_, search_path); \
 		if (frame_.deny) {                                                \
 			ward_frame_refuse(&frame_);                               \
 			return -1;                                                \
 		}                                                                 \
+		char act_[WARD_PROCFD_NAME_MAX];                                  \
+		int act_fd_ = ward_act_detach(&frame_, &file_, act_);             \
 		char *const *given_ = (envp);                                     \
 		char *slots_[frame_.active ? ward_exec_env_size(given_) : 1];     \
 		char preload_[frame_.active ? ward_exec_preload_size(given_) : 1]; \
@@ -230,10 +244,18 @@
 			ward_frame_count(&frame_, false);                         \
 			ward_counters_add(frame_.slot, WARD_IDX_EXECS, 1);        \
 			ward_frame_done(&frame_);                                 \
-			dumped_ = ward_before_exec(file, search_path);            \
+			dumped_ = ward_before_exec(file_, search_path && file_ != act_); \
 		}                                                                 \
 		errno = frame_.saved_errno;                                       \
-		int r_ = real_call;                                               \
+		/* a binary runs from its descriptor (execveat keeps its name as \
+		 * the process name, where /proc/self/fd/N would name it "N") */  \
+		int r_ = file_ == act_ ? WARD_REAL(execveat)(act_fd_, "", argv, env_, AT_EMPTY_PATH) \
+		                       : real_call;                               \
+		if (act_fd_ >= 0) {                                               \
+			int failed_errno_ = errno;                                \
+			ward_syscall(SYS_close, act_fd_);                         \
+			errno = failed_errno_;                                    \
+		}                                                                 \
 		if (counted_)                                                     \
 			ward_exec_failed(WARD_ID_##name, dumped_);                \
 		return r_;                                                        \
@@ -242,78 +264,58 @@
 WARD_EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execve, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execve, AT_FDCWD, path, false, envp, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execv(const char *path, char *const argv[])
 {
-	WARD_EXEC(execv, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execv, AT_FDCWD, path, false, environ, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	WARD_EXEC(execvp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execvp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
-/* The program behind a descriptor, for the exec check. */
-static const char *
-fd_program(int fd, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "/proc/self/fd/%d", fd);
-	return buf;
-}
 
 WARD_EXPORT int
 fexecve(int fd, char *const argv[], char *const envp[])
 {
-	char program[32];
-	WARD_EXEC(fexecve, AT_FDCWD, fd_program(fd, program, sizeof(program)), false, envp,
+	char program[WARD_PROCFD_NAME_MAX];
+	WARD_EXEC(fexecve, AT_FDCWD, ward_procfd_name(program, fd), false, envp,
 	          WARD_REAL(fexecve)(fd, argv, env_));
 }
 
 WARD_EXPORT int
 execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	char program[32];
+	char program[WARD_PROCFD_NAME_MAX];
 	bool empty = (flags & AT_EMPTY_PATH) && strlen(path) == 0;
-	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? fd_program(dirfd, program, sizeof(program)) : path,
-	          false, envp, WARD_REAL(execveat)(dirfd, path, argv, env_, flags));
+	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path,
+	          false, envp,
+	          WARD_REAL(execveat)(dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_, argv, env_, flags));
 }
 
 /* syscall(SYS_execve / SYS_execveat, ...) (syscall.c): decided and carried
- * like execve and execveat, counted as the syscall row.  A name relative to
- * a directory descriptor is decided through that descriptor's magic link
- * (/proc/self/fd/N/name), so the unconfined check sees the file too. */
+ * like execve and execveat, counted as the syscall row. */
 long
 ward_syscall_exec(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	char program[32];
-	const char *decided = path;
-	int decided_dirfd = dirfd;
-	if (path != NULL && (flags & AT_EMPTY_PATH) && path[0] == '\0') {
-		decided = fd_program(dirfd, program, sizeof(program));
-		decided_dirfd = AT_FDCWD;
-	} else if (path != NULL && path[0] != '/' && dirfd != AT_FDCWD) {
-		char *buf = ward_thread_path_buffer();
-		if (buf == NULL || snprintf(buf, 4096, "/proc/self/fd/%d/%s", dirfd, path) >= 4096) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		decided = buf;
-		decided_dirfd = AT_FDCWD;
-	}
+	char program[WARD_PROCFD_NAME_MAX];
+	bool empty = path != NULL && (flags & AT_EMPTY_PATH) && path[0] == '\0';
 	bool at = dirfd != AT_FDCWD || flags != 0;
-	WARD_EXEC(syscall, decided_dirfd, decided, false, envp,
-	          (int)(at ? ward_syscall(SYS_execveat, dirfd, path, argv, env_, flags)
-	                   : ward_syscall(SYS_execve, path, argv, env_)));
+	WARD_EXEC(syscall, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path, false, envp,
+	          (int)(at ? ward_syscall(SYS_execveat, dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_,
+	                                  argv, env_, flags)
+	                   : ward_syscall(SYS_execve, file_, argv, env_)));
 }
 
 /* execl, execlp, execle: gather the list into an argv on the stack (a few
@@ -336,7 +338,7 @@ execl(const char *path, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execl, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execl, AT_FDCWD, path, false, environ, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
@@ -344,7 +346,7 @@ execlp(const char *file, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execlp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execlp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 WARD_EXPORT int
@@ -353,7 +355,7 @@ execle(const char *path, const char *arg, ...)
 	WARD_GATHER_ARGS(arg, argv, ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	WARD_EXEC(execle, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execle, AT_FDCWD, path, false, envp, WARD_REAL(execve)(file_, argv, env_));
 }
 
 /* _exit skips destructors: dump first (not in a vfork child, whose figures

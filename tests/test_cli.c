@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dumps.h"
 #include "fsutil.h"
@@ -320,5 +321,117 @@ Test(cli, cleared_environment_does_not_escape_the_policy)
 	r = ward(cleared, NULL);
 	cr_assert_eq(r.out_len, 0, "env -i escaped the policy and read the file: %s", r.out);
 	cr_assert_neq(run_exit_code(&r), 0);
+	run_free(&r);
+}
+
+/* SPEC 4: every subcommand has its own help, on stdout, exit 0, naming
+ * its own usage line. */
+Test(cli, every_subcommand_has_its_own_help)
+{
+	const char *const subcommands[] = { "run", "learn", "check", "explain", "report" };
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		char usage[64];
+		snprintf(usage, sizeof(usage), "usage: ward %s ", subcommands[i]);
+		for (int form = 0; form < 2; form++) {
+			const char *args[] = { subcommands[i], form ? "-h" : "--help", NULL };
+			struct run_result r = ward(args, NULL);
+			cr_expect_eq(run_exit_code(&r), 0, "ward %s %s: exit %d: %s", subcommands[i], args[1],
+			             run_exit_code(&r), r.err);
+			cr_expect_eq(strncmp(r.out, usage, strlen(usage)), 0, "ward %s --help: %s", subcommands[i], r.out);
+			cr_expect_eq(r.err_len, 0, "%s", r.err);
+			run_free(&r);
+		}
+	}
+	const char *run_help[] = { "run", "--help", NULL };
+	struct run_result r = ward(run_help, NULL);
+	cr_expect_not_null(strstr(r.out, "--no-fail"), "%s", r.out);
+	cr_expect_not_null(strstr(r.out, "3 when CMD exited 0"), "%s", r.out);
+	run_free(&r);
+}
+
+/* A usage error is one line and a pointer to the help, not the help. */
+Test(cli, usage_error_is_one_line_and_a_pointer)
+{
+	const char *args[] = { "run", "--frobnicate", "--", "true", NULL };
+	struct run_result r = ward(args, NULL);
+	cr_expect_eq(run_exit_code(&r), 125);
+	cr_expect_str_eq(r.err, "ward: run: unknown option or missing value: --frobnicate\nTry 'ward run --help'.\n");
+	run_free(&r);
+	const char *check[] = { "check", NULL };
+	r = ward(check, NULL);
+	cr_expect_eq(run_exit_code(&r), 2);
+	cr_expect_not_null(strstr(r.err, "Try 'ward check --help'."), "%s", r.err);
+	run_free(&r);
+}
+
+/* SPEC 4: a destination that cannot be written is error 125 and CMD never
+ * runs. */
+Test(cli, bad_stats_destination_is_125_before_the_command_runs)
+{
+	char marker[PATH_MAX], script[PATH_MAX + 16], ro_dir[PATH_MAX], in_ro[PATH_MAX];
+	path_in(marker, dir, "ran");
+	snprintf(script, sizeof(script), "touch '%s'", marker);
+	path_in(ro_dir, dir, "read-only");
+	cr_assert_eq(mkdir(ro_dir, 0555), 0);
+	path_in(in_ro, ro_dir, "x.json");
+	const char *bad[] = { "/nonexistent/x.json", "fd:99", "fd:x", dir, "/nonexistent/dir/", "", NULL };
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		const char *args[] = { "run", "-s", bad[i], "--", "sh", "-c", script, NULL };
+		struct run_result r = ward(args, NULL);
+		cr_expect_eq(run_exit_code(&r), 125, "-s '%s': exit %d: %s", bad[i], run_exit_code(&r), r.err);
+		cr_expect_neq(access(marker, F_OK), 0, "-s '%s': the command ran", bad[i]);
+		cr_expect_not_null(strstr(r.err, "ward: -s"), "-s '%s': %s", bad[i], r.err);
+		run_free(&r);
+	}
+	if (geteuid() != 0) { /* root writes into a 0555 directory */
+		const char *args[] = { "run", "-s", in_ro, "--", "sh", "-c", script, NULL };
+		struct run_result r = ward(args, NULL);
+		cr_expect_eq(run_exit_code(&r), 125);
+		cr_expect_neq(access(marker, F_OK), 0);
+		run_free(&r);
+	}
+}
+
+/* SPEC 4: -s FILE replaces FILE (two runs leave one valid JSON report). */
+Test(cli, stats_file_is_replaced_not_appended)
+{
+	char out[PATH_MAX];
+	path_in(out, dir, "report.json");
+	cr_assert(file_write(out, "old contents, not JSON\n", 23));
+	for (int i = 0; i < 2; i++) {
+		const char *args[] = { "run", "-s", out, "--", "true", NULL };
+		struct run_result r = ward(args, NULL);
+		cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+		run_free(&r);
+	}
+	char *text = file_read(out, NULL);
+	cr_assert_not_null(text);
+	cr_expect_null(strstr(text, "old contents"), "%s", text);
+	cr_expect_eq(strchr(text, '\n') - text + 1, (long)strlen(text), "more than one report: %s", text);
+	cr_expect(pycheck_json_lines(text), "%s", text);
+	free(text);
+	const char *dirdest[] = { "run", "-s", "fd:1", "-f", "json", "--", "true", NULL };
+	struct run_result r = ward(dirdest, NULL);
+	cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect(pycheck_json_lines(r.out), "fd:1: %s", r.out);
+	run_free(&r);
+}
+
+/* SPEC 4: records of the whole tree come back through WARD_RECORDS: a
+ * record appended there by any process is summarised, and makes a run
+ * that exited 0 exit 3 unless --no-fail. */
+Test(cli, records_file_reaches_the_summary_and_the_status)
+{
+	const char *record = "printf '%s\\n' '{\"time\":1.0,\"pid\":7,\"ppid\":1,\"exe\":\"tool\",\"cwd\":\"/\","
+	                     "\"call\":\"openat\",\"op\":\"read,create\",\"path\":\"/srv/x\",\"decision\":\"denied\","
+	                     "\"rule\":\"default\",\"quiet\":false}' >> \"$WARD_RECORDS\"";
+	const char *args[] = { "run", "-s", "none", "--", "sh", "-c", record, NULL };
+	struct run_result r = ward(args, NULL);
+	cr_expect_eq(run_exit_code(&r), 3, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "      1 denied read,create /srv/x by default deny [tool]\n"), "%s", r.err);
+	run_free(&r);
+	const char *keep[] = { "run", "--no-fail", "-s", "none", "--", "sh", "-c", record, NULL };
+	r = ward(keep, NULL);
+	cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
 	run_free(&r);
 }

@@ -200,7 +200,7 @@ Test(enforce, hard_link_cannot_expose_a_protected_file)
 {
 	const char *argv[] = { "ln", "../secret", "copy-of-secret", NULL };
 	struct outcome o = confined(argv, NULL);
-	expect_denied(&o, "read", "ln secret");
+	expect_denied(&o, "read,write", "ln secret");
 	cr_expect_not(exists("work/copy-of-secret"));
 	outcome_free(&o);
 }

@@ -4,7 +4,7 @@
  * The table feeds the "open now" and "most open at once" figures and, later,
  * policy decisions on fds, so it must follow open/dup/close exactly, handle any
  * fd number (chunks are mapped on demand), stay exact when threads open and
- * close distinct fds at once, and never hand a reader half of one path and
+ * close distinct fds at once, and never hand a reader half of one entry and
  * half of another.
  */
 #define _GNU_SOURCE
@@ -21,14 +21,10 @@ static struct ward_fd_info info;
 
 Test(fdtable, set_then_get)
 {
-	ward_fdtable_set(5, WARD_FD_FILE, O_RDONLY, "/etc/passwd");
+	ward_fdtable_set(5, WARD_FD_FILE, O_RDONLY);
 	cr_assert(ward_fdtable_get(5, &info));
 	cr_assert_eq(info.kind, WARD_FD_FILE);
 	cr_assert_eq(info.flags, O_RDONLY);
-	cr_assert_str_eq(info.path, "/etc/passwd");
-	cr_assert_not(info.truncated);
-	cr_assert_eq(info.bytes_read, 0);
-	cr_assert_eq(info.bytes_written, 0);
 }
 
 Test(fdtable, unknown_and_invalid_fds_are_harmless)
@@ -38,37 +34,27 @@ Test(fdtable, unknown_and_invalid_fds_are_harmless)
 	cr_assert_not(ward_fdtable_get(WARD_FDTABLE_MAX_FDS, &info));
 	cr_assert_not(ward_fdtable_clear(6));
 	cr_assert_not(ward_fdtable_clear(-3));
-	ward_fdtable_set(-1, WARD_FD_FILE, 0, "/x");
-	ward_fdtable_set(WARD_FDTABLE_MAX_FDS, WARD_FD_FILE, 0, "/x");
+	ward_fdtable_set(-1, WARD_FD_FILE, 0);
+	ward_fdtable_set(WARD_FDTABLE_MAX_FDS, WARD_FD_FILE, 0);
 	ward_fdtable_set_cloexec(6, true);
-	ward_fdtable_add_bytes(6, 10, 10);
-	ward_fdtable_add_bytes(-1, 10, 10);
 	cr_assert_not(ward_fdtable_get(6, &info));
 	cr_assert_eq(ward_fdtable_open_now(), 0);
 }
 
 Test(fdtable, clear_forgets_once)
 {
-	ward_fdtable_set(3, WARD_FD_DIR, O_RDONLY | O_DIRECTORY, "/tmp");
+	ward_fdtable_set(3, WARD_FD_DIR, O_RDONLY | O_DIRECTORY);
 	cr_assert(ward_fdtable_clear(3));
 	cr_assert_not(ward_fdtable_get(3, &info));
 	cr_assert_not(ward_fdtable_clear(3), "a second clear must report nothing tracked");
 }
 
-Test(fdtable, null_path_is_empty)
-{
-	ward_fdtable_set(4, WARD_FD_PIPE, O_RDONLY, NULL);
-	cr_assert(ward_fdtable_get(4, &info));
-	cr_assert_str_eq(info.path, "");
-}
-
 Test(fdtable, dup_copies_the_entry_with_its_own_cloexec)
 {
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDWR | O_CLOEXEC, "/data/a");
+	ward_fdtable_set(3, WARD_FD_FILE, O_RDWR | O_CLOEXEC);
 	ward_fdtable_dup(3, 7, false);
 	cr_assert(ward_fdtable_get(7, &info));
 	cr_assert_eq(info.kind, WARD_FD_FILE);
-	cr_assert_str_eq(info.path, "/data/a");
 	cr_assert_eq(info.flags, O_RDWR, "dup without cloexec must drop O_CLOEXEC");
 	ward_fdtable_dup(3, 8, true);
 	cr_assert(ward_fdtable_get(8, &info));
@@ -81,11 +67,10 @@ Test(fdtable, dup_copies_the_entry_with_its_own_cloexec)
 
 Test(fdtable, dup_over_a_tracked_fd_replaces_it)
 {
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY, "/a");
-	ward_fdtable_set(4, WARD_FD_FILE, O_WRONLY, "/b");
+	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY);
+	ward_fdtable_set(4, WARD_FD_FILE, O_WRONLY);
 	ward_fdtable_dup(4, 3, false);
 	cr_assert(ward_fdtable_get(3, &info));
-	cr_assert_str_eq(info.path, "/b");
 	cr_assert_eq(info.flags, O_WRONLY);
 	cr_assert_eq(ward_fdtable_open_now(), 2, "dup2 over an open fd opens nothing new");
 	cr_assert_eq(ward_fdtable_open_peak(), 2);
@@ -101,7 +86,7 @@ Test(fdtable, dup_of_an_unknown_fd_is_still_an_open_fd)
 
 Test(fdtable, dup_onto_itself_changes_nothing)
 {
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY | O_CLOEXEC, "/a");
+	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY | O_CLOEXEC);
 	ward_fdtable_dup(3, 3, false);
 	cr_assert(ward_fdtable_get(3, &info));
 	cr_assert_eq(info.flags, O_RDONLY | O_CLOEXEC);
@@ -110,7 +95,7 @@ Test(fdtable, dup_onto_itself_changes_nothing)
 
 Test(fdtable, cloexec_follows_fcntl)
 {
-	ward_fdtable_set(9, WARD_FD_FILE, O_RDONLY, "/a");
+	ward_fdtable_set(9, WARD_FD_FILE, O_RDONLY);
 	ward_fdtable_set_cloexec(9, true);
 	cr_assert(ward_fdtable_get(9, &info));
 	cr_assert(info.flags & O_CLOEXEC);
@@ -123,9 +108,9 @@ Test(fdtable, cloexec_follows_fcntl)
 Test(fdtable, clear_range_counts_what_it_cleared)
 {
 	for (int fd = 10; fd <= 20; fd++)
-		ward_fdtable_set(fd, WARD_FD_FILE, O_RDONLY, "/r");
-	ward_fdtable_set(100, WARD_FD_FILE, O_RDONLY, "/r");
-	ward_fdtable_set(5000, WARD_FD_FILE, O_RDONLY, "/r");
+		ward_fdtable_set(fd, WARD_FD_FILE, O_RDONLY);
+	ward_fdtable_set(100, WARD_FD_FILE, O_RDONLY);
+	ward_fdtable_set(5000, WARD_FD_FILE, O_RDONLY);
 	cr_assert_eq(ward_fdtable_open_now(), 13);
 	cr_assert_eq(ward_fdtable_clear_range(12, 100, false), 10);
 	cr_assert(ward_fdtable_get(10, &info));
@@ -142,8 +127,8 @@ Test(fdtable, clear_range_counts_what_it_cleared)
 
 Test(fdtable, clear_range_cloexec_only_marks)
 {
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY, "/a");
-	ward_fdtable_set(70, WARD_FD_FILE, O_RDONLY, "/b");
+	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY);
+	ward_fdtable_set(70, WARD_FD_FILE, O_RDONLY);
 	cr_assert_eq(ward_fdtable_clear_range(3, ~0u, true), 0);
 	cr_assert_eq(ward_fdtable_open_now(), 2);
 	cr_assert(ward_fdtable_get(3, &info));
@@ -154,19 +139,19 @@ Test(fdtable, clear_range_cloexec_only_marks)
 
 Test(fdtable, open_now_and_peak_arithmetic)
 {
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY, "/a");
-	ward_fdtable_set(4, WARD_FD_FILE, O_RDONLY, "/b");
-	ward_fdtable_set(5, WARD_FD_FILE, O_RDONLY, "/c");
+	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY);
+	ward_fdtable_set(4, WARD_FD_FILE, O_RDONLY);
+	ward_fdtable_set(5, WARD_FD_FILE, O_RDONLY);
 	cr_assert_eq(ward_fdtable_open_now(), 3);
 	cr_assert_eq(ward_fdtable_open_peak(), 3);
-	ward_fdtable_set(4, WARD_FD_SOCKET, O_RDWR, "<socket>"); /* replace: same count */
+	ward_fdtable_set(4, WARD_FD_SOCKET, O_RDWR); /* replace: same count */
 	cr_assert_eq(ward_fdtable_open_now(), 3);
 	ward_fdtable_clear(3);
 	ward_fdtable_clear(5);
 	cr_assert_eq(ward_fdtable_open_now(), 1);
 	cr_assert_eq(ward_fdtable_open_peak(), 3, "the peak stays");
 	for (int fd = 10; fd < 14; fd++)
-		ward_fdtable_set(fd, WARD_FD_FILE, O_RDONLY, "/d");
+		ward_fdtable_set(fd, WARD_FD_FILE, O_RDONLY);
 	cr_assert_eq(ward_fdtable_open_now(), 5);
 	cr_assert_eq(ward_fdtable_open_peak(), 5);
 	ward_fdtable_clear(10);
@@ -183,55 +168,17 @@ Test(fdtable, fds_beyond_the_first_chunk)
 	char path[64];
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "/fd/%d", fds[i]);
-		ward_fdtable_set(fds[i], WARD_FD_FILE, O_RDONLY, path);
+		ward_fdtable_set(fds[i], WARD_FD_FILE, O_RDONLY);
 	}
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "/fd/%d", fds[i]);
 		cr_assert(ward_fdtable_get(fds[i], &info), "fd %d lost", fds[i]);
-		cr_assert_str_eq(info.path, path);
 	}
 	cr_assert_not(ward_fdtable_get(66, &info));
 	cr_assert_not(ward_fdtable_get(70001, &info));
 	cr_assert_eq(ward_fdtable_open_now(), n);
 	cr_assert_eq(ward_fdtable_clear_range(64, 70000, false), 6);
 	cr_assert_eq(ward_fdtable_open_now(), 2);
-}
-
-Test(fdtable, bytes_per_descriptor_and_reset_on_reopen)
-{
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDWR, "/a");
-	ward_fdtable_add_bytes(3, 100, 0);
-	ward_fdtable_add_bytes(3, 20, 7);
-	cr_assert(ward_fdtable_get(3, &info));
-	cr_assert_eq(info.bytes_read, 120);
-	cr_assert_eq(info.bytes_written, 7);
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDWR, "/b");
-	cr_assert(ward_fdtable_get(3, &info));
-	cr_assert_eq(info.bytes_read, 0, "a new file on the same fd starts from zero");
-	cr_assert_eq(info.bytes_written, 0);
-}
-
-Test(fdtable, long_paths_are_truncated_and_say_so)
-{
-	char path[1000];
-	memset(path, 'p', sizeof(path) - 1);
-	path[0] = '/';
-	path[sizeof(path) - 1] = '\0';
-	ward_fdtable_set(3, WARD_FD_FILE, O_RDONLY, path);
-	cr_assert(ward_fdtable_get(3, &info));
-	cr_assert(info.truncated);
-	cr_assert_eq(strlen(info.path), WARD_FD_PATH_MAX - 1);
-	cr_assert_eq(strncmp(info.path, path, WARD_FD_PATH_MAX - 1), 0);
-
-	path[WARD_FD_PATH_MAX - 1] = '\0'; /* exactly fits */
-	ward_fdtable_set(4, WARD_FD_FILE, O_RDONLY, path);
-	cr_assert(ward_fdtable_get(4, &info));
-	cr_assert_not(info.truncated);
-	cr_assert_str_eq(info.path, path);
-
-	ward_fdtable_dup(3, 5, false);
-	cr_assert(ward_fdtable_get(5, &info));
-	cr_assert(info.truncated, "a duplicate keeps the truncated mark");
 }
 
 /* ---- threads ---- */
@@ -246,7 +193,7 @@ churn_own_fds(void *arg)
 	int base = 1000 + (int)(uintptr_t)arg * 200; /* distinct fds per thread */
 	for (int round = 0; round < ROUNDS; round++) {
 		for (int i = 0; i < FDS_PER_THREAD; i++)
-			ward_fdtable_set(base + i, WARD_FD_FILE, O_RDONLY, "/churn");
+			ward_fdtable_set(base + i, WARD_FD_FILE, O_RDONLY);
 		for (int i = 0; i < FDS_PER_THREAD; i++)
 			if (!(round == ROUNDS - 1 && i % 4 == 0)) /* keep a quarter open at the end */
 				cr_assert(ward_fdtable_clear(base + i));
@@ -268,8 +215,6 @@ Test(fdtable, threads_on_distinct_fds_keep_exact_counts, .timeout = 60)
 
 /* A writer flips fd 9 between two very different entries; readers must only
  * ever see one or the other, whole. */
-#define LONG_LEN 400
-#define SHORT_LEN 12
 
 static atomic_bool flipping_done;
 static atomic_ulong readers_ready; /* readers that have made enough reads */
@@ -283,16 +228,11 @@ static void *
 flipper(void *unused)
 {
 	(void)unused;
-	char a[LONG_LEN + 1], b[SHORT_LEN + 1];
-	memset(a, 'A', LONG_LEN);
-	a[LONG_LEN] = '\0';
-	memset(b, 'B', SHORT_LEN);
-	b[SHORT_LEN] = '\0';
 	for (unsigned long i = 0; atomic_load(&readers_ready) < READERS; i++) {
 		if (i % 2)
-			ward_fdtable_set(9, WARD_FD_FILE, O_RDONLY, a);
+			ward_fdtable_set(9, WARD_FD_FILE, O_RDONLY);
 		else
-			ward_fdtable_set(9, WARD_FD_PIPE, O_WRONLY, b);
+			ward_fdtable_set(9, WARD_FD_PIPE, O_WRONLY);
 		if (i % 7 == 0)
 			ward_fdtable_clear(9);
 	}
@@ -301,23 +241,12 @@ flipper(void *unused)
 }
 
 static bool
-all_same(const char *s, char c, size_t len)
-{
-	if (strlen(s) != len)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != c)
-			return false;
-	return true;
-}
-
-static bool
 whole_entry(const struct ward_fd_info *i)
 {
 	if (i->kind == WARD_FD_FILE)
-		return i->flags == O_RDONLY && all_same(i->path, 'A', LONG_LEN);
+		return i->flags == O_RDONLY;
 	if (i->kind == WARD_FD_PIPE)
-		return i->flags == O_WRONLY && all_same(i->path, 'B', SHORT_LEN);
+		return i->flags == O_WRONLY;
 	return false;
 }
 

@@ -117,3 +117,72 @@ Test(path, agrees_with_realpath_on_existing_paths)
 		cr_expect_str_eq(out, want, "%s", paths[i]);
 	}
 }
+
+/* ---- core/resolve: the pipeline the shim and `ward explain` share ---- */
+
+#include <fcntl.h>
+
+#include "cwd.h"
+#include "resolve.h"
+
+static struct ward_resolve_scratch rscratch;
+static const struct ward_resolve_options direct = { .use_cwd_cache = false };
+static const struct ward_resolve_options cached = { .use_cwd_cache = true };
+
+Test(resolve, relative_to_the_cwd_and_to_a_dirfd)
+{
+	char *d = strdup("/tmp/ward-resolve.XXXXXX");
+	cr_assert_not_null(mkdtemp(d));
+	char sub[PATH_MAX], want[PATH_MAX], keep[PATH_MAX];
+	snprintf(sub, sizeof(sub), "%s/sub", d);
+	mkdir(sub, 0755);
+	cr_assert_not_null(getcwd(keep, sizeof(keep)));
+	cr_assert_eq(chdir(d), 0);
+	ward_cwd_refresh();
+	snprintf(want, sizeof(want), "%s/sub/x", d);
+	cr_assert_eq(ward_resolve(&direct, AT_FDCWD, "sub/x", true, out, &rscratch), 0);
+	cr_expect_str_eq(out, want);
+	cr_assert_eq(ward_resolve(&cached, AT_FDCWD, "./sub/../sub/x", true, out, &rscratch), 0);
+	cr_expect_str_eq(out, want);
+	int fd = open(sub, O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ward_resolve(&direct, fd, "x", false, out, &rscratch), 0);
+	cr_expect_str_eq(out, want);
+	close(fd);
+	cr_expect_eq(ward_resolve(&direct, 999, "x", false, out, &rscratch), WARD_RESOLVE_FAILS,
+	             "a descriptor that is not open fails the call by itself");
+	cr_assert_eq(chdir(keep), 0);
+	ward_cwd_refresh();
+	rmdir(sub);
+	rmdir(d);
+	free(d);
+}
+
+/* A working directory deeper than PATH_MAX cannot be told: refuse, never
+ * guess (the check used to allow when getcwd failed). */
+Test(resolve, a_cwd_beyond_path_max_is_unknown)
+{
+	char keep[PATH_MAX];
+	cr_assert_not_null(getcwd(keep, sizeof(keep)));
+	char *d = strdup("/tmp/ward-deep.XXXXXX");
+	cr_assert_not_null(mkdtemp(d));
+	cr_assert_eq(chdir(d), 0);
+	char name[200];
+	memset(name, 'd', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (int i = 0; i < 25; i++) {
+		cr_assert_eq(mkdir(name, 0755), 0);
+		cr_assert_eq(chdir(name), 0);
+	}
+	ward_cwd_forget();
+	cr_expect_eq(ward_resolve(&cached, AT_FDCWD, "../x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
+	cr_expect_eq(ward_resolve(&direct, AT_FDCWD, "x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
+	int here = open(".", O_RDONLY | O_DIRECTORY);
+	cr_expect_eq(ward_resolve(&direct, here, "x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
+	close(here);
+	cr_assert_eq(chdir(keep), 0);
+	char cmd[PATH_MAX + 32];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	cr_assert_eq(system(cmd), 0);
+	free(d);
+}

@@ -297,6 +297,85 @@ Test(policy_files, included_file_may_be_empty, .init = make_dir, .fini = remove_
 	ward_policy_free(p);
 }
 
+/* SPEC 5: the including file's own settings win over its includes',
+ * wherever the include line stands. */
+Test(policy_files, includer_settings_win_wherever_the_include_stands, .init = make_dir, .fini = remove_dir)
+{
+	struct ward_policy_error e;
+	write_file("build.ward", "mode enforce\ndefault allow\nlimit fds 100\nlimit children 5\n"
+	                         "unconfined-exec allow\nlog /inc.log\nbacktrace off\nallow ro /usr/**\n");
+	write_file("before.ward", "mode kill\ndefault deny\nlimit fds 10\nunconfined-exec audit\n"
+	                          "log /main.log\nbacktrace on\ninclude build.ward\n");
+	write_file("after.ward", "include build.ward\nmode audit\nlimit fds 20\n");
+	struct ward_policy *p = load("before.ward", &e);
+	cr_assert_not_null(p, "%s:%d:%d: %s", e.file, e.line, e.col, e.message);
+	cr_expect_eq(p->mode, WARD_MODE_KILL, "the include replaced the includer's mode");
+	cr_expect(p->default_deny, "the include replaced the includer's default");
+	cr_expect_eq(p->limit_fds, 10);
+	cr_expect_eq(p->limit_children, 5, "a setting only the include makes still counts");
+	cr_expect_eq(p->unconfined_exec, WARD_UNCONFINED_AUDIT);
+	cr_expect_str_eq(p->log, "/main.log");
+	cr_expect_eq(p->backtrace, 1);
+	cr_expect_eq(p->nrules, 1, "the include's rules are still read");
+	cr_expect_geq(p->nwarnings, 6, "every overridden setting is noted");
+	cr_expect(strstr(p->warning[0], "build.ward:1:1: warning: 'mode' is overridden by") != NULL, "%s",
+	          p->warning[0]);
+	cr_expect(strstr(p->warning[0], "before.ward:1") != NULL, "%s", p->warning[0]);
+	ward_policy_free(p);
+
+	p = load("after.ward", &e);
+	cr_assert_not_null(p, "%s:%d:%d: %s", e.file, e.line, e.col, e.message);
+	cr_expect_eq(p->mode, WARD_MODE_AUDIT);
+	cr_expect_eq(p->limit_fds, 20);
+	cr_expect_eq(p->default_deny, false, "the include's default stands where the includer says nothing");
+	ward_policy_free(p);
+}
+
+/* Two files that do not include one another: the later one wins; an
+ * include's include loses to the include. */
+Test(policy_files, nested_and_sibling_includes, .init = make_dir, .fini = remove_dir)
+{
+	struct ward_policy_error e;
+	write_file("deep.ward", "mode kill\nlimit fds 1\n");
+	write_file("mid.ward", "include deep.ward\nmode audit\n");
+	write_file("other.ward", "limit fds 7\n");
+	write_file("top.ward", "include mid.ward\ninclude other.ward\n");
+	struct ward_policy *p = load("top.ward", &e);
+	cr_assert_not_null(p, "%s:%d:%d: %s", e.file, e.line, e.col, e.message);
+	cr_expect_eq(p->mode, WARD_MODE_AUDIT, "mid.ward's own mode beats the one it includes");
+	cr_expect_eq(p->limit_fds, 7, "the later sibling wins");
+	ward_policy_free(p);
+	write_file("same.ward", "mode kill\nmode audit\n");
+	p = load("same.ward", &e);
+	cr_assert_not_null(p);
+	cr_expect_eq(p->mode, WARD_MODE_AUDIT, "within one file the last line wins");
+	cr_expect_eq(p->nwarnings, 0);
+	ward_policy_free(p);
+}
+
+/* A FIFO or a directory as a policy or include is refused at once (never
+ * a hang waiting for a writer). */
+Test(policy_files, fifo_or_directory_is_not_a_policy, .init = make_dir, .fini = remove_dir, .timeout = 10)
+{
+	struct ward_policy_error e;
+	char fifo[256], sub[256];
+	snprintf(fifo, sizeof(fifo), "%s/fifo.ward", dir);
+	snprintf(sub, sizeof(sub), "%s/dir.ward", dir);
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	cr_assert_null(load("fifo.ward", &e));
+	cr_expect(strstr(e.message, "not a regular file") != NULL, "%s", e.message);
+	cr_expect_eq(e.line, 1);
+	cr_assert_null(load("dir.ward", &e));
+	cr_expect(strstr(e.message, "not a regular file") != NULL, "%s", e.message);
+	write_file("main.ward", "allow ro /usr/**\n  include fifo.ward\n");
+	cr_assert_null(load("main.ward", &e));
+	cr_expect(strstr(e.file, "main.ward") != NULL, "%s", e.file);
+	cr_expect_eq(e.line, 2);
+	cr_expect_eq(e.col, 11);
+	cr_expect(strstr(e.message, "not a regular file") != NULL, "%s", e.message);
+}
+
 /* No crash, hang or leak on arbitrary bytes (a short deterministic fuzz). */
 Test(policy, random_bytes_never_crash)
 {

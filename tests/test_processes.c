@@ -218,6 +218,55 @@ Test(processes, clone_child_on_8k_stack_execs)
 	check_small_stack("exec", 2); /* ours and /bin/true's */
 }
 
+/* The same children under a policy whose refusals write records (TRAPS 12:
+ * the record path once put 8 KiB on the caller's stack), with and without
+ * a backtrace in each record. */
+static void
+check_small_stack_denied(const char *mode, bool backtrace)
+{
+	char denied[PATH_MAX], policy[PATH_MAX + 16], policy_env[PATH_MAX + 32], text[3 * PATH_MAX];
+	snprintf(denied, sizeof(denied), "%s/secret", dir);
+	snprintf(policy, sizeof(policy), "%s/deny.ward", dir);
+	cr_assert(file_write(denied, "s3cret\n", 7));
+	chmod(denied, 0755);
+	snprintf(text, sizeof(text), "default allow\ndeny all %s %s.d\n", denied, denied);
+	cr_assert(file_write(policy, text, strlen(text)));
+	snprintf(policy_env, sizeof(policy_env), "WARD_POLICY=%s", policy);
+	const char *env[] = { policy_env, backtrace ? "WARD_BACKTRACE=1" : "WARD_BACKTRACE=0", NULL };
+	const char *argv[] = { PROG_SMALL_STACK, data_file, mode, denied, NULL };
+	struct shim_run s;
+	cr_assert(shim_run(argv, dir, env, &s));
+	cr_assert_str_eq(s.r.out, "child status 0\n", "the clone child failed (%s mode, backtrace %d): %s %s", mode,
+	                 backtrace, s.r.out, s.r.err);
+	expect_exit(&s, 0);
+	const char *record = strstr(s.r.err, "ward: denied read ");
+	cr_assert_not_null(record, "no record of the refused open: %s", s.r.err);
+	if (backtrace)
+		cr_assert_not_null(strstr(record, " at "), "no backtrace in the record: %s", record);
+	cr_assert_not_null(strstr(s.r.err, "ward: denied create "), "no record of the refused mkdir: %s", s.r.err);
+	cr_assert_not_null(strstr(s.r.err, "ward: denied exec "), "no record of the refused exec: %s", s.r.err);
+	struct stat st;
+	cr_assert_neq(stat(denied + 0, &st), -1);
+	char sub[PATH_MAX + 8];
+	snprintf(sub, sizeof(sub), "%s.d", denied);
+	cr_assert_eq(stat(sub, &st), -1, "the refused mkdir made %s", sub);
+	shim_run_free(&s);
+}
+
+Test(processes, clone_child_on_8k_stack_denied_with_records)
+{
+	check_small_stack_denied("fork", false);
+	check_small_stack_denied("vm", false);
+	check_small_stack_denied("exec", false);
+}
+
+Test(processes, clone_child_on_8k_stack_denied_with_backtraces)
+{
+	check_small_stack_denied("fork", true);
+	check_small_stack_denied("vm", true);
+	check_small_stack_denied("exec", true);
+}
+
 /* ---- signals ---- */
 
 Test(processes, signal_handler_calls_during_intercepted_calls)

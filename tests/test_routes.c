@@ -509,6 +509,7 @@ Test(routes, chroot_is_refused_under_a_policy)
 	const char *into_work[] = { PROG_CHROOT_ROUTE, in_dir("work"), "/input", NULL };
 	struct outcome o = run_as(CONFINED, into_work, NULL);
 	cr_expect(strstr(o.out, "chroot: result -1 errno 1\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.err, "ward: denied chroot ") != NULL, "no chroot record: %s", o.err);
 	expect_untouched(&o);
 	outcome_free(&o);
 	const char *into_secret[] = { PROG_CHROOT_ROUTE, in_dir("secretdir"), "/inner", NULL };

@@ -128,7 +128,7 @@ Test(stats, json_escapes_any_program_name, .timeout = 30)
 	size_t n = render(&s, WARD_FORMAT_JSON);
 	cr_assert_eq(strchr(buf, '\n'), buf + n - 1, "a newline in the name must not split the line");
 	cr_assert(json_valid(buf, n), "%s", buf);
-	cr_assert_not_null(strstr(buf, "\"exe\":\"we\\\"ird\\\\name\\n\\u0009tab\\u0001\""), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"exe\":\"we\\\"ird\\\\name\\u000a\\u0009tab\\u0001\""), "%s", buf);
 	cr_assert(pycheck_json_lines(buf));
 }
 

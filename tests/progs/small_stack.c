@@ -6,11 +6,17 @@
  *   small_stack FILE fork   clone(SIGCHLD): a separate process
  *   small_stack FILE vm     clone(CLONE_VM | CLONE_VFORK): shares our memory
  *   small_stack FILE exec   clone(SIGCHLD), then execs /bin/true
+ *   small_stack FILE MODE DENIED   also tries DENIED, which the policy
+ *                                  refuses: open, fopen, stat, mkdir under it
+ *                                  and an exec of it must fail with EACCES
+ *                                  (each refusal writes a record) and the
+ *                                  child goes on
  *
  * The child opens, fstats, stats, lstats, accesses and closes FILE.  Prints
  * "child status S" (128+N when killed by signal N) and exits with S.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,8 +30,28 @@
 #define STACK 8192
 #define GUARD 4096
 
-static const char *file;
+static const char *file, *denied;
 static int do_exec;
+
+/* Every refused call must fail with EACCES; 12 + which one did not. */
+static int
+try_denied(void)
+{
+	struct stat st;
+	static char sub[4096 + 8]; /* not on the 8 KiB stack */
+	snprintf(sub, sizeof(sub), "%s.d", denied);
+	if (open(denied, O_RDONLY) != -1 || errno != EACCES)
+		return 12;
+	if (fopen(denied, "r") != NULL || errno != EACCES)
+		return 13;
+	if (stat(denied, &st) != -1 || errno != EACCES)
+		return 14;
+	if (mkdir(sub, 0755) != -1 || errno != EACCES)
+		return 15;
+	if (execl(denied, "denied", (char *)NULL) != -1 || errno != EACCES)
+		return 16;
+	return 0;
+}
 
 static int
 child(void *unused)
@@ -36,6 +62,11 @@ child(void *unused)
 	if (fd < 0 || fstat(fd, &st) != 0 || stat(file, &st) != 0 || lstat(file, &st) != 0 ||
 	    access(file, R_OK) != 0 || close(fd) != 0)
 		return 10;
+	if (denied != NULL) {
+		int r = try_denied();
+		if (r != 0)
+			return r;
+	}
 	if (do_exec) {
 		execl("/bin/true", "true", (char *)NULL);
 		return 11;
@@ -46,9 +77,10 @@ child(void *unused)
 int
 main(int argc, char **argv)
 {
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return 2;
 	file = argv[1];
+	denied = argc == 4 ? argv[3] : NULL;
 	int flags = SIGCHLD;
 	if (strcmp(argv[2], "vm") == 0)
 		flags |= CLONE_VM | CLONE_VFORK;

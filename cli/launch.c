@@ -1,0 +1,334 @@
+/*
+ * launch.c: start a process tree under libward.so and watch it (cli.h).
+ *
+ * Shared by `ward run` and `ward learn`.  Before CMD starts, everything the
+ * tree needs goes into the environment: LD_PRELOAD (ward's library first),
+ * the policy (checked here first, then compiled once into an image every
+ * process maps: WARD_POLICY_IMAGE), the shared figures (WARD_TREE) and the
+ * records file (WARD_RECORDS, records.h).  It never runs CMD unwatched: a
+ * missing or unloadable libward.so is an error, not a warning.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../shim/layout.h"
+#include "cli.h"
+#include "match.h"
+#include "policy.h"
+#include "records.h"
+#include "tree.h"
+
+#ifndef WARD_LIBDIR
+#define WARD_LIBDIR "/usr/local/lib/ward"
+#endif
+
+const struct ward_report_layout cli_layout = {
+	.ncalls = WARD_NCALLS,
+	.names = ward_call_names,
+	.files_opened = WARD_IDX_FILES_OPENED,
+	.files_closed = WARD_IDX_FILES_CLOSED,
+	.bytes_read = WARD_IDX_BYTES_READ,
+	.bytes_written = WARD_IDX_BYTES_WRITTEN,
+	.decisions = WARD_IDX_DECISIONS,
+	.policy_denied = WARD_IDX_POLICY_DENIED,
+	.audited = WARD_IDX_AUDITED,
+	.forks = WARD_IDX_FORKS,
+	.execs = WARD_IDX_EXECS,
+	.spawns = WARD_IDX_SPAWNS,
+	.allocations = WARD_IDX_ALLOCATIONS,
+	.frees = WARD_IDX_FREES,
+	.heap_allocated = WARD_IDX_HEAP_ALLOCATED,
+	.heap_freed = WARD_IDX_HEAP_FREED,
+	.heap_peak = WARD_IDX_HEAP_PEAK,
+};
+
+static char tree_path[PATH_MAX];
+static struct ward_tree *tree;
+static char image_path[PATH_MAX]; /* the compiled policy handed to the tree */
+static char records_dir[PATH_MAX], records_path[PATH_MAX];
+
+/* Where the launcher's private files go: shared memory first; NULL or ""
+ * for a place that is not set. */
+enum { SCRATCH_DIRS = 3 };
+static const char *
+scratch_dir(size_t i)
+{
+	const char *dirs[SCRATCH_DIRS] = { "/dev/shm", getenv("TMPDIR"), "/tmp" };
+	return i < SCRATCH_DIRS ? dirs[i] : NULL;
+}
+
+/* An ELF shared object we can read: enough for the loader not to skip it. */
+static bool
+looks_loadable(const char *path)
+{
+	struct stat st;
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, 4) == 4 &&
+	          memcmp(magic, "\177ELF", 4) == 0;
+	close(fd);
+	return ok;
+}
+
+/* WARD_LIB, then beside this executable (the build tree), then the
+ * install prefix. */
+static const char *
+find_library(void)
+{
+	static char path[PATH_MAX];
+	const char *forced = getenv("WARD_LIB");
+	if (forced != NULL && forced[0] != '\0') {
+		if (forced[0] != '/' && realpath(forced, path) != NULL)
+			forced = path;
+		if (!looks_loadable(forced))
+			cli_fail("WARD_LIB=%s: not a readable shared library; not running unwatched", forced);
+		return forced;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(path, sizeof(path), "%s/libward.so", dirname(self));
+		if (looks_loadable(path))
+			return path;
+	}
+	snprintf(path, sizeof(path), "%s/libward.so", WARD_LIBDIR);
+	if (looks_loadable(path))
+		return path;
+	cli_fail("cannot find libward.so beside ward or in %s; set WARD_LIB; not running unwatched", WARD_LIBDIR);
+}
+
+/* ward's library first, then whatever the caller preloads already. */
+static void
+set_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	if (old == NULL || old[0] == '\0') {
+		setenv("LD_PRELOAD", lib, 1);
+		return;
+	}
+	size_t len = strlen(lib) + strlen(old) + 2;
+	char *both = malloc(len);
+	if (both == NULL)
+		cli_fail("out of memory");
+	snprintf(both, len, "%s:%s", lib, old);
+	setenv("LD_PRELOAD", both, 1);
+	free(both);
+}
+
+/* The shared file every process of the tree counts into (tree.h). */
+static void
+make_tree(void)
+{
+	for (size_t i = 0; i < SCRATCH_DIRS; i++) {
+		const char *dir = scratch_dir(i);
+		if (tree != NULL || dir == NULL || dir[0] == '\0')
+			continue;
+		snprintf(tree_path, sizeof(tree_path), "%s/ward-tree.%ld.%lx", dir, (long)getpid(),
+		         (unsigned long)random());
+		tree = ward_tree_create(tree_path);
+	}
+	if (tree == NULL)
+		cli_fail("cannot create the process tree's shared figures in /dev/shm or /tmp: %s", strerror(errno));
+	setenv("WARD_TREE", tree_path, 1);
+}
+
+static void
+make_records(void)
+{
+	const char *dirs[SCRATCH_DIRS] = { scratch_dir(0), scratch_dir(1), scratch_dir(2) };
+	if (ward_records_create(dirs, SCRATCH_DIRS, records_dir, sizeof(records_dir), records_path, sizeof(records_path)) != 0)
+		cli_fail("cannot create the tree's records file in /dev/shm or /tmp: %s", strerror(errno));
+	setenv("WARD_RECORDS", records_path, 1);
+}
+
+/* Absolute, so that children in other directories find the same file. */
+static void
+set_absolute(const char *variable, const char *value)
+{
+	char path[PATH_MAX * 2];
+	if (value[0] == '/' || strcmp(value, "stderr") == 0) {
+		setenv(variable, value, 1);
+		return;
+	}
+	char cwd[PATH_MAX];
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		cli_fail("getcwd: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", cwd, value);
+	setenv(variable, path, 1);
+}
+
+/* The compiled policy for the whole tree: every process maps it instead of
+ * parsing and compiling the text again (start-up cost).  Without it the
+ * processes parse the text: slower, same decisions. */
+static void
+write_policy_image(const struct ward_policy *policy, const char *source)
+{
+	struct ward_matcher *matcher = ward_matcher_build(policy);
+	for (size_t i = 0; matcher != NULL && i < SCRATCH_DIRS; i++) {
+		const char *dir = scratch_dir(i);
+		if (dir == NULL || dir[0] == '\0')
+			continue;
+		snprintf(image_path, sizeof(image_path), "%s/ward-policy.%ld.%lx", dir, (long)getpid(),
+		         (unsigned long)random());
+		if (ward_matcher_write_image(matcher, source, image_path) == 0) {
+			setenv("WARD_POLICY_IMAGE", image_path, 1);
+			break;
+		}
+		image_path[0] = '\0';
+	}
+	ward_matcher_free(matcher);
+}
+
+/* Check the policy here (a clear error before anything runs), then hand it
+ * to the tree through the environment. */
+static void
+set_policy(const struct launch *l)
+{
+	if (l->policy == NULL) {
+		if (l->audit || l->log != NULL || l->backtrace)
+			cli_fail("--audit, --log and --backtrace need a policy (-p POLICY)");
+		unsetenv("WARD_POLICY");
+		unsetenv("WARD_POLICY_IMAGE");
+		return;
+	}
+	struct ward_policy_error error;
+	struct ward_policy *loaded = ward_policy_load(l->policy, NULL, &error);
+	if (loaded == NULL)
+		cli_fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
+	set_absolute("WARD_POLICY", l->policy);
+	write_policy_image(loaded, getenv("WARD_POLICY"));
+	ward_policy_free(loaded);
+	if (l->audit)
+		setenv("WARD_MODE", "audit", 1);
+	if (l->log != NULL)
+		set_absolute("WARD_LOG", l->log);
+	if (l->backtrace)
+		setenv("WARD_BACKTRACE", "1", 1);
+}
+
+void
+launch_prepare(const struct launch *l)
+{
+	static bool registered;
+	if (!registered && atexit(launch_cleanup) == 0)
+		registered = true;
+	set_preload(find_library());
+	set_policy(l);
+	make_records();
+	if (l->figures)
+		make_tree();
+}
+
+const char *
+launch_records_path(void)
+{
+	return records_path;
+}
+
+bool
+launch_figures(struct ward_report *report)
+{
+	static uint64_t value[WARD_COUNTERS_MAX];
+	if (tree == NULL)
+		return false;
+	uint32_t claimed = __atomic_load_n(&tree->next_record, __ATOMIC_ACQUIRE);
+	report->unrecorded = claimed > tree->max_records ? claimed - tree->max_records : 0;
+	for (uint32_t i = 0; i < claimed && i < tree->max_records; i++) {
+		const struct ward_tree_record *r = &tree->record[i];
+		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+		if (state == WARD_TREE_FREE)
+			continue;
+		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value);
+		ward_report_add(report, r->exe, value, state != WARD_TREE_RUNNING);
+	}
+	return true;
+}
+
+void
+launch_cleanup(void)
+{
+	if (image_path[0] != '\0')
+		unlink(image_path);
+	image_path[0] = '\0';
+	if (tree != NULL) {
+		ward_tree_unmap(tree);
+		unlink(tree_path);
+		tree = NULL;
+	}
+	ward_records_remove(records_dir, records_path);
+	records_dir[0] = records_path[0] = '\0';
+}
+
+static pid_t child;
+
+static void
+forward_signal(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static void
+watch_signals(void)
+{
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, forward = { .sa_handler = forward_signal };
+	sigaction(SIGINT, &ignore, NULL);
+	sigaction(SIGQUIT, &ignore, NULL);
+	sigaction(SIGTERM, &forward, NULL);
+	sigaction(SIGHUP, &forward, NULL);
+}
+
+/* Start CMD; a close-on-exec pipe brings back exec's errno if it fails. */
+int
+launch_run(char **argv)
+{
+	int report[2];
+	watch_signals();
+	fflush(NULL);
+	if (pipe2(report, O_CLOEXEC) != 0)
+		cli_fail("pipe: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		cli_fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		execvp(argv[0], argv);
+		int err = errno;
+		if (write(report[1], &err, sizeof(err)) < 0)
+			_exit(EXIT_NOT_RUNNABLE);
+		_exit(err == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_RUNNABLE);
+	}
+	close(report[1]);
+	int err = 0;
+	ssize_t got;
+	do
+		got = read(report[0], &err, sizeof(err));
+	while (got < 0 && errno == EINTR);
+	close(report[0]);
+
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			cli_fail("waitpid: %s", strerror(errno));
+	if (got == (ssize_t)sizeof(err)) {
+		fprintf(stderr, "ward: %s: %s\n", argv[0], strerror(err));
+		return err == ENOENT ? EXIT_NOT_FOUND : EXIT_NOT_RUNNABLE;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

@@ -1,0 +1,129 @@
+/*
+ * resolve.c: the path a call acts on.  See resolve.h.
+ */
+#define _GNU_SOURCE
+#include "resolve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "cwd.h"
+#include "dircache.h"
+#include "procfd.h"
+#include "syscall.h"
+
+static bool
+has_dotdot(const char *path)
+{
+	for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return true;
+	return false;
+}
+
+/* The directory a relative path is taken from: the cwd, or what dirfd is.
+ * 0, or why not: a descriptor that is not open fails the call by itself;
+ * anything else (a name too long to read, a deleted or unreachable
+ * directory) cannot be told. */
+static int
+base_for(const struct ward_resolve_options *o, int dirfd, char *out)
+{
+	if (dirfd == AT_FDCWD) {
+		if (o->use_cwd_cache && ward_cwd_copy(out, WARD_PATH_MAX))
+			return 0;
+		return ward_syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0 && out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
+	}
+	char link[WARD_PROCFD_NAME_MAX];
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, dirfd), out, WARD_PATH_MAX - 1);
+	if (n < 0 && (errno == ENOENT || errno == EBADF))
+		return WARD_RESOLVE_FAILS; /* not an open descriptor: EBADF from the call */
+	if (n <= 0 || n >= WARD_PATH_MAX - 1)
+		return WARD_RESOLVE_UNKNOWN;
+	out[n] = '\0';
+	return out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
+}
+
+static int
+from_errno(int err)
+{
+	return err == 0 ? 0 : err == ENAMETOOLONG ? WARD_RESOLVE_UNKNOWN : WARD_RESOLVE_FAILS;
+}
+
+/* out's directory part replaced by its real path (cache, or a walk). */
+static int
+real_directory(char *out, struct ward_resolve_scratch *s)
+{
+	char *slash = strrchr(out, '/');
+	size_t dir_len = (size_t)(slash - out);
+	if (dir_len == 0)
+		return 0; /* directly under the root */
+	if (!ward_dircache_get(out, dir_len, s->dir)) {
+		unsigned int generation = ward_dircache_generation();
+		*slash = '\0';
+		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);
+		*slash = '/';
+		if (err != 0)
+			return from_errno(err);
+		ward_dircache_put(out, dir_len, s->dir, generation);
+	}
+	size_t real_len = strlen(s->dir), last_len = strlen(slash);
+	if (real_len == 1)
+		real_len = 0; /* the directory is the root itself */
+	if (real_len + last_len >= WARD_PATH_MAX)
+		return WARD_RESOLVE_UNKNOWN;
+	memmove(out + real_len, slash, last_len + 1);
+	memcpy(out, s->dir, real_len);
+	return 0;
+}
+
+int
+ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
+                   bool *unsettled, struct ward_resolve_scratch *s)
+{
+	const char *base = NULL;
+	*unsettled = false;
+	s->path.via_proc = false;
+	size_t normal = ward_path_normal_length(path); /* the common case: nothing to fold */
+	if (normal > 0 && normal < WARD_PATH_MAX) {
+		memcpy(out, path, normal + 1);
+	} else {
+		if (path[0] != '/') {
+			int r = base_for(o, dirfd, s->base);
+			if (r != 0)
+				return r;
+			base = s->base;
+		}
+		if (has_dotdot(path))
+			return from_errno(ward_path_resolve(base, path, follow, out, &s->path));
+		if (!ward_path_lexical(base, path, out))
+			return WARD_RESOLVE_UNKNOWN;
+	}
+	int r = real_directory(out, s);
+	*unsettled = r == 0 && follow && out[1] != '\0';
+	return r;
+}
+
+int
+ward_resolve_settle(char *out, struct ward_resolve_scratch *s)
+{
+	char unused[1];
+	if (ward_syscall(SYS_readlinkat, AT_FDCWD, out, unused, sizeof(unused)) < 0)
+		return 0; /* not a symlink (or missing): out is the answer */
+	strcpy(s->dir, out);
+	bool via_proc = s->path.via_proc;
+	int r = from_errno(ward_path_resolve(NULL, s->dir, true, out, &s->path));
+	s->path.via_proc |= via_proc;
+	return r;
+}
+
+int
+ward_resolve(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
+             struct ward_resolve_scratch *s)
+{
+	bool unsettled;
+	int r = ward_resolve_where(o, dirfd, path, follow, out, &unsettled, s);
+	if (r == 0 && unsettled)
+		r = ward_resolve_settle(out, s);
+	return r;
+}

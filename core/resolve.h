@@ -1,0 +1,59 @@
+/*
+ * resolve: the path a call acts on, the one pipeline shared by the shim's
+ * checks and `ward explain`, so that the two can never disagree.
+ *
+ *   (dirfd, path, follow) -> the absolute path the kernel would act on
+ *
+ * Relative paths are taken from the working directory (core/cwd, or the
+ * kernel when none is remembered) or from what dirfd names
+ * (/proc/self/fd/N).  A path without ".." has its directory part looked up
+ * in the directory cache (core/dircache) or resolved and stored there; a
+ * path with ".." is walked component by component (the kernel applies ".."
+ * to the real directory reached).  The last component is followed only
+ * when the call follows it (follow).
+ *
+ * ward_resolve_where leaves one thing open for the caller to settle the
+ * cheapest way it can: whether a followed last component is itself a
+ * symbolic link (*unsettled).  The shim settles it with the call itself
+ * (openat2 RESOLVE_NO_SYMLINKS, a no-follow fstatat) or with
+ * ward_resolve_settle; ward_resolve does both steps.
+ *
+ * s->path.via_proc afterwards: the path led through /proc (a magic link, or
+ * /proc/self): it names what a descriptor or a process holds, and acting
+ * on its name would not be the same as acting through it.
+ *
+ * Results: 0; WARD_RESOLVE_UNKNOWN when the path cannot be told (too long,
+ * no working directory): the caller must refuse; WARD_RESOLVE_FAILS when
+ * the call will fail by itself (a bad dirfd, a symlink loop).
+ */
+#ifndef WARD_CORE_RESOLVE_H
+#define WARD_CORE_RESOLVE_H
+
+#include <stdbool.h>
+
+#include "path.h"
+
+enum { WARD_RESOLVE_UNKNOWN = 1, WARD_RESOLVE_FAILS = 2 };
+
+/* Working space of one resolution: the caller's (thread-local scratch in
+ * the shim, never the stack of a program's thread). */
+struct ward_resolve_scratch {
+	char base[WARD_PATH_MAX];
+	char dir[WARD_PATH_MAX];
+	struct ward_path_scratch path;
+};
+
+struct ward_resolve_options {
+	bool use_cwd_cache; /* false in a vfork child: the remembered cwd is the parent's */
+};
+
+int ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
+                       bool *unsettled, struct ward_resolve_scratch *s);
+/* out is absolute and its last component unsettled: if it is a symlink,
+ * resolve it fully (following).  0, or WARD_RESOLVE_* as above. */
+int ward_resolve_settle(char *out, struct ward_resolve_scratch *s);
+/* Both steps: what the call would act on. */
+int ward_resolve(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
+                 struct ward_resolve_scratch *s);
+
+#endif

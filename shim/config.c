@@ -1,0 +1,220 @@
+/*
+ * config.c: what the process was told, read once at start-up.
+ *
+ * WARD_POLICY (or the tree's compiled image, WARD_POLICY_IMAGE), WARD_MODE,
+ * WARD_LOG, WARD_RECORDS, WARD_BACKTRACE, WARD_STATS, WARD_STATS_FORMAT and
+ * the program's name.  Everything lands in ward_config, which the other
+ * modules only read.  A bad value stops the process with status 125 before
+ * main: it never runs half set up, and never unconfined because a policy
+ * failed to load.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "../policy/match.h"
+
+struct ward_config ward_config = { .stats_fd = -1, .exe = "?" };
+unsigned int ward_restricted;
+
+__attribute__((noreturn)) static void
+stop(const char *message)
+{
+	ward_say(message);
+	ward_syscall(SYS_exit_group, 125);
+	__builtin_unreachable();
+}
+
+/* A bad WARD_* value: say so and stop.  The line lives in static memory:
+ * start-up runs on whatever stack the program has. */
+__attribute__((noreturn)) static void
+config_error(const char *variable, const char *value, const char *why)
+{
+	static char line[PATH_MAX + 256];
+	snprintf(line, sizeof(line), "%s=%.*s: %s", variable, PATH_MAX, value, why);
+	stop(line);
+}
+
+/* Relative names are taken from the directory the process started in. */
+bool
+ward_absolute(const char *value, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (value[0] != '/') {
+		if (getcwd(out, cap - 1) == NULL)
+			return false;
+		strcat(out, "/");
+	}
+	if (strlen(out) + strlen(value) >= cap)
+		return false;
+	strcat(out, value);
+	return true;
+}
+
+static void
+set_exe_name(int argc, char **argv)
+{
+	const char *name = NULL;
+	if (argc > 0 && argv != NULL && argv[0] != NULL) {
+		const char *slash = strrchr(argv[0], '/');
+		name = slash ? slash + 1 : argv[0];
+	}
+	if (name != NULL && name[0] != '\0') {
+		snprintf(ward_config.exe, sizeof(ward_config.exe), "%s", name);
+		return;
+	}
+	int fd = (int)ward_syscall(SYS_open, "/proc/self/comm", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		long n = ward_syscall(SYS_read, fd, ward_config.exe, sizeof(ward_config.exe) - 1);
+		ward_config.exe[n > 0 ? n - 1 : 0] = '\0'; /* drop the newline */
+		ward_syscall(SYS_close, fd);
+	}
+}
+
+/* ---- the policy ---- */
+
+static void
+load_policy(const char *file)
+{
+	if (file[0] == '\0')
+		stop("WARD_POLICY is set but empty; not running unconfined");
+	const char *image = getenv("WARD_POLICY_IMAGE");
+	if (image != NULL && image[0] != '\0') { /* the launcher compiled it once for the tree */
+		ward_config.matcher = ward_matcher_load_image(image, file, &ward_config.policy);
+		if (ward_config.matcher != NULL)
+			snprintf(ward_config.image_path, sizeof(ward_config.image_path), "%s", image);
+	}
+	if (ward_config.matcher == NULL) {
+		struct ward_policy_error error;
+		ward_config.policy = ward_policy_load(file, NULL, &error);
+		if (ward_config.policy == NULL) {
+			static char line[PATH_MAX + 400];
+			snprintf(line, sizeof(line), "%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
+			stop(line);
+		}
+		ward_config.matcher = ward_matcher_build(ward_config.policy);
+		if (ward_config.matcher == NULL)
+			stop("out of memory compiling the policy; not running unconfined");
+	}
+	ward_restricted = WARD_OP_ALL & ~ward_policy_unrestricted_ops(ward_config.policy);
+	ward_config.mode = ward_config.policy->mode;
+}
+
+static void
+parse_mode(void)
+{
+	const char *mode = getenv("WARD_MODE");
+	if (mode == NULL || mode[0] == '\0')
+		return;
+	if (strcmp(mode, "enforce") == 0)
+		ward_config.mode = WARD_MODE_ENFORCE;
+	else if (strcmp(mode, "audit") == 0)
+		ward_config.mode = WARD_MODE_AUDIT;
+	else
+		config_error("WARD_MODE", mode, "expected enforce or audit");
+}
+
+static void
+parse_log(const char *value)
+{
+	if (value == NULL || value[0] == '\0' || strcmp(value, "stderr") == 0)
+		return;
+	ward_config.log_to_file = true;
+	if (!ward_absolute(value, ward_config.log_path, sizeof(ward_config.log_path)))
+		config_error("WARD_LOG", value, "path too long or no working directory");
+}
+
+static void
+parse_records(const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	if (!ward_absolute(value, ward_config.records_path, sizeof(ward_config.records_path)))
+		config_error("WARD_RECORDS", value, "path too long or no working directory");
+}
+
+static void
+parse_backtrace(void)
+{
+	const char *env = getenv("WARD_BACKTRACE");
+	ward_config.backtrace = ward_config.policy->backtrace == 1;
+	if (env == NULL || env[0] == '\0')
+		return;
+	if (strcmp(env, "1") != 0 && strcmp(env, "0") != 0)
+		config_error("WARD_BACKTRACE", env, "expected 1 or 0");
+	ward_config.backtrace = env[0] == '1';
+}
+
+/* ---- the stats destination ---- */
+
+static void
+parse_stats(const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	if (strcmp(value, "stderr") == 0) {
+		ward_config.stats_kind = WARD_DEST_FD;
+		ward_config.stats_fd = 2;
+	} else if (strncmp(value, "fd:", 3) == 0) {
+		char *end;
+		long fd = strtol(value + 3, &end, 10);
+		if (value[3] == '\0' || *end != '\0' || fd < 0 || fd > INT_MAX)
+			config_error("WARD_STATS", value, "expected fd:N with N a descriptor number");
+		ward_config.stats_kind = WARD_DEST_FD;
+		ward_config.stats_fd = (int)fd;
+	} else {
+		size_t len = strlen(value);
+		ward_config.stats_kind = value[len - 1] == '/' ? WARD_DEST_DIR : WARD_DEST_FILE;
+		for (const char *p = value; *p; p++) {
+			if (*p == '%' && p[1] != 'p' && p[1] != 'e' && p[1] != '%')
+				config_error("WARD_STATS", value, "only %p (pid), %e (program) and %% may follow %");
+			if (*p == '%')
+				p++;
+		}
+		if (!ward_absolute(value, ward_config.stats_path, sizeof(ward_config.stats_path)))
+			config_error("WARD_STATS", value, "path too long or no working directory");
+	}
+	ward_config.stats_format = ward_config.stats_kind == WARD_DEST_FD ? WARD_FORMAT_TEXT : WARD_FORMAT_JSON;
+}
+
+static void
+parse_format(const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	int format = ward_stats_parse_format(value);
+	if (format < 0)
+		config_error("WARD_STATS_FORMAT", value, "expected text, json or prom");
+	ward_config.stats_format = (enum ward_stats_format)format;
+}
+
+/* getenv, with "" and unset alike NULL. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+void
+ward_config_init(int argc, char **argv)
+{
+	ward_config.pid = (pid_t)ward_syscall(SYS_getpid);
+	set_exe_name(argc, argv);
+	const char *policy = getenv("WARD_POLICY");
+	if (policy != NULL) {
+		load_policy(policy);
+		parse_mode();
+		parse_log(env("WARD_LOG") ? env("WARD_LOG") : ward_config.policy->log);
+		parse_records(env("WARD_RECORDS"));
+		parse_backtrace();
+	}
+	const char *stats = env("WARD_STATS");
+	parse_stats(stats != NULL ? stats : policy != NULL ? ward_config.policy->stats : NULL);
+	parse_format(env("WARD_STATS_FORMAT"));
+}

@@ -1,0 +1,239 @@
+/*
+ * lifecycle.c: the shim's life in a process, the one top that calls down.
+ *
+ * - Start-up (constructor): remember LD_PRELOAD and WARD_* for every exec,
+ *   read the configuration once (programs may clear their environment
+ *   later), learn fds 0-2, join the launcher's tree.
+ * - The image ends: at exit (destructor), at _exit/_Exit, just before an
+ *   exec that is expected to succeed: the dump, and the tree record marked.
+ * - Fork: the child's figures start from zero, with its own tree record.
+ * - Real functions are looked up on first use (WARD_REAL): a process calls
+ *   a few dozen of the table's functions, and looking all of them up at
+ *   start-up cost more than the rest of start-up together.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "shim.h"
+#include "../core/children.h"
+#include "../core/fdtable.h"
+#include "../core/tree.h"
+
+__thread int ward_busy __attribute__((tls_model("initial-exec")));
+__thread int ward_in_vfork __attribute__((tls_model("initial-exec")));
+void *ward_real_fn[WARD_NCALLS];
+
+static struct ward_tree *tree;            /* the launcher's shared figures (WARD_TREE) */
+static struct ward_tree_record *record;   /* this image's record in it */
+
+/* First use of a real function.  Not marked busy: a signal handler that
+ * runs during the lookup makes calls of the program's that must be counted
+ * (dlsym itself calls none of the wrapped functions; the loader's lock is
+ * recursive if the handler needs a lookup too). */
+void *
+ward_real_resolve(enum ward_call_id id)
+{
+	void *fn = dlsym(RTLD_NEXT, ward_call_names[id]);
+	if (fn == NULL) {
+		ward_say3("no next definition of ", ward_call_names[id], " to call");
+		ward_syscall(SYS_exit_group, 127);
+	}
+	__atomic_store_n(&ward_real_fn[id], fn, __ATOMIC_RELEASE);
+	return fn;
+}
+
+/* Take a record of the tree for this process image and count there.  The
+ * figures so far come along at start-up (our own memory), not after a fork
+ * or a failed exec (the old record is someone else's, or finished). */
+static void
+tree_join(bool move_figures)
+{
+	if (tree == NULL)
+		return;
+	record = ward_tree_claim(tree, (pid_t)ward_syscall(SYS_getpid), (pid_t)ward_syscall(SYS_getppid),
+	                         ward_config.exe);
+	if (record != NULL)
+		ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures);
+}
+
+static void
+tree_leave(uint32_t state)
+{
+	if (record != NULL)
+		__atomic_store_n(&record->state, state, __ATOMIC_RELEASE);
+}
+
+/* New figures for this image (a fork child, or after a failed exec). */
+static void
+figures_restart(void)
+{
+	tree_join(false);
+	ward_counters_reset();
+	ward_alloc_figures_reset(); /* after the reset: it counts the heap's starting level */
+	ward_dump_rearm();
+}
+
+static void
+after_fork_child(void)
+{
+	ward_config.pid = (pid_t)ward_syscall(SYS_getpid);
+	figures_restart();
+	ward_children_reset();
+	ward_spawn_after_fork_child();
+	ward_checks_after_fork_child();
+	ward_fdtable_reset_figures();
+}
+
+__attribute__((constructor)) static void
+ward_start(int argc, char **argv, char **envp)
+{
+	ward_busy++;
+	ward_exec_init(envp);
+	ward_exec_name_self();
+	ward_config_init(argc, argv);
+	ward_scratch_init();
+	ward_records_init();
+	ward_checks_init();
+	ward_limits_init();
+	if (ward_config.policy != NULL)
+		ward_alloc_set_limit(ward_config.policy->limit_memory);
+	if (ward_config.stats_kind == WARD_DEST_FD)
+		ward_output_watch(ward_config.stats_fd);
+	if (ward_config.policy != NULL && !ward_config.log_to_file)
+		ward_output_watch(2);
+	const char *tree_path = getenv("WARD_TREE");
+	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
+		tree_join(true);
+	for (int fd = 0; fd <= 2; fd++) {
+		long flags = ward_syscall(SYS_fcntl, fd, F_GETFL);
+		if (flags >= 0)
+			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags);
+	}
+	pthread_atfork(NULL, NULL, after_fork_child);
+	ward_alloc_init();
+	ward_config.allocator = ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
+	if (ward_alloc_bad_choice() != NULL)
+		ward_say3("WARD_MALLOC=", ward_alloc_bad_choice(), ": unknown allocator (jemalloc or libc); using jemalloc");
+	ward_busy--;
+}
+
+__attribute__((destructor)) static void
+ward_stop(void)
+{
+	if (!ward_in_foreign_child()) { /* a vfork child that called exit() */
+		ward_dump("exit");
+		tree_leave(WARD_TREE_EXITED);
+	}
+}
+
+/* ---- processes ---- */
+
+bool
+ward_in_foreign_child(void)
+{
+	return ward_in_vfork != 0 || (ward_config.pid != 0 && ward_syscall(SYS_getpid) != ward_config.pid);
+}
+
+void
+ward_after_fork_child(void)
+{
+	after_fork_child();
+}
+
+static bool
+executable(const char *path)
+{
+	struct stat st;
+	return ward_syscall(SYS_faccessat, AT_FDCWD, path, X_OK, 0) == 0 &&
+	       ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* Is this an image exec can start: an ELF file or a #! script?  (Other
+ * files fail with ENOEXEC, except through execvp, whose fallback runs them
+ * with /bin/sh.)  An unreadable file gets the benefit of the doubt. */
+static bool
+startable(const char *path)
+{
+	char head[4];
+	long fd = ward_syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	long n = ward_syscall(SYS_read, fd, head, sizeof(head));
+	ward_syscall(SYS_close, fd);
+	return (n >= 2 && head[0] == '#' && head[1] == '!') || (n == 4 && memcmp(head, "\177ELF", 4) == 0);
+}
+
+/* Would exec find this file and start it?  Exec checks the same things;
+ * this keeps an exec that fails from having dumped figures the image goes
+ * on adding to. */
+static bool
+exec_will_work(const char *file, bool search_path)
+{
+	if (file == NULL)
+		return true;
+	if (!search_path)
+		return executable(file) && startable(file);
+	if (strchr(file, '/') != NULL)
+		return executable(file);
+	struct ward_scratch *s = ward_scratch_enter();
+	if (s == NULL)
+		return true;
+	char *candidate = s->exec_path;
+	const char *path = getenv("PATH");
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	bool found = false;
+	for (const char *dir = path;; dir++) {
+		const char *end = strchrnul(dir, ':');
+		size_t n = (size_t)(end - dir);
+		if (n == 0)
+			n = 1, dir = ".";
+		if (n + strlen(file) + 2 <= sizeof(s->exec_path)) {
+			memcpy(candidate, dir, n);
+			candidate[n] = '/';
+			strcpy(candidate + n + 1, file);
+			if ((found = executable(candidate)))
+				break;
+		}
+		if (*end == '\0')
+			break;
+		dir = end;
+	}
+	ward_scratch_leave();
+	return found;
+}
+
+bool
+ward_before_exec(const char *file, bool search_path)
+{
+	if (!exec_will_work(file, search_path))
+		return false;
+	ward_dump("exec");
+	tree_leave(WARD_TREE_EXECED); /* the record keeps this image's figures */
+	return true;
+}
+
+void
+ward_image_ends(const char *reason)
+{
+	ward_dump(reason);
+	tree_leave(WARD_TREE_EXITED);
+}
+
+void
+ward_exec_failed(enum ward_call_id id, bool dumped_before)
+{
+	if (dumped_before) /* the image goes on: new figures (and record) */
+		figures_restart();
+	/* The call itself was counted before the dump; the new figures get
+	 * its failure, so merged figures count it once. */
+	struct ward_counter_slot *slot = ward_counters_slot();
+	ward_counters_begin(slot);
+	ward_counters_add(slot, WARD_IDX_ERRORS(id), 1);
+	ward_counters_end(slot);
+}

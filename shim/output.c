@@ -1,0 +1,183 @@
+/*
+ * output.c: every byte the shim writes, and the descriptors it writes to.
+ *
+ * The shim never writes to stdout.  Messages and human violation records go
+ * to stderr, the dump to stderr, fd:N or a file.  stderr and fd:N belong to
+ * the program, which may close them before the dump (dd closes stderr in an
+ * atexit handler) or put another file there: the guard remembers what each
+ * was at start-up, and the moment the program closes or replaces one, the
+ * shim keeps a private duplicate (close-on-exec, high number) and writes
+ * there; it never writes its lines into a file the program put on fd 2.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "shim.h"
+
+/* A descriptor of the program's the shim writes to: what it was at
+ * start-up, and the private duplicate taken when it was closed or replaced. */
+struct guard {
+	int fd;          /* -1: unused */
+	int private_fd;  /* -1 until rescued */
+	bool known;      /* it was open at start-up */
+	dev_t dev;
+	ino_t ino;
+};
+static struct guard guards[2] = { { -1, -1, false, 0, 0 }, { -1, -1, false, 0, 0 } };
+
+void
+ward_output_watch(int fd)
+{
+	struct stat st;
+	for (int i = 0; i < 2; i++) {
+		if (guards[i].fd == fd)
+			return;
+		if (guards[i].fd < 0) {
+			guards[i].fd = fd;
+			guards[i].known = ward_syscall(SYS_fstat, fd, &st) == 0;
+			guards[i].dev = st.st_dev;
+			guards[i].ino = st.st_ino;
+			return;
+		}
+	}
+}
+
+static void
+rescue(struct guard *g)
+{
+	if (g->private_fd >= 0 || !g->known)
+		return;
+	struct rlimit lim;
+	long low = 3;
+	if (ward_syscall(SYS_getrlimit, RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur > 64)
+		low = (long)(lim.rlim_cur - 32);
+	long fd = ward_syscall(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, low);
+	if (fd < 0)
+		fd = ward_syscall(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, 3);
+	g->private_fd = (int)fd;
+}
+
+void
+ward_guard_before_close(int fd)
+{
+	for (int i = 0; i < 2; i++)
+		if (guards[i].fd >= 0 && guards[i].fd == fd)
+			rescue(&guards[i]);
+}
+
+void
+ward_guard_before_close_range(unsigned int first, unsigned int last)
+{
+	for (int i = 0; i < 2; i++)
+		if (guards[i].fd >= 0 && (unsigned int)guards[i].fd >= first && (unsigned int)guards[i].fd <= last)
+			rescue(&guards[i]);
+}
+
+void
+ward_guard_before_replace(int newfd)
+{
+	ward_guard_before_close(newfd);
+	for (int i = 0; i < 2; i++) {
+		struct guard *g = &guards[i];
+		if (newfd >= 0 && newfd == g->private_fd) { /* move out of the program's way */
+			long moved = ward_syscall(SYS_fcntl, g->private_fd, F_DUPFD_CLOEXEC, 3);
+			ward_syscall(SYS_close, g->private_fd);
+			g->private_fd = (int)moved;
+		}
+	}
+}
+
+bool
+ward_guard_is_private(int fd)
+{
+	return fd >= 0 && (fd == guards[0].private_fd || fd == guards[1].private_fd);
+}
+
+int
+ward_guard_private_fds(int out[2])
+{
+	int n = 0;
+	for (int i = 0; i < 2; i++)
+		if (guards[i].private_fd >= 0)
+			out[n++] = guards[i].private_fd;
+	if (n == 2 && out[0] > out[1]) {
+		int t = out[0];
+		out[0] = out[1];
+		out[1] = t;
+	}
+	return n;
+}
+
+/* Where to write for the program's descriptor fd: the private copy once
+ * rescued, else fd itself while it is still what it was at start-up;
+ * -1 when neither (never write the shim's lines into the program's files). */
+int
+ward_output_fd(int fd)
+{
+	struct stat st;
+	for (int i = 0; i < 2; i++) {
+		struct guard *g = &guards[i];
+		if (g->fd != fd)
+			continue;
+		if (g->private_fd >= 0)
+			return g->private_fd;
+		if (!g->known || ward_syscall(SYS_fstat, fd, &st) != 0 || st.st_dev != g->dev || st.st_ino != g->ino)
+			return -1;
+		return fd;
+	}
+	return fd;
+}
+
+void
+ward_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		long n = ward_syscall(SYS_write, fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* One record, one write: to stderr (guarded) when path is NULL, else
+ * appended to the file. */
+void
+ward_write_log(const char *buf, size_t len, const char *path)
+{
+	if (path == NULL) {
+		int fd = ward_output_fd(2);
+		if (fd >= 0)
+			ward_write_all(fd, buf, len);
+		return;
+	}
+	long fd = ward_syscall(SYS_open, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0644);
+	if (fd < 0)
+		return;
+	ward_write_all((int)fd, buf, len);
+	ward_syscall(SYS_close, fd);
+}
+
+/* "ward: " a b c, one line on stderr.  Static line: messages are rare,
+ * and the caller may be on a small stack. */
+void
+ward_say3(const char *a, const char *b, const char *c)
+{
+	static char line[4096 + 512];
+	int n = snprintf(line, sizeof(line), "ward: %s%s%s\n", a, b ? b : "", c ? c : "");
+	int fd = ward_output_fd(2);
+	if (n > 0)
+		ward_syscall(SYS_write, fd >= 0 ? fd : 2, line, n < (int)sizeof(line) ? n : (int)sizeof(line) - 1);
+}
+
+void
+ward_say(const char *message)
+{
+	ward_say3(message, NULL, NULL);
+}
