@@ -40,6 +40,7 @@ static struct {
 	char self[4096];       /* libward.so's own path */
 	char preload[4096];    /* LD_PRELOAD at start-up */
 	bool have_preload;
+	bool child;            /* WARD_CHILD=1 came in: kept already */
 } kept;
 
 static char *
@@ -70,6 +71,7 @@ ward_exec_init(char **envp)
 	for (char **e = envp; e != NULL && *e != NULL; e++) {
 		if (strncmp(*e, "WARD_COMM=", 10) == 0)
 			continue; /* one image's own name, never passed on */
+		kept.child |= strcmp(*e, "WARD_CHILD=1") == 0;
 		if (strncmp(*e, "WARD_", 5) == 0 && kept.count < KEPT_MAX) {
 			char *copy = keep_text(*e);
 			if (copy != NULL)
@@ -114,7 +116,7 @@ ward_exec_env_size(char *const *envp)
 	size_t n = 0;
 	for (; envp != NULL && envp[n] != NULL; n++)
 		;
-	return n + KEPT_MAX + 2;
+	return n + KEPT_MAX + 3;
 }
 
 size_t
@@ -147,6 +149,8 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 	}
 	preload_line(preload, preload_cap, theirs);
 	out[n++] = preload;
+	if (!kept.child)
+		out[n++] = (char *)"WARD_CHILD=1"; /* started by a confined process: it checks itself (exec_check_self) */
 	for (size_t i = 0; i < kept.count; i++)
 		out[n++] = kept.entry[i];
 	out[n] = NULL;
@@ -315,6 +319,34 @@ check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *
 	if (act != NULL && binary)
 		*file = act;
 	return 0;
+}
+
+/*
+ * The image that is running now, decided for exec before main: whatever
+ * route started it (a raw execve, a symlink swapped after an exec's
+ * check, a script's name raced), a program of the policy's `deny exec`
+ * does not run.  /proc/self/exe names the file the kernel really loaded.
+ * Refused: a record, and status 126 as for a program that cannot be run.
+ * Only an image a confined process started (WARD_CHILD, which the shim puts
+ * into every exec it lets through; the first process of a tree was started
+ * from outside, and `ward run` decides that one itself).
+ */
+void
+ward_exec_check_self(void)
+{
+	if (ward_config.policy == NULL || !(ward_restricted & WARD_OP_EXEC) || !kept.child)
+		return;
+	struct ward_frame f;
+	ward_frame_enter(&f, WARD_ID_execve);
+	f.active = true; /* the constructor runs busy; this check is the image's own */
+	static char self[WARD_PATH_MAX];
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || n >= (long)sizeof(self) - 1)
+		return; /* no name to decide on (a deleted file keeps its old name plus " (deleted)") */
+	self[n] = '\0';
+	int r = ward_check_path(&f, WARD_OP_EXEC, AT_FDCWD, self, true);
+	if (r > 0)
+		ward_syscall(SYS_exit_group, 126);
 }
 
 /* The exec check: 0, or the errno the exec must fail with. */

@@ -99,6 +99,7 @@ ward_start(int argc, char **argv, char **envp)
 	ward_scratch_init();
 	ward_records_init();
 	ward_checks_init();
+	ward_exec_check_self();
 	ward_limits_init();
 	if (ward_config.policy != NULL)
 		ward_alloc_set_limit(ward_config.policy->limit_memory);

@@ -263,6 +263,7 @@ void ward_spawn_after_fork_child(void);
 char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);
+void ward_exec_check_self(void);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;
