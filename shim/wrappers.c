@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -23,6 +25,7 @@
 #include <utime.h>
 
 #include "shim.h"
+#include "routes.h"
 #include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
@@ -144,6 +147,19 @@
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, &(from), tofd, &(to), flags))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, &(path), flags))
+/* Routes that are not a path argument (routes.h). */
+#define CHECK_SOCKADDR(ops, addr, len) \
+	WARD_IF_RESTRICTED(ops, ward_check_sockaddr(&frame_, ops, (addr).__sockaddr__, len))
+#define CHECK_MSGHDR(msg) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_msghdr(&frame_, msg))
+#define CHECK_MMSGHDR(msgs, count) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_mmsghdr(&frame_, msgs, count))
+#define CHECK_HANDLE(mount_fd, handle, flags) \
+	if (frame_.deny == 0) frame_.deny = ward_check_handle_open(&frame_, mount_fd, handle, flags)
+#define CHECK_NAME_TO_HANDLE(dirfd, path, flags) \
+	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_name_to_handle(&frame_, dirfd, path, flags))
+#define CHECK_CHROOT(path) frame_.deny = ward_check_chroot(&frame_, path)
+#define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
+#define CHECK_DLOPEN(file, mode) \
+	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))
 
 /* limit fds: room for n more descriptors (checked before an open, which
  * the open check may make itself). */
@@ -318,6 +334,20 @@ execveat(int dirfd, const char *path, char *const argv[], char *const envp[], in
 	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path,
 	          false, envp,
 	          WARD_REAL(execveat)(dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_, argv, env_, flags));
+}
+
+/* syscall(SYS_execve / SYS_execveat, ...) (syscall.c): decided and carried
+ * like execve and execveat, counted as the syscall row. */
+long
+ward_syscall_exec(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	char program[WARD_PROCFD_NAME_MAX];
+	bool empty = path != NULL && (flags & AT_EMPTY_PATH) && path[0] == '\0';
+	bool at = dirfd != AT_FDCWD || flags != 0;
+	WARD_EXEC(syscall, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path, false, envp,
+	          (int)(at ? ward_syscall(SYS_execveat, dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_,
+	                                  argv, env_, flags)
+	                   : ward_syscall(SYS_execve, file_, argv, env_)));
 }
 
 /* execl, execlp, execle: gather the list into an argv on the stack (a few
