@@ -227,7 +227,9 @@ int ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int ne
                     int flags);
 int ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags);
 void ward_act_hold(struct ward_frame *f, struct ward_scratch *s);
-int ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX]);
+int ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX], const char *asked,
+                    struct ward_scratch **kept);
+void ward_act_give_back(struct ward_scratch *s);
 int ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char **act);
 
 /* ---- limits (limits.c) ---- */
