@@ -209,7 +209,7 @@ void ward_checks_init(void);
 void ward_checks_cwd_changed(void);
 void ward_checks_after_fork_child(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
-int ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len);
+int ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, size_t len);
 int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, mode_t mode);
 /* The same decisions as ward_check_path, then the call is pointed at exactly
  * what was decided: *path is replaced by a /proc/self/fd name of a
@@ -264,6 +264,8 @@ char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t 
  * in the frame: ward_act_detach before the real exec). */
 int ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path);
 void ward_spawn_after_fork_child(void);
+/* posix_spawn's file actions, in the order the child runs them (spawn_actions.c). */
+int ward_check_spawn_actions(struct ward_frame *f, const void *actions);
 char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);
