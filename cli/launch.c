@@ -56,6 +56,8 @@ static char tree_path[PATH_MAX];
 static struct ward_tree *tree;
 static char image_path[PATH_MAX]; /* the compiled policy handed to the tree */
 static char records_dir[PATH_MAX], records_path[PATH_MAX];
+static struct ward_policy *tree_policy;   /* -p, kept to decide CMD's own exec */
+static struct ward_matcher *tree_matcher;
 
 /* Where the launcher's private files go: shared memory first; NULL or ""
  * for a place that is not set. */
@@ -174,9 +176,8 @@ set_absolute(const char *variable, const char *value)
  * parsing and compiling the text again (start-up cost).  Without it the
  * processes parse the text: slower, same decisions. */
 static void
-write_policy_image(const struct ward_policy *policy, const char *source)
+write_policy_image(const struct ward_matcher *matcher, const char *source)
 {
-	struct ward_matcher *matcher = ward_matcher_build(policy);
 	for (size_t i = 0; matcher != NULL && i < SCRATCH_DIRS; i++) {
 		const char *dir = scratch_dir(i);
 		if (dir == NULL || dir[0] == '\0')
@@ -189,7 +190,6 @@ write_policy_image(const struct ward_policy *policy, const char *source)
 		}
 		image_path[0] = '\0';
 	}
-	ward_matcher_free(matcher);
 }
 
 /* Check the policy here (a clear error before anything runs), then hand it
@@ -209,8 +209,11 @@ set_policy(const struct launch *l)
 	if (loaded == NULL)
 		cli_fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
 	set_absolute("WARD_POLICY", l->policy);
-	write_policy_image(loaded, getenv("WARD_POLICY"));
-	ward_policy_free(loaded);
+	tree_policy = loaded;
+	tree_matcher = ward_matcher_build(loaded);
+	if (tree_matcher == NULL)
+		cli_fail("out of memory compiling the policy");
+	write_policy_image(tree_matcher, getenv("WARD_POLICY"));
 	if (l->audit)
 		setenv("WARD_MODE", "audit", 1);
 	if (l->log != NULL)
@@ -260,6 +263,10 @@ launch_figures(struct ward_report *report)
 void
 launch_cleanup(void)
 {
+	ward_matcher_free(tree_matcher);
+	ward_policy_free(tree_policy);
+	tree_matcher = NULL;
+	tree_policy = NULL;
 	if (image_path[0] != '\0')
 		unlink(image_path);
 	image_path[0] = '\0';
@@ -296,6 +303,9 @@ int
 launch_run(char **argv)
 {
 	int report[2];
+	int refused = launch_decide_command(tree_policy, tree_matcher, argv, records_path);
+	if (refused != 0)
+		return refused;
 	watch_signals();
 	fflush(NULL);
 	if (pipe2(report, O_CLOEXEC) != 0)

@@ -9,15 +9,14 @@
  * WARD_*, plus the remembered ones.  Other preloads the program asks for
  * are kept after ward's own library (TRAPS 23).
  *
- * Program: under a policy, the file that would run is checked for exec
- * (after the PATH search of the p-variants), so is a #! script's
- * interpreter, and a program the loader would run without the shim
- * (static, set-user-ID or set-group-ID to someone else, file capabilities)
- * is an unconfined exec.
+ * Program: under a policy, what the exec would start (core/program: the
+ * candidate glibc's PATH search would start for the p-variants, every #!
+ * level) is checked for exec, and a program the loader would run without
+ * the shim (static, set-user-ID or set-group-ID to someone else, file
+ * capabilities, a foreign loader or ELF class) is an unconfined exec.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <elf.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "../core/program.h"
 #include "../policy/policy.h"
 
 #define KEPT_MAX 32        /* WARD_* variables remembered */
@@ -150,107 +150,32 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 	return out;
 }
 
-/* ---- what the exec would start ---- */
+/* ---- what the exec would start (core/program) ---- */
 
-/* The file execvp would run: the first PATH candidate that is executable. */
-static const char *
-search(const char *file, char *out, size_t cap)
-{
-	if (strchr(file, '/') != NULL)
-		return file;
-	const char *path = getenv("PATH");
-	if (path == NULL)
-		path = "/bin:/usr/bin";
-	for (const char *dir = path;;) {
-		size_t n = strcspn(dir, ":");
-		if (n + strlen(file) + 2 <= cap) {
-			if (n == 0)
-				snprintf(out, cap, "%s", file);
-			else
-				snprintf(out, cap, "%.*s/%s", (int)n, dir, file);
-			struct stat st;
-			if (ward_syscall(SYS_faccessat, AT_FDCWD, out, X_OK, 0) == 0 &&
-			    ward_syscall(SYS_newfstatat, AT_FDCWD, out, &st, 0) == 0 && S_ISREG(st.st_mode))
-				return out;
-		}
-		if (dir[n] == '\0')
-			return NULL;
-		dir += n + 1;
-	}
-}
-
-/* Why the loader would not run the shim in this file, or NULL.  interp gets
- * a #! script's interpreter ("" when none). */
-static const char *
-unconfined_reason(const char *path, char *interp, size_t cap)
-{
-	struct stat st;
-	unsigned char head[256];
-	interp[0] = '\0';
-	if (ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0)
-		return NULL;
-	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
-		return "set-user-ID or set-group-ID";
-	char cap_value[64];
-	if (ward_syscall(SYS_getxattr, path, "security.capability", cap_value, sizeof(cap_value)) > 0)
-		return "file capabilities";
-	long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	long n = ward_syscall(SYS_pread64, fd, head, sizeof(head), 0);
-	const char *why = NULL;
-	if (n >= 2 && head[0] == '#' && head[1] == '!') {
-		size_t i = 2;
-		while (i < (size_t)n && (head[i] == ' ' || head[i] == '\t'))
-			i++;
-		size_t start = i;
-		while (i < (size_t)n && head[i] != ' ' && head[i] != '\t' && head[i] != '\n')
-			i++;
-		if (i - start < cap) {
-			memcpy(interp, head + start, i - start);
-			interp[i - start] = '\0';
-		}
-	} else if (n >= (long)sizeof(Elf64_Ehdr) && memcmp(head, ELFMAG, SELFMAG) == 0 &&
-	           head[EI_CLASS] == ELFCLASS64) {
-		Elf64_Ehdr eh;
-		memcpy(&eh, head, sizeof(eh));
-		bool dynamic = false;
-		for (unsigned int i = 0; i < eh.e_phnum && i < 64; i++) {
-			Elf64_Phdr ph;
-			if (ward_syscall(SYS_pread64, fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) !=
-			    (long)sizeof(ph))
-				break;
-			dynamic |= ph.p_type == PT_INTERP;
-		}
-		if (!dynamic)
-			why = "statically linked";
-	}
-	ward_syscall(SYS_close, fd);
-	return why;
-}
-
+/* Every file the kernel would open is decided for exec (the program, each
+ * #! interpreter); then a program the loader would start without the shim
+ * is an unconfined exec.  A p-variant decides the candidate glibc's PATH
+ * search would actually start. */
 static int
 check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *file, bool search_path)
 {
-	char *interp = s->exec_interp;
-	const char *path = search_path ? search(file, s->exec_path, sizeof(s->exec_path)) : file;
-	if (path == NULL || ward_syscall(SYS_faccessat, dirfd, path, X_OK, 0) != 0)
-		return 0; /* nothing to run there: the exec fails by itself (shells try each PATH entry) */
-	int r = ward_check_path(f, WARD_OP_EXEC, dirfd, path, true);
-	if (r != 0 || !ward_limits_watch_unconfined() || dirfd != AT_FDCWD)
-		return r;
-	const char *why = unconfined_reason(path, interp, sizeof(s->exec_interp));
-	if (why == NULL && interp[0] == '/') {
-		r = ward_check_path(f, WARD_OP_EXEC, AT_FDCWD, interp, true);
+	struct ward_program *p = &s->exec_program;
+	if (search_path)
+		ward_program_search(file, getenv("PATH"), true, s->exec_path, sizeof(s->exec_path), p);
+	else
+		ward_program_inspect(dirfd, file, false, p);
+	if (p->error != 0)
+		return 0; /* nothing starts: the exec fails by itself (shells try each PATH entry) */
+	for (unsigned int i = 0; i < p->levels; i++) {
+		int at;
+		const char *path = ward_program_level(p, i, &at);
+		int r = ward_check_path(f, WARD_OP_EXEC, at, path, true);
 		if (r != 0)
 			return r;
-		char unused[8];
-		why = unconfined_reason(interp, unused, sizeof(unused));
-		if (why != NULL)
-			path = interp;
 	}
-	return why != NULL ? ward_refuse_unconfined(f, path, why) : 0;
+	if (p->unconfined == NULL || !ward_limits_watch_unconfined())
+		return 0;
+	return ward_refuse_unconfined(f, ward_program_level(p, p->unconfined_level, NULL), p->unconfined);
 }
 
 /* The exec check: 0, or the errno the exec must fail with. */

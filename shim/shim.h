@@ -19,6 +19,7 @@
 
 #include "../core/counters.h"
 #include "../core/procfd.h"
+#include "../core/program.h"
 #include "../core/resolve.h"
 #include "../core/stats.h"
 #include "../core/syscall.h"
@@ -165,7 +166,7 @@ struct ward_scratch {
 	char ops_text[64];
 	void *frames[WARD_BACKTRACE_FRAMES];
 	char exec_path[WARD_PATH_MAX];
-	char exec_interp[256];
+	struct ward_program exec_program;
 	char walk_path[WARD_PATH_MAX];
 	/* what the call is made on instead of its own path (checks.c) */
 	struct ward_act {
