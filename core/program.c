@@ -182,7 +182,8 @@ inspect_elf(struct ward_program *p, long fd, const unsigned char *head, size_t n
 
 /* One level: 1 when it names the next (a #! interpreter now in
  * p->interp[p->levels - 1]), 0 when the chain ends here (p->error and
- * p->unconfined say how). */
+ * p->unconfined say how), -1 when the kernel would not even open it (no
+ * such file, not executable: p->error). */
 static int
 inspect_level(struct ward_program *p, int dirfd, const char *path)
 {
@@ -191,11 +192,11 @@ inspect_level(struct ward_program *p, int dirfd, const char *path)
 	unsigned char head[WARD_PROGRAM_NAME];
 	if (ward_syscall(SYS_newfstatat, dirfd, path, &st, 0) != 0) {
 		p->error = errno;
-		return 0;
+		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || may_execute(dirfd, path) != 0) {
 		p->error = EACCES;
-		return 0;
+		return -1;
 	}
 	long fd = ward_syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) { /* execute-only: the kernel may start it, nobody can tell what it is */
@@ -208,7 +209,7 @@ inspect_level(struct ward_program *p, int dirfd, const char *path)
 		if (fs.f_flags & ST_NOEXEC) {
 			ward_syscall(SYS_close, fd);
 			p->error = EACCES;
-			return 0;
+			return -1;
 		}
 		nosuid = (fs.f_flags & ST_NOSUID) != 0;
 	}
@@ -243,10 +244,13 @@ ward_program_inspect(int dirfd, const char *file, bool shell_fallback, struct wa
 	for (;;) {
 		int at;
 		const char *path = ward_program_level(p, p->levels - 1, &at);
-		if (inspect_level(p, at, path)) {
+		int r = inspect_level(p, at, path);
+		if (r > 0) {
 			p->levels++;
 			continue;
 		}
+		if (r < 0)
+			p->levels--; /* never opened: nothing to decide there */
 		/* execvp: what the kernel cannot start runs as a shell script */
 		if (p->error != ENOEXEC || !shell_fallback || fell_back)
 			return;

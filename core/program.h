@@ -36,8 +36,11 @@ struct ward_program {
 	int dirfd;                 /* the file's own (interpreters: the cwd) */
 	const char *file;          /* the file exec'd (the caller's string) */
 	char interp[WARD_PROGRAM_LEVELS - 1][WARD_PROGRAM_NAME];
-	unsigned int levels;       /* files in the chain: 1 + interpreters */
-	int error;                 /* 0: the exec would start it; else the errno it fails with */
+	unsigned int levels;       /* files the kernel would open (and check for exec) */
+	int error;                 /* 0: the exec would start it; else the errno it fails with,
+	                            * after opening levels files (an exec refused by the policy
+	                            * there is refused before this error, as the kernel's own
+	                            * permission check comes first) */
 	const char *unconfined;    /* why the loader would start it without a preload, or NULL */
 	unsigned int unconfined_level; /* which level that is */
 };

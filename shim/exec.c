@@ -160,12 +160,10 @@ static int
 check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *file, bool search_path)
 {
 	struct ward_program *p = &s->exec_program;
-	if (search_path)
-		ward_program_search(file, getenv("PATH"), true, s->exec_path, sizeof(s->exec_path), p);
-	else
+	if (!search_path)
 		ward_program_inspect(dirfd, file, false, p);
-	if (p->error != 0)
-		return 0; /* nothing starts: the exec fails by itself (shells try each PATH entry) */
+	else if (ward_program_search(file, getenv("PATH"), true, s->exec_path, sizeof(s->exec_path), p) == NULL)
+		return 0; /* no candidate starts: execvp fails by itself (shells try each PATH entry) */
 	for (unsigned int i = 0; i < p->levels; i++) {
 		int at;
 		const char *path = ward_program_level(p, i, &at);
@@ -173,6 +171,8 @@ check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *
 		if (r != 0)
 			return r;
 	}
+	if (p->error != 0)
+		return 0; /* the exec fails by itself */
 	if (p->unconfined == NULL || !ward_limits_watch_unconfined())
 		return 0;
 	return ward_refuse_unconfined(f, ward_program_level(p, p->unconfined_level, NULL), p->unconfined);
