@@ -202,6 +202,7 @@ set_policy(const struct launch *l)
 			cli_fail("--audit, --log and --backtrace need a policy (-p POLICY)");
 		unsetenv("WARD_POLICY");
 		unsetenv("WARD_POLICY_IMAGE");
+		unsetenv("WARD_CWD");
 		return;
 	}
 	struct ward_policy_error error;
@@ -209,6 +210,11 @@ set_policy(const struct launch *l)
 	if (loaded == NULL)
 		cli_fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
 	set_absolute("WARD_POLICY", l->policy);
+	char cwd[PATH_MAX]; /* $CWD for the whole tree, also for a process that parses the text */
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		cli_fail("getcwd: %s", strerror(errno));
+	setenv("WARD_CWD", cwd, 1);
+	unsetenv("LD_AUDIT"); /* an audit library would run before libward (docs/POLICY.md) */
 	tree_policy = loaded;
 	tree_matcher = ward_matcher_build(loaded);
 	if (tree_matcher == NULL)

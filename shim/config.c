@@ -14,13 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "shim.h"
 #include "../policy/match.h"
 
 struct ward_config ward_config = { .stats_fd = -1, .exe = "?" };
-unsigned int ward_restricted;
+/* Everything is restricted until the shim has started: the first checked
+ * call, if it comes before the constructor, starts it (lifecycle.c). */
+unsigned int ward_restricted = ~0u;
 
 __attribute__((noreturn)) static void
 stop(const char *message)
@@ -60,6 +63,10 @@ static void
 set_exe_name(int argc, char **argv)
 {
 	const char *name = NULL;
+	if (argv == NULL) { /* started by a call before the constructor: libc knows argv[0] */
+		argc = 1;
+		argv = (char *[]){ program_invocation_name, NULL };
+	}
 	if (argc > 0 && argv != NULL && argv[0] != NULL) {
 		const char *slash = strrchr(argv[0], '/');
 		name = slash ? slash + 1 : argv[0];
@@ -78,12 +85,21 @@ set_exe_name(int argc, char **argv)
 
 /* ---- the policy ---- */
 
+/* $HOME, $TMPDIR...: as the process was started, not as a constructor
+ * that ran before the shim's may have set them. */
+static const char *
+policy_variable(const char *name, void *context)
+{
+	(void)context;
+	return ward_env(name);
+}
+
 static void
 load_policy(const char *file)
 {
 	if (file[0] == '\0')
 		stop("WARD_POLICY is set but empty; not running unconfined");
-	const char *image = getenv("WARD_POLICY_IMAGE");
+	const char *image = ward_env("WARD_POLICY_IMAGE");
 	if (image != NULL && image[0] != '\0') { /* the launcher compiled it once for the tree */
 		ward_config.matcher = ward_matcher_load_image(image, file, &ward_config.policy);
 		if (ward_config.matcher != NULL)
@@ -91,7 +107,8 @@ load_policy(const char *file)
 	}
 	if (ward_config.matcher == NULL) {
 		struct ward_policy_error error;
-		ward_config.policy = ward_policy_load(file, NULL, &error);
+		struct ward_policy_env tree = { .lookup = policy_variable, .cwd = ward_env("WARD_CWD") };
+		ward_config.policy = ward_policy_load(file, &tree, &error);
 		if (ward_config.policy == NULL) {
 			static char line[PATH_MAX + 400];
 			snprintf(line, sizeof(line), "%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
@@ -108,7 +125,7 @@ load_policy(const char *file)
 static void
 parse_mode(void)
 {
-	const char *mode = getenv("WARD_MODE");
+	const char *mode = ward_env("WARD_MODE");
 	if (mode == NULL || mode[0] == '\0')
 		return;
 	if (strcmp(mode, "enforce") == 0)
@@ -141,7 +158,7 @@ parse_records(const char *value)
 static void
 parse_backtrace(void)
 {
-	const char *env = getenv("WARD_BACKTRACE");
+	const char *env = ward_env("WARD_BACKTRACE");
 	ward_config.backtrace = ward_config.policy->backtrace == 1;
 	if (env == NULL || env[0] == '\0')
 		return;
@@ -193,11 +210,12 @@ parse_format(const char *value)
 	ward_config.stats_format = (enum ward_stats_format)format;
 }
 
-/* getenv, with "" and unset alike NULL. */
+/* ward_env (the environment the process started with), with "" and unset
+ * alike NULL. */
 static const char *
 env(const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = ward_env(name);
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
@@ -205,8 +223,12 @@ void
 ward_config_init(int argc, char **argv)
 {
 	ward_config.pid = (pid_t)ward_syscall(SYS_getpid);
+	ward_restricted = 0;
 	set_exe_name(argc, argv);
-	const char *policy = getenv("WARD_POLICY");
+	const char *policy = ward_env("WARD_POLICY");
+	if (policy != NULL && ward_exec_audit_library())
+		stop("LD_AUDIT is set: an audit library runs before ward and can unload it; not running confined "
+		     "(unset LD_AUDIT)");
 	if (policy != NULL) {
 		load_policy(policy);
 		parse_mode();

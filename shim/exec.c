@@ -7,7 +7,11 @@
  * The new envp is built in the caller's memory (a vfork child may not
  * allocate): pointers to the program's own strings, minus LD_PRELOAD and
  * WARD_*, plus the remembered ones.  Other preloads the program asks for
- * are kept after ward's own library (TRAPS 23).
+ * are kept after ward's own library (TRAPS 23); LD_AUDIT is never passed
+ * on (an audit library runs before every other and can drop libward).
+ * What the process was told comes from the environment it was started
+ * with (/proc/self/environ), which no constructor that ran before the
+ * shim's can have changed; relative names in it are made absolute once.
  *
  * Program: under a policy, what the exec would start (core/program: the
  * candidate glibc's PATH search would start for the p-variants, every #!
@@ -20,6 +24,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +44,7 @@ static struct {
 	char self[4096];       /* libward.so's own path */
 	char preload[4096];    /* LD_PRELOAD at start-up */
 	bool have_preload;
+	bool audit;            /* LD_AUDIT was set at start-up */
 } kept;
 
 static char *
@@ -63,18 +69,162 @@ self(void)
 	return kept.self;
 }
 
+/* ---- the environment the process was started with ---- */
+
+/* The kernel's copy (/proc/self/environ), not environ: code that ran
+ * before the shim (another library's constructor) may have changed
+ * environ with setenv, never this.  Read once into an anonymous mapping
+ * (only the pages the text needs are touched). */
+#define INITIAL_MAX (4u << 20)
+static struct {
+	char *text;   /* NUL-separated entries; NULL: not readable (no /proc) */
+	size_t len;
+} initial;
+
+static void
+read_initial_environment(void)
+{
+	long map = ward_syscall(SYS_mmap, NULL, INITIAL_MAX, PROT_READ | PROT_WRITE,
+	                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, "/proc/self/environ", O_RDONLY | O_CLOEXEC);
+	if (map == -1 || fd < 0) {
+		if (map != -1)
+			ward_syscall(SYS_munmap, map, INITIAL_MAX);
+		if (fd >= 0)
+			ward_syscall(SYS_close, fd);
+		return;
+	}
+	char *text = (char *)map;
+	size_t len = 0;
+	long n;
+	while (len < INITIAL_MAX - 1 && (n = ward_syscall(SYS_read, fd, text + len, INITIAL_MAX - 1 - len)) > 0)
+		len += (size_t)n;
+	ward_syscall(SYS_close, fd);
+	if (len >= INITIAL_MAX - 1) { /* too big to trust a cut: use envp */
+		ward_syscall(SYS_munmap, map, INITIAL_MAX);
+		return;
+	}
+	text[len] = '\0';
+	initial.text = text;
+	initial.len = len;
+}
+
+/* A variable of the initial environment (NULL when unset). */
+static const char *
+initial_getenv(const char *name)
+{
+	size_t n = strlen(name);
+	if (initial.text == NULL)
+		return getenv(name);
+	for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+		if (strncmp(e, name, n) == 0 && e[n] == '=')
+			return e + n + 1;
+	return NULL;
+}
+
+/* What the process was told: WARD_* as kept for the tree (absolute names),
+ * anything else from the initial environment. */
+const char *
+ward_env(const char *name)
+{
+	if (strncmp(name, "WARD_", 5) == 0) {
+		size_t n = strlen(name);
+		for (size_t i = 0; i < kept.count; i++)
+			if (strncmp(kept.entry[i], name, n) == 0 && kept.entry[i][n] == '=')
+				return kept.entry[i] + n + 1;
+		return NULL;
+	}
+	return initial_getenv(name);
+}
+
+bool
+ward_exec_audit_library(void)
+{
+	return kept.audit;
+}
+
+/* Names a relative value would find elsewhere after a chdir: made absolute
+ * once, by the process that was given them, for the whole tree. */
+static bool
+names_a_file(const char *entry)
+{
+	static const char *const names[] = { "WARD_POLICY=", "WARD_LOG=", "WARD_STATS=", "WARD_RECORDS=" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		if (strncmp(entry, names[i], n) == 0) {
+			const char *v = entry + n;
+			return v[0] != '\0' && v[0] != '/' && strcmp(v, "stderr") != 0 && strncmp(v, "fd:", 3) != 0;
+		}
+	}
+	return false;
+}
+
+static void
+keep_entry(const char *entry)
+{
+	if (kept.count >= KEPT_MAX)
+		return;
+	char *copy = NULL;
+	if (names_a_file(entry)) {
+		static char absolute[PATH_MAX + 32];
+		size_t name = strcspn(entry, "=") + 1;
+		memcpy(absolute, entry, name);
+		if (ward_absolute(entry + name, absolute + name, sizeof(absolute) - name))
+			copy = keep_text(absolute);
+	}
+	if (copy == NULL)
+		copy = keep_text(entry);
+	if (copy != NULL)
+		kept.entry[kept.count++] = copy;
+}
+
+/* Add NAME=value for the tree (replacing one of the same name). */
+void
+ward_exec_keep(const char *name, const char *value)
+{
+	static char line[PATH_MAX + 64];
+	snprintf(line, sizeof(line), "%s=%s", name, value);
+	size_t n = strlen(name);
+	char *copy = keep_text(line);
+	if (copy == NULL)
+		return;
+	for (size_t i = 0; i < kept.count; i++) {
+		if (strncmp(kept.entry[i], name, n) == 0 && kept.entry[i][n] == '=') {
+			kept.entry[i] = copy;
+			return;
+		}
+	}
+	if (kept.count < KEPT_MAX)
+		kept.entry[kept.count++] = copy;
+}
+
+static void
+take(const char *e)
+{
+	if (strncmp(e, "WARD_", 5) == 0)
+		keep_entry(e);
+	else if (strncmp(e, "LD_PRELOAD=", 11) == 0)
+		kept.have_preload = snprintf(kept.preload, sizeof(kept.preload), "%s", e + 11) < (int)sizeof(kept.preload);
+	else if (strncmp(e, "LD_AUDIT=", 9) == 0 && e[9] != '\0')
+		kept.audit = true;
+}
+
 void
 ward_exec_init(char **envp)
 {
-	for (char **e = envp; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, "WARD_", 5) == 0 && kept.count < KEPT_MAX) {
-			char *copy = keep_text(*e);
-			if (copy != NULL)
-				kept.entry[kept.count++] = copy;
-		} else if (strncmp(*e, "LD_PRELOAD=", 11) == 0) {
-			kept.have_preload = snprintf(kept.preload, sizeof(kept.preload), "%s", *e + 11) <
-			                    (int)sizeof(kept.preload);
-		}
+	read_initial_environment();
+	if (initial.text != NULL) {
+		for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+			take(e);
+	} else {
+		for (char **e = envp; e != NULL && *e != NULL; e++)
+			take(*e);
+	}
+	/* $CWD is the first process's working directory, for the whole tree */
+	if (ward_env("WARD_POLICY") != NULL && ward_env("WARD_CWD") == NULL) {
+		static char cwd[PATH_MAX];
+		if (ward_syscall(SYS_getcwd, cwd, sizeof(cwd)) > 0)
+			ward_exec_keep("WARD_CWD", cwd);
 	}
 }
 
@@ -134,8 +284,8 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 	size_t n = 0;
 	const char *theirs = kept.have_preload ? kept.preload : NULL;
 	for (char *const *e = envp; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, "WARD_", 5) == 0)
-			continue;
+		if (strncmp(*e, "WARD_", 5) == 0 || strncmp(*e, "LD_AUDIT=", 9) == 0)
+			continue; /* the tree's own WARD_*; no audit library ever (it runs before libward) */
 		if (strncmp(*e, "LD_PRELOAD=", 11) == 0) {
 			theirs = *e + 11;
 			continue;
@@ -182,6 +332,8 @@ check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *
 int
 ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path)
 {
+	if (!ward_ready()) /* an exec before the constructor: the tree's environment first */
+		return 0;
 	if (!f->active || file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
 		return 0;
 	struct ward_scratch *s = ward_scratch_enter(); /* the search buffers: never on a small stack */

@@ -249,6 +249,11 @@ const char *ward_alloc_bad_choice(void);
 
 /* ---- exec (exec.c) ---- */
 void ward_exec_init(char **envp);
+/* What the process was told at start-up: WARD_* as kept for the tree,
+ * other names from the initial environment. */
+const char *ward_env(const char *name);
+void ward_exec_keep(const char *name, const char *value);
+bool ward_exec_audit_library(void);
 size_t ward_exec_env_size(char *const *envp);
 size_t ward_exec_preload_size(char *const *envp);
 char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);
@@ -282,6 +287,16 @@ __attribute__((noreturn)) void ward_dump_and_kill(void);
 /* ---- lifecycle (lifecycle.c) ---- */
 /* The image ends (_exit): dump, and mark its tree record finished. */
 void ward_image_ends(const char *reason);
+/* The shim has started (2), or is starting (1).  A call that needs the
+ * configuration before the constructor ran starts it first: true when it
+ * may go on to decide (false: the shim's own call while it starts). */
+extern int ward_started;
+bool ward_start_early(void);
+static inline bool
+ward_ready(void)
+{
+	return __builtin_expect(__atomic_load_n(&ward_started, __ATOMIC_ACQUIRE) == 2, 1) || ward_start_early();
+}
 /* Before an exec that is expected to succeed: dump and start from zero
  * (true), or do nothing (false: exec would fail). */
 bool ward_before_exec(const char *file, bool search_path);
