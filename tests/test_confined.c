@@ -239,3 +239,155 @@ Test(confined, loader_of_the_users_own_is_unconfined)
 	cr_expect_not(exists(target), "the program ran inside the tree");
 	run_free(&r);
 }
+
+/* ---- confined from the first instruction (issue 10 item 9) ---- */
+
+struct direct {
+	int code;
+	char *out, *err;
+};
+
+/* argv under LD_PRELOAD=preload (as given: order matters) and the policy
+ * dir/p.ward, in cwd, with extra entries. */
+static struct direct
+direct_run(const char *const argv[], const char *preload, const char *cwd, const char *const extra[])
+{
+	static char preload_env[2 * PATH_MAX], policy_env[PATH_MAX + 16];
+	snprintf(preload_env, sizeof(preload_env), "LD_PRELOAD=%s", preload);
+	snprintf(policy_env, sizeof(policy_env), "WARD_POLICY=%s/p.ward", dir);
+	const char *env[16] = { preload_env, policy_env };
+	size_t n = 2;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 15; i++) {
+		if (strncmp(extra[i], "WARD_POLICY=", 12) == 0)
+			env[1] = extra[i];
+		else
+			env[n++] = extra[i];
+	}
+	env[n] = NULL;
+	struct run_opts o = { .env = env, .cwd = cwd != NULL ? cwd : dir };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r), "could not start %s", argv[0]);
+	struct direct d = { run_exit_code(&r), strdup(r.out), strdup(r.err) };
+	run_free(&r);
+	return d;
+}
+
+static void
+direct_free(struct direct *d)
+{
+	free(d->out);
+	free(d->err);
+}
+
+static void
+secret_policy(void)
+{
+	char text[4 * PATH_MAX];
+	put("secret", "top secret\n", 0644);
+	snprintf(text, sizeof(text),
+	         "version 1\ndefault deny\nallow ro /**\nallow exec /**\nallow rw /dev/null $CWD/**\n"
+	         "allow rw ~/**\ndeny all %s/secret\n",
+	         dir);
+	put("p.ward", text, 0644);
+}
+
+Test(confined, constructors_before_the_shims_are_confined)
+{
+	secret_policy();
+	char file_env[PATH_MAX + 16], both[2 * PATH_MAX + 2];
+	snprintf(file_env, sizeof(file_env), "EARLY_FILE=%s/secret", dir);
+	const char *extra[] = { file_env, NULL };
+	const char *argv[] = { "/bin/true", NULL };
+	/* both orders of two preloads: the other library's constructor opens the secret */
+	snprintf(both, sizeof(both), "%s:%s", WARD_LIB, EARLY_SO);
+	struct direct d = direct_run(argv, both, NULL, extra);
+	cr_expect_eq(d.code, 99, "ward first: the early open was not refused (exit %d): %s", d.code, d.err);
+	cr_expect(strstr(d.err, "ward: denied read ") != NULL, "%s", d.err);
+	direct_free(&d);
+	snprintf(both, sizeof(both), "%s:%s", EARLY_SO, WARD_LIB);
+	d = direct_run(argv, both, NULL, extra);
+	cr_expect_eq(d.code, 99, "ward second: the early open was not refused (exit %d): %s", d.code, d.err);
+	direct_free(&d);
+	/* the program's own library: its constructor runs before any preload's */
+	const char *linked[] = { PROG_NEEDS_EARLY, NULL };
+	d = direct_run(linked, WARD_LIB, NULL, extra);
+	cr_expect_eq(d.code, 99, "linked library: the early open was not refused (exit %d): %s", d.code, d.err);
+	direct_free(&d);
+	/* and what they may read still works */
+	snprintf(file_env, sizeof(file_env), "EARLY_FILE=%s/p.ward", dir);
+	d = direct_run(linked, WARD_LIB, NULL, extra);
+	cr_expect_eq(d.code, 0, "allowed early open refused (exit %d): %s", d.code, d.err);
+	direct_free(&d);
+}
+
+Test(confined, a_constructor_cannot_swap_the_policy_or_home)
+{
+	secret_policy();
+	put("open.ward", "version 1\ndefault allow\n", 0644);
+	char loosen_env[PATH_MAX + 16], both[2 * PATH_MAX + 2], home_env[PATH_MAX + 8];
+	snprintf(loosen_env, sizeof(loosen_env), "LOOSEN_POLICY=%s/open.ward", dir);
+	snprintf(home_env, sizeof(home_env), "HOME=%s/home", dir);
+	mkdir(in_dir("home"), 0755);
+	const char *extra[] = { loosen_env, home_env, NULL };
+	snprintf(both, sizeof(both), "%s:%s", WARD_LIB, LOOSEN_SO);
+	char secret[PATH_MAX];
+	snprintf(secret, sizeof(secret), "%s/secret", dir);
+	const char *cat[] = { "cat", secret, NULL };
+	struct direct d = direct_run(cat, both, NULL, extra);
+	cr_expect_neq(d.code, 0, "read the secret: %s", d.out);
+	cr_expect(strstr(d.out, "top secret") == NULL);
+	cr_expect(strstr(d.err, "Permission denied") != NULL, "%s", d.err);
+	direct_free(&d);
+	/* ~ is the HOME the process was started with, not "/" */
+	const char *touch[] = { "touch", "/tmp/../etc/ward-loosened", NULL };
+	d = direct_run(touch, both, NULL, extra);
+	cr_expect_neq(d.code, 0, "a write outside was allowed");
+	cr_expect_not(exists("/etc/ward-loosened"));
+	unlink("/etc/ward-loosened");
+	direct_free(&d);
+}
+
+Test(confined, relative_policy_and_cwd_hold_for_the_tree)
+{
+	secret_policy();
+	mkdir(in_dir("work/sub"), 0755);
+	mkdir(in_dir("other"), 0755);
+	/* p.ward relative to dir; the child cat runs after cd / */
+	char script[4 * PATH_MAX];
+	snprintf(script, sizeof(script), "cd / && cat %s/secret; echo status $?; cd %s/other && touch made; echo touch $?",
+	         dir, dir);
+	const char *argv[] = { "sh", "-c", script, NULL };
+	const char *extra[] = { "WARD_POLICY=../p.ward", NULL };
+	char work[PATH_MAX];
+	snprintf(work, sizeof(work), "%s/work", dir);
+	struct direct d = direct_run(argv, WARD_LIB, work, extra);
+	cr_expect(strstr(d.out, "status 1") != NULL, "cat after cd: %s / %s", d.out, d.err);
+	cr_expect(strstr(d.err, "ward: denied read ") != NULL, "%s", d.err);
+	/* $CWD is work/ for the whole tree: other/ is not in it */
+	cr_expect(strstr(d.out, "touch 1") != NULL, "touch in another directory: %s / %s", d.out, d.err);
+	cr_expect_not(exists(in_dir("other/made")));
+	direct_free(&d);
+}
+
+Test(confined, ld_audit_is_refused_and_never_passed_on)
+{
+	secret_policy();
+	/* refused: 125 from the shim, or the loader cannot even add libward
+	 * (an audit namespace takes the static TLS it needs): never run */
+	const char *argv[] = { "touch", "made", NULL };
+	const char *extra[] = { "LD_AUDIT=/nonexistent/audit.so", NULL };
+	struct direct d = direct_run(argv, WARD_LIB, NULL, extra);
+	cr_expect(d.code == 125 || d.code == 127, "exit %d: %s", d.code, d.err);
+	cr_expect(strstr(d.err, "LD_AUDIT") != NULL || strstr(d.err, "libward.so") != NULL, "%s", d.err);
+	cr_expect_not(exists(in_dir("made")), "ran with an audit library");
+	direct_free(&d);
+	const char *sh[] = { "sh", "-c", "LD_AUDIT=/nonexistent/audit.so printenv LD_AUDIT; echo status $?", NULL };
+	d = direct_run(sh, WARD_LIB, NULL, NULL);
+	cr_expect(strstr(d.out, "status 1") != NULL, "LD_AUDIT reached the child: %s / %s", d.out, d.err);
+	direct_free(&d);
+	/* ward run strips it */
+	const char *args[] = { "run", "-s", "none", "-p", in_dir("p.ward"), "--", "printenv", "LD_AUDIT", NULL };
+	struct run_result r = ward(args, extra);
+	cr_expect_eq(run_exit_code(&r), 1, "exit %d: %s %s", run_exit_code(&r), r.out, r.err);
+	run_free(&r);
+}
