@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "shim.h"
 #include "../policy/match.h"
 
-struct ward_config ward_config = { .stats_fd = -1, .exe = "?" };
+struct ward_config ward_config = { .stats_fd = -1, .image_fd = -1, .exe = "?" };
 /* Everything is restricted until the shim has started: the first checked
  * call, if it comes before the constructor, starts it (lifecycle.c). */
 unsigned int ward_restricted = ~0u;
@@ -94,16 +96,111 @@ policy_variable(const char *name, void *context)
 	return ward_env(name);
 }
 
+/* ---- the tree's compiled image when preloaded directly ----
+ *
+ * Without a launcher, the first process of the tree (the one that got
+ * WARD_POLICY and no WARD_POLICY_IMAGE) compiles the policy and hands the
+ * image to its descendants as `ward run` does, so that a child that drops
+ * its privileges (setuid to nobody) still gets the policy although it may
+ * not read the file.  The image is a memfd sealed against any write,
+ * inherited by every exec at a high descriptor number that the program
+ * cannot close, and named WARD_POLICY_IMAGE=/proc/self/fd/N: every process
+ * opens its own inherited copy.  No file is left behind: the image goes
+ * with the last process holding it.  A process whose descriptor N is not
+ * such a sealed image (a raw close, a program that closed every
+ * descriptor) parses the text instead: never unconfined.
+ */
+#define IMAGE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static bool
+image_fd_named(const char *image, int *fd)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	if (strncmp(image, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	char *end;
+	long n = strtol(image + sizeof(prefix) - 1, &end, 10);
+	if (*end != '\0' || n < 0 || n > INT_MAX)
+		return false;
+	*fd = (int)n;
+	return true;
+}
+
+/* A high number out of the program's way (below the usual 1024 limit). */
+static int
+high_fd(int fd)
+{
+	struct rlimit lim;
+	long low = 3;
+	if (ward_syscall(SYS_getrlimit, RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur > 64)
+		low = (long)(lim.rlim_cur < 1024 ? lim.rlim_cur : 1024) - 40;
+	long moved = ward_syscall(SYS_fcntl, fd, F_DUPFD, low);
+	if (moved < 0)
+		return fd;
+	ward_syscall(SYS_close, fd);
+	return (int)moved;
+}
+
+static void
+image_fd_set(int fd)
+{
+	static char name[WARD_PROCFD_NAME_MAX];
+	ward_config.image_fd = fd;
+	ward_output_own(fd, true);
+	ward_exec_keep("WARD_POLICY_IMAGE", ward_procfd_name(name, fd));
+}
+
+static void
+share_image(const char *source)
+{
+	long fd = ward_syscall(SYS_memfd_create, "ward-policy", MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return; /* descendants parse the text, as before */
+	if (ward_matcher_write_image_fd(ward_config.matcher, source, (int)fd) != 0 ||
+	    ward_syscall(SYS_fcntl, fd, F_ADD_SEALS, IMAGE_SEALS) != 0) {
+		ward_syscall(SYS_close, fd);
+		return;
+	}
+	image_fd_set(high_fd((int)fd));
+}
+
+void
+ward_config_image_fd_wanted(int fd)
+{
+	if (ward_config.image_fd < 0 || fd != ward_config.image_fd)
+		return;
+	long moved = ward_syscall(SYS_fcntl, fd, F_DUPFD, 3);
+	ward_output_own(fd, false);
+	if (moved < 0) {
+		ward_config.image_fd = -1;
+		return;
+	}
+	image_fd_set((int)moved); /* the program's dup2 then replaces the old number */
+}
+
+void
+ward_config_image_fd_inherit(void)
+{
+	if (ward_config.image_fd >= 0)
+		ward_syscall(SYS_fcntl, ward_config.image_fd, F_SETFD, 0);
+}
+
 static void
 load_policy(const char *file)
 {
 	if (file[0] == '\0')
 		stop("WARD_POLICY is set but empty; not running unconfined");
 	const char *image = ward_env("WARD_POLICY_IMAGE");
-	if (image != NULL && image[0] != '\0') { /* the launcher compiled it once for the tree */
-		ward_config.matcher = ward_matcher_load_image(image, file, &ward_config.policy);
-		if (ward_config.matcher != NULL)
-			snprintf(ward_config.image_path, sizeof(ward_config.image_path), "%s", image);
+	if (image != NULL && image[0] != '\0') { /* compiled once for the tree */
+		int fd = -1;
+		bool inherited = image_fd_named(image, &fd);
+		if (!inherited || ward_syscall(SYS_fcntl, fd, F_GET_SEALS) == IMAGE_SEALS) {
+			ward_config.matcher = ward_matcher_load_image(image, file, &ward_config.policy);
+			if (ward_config.matcher != NULL && inherited)
+				image_fd_set(fd);
+			else if (ward_config.matcher != NULL)
+				snprintf(ward_config.image_path, sizeof(ward_config.image_path), "%s", image);
+		}
 	}
 	if (ward_config.matcher == NULL) {
 		struct ward_policy_error error;
@@ -117,6 +214,8 @@ load_policy(const char *file)
 		ward_config.matcher = ward_matcher_build(ward_config.policy);
 		if (ward_config.matcher == NULL)
 			stop("out of memory compiling the policy; not running unconfined");
+		if (image == NULL || image[0] == '\0')
+			share_image(file); /* the first process of a tree preloaded directly */
 	}
 	ward_restricted = WARD_OP_ALL & ~ward_policy_unrestricted_ops(ward_config.policy);
 	ward_config.mode = ward_config.policy->mode;

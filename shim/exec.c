@@ -281,6 +281,7 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 {
 	if (self()[0] == '\0')
 		return envp; /* cannot name ourselves: leave the environment alone */
+	ward_config_image_fd_inherit();
 	size_t n = 0;
 	const char *theirs = kept.have_preload ? kept.preload : NULL;
 	for (char *const *e = envp; e != NULL && *e != NULL; e++) {

@@ -118,6 +118,7 @@ struct ward_config {
 	struct ward_matcher *matcher;
 	enum ward_mode mode;
 	char image_path[PATH_MAX];     /* the tree's compiled policy: never writable from the tree */
+	int image_fd;                  /* preloaded directly: the sealed memfd holding it, or -1 */
 	/* violation records */
 	bool log_to_file;              /* WARD_LOG names a file (JSON lines); else stderr */
 	char log_path[PATH_MAX];
@@ -135,6 +136,10 @@ extern struct ward_config ward_config;
  * before calling a check, so unrestricted calls cost one load and a test. */
 extern unsigned int ward_restricted;
 void ward_config_init(int argc, char **argv);
+/* The program wants descriptor fd (dup2 onto it): the image moves away. */
+void ward_config_image_fd_wanted(int fd);
+/* Before an exec: the image's descriptor is inherited (never close-on-exec). */
+void ward_config_image_fd_inherit(void);
 bool ward_absolute(const char *value, char *out, size_t cap);
 
 /* ---- output (output.c): messages, records, the stats descriptor guard ---- */
@@ -147,8 +152,10 @@ int ward_output_fd(int fd);
 void ward_guard_before_close(int fd);
 void ward_guard_before_close_range(unsigned int first, unsigned int last);
 void ward_guard_before_replace(int newfd);
+#define WARD_OWN_FDS 6
 bool ward_guard_is_private(int fd);
-int ward_guard_private_fds(int out[2]);
+int ward_guard_private_fds(int out[WARD_OWN_FDS]);
+void ward_output_own(int fd, bool own);
 
 /* ---- per-thread scratch (scratch.c) ---- */
 #define WARD_SCRATCH_NESTING 2

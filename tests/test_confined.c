@@ -391,3 +391,34 @@ Test(confined, ld_audit_is_refused_and_never_passed_on)
 	cr_expect_eq(run_exit_code(&r), 1, "exit %d: %s %s", run_exit_code(&r), r.out, r.err);
 	run_free(&r);
 }
+
+/* Preloaded directly, the first process hands its descendants a compiled
+ * image (a sealed memfd they inherit): a child that drops to nobody runs,
+ * still confined, although it cannot read the policy file. */
+Test(confined, a_child_that_drops_privileges_stays_confined)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch users");
+	secret_policy();
+	cr_assert_eq(chmod(in_dir("p.ward"), 0600), 0);
+	char script[4 * PATH_MAX];
+	snprintf(script, sizeof(script),
+	         "import os, subprocess\n"
+	         "r = subprocess.run(['python3', '-c', 'import os\\n"
+	         "try:\\n os.write(os.open(os.environ[\\'WARD_POLICY_IMAGE\\'], os.O_WRONLY), b\\'x\\')\\n"
+	         " print(\\'image written\\')\\n"
+	         "except OSError as e:\\n print(\\'image sealed\\', e.errno)'], capture_output=True, text=True)\n"
+	         "print(r.stdout.strip())\n"
+	         "r = subprocess.run(['cat', '%s/secret'], user=65534, capture_output=True, text=True)\n"
+	         "print('child', r.returncode, r.stdout.strip())\n"
+	         "r = subprocess.run(['id', '-u'], user=65534, capture_output=True, text=True)\n"
+	         "print('id', r.returncode, r.stdout.strip())\n",
+	         dir);
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	struct direct d = direct_run(argv, WARD_LIB, NULL, NULL);
+	cr_expect(strstr(d.out, "image sealed") != NULL, "%s / %s", d.out, d.err);
+	cr_expect(strstr(d.out, "child 1") != NULL, "the child did not run confined: %s / %s", d.out, d.err);
+	cr_expect(strstr(d.out, "top secret") == NULL);
+	cr_expect(strstr(d.out, "id 0 65534") != NULL, "%s / %s", d.out, d.err);
+	direct_free(&d);
+}
