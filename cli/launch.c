@@ -192,6 +192,26 @@ write_policy_image(const struct ward_matcher *matcher, const char *source)
 	}
 }
 
+/* --log DEST must take records before CMD runs (125 otherwise).  A FIFO
+ * is opened without blocking (no reader: an error) and kept open, so its
+ * reader does not see the end before the tree's records come. */
+static void
+open_log(const char *path)
+{
+	if (strcmp(path, "stderr") == 0)
+		return;
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_fail("--log %s: is a directory", path);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0 && errno == ENXIO)
+		cli_fail("--log %s: a FIFO with no reader", path);
+	if (fd < 0)
+		cli_fail("--log %s: %s", path, strerror(errno));
+	if (!S_ISFIFO(st.st_mode) || stat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+		close(fd);
+}
+
 /* Check the policy here (a clear error before anything runs), then hand it
  * to the tree through the environment. */
 static void
@@ -222,8 +242,10 @@ set_policy(const struct launch *l)
 	write_policy_image(tree_matcher, getenv("WARD_POLICY"));
 	if (l->audit)
 		setenv("WARD_MODE", "audit", 1);
-	if (l->log != NULL)
+	if (l->log != NULL) {
 		set_absolute("WARD_LOG", l->log);
+		open_log(getenv("WARD_LOG"));
+	}
 	if (l->backtrace)
 		setenv("WARD_BACKTRACE", "1", 1);
 }

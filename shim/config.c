@@ -16,6 +16,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -309,6 +310,56 @@ parse_format(const char *value)
 	ward_config.stats_format = (enum ward_stats_format)format;
 }
 
+/* ---- destinations that cannot work: said at start-up, never a hang ----
+ *
+ * A FIFO is opened without blocking: with no reader the program is told
+ * (it runs; nothing is written there unless a reader comes), with one the
+ * descriptor is kept (the reader does not see the end of the stream
+ * before the dump).  A directory, or a file whose directory is missing, is
+ * a message.  Only the tree's first process speaks (its descendants would
+ * repeat it); every process keeps a FIFO open. */
+static void
+probe(const char *variable, const char *path, bool first)
+{
+	struct stat st;
+	if (ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0) {
+		if (S_ISFIFO(st.st_mode)) {
+			long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+			if (fd >= 0) {
+				long high = ward_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 100);
+				if (high >= 0) {
+					ward_syscall(SYS_close, fd);
+					fd = high;
+				}
+				ward_output_own((int)fd, true);
+			} else if (first) {
+				ward_say3(variable, path, ": a FIFO with no reader; nothing is written there unless one opens it");
+			}
+		} else if (S_ISDIR(st.st_mode) && first) {
+			ward_say3(variable, path, ": is a directory; nothing can be written there");
+		}
+		return;
+	}
+	static char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash == NULL || !first)
+		return;
+	*slash = '\0';
+	if (ward_syscall(SYS_newfstatat, AT_FDCWD, parent[0] ? parent : "/", &st, 0) != 0 || !S_ISDIR(st.st_mode))
+		ward_say3(variable, path, ": its directory does not exist; nothing can be written there");
+}
+
+static void
+probe_destinations(void)
+{
+	bool first = ward_exec_first_process();
+	if (ward_config.log_to_file)
+		probe("WARD_LOG=", ward_config.log_path, first);
+	if (ward_config.stats_kind == WARD_DEST_FILE && strchr(ward_config.stats_path, '%') == NULL)
+		probe("WARD_STATS=", ward_config.stats_path, first);
+}
+
 /* ward_env (the environment the process started with), with "" and unset
  * alike NULL. */
 static const char *
@@ -338,4 +389,5 @@ ward_config_init(int argc, char **argv)
 	const char *stats = env("WARD_STATS");
 	parse_stats(stats != NULL ? stats : policy != NULL ? ward_config.policy->stats : NULL);
 	parse_format(env("WARD_STATS_FORMAT"));
+	probe_destinations();
 }

@@ -45,6 +45,7 @@ static struct {
 	char preload[4096];    /* LD_PRELOAD at start-up */
 	bool have_preload;
 	bool audit;            /* LD_AUDIT was set at start-up */
+	bool first;            /* the tree's first process (no WARD_CWD yet) */
 } kept;
 
 static char *
@@ -138,6 +139,12 @@ ward_env(const char *name)
 }
 
 bool
+ward_exec_first_process(void)
+{
+	return kept.first;
+}
+
+bool
 ward_exec_audit_library(void)
 {
 	return kept.audit;
@@ -220,8 +227,10 @@ ward_exec_init(char **envp)
 		for (char **e = envp; e != NULL && *e != NULL; e++)
 			take(*e);
 	}
-	/* $CWD is the first process's working directory, for the whole tree */
-	if (ward_env("WARD_POLICY") != NULL && ward_env("WARD_CWD") == NULL) {
+	/* $CWD is the first process's working directory, for the whole tree
+	 * (and its presence tells a descendant from the first process) */
+	kept.first = ward_env("WARD_CWD") == NULL;
+	if (kept.first) {
 		static char cwd[PATH_MAX];
 		if (ward_syscall(SYS_getcwd, cwd, sizeof(cwd)) > 0)
 			ward_exec_keep("WARD_CWD", cwd);

@@ -261,6 +261,8 @@ void ward_exec_init(char **envp);
 const char *ward_env(const char *name);
 void ward_exec_keep(const char *name, const char *value);
 bool ward_exec_audit_library(void);
+/* The first process of the tree (the shim was not in its parent). */
+bool ward_exec_first_process(void);
 size_t ward_exec_env_size(char *const *envp);
 size_t ward_exec_preload_size(char *const *envp);
 char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);

@@ -422,3 +422,53 @@ Test(confined, a_child_that_drops_privileges_stays_confined)
 	cr_expect(strstr(d.out, "id 0 65534") != NULL, "%s / %s", d.out, d.err);
 	direct_free(&d);
 }
+
+/* ---- bad destinations are loud and never hang (issue 10 item 10) ---- */
+
+Test(confined, fifo_and_unusable_destinations_are_said_at_start_up)
+{
+	secret_policy();
+	cr_assert_eq(mkfifo(in_dir("fifo"), 0644), 0);
+	char stats[PATH_MAX + 16], log[PATH_MAX + 16];
+	snprintf(stats, sizeof(stats), "WARD_STATS=%s/fifo", dir);
+	const char *argv[] = { "/bin/true", NULL };
+	const char *fifo_stats[] = { stats, NULL };
+	struct direct d = direct_run(argv, WARD_LIB, NULL, fifo_stats);
+	cr_expect_eq(d.code, 0, "a FIFO with no reader: exit %d (hung?): %s", d.code, d.err);
+	cr_expect(strstr(d.err, "a FIFO with no reader") != NULL, "%s", d.err);
+	direct_free(&d);
+	snprintf(log, sizeof(log), "WARD_LOG=%s/fifo", dir);
+	const char *fifo_log[] = { log, NULL };
+	d = direct_run(argv, WARD_LIB, NULL, fifo_log);
+	cr_expect_eq(d.code, 0, "exit %d: %s", d.code, d.err);
+	cr_expect(strstr(d.err, "WARD_LOG=") != NULL && strstr(d.err, "no reader") != NULL, "%s", d.err);
+	direct_free(&d);
+	snprintf(log, sizeof(log), "WARD_LOG=%s/missing/log.json", dir);
+	d = direct_run(argv, WARD_LIB, NULL, fifo_log);
+	cr_expect_eq(d.code, 0);
+	cr_expect(strstr(d.err, "its directory does not exist") != NULL, "%s", d.err);
+	direct_free(&d);
+	snprintf(log, sizeof(log), "WARD_LOG=%s", dir);
+	d = direct_run(argv, WARD_LIB, NULL, fifo_log);
+	cr_expect(strstr(d.err, "is a directory") != NULL, "%s", d.err);
+	direct_free(&d);
+}
+
+Test(confined, ward_run_log_that_cannot_take_records_is_125)
+{
+	secret_policy();
+	cr_assert_eq(mkfifo(in_dir("fifo"), 0644), 0);
+	char missing[PATH_MAX], fifo[PATH_MAX], policy[PATH_MAX];
+	snprintf(missing, sizeof(missing), "%s/missing/log.json", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(policy, sizeof(policy), "%s/p.ward", dir);
+	const char *dests[] = { missing, fifo, dir };
+	for (size_t i = 0; i < 3; i++) {
+		const char *args[] = { "run", "-s", "none", "-p", policy, "--log", dests[i], "--", "touch", "made", NULL };
+		struct run_result r = ward(args, NULL);
+		cr_expect_eq(run_exit_code(&r), 125, "--log %s: exit %d: %s", dests[i], run_exit_code(&r), r.err);
+		cr_expect(strstr(r.err, "--log") != NULL, "%s", r.err);
+		cr_expect_not(exists(in_dir("made")), "the command ran");
+		run_free(&r);
+	}
+}
