@@ -472,3 +472,30 @@ Test(confined, ward_run_log_that_cannot_take_records_is_125)
 		run_free(&r);
 	}
 }
+
+/* ---- errno after a successful spawn is glibc's (issue 10 item 6) ---- */
+
+Test(confined, errno_after_spawns_is_glibcs)
+{
+	secret_policy();
+	const char *argv[] = { PROG_SPAWN_ERRNO, NULL };
+	/* a first PATH entry without "true": glibc's spawnp child leaves ENOENT behind */
+	const char *env[] = { "PATH=/nonexistent:/usr/bin:/bin", NULL };
+	struct run_opts bare_opts = { .env = env, .cwd = dir };
+	struct run_result bare;
+	cr_assert(run_argv(argv, &bare_opts, &bare));
+	cr_assert_eq(run_exit_code(&bare), 0, "%s", bare.err);
+	struct run_opts shim_opts = { .env = env, .cwd = dir, .shim = true };
+	struct run_result shim;
+	cr_assert(run_argv(argv, &shim_opts, &shim));
+	cr_expect_str_eq(shim.out, bare.out, "observing: errno differs from glibc's");
+	run_free(&shim);
+	char policy_env[PATH_MAX + 16];
+	snprintf(policy_env, sizeof(policy_env), "WARD_POLICY=%s/p.ward", dir);
+	const char *confined_env[] = { env[0], policy_env, NULL };
+	shim_opts.env = confined_env;
+	cr_assert(run_argv(argv, &shim_opts, &shim));
+	cr_expect_str_eq(shim.out, bare.out, "under a policy: errno differs from glibc's: %s", shim.err);
+	run_free(&shim);
+	run_free(&bare);
+}
