@@ -235,6 +235,7 @@ set_policy(const struct launch *l)
 		cli_fail("getcwd: %s", strerror(errno));
 	setenv("WARD_CWD", cwd, 1);
 	unsetenv("LD_AUDIT"); /* an audit library would run before libward (docs/POLICY.md) */
+	setenv("WARD_CHILD", "1", 1); /* CMD is decided like every exec of the tree: its image checks itself */
 	tree_policy = loaded;
 	tree_matcher = ward_matcher_build(loaded);
 	if (tree_matcher == NULL)

@@ -239,6 +239,7 @@ ward_program_inspect(int dirfd, const char *file, bool shell_fallback, struct wa
 	p->error = 0;
 	p->unconfined = NULL;
 	p->unconfined_level = 0;
+	p->skipped = 0;
 	p->levels = 1;
 	bool fell_back = false;
 	for (;;) {
@@ -272,12 +273,13 @@ ward_program_search(const char *file, const char *path_env, bool shell_fallback,
 	}
 	if (strchr(file, '/') != NULL) {
 		ward_program_inspect(AT_FDCWD, file, shell_fallback, p);
+		p->skipped = 0;
 		return p->error == 0 ? file : NULL;
 	}
 	const char *dirs = path_env != NULL ? path_env : "/bin:/usr/bin";
 	size_t len = strlen(file);
 	bool eacces = false;
-	int last = ENOENT;
+	int last = ENOENT, skipped = 0;
 	for (const char *dir = dirs;;) {
 		const char *end = strchrnul(dir, ':');
 		size_t n = (size_t)(end - dir);
@@ -290,6 +292,7 @@ ward_program_search(const char *file, const char *path_env, bool shell_fallback,
 			ward_program_inspect(AT_FDCWD, out, shell_fallback, p);
 			switch (p->error) {
 			case 0:
+				p->skipped = skipped;
 				return out;
 			case EACCES:
 				eacces = true;
@@ -299,7 +302,7 @@ ward_program_search(const char *file, const char *path_env, bool shell_fallback,
 			case ENOTDIR:
 			case ENODEV:
 			case ETIMEDOUT:
-				last = p->error;
+				last = skipped = p->error;
 				break;
 			default:
 				return NULL;

@@ -43,6 +43,8 @@ struct ward_program {
 	                            * permission check comes first) */
 	const char *unconfined;    /* why the loader would start it without a preload, or NULL */
 	unsigned int unconfined_level; /* which level that is */
+	int skipped;               /* search: the errno of the last candidate passed over, or 0
+	                            * (what glibc's execvp leaves in errno when it goes on) */
 };
 
 /* What execveat(dirfd, file) would start.  shell_fallback: execvp's

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ static struct {
 	char self[4096];       /* libward.so's own path */
 	char preload[4096];    /* LD_PRELOAD at start-up */
 	bool have_preload;
+	bool child;            /* WARD_CHILD=1 came in: kept already */
 	bool audit;            /* LD_AUDIT was set at start-up */
 	bool first;            /* the tree's first process (no WARD_CWD yet) */
 } kept;
@@ -208,6 +210,9 @@ ward_exec_keep(const char *name, const char *value)
 static void
 take(const char *e)
 {
+	if (strncmp(e, "WARD_COMM=", 10) == 0)
+		return; /* one image's own name, never passed on */
+	kept.child |= strcmp(e, "WARD_CHILD=1") == 0;
 	if (strncmp(e, "WARD_", 5) == 0)
 		keep_entry(e);
 	else if (strncmp(e, "LD_PRELOAD=", 11) == 0)
@@ -270,7 +275,7 @@ ward_exec_env_size(char *const *envp)
 	size_t n = 0;
 	for (; envp != NULL && envp[n] != NULL; n++)
 		;
-	return n + KEPT_MAX + 2;
+	return n + KEPT_MAX + 3;
 }
 
 size_t
@@ -304,52 +309,133 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 	}
 	preload_line(preload, preload_cap, theirs);
 	out[n++] = preload;
+	if (!kept.child)
+		out[n++] = (char *)"WARD_CHILD=1"; /* started by a confined process: it checks itself (exec_check_self) */
 	for (size_t i = 0; i < kept.count; i++)
 		out[n++] = kept.entry[i];
 	out[n] = NULL;
 	return out;
 }
 
-/* ---- what the exec would start (core/program) ---- */
+/* "WARD_COMM=NAME": the process name a child run through /proc/self/fd/N
+ * should have (the kernel would name it "N"): the basename of what was
+ * asked, as the kernel takes it, at most 15 bytes. */
+char *
+ward_exec_comm(char *out, size_t cap, const char *asked)
+{
+	const char *slash = strrchr(asked, '/');
+	snprintf(out, cap, "WARD_COMM=%.15s", slash != NULL ? slash + 1 : asked);
+	return out;
+}
 
-/* Every file the kernel would open is decided for exec (the program, each
- * #! interpreter); then a program the loader would start without the shim
- * is an unconfined exec.  A p-variant decides the candidate glibc's PATH
- * search would actually start. */
+/* Append entry to an envp made by ward_exec_env (which leaves room). */
+void
+ward_exec_env_add(char **envp, char *entry)
+{
+	size_t n = 0;
+	while (envp[n] != NULL)
+		n++;
+	envp[n] = entry;
+	envp[n + 1] = NULL;
+}
+
+/* The new image's name, when its parent ran it through a descriptor. */
+void
+ward_exec_name_self(void)
+{
+	const char *comm = getenv("WARD_COMM");
+	if (comm == NULL)
+		return;
+	ward_syscall(SYS_prctl, PR_SET_NAME, comm);
+	unsetenv("WARD_COMM");
+}
+
+/* ---- what the exec would start ---- */
+
+/* Every file the kernel would open is decided for exec: the program on the
+ * descriptor of exactly the file decided (ward_check_program), each #!
+ * interpreter (every level, relative ones against the cwd); then a program
+ * the loader would start without the shim is an unconfined exec.  A
+ * p-variant decides the candidate glibc's PATH search would start. */
 static int
-check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *file, bool search_path)
+check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char **file, bool search_path)
 {
 	struct ward_program *p = &s->exec_program;
-	if (!search_path)
-		ward_program_inspect(dirfd, file, false, p);
-	else if (ward_program_search(file, getenv("PATH"), true, s->exec_path, sizeof(s->exec_path), p) == NULL)
-		return 0; /* no candidate starts: execvp fails by itself (shells try each PATH entry) */
-	for (unsigned int i = 0; i < p->levels; i++) {
-		int at;
-		const char *path = ward_program_level(p, i, &at);
-		int r = ward_check_path(f, WARD_OP_EXEC, at, path, true);
+	const char *path = *file;
+	if (search_path)
+		path = ward_program_search(*file, getenv("PATH"), true, s->exec_path, sizeof(s->exec_path), p);
+	else
+		ward_program_inspect(dirfd, path, false, p);
+	if (path == NULL || p->levels == 0)
+		return 0; /* nothing to run there: the exec fails by itself (shells try each PATH entry) */
+	const char *act;
+	int r = ward_check_program(f, dirfd, path, &act);
+	if (r != 0)
+		return r;
+	if (act != NULL) { /* what it starts, read from exactly the file decided */
+		int skipped = p->skipped;
+		ward_program_inspect(AT_FDCWD, act, search_path, p);
+		p->skipped = skipped;
+	}
+	for (unsigned int i = 1; i < p->levels; i++) {
+		r = ward_check_path(f, WARD_OP_EXEC, AT_FDCWD, ward_program_level(p, i, NULL), true);
 		if (r != 0)
 			return r;
 	}
 	if (p->error != 0)
 		return 0; /* the exec fails by itself */
-	if (p->unconfined == NULL || !ward_limits_watch_unconfined())
-		return 0;
-	return ward_refuse_unconfined(f, ward_program_level(p, p->unconfined_level, NULL), p->unconfined);
+	if (p->unconfined != NULL && ward_limits_watch_unconfined()) {
+		const char *program = p->unconfined_level == 0 ? path : ward_program_level(p, p->unconfined_level, NULL);
+		if ((r = ward_refuse_unconfined(f, program, p->unconfined)) != 0)
+			return r;
+	}
+	/* A binary is run through its descriptor: exactly the file decided.  A
+	 * script is run by its name (its interpreter must see a path it can
+	 * open), decided at every #! level. */
+	if (act != NULL && p->levels == 1)
+		*file = act;
+	return 0;
+}
+
+/*
+ * The image that is running now, decided for exec before main: whatever
+ * route started it (a raw execve, a symlink swapped after an exec's
+ * check, a script's name raced), a program of the policy's `deny exec`
+ * does not run.  /proc/self/exe names the file the kernel really loaded.
+ * Refused: a record, and status 126 as for a program that cannot be run.
+ * Only an image a confined process started (WARD_CHILD, which the shim puts
+ * into every exec it lets through; the first process of a tree was started
+ * from outside, and `ward run` decides that one itself).
+ */
+void
+ward_exec_check_self(void)
+{
+	if (ward_config.policy == NULL || !(ward_restricted & WARD_OP_EXEC) || !kept.child)
+		return;
+	struct ward_frame f;
+	ward_frame_enter(&f, WARD_ID_execve);
+	f.active = true; /* the constructor runs busy; this check is the image's own */
+	static char self[WARD_PATH_MAX];
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || n >= (long)sizeof(self) - 1)
+		return; /* no name to decide on (a deleted file keeps its old name plus " (deleted)") */
+	self[n] = '\0';
+	int r = ward_check_path(&f, WARD_OP_EXEC, AT_FDCWD, self, true);
+	if (r > 0)
+		ward_syscall(SYS_exit_group, 126);
 }
 
 /* The exec check: 0, or the errno the exec must fail with. */
 int
-ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path)
+ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path)
 {
 	if (!ward_ready()) /* an exec before the constructor: the tree's environment first */
 		return 0;
-	if (!f->active || file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
+	if (!f->active || *file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
 		return 0;
-	struct ward_scratch *s = ward_scratch_enter(); /* the search buffers: never on a small stack */
+	struct ward_scratch *s = f->held != NULL ? f->held : ward_scratch_enter(); /* never on a small stack */
 	if (s == NULL)
 		return EACCES;
-	int r = check_exec(f, s, dirfd, file, search_path);
-	ward_scratch_leave();
-	return r;
+	ward_act_hold(f, s); /* given back when the call is done, or before the exec (ward_act_detach) */
+	return check_exec(f, s, dirfd, file, search_path);
 }

@@ -95,10 +95,12 @@ static void
 start(int argc, char **argv, char **envp)
 {
 	ward_exec_init(envp);
+	ward_exec_name_self();
 	ward_config_init(argc, argv);
 	ward_scratch_init();
 	ward_records_init();
 	ward_checks_init();
+	ward_exec_check_self();
 	ward_limits_init();
 	if (ward_config.policy != NULL)
 		ward_alloc_set_limit(ward_config.policy->limit_memory);
