@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# bench/act_cost.sh [BUILD_DIR]: what acting on exactly the decided path
+# costs per checked call (docs/PERFORMANCE.md, "Acting on the decided
+# path"): system calls per operation counted with `strace -f -c` (the
+# difference between N and 11·N iterations, divided by 10·N), bare, with
+# the shim observing, and enforcing a policy that restricts every operation
+# somewhere (so every call is checked) and allows the loop's directory.
+# A benchmark, never a test: it prints figures and asserts nothing.
+set -euo pipefail
+build=${1:-build}
+n=${BENCH_ACT_N:-200}
+loop=$build/bench/bench_act_loop
+lib=$(realpath "$build/libward.so")
+command -v strace >/dev/null || { echo "act_cost.sh: strace is needed" >&2; exit 1; }
+[ -x "$loop" ] || { echo "act_cost.sh: $loop missing (ninja -C $build)" >&2; exit 1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/ward-act.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/d"
+printf 'default allow\ndeny all /home/nobody/secret/**\nallow all %s/**\n' "$work" > "$work/p.ward"
+
+# syscalls OPS N CASE: total system calls of one run
+syscalls() {
+	local op=$1 count=$2 side=$3 out="$work/strace.txt"
+	rm -rf "$work/d" && mkdir "$work/d"
+	case $side in
+	bare) strace -f -c -o "$out" "$loop" "$op" "$count" "$work/d" ;;
+	observe) strace -f -c -o "$out" env LD_PRELOAD="$lib" "$loop" "$op" "$count" "$work/d" ;;
+	enforce) strace -f -c -o "$out" env LD_PRELOAD="$lib" WARD_POLICY="$work/p.ward" "$loop" "$op" "$count" "$work/d" ;;
+	esac
+	awk '$NF == "total" { print $(NF-2) }' "$out"
+}
+
+printf '%-14s %8s %8s %8s   (system calls per operation)\n' operation bare observe enforce
+for op in open_close stat fopen_fclose opendir chmod mkdir_rmdir rename unlink_creat; do
+	row=()
+	for side in bare observe enforce; do
+		a=$(syscalls "$op" "$n" "$side")
+		b=$(syscalls "$op" $((11 * n)) "$side")
+		row+=("$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / (10 * n) }')")
+	done
+	printf '%-14s %8s %8s %8s\n' "$op" "${row[@]}"
+done
