@@ -177,6 +177,7 @@ count() {
 	mapfile -t env < <(case_env "$1")
 	rm -rf "$rundir"
 	mkdir "$rundir"
+	"$loop" "$2" 0 "$rundir" # the files, made bare (see bench/call_loop.c)
 	callgrind "$out" "$loop" "$2" "$3" "$rundir" || return 0
 	echo "$out"
 }
