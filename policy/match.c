@@ -474,6 +474,21 @@ ward_matcher_free(struct ward_matcher *m)
 	free(m);
 }
 
+/* The operations every path is allowed for (see match.h). */
+static unsigned int
+unrestricted_ops(const struct ward_policy *policy)
+{
+	unsigned int denied = 0, everywhere = policy->default_deny ? 0 : WARD_OP_ALL;
+	for (size_t i = 0; i < policy->nrules; i++) {
+		const struct ward_rule *r = &policy->rule[i];
+		if (r->deny)
+			denied |= r->ops;
+		else if (strcmp(r->pattern, "/**") == 0)
+			everywhere |= r->ops;
+	}
+	return everywhere & ~denied & WARD_OP_ALL;
+}
+
 /* ---- compiled images ---- */
 
 #define IMAGE_MAGIC 0x676d697064726177ull /* "wardpimg" */
@@ -494,6 +509,7 @@ struct image {
 	uint64_t items_off;          /* nrules struct item */
 	uint64_t nbuckets, buckets_off;
 	uint64_t pool_off;           /* every string lies in [pool_off, size), which ends in a NUL */
+	uint64_t unrestricted_ops;   /* ward_policy_unrestricted_ops, computed by the writer */
 	uint64_t key_length[KEY_LENGTHS / 64];
 };
 
@@ -552,6 +568,7 @@ ward_matcher_write_image(const struct ward_matcher *m, const char *source, const
 	h.limit_memory = p->limit_memory;
 	h.limit_children = p->limit_children;
 	h.limit_fds = p->limit_fds;
+	h.unrestricted_ops = unrestricted_ops(p);
 	memcpy(h.key_length, m->key_length, sizeof(h.key_length));
 	h.nrules = p->nrules;
 	h.nfiles = p->nfiles;
@@ -716,4 +733,14 @@ ward_matcher_load_image(const char *path, const char *source, struct ward_policy
 	p->image_size = (size_t)st.st_size;
 	*policy_out = p;
 	return m;
+}
+
+unsigned int
+ward_policy_unrestricted_ops(const struct ward_policy *policy)
+{
+	if (policy->image != NULL) { /* the writer's answer: no walk over the rules at every start */
+		const struct image *h = policy->image;
+		return (unsigned int)h->unrestricted_ops & WARD_OP_ALL;
+	}
+	return unrestricted_ops(policy);
 }

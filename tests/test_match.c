@@ -261,6 +261,7 @@ Test(match, image_round_trip)
 	cr_expect_str_eq(q->log, "/tmp/l");
 	cr_expect_str_eq(q->rule[5].pattern, p->rule[5].pattern);
 	cr_expect_str_eq(q->rule[5].file, "t.ward");
+	cr_expect_eq(ward_policy_unrestricted_ops(q), ward_policy_unrestricted_ops(p));
 	for (int i = 0; i < 5000; i++) {
 		random_path(&seed, path, sizeof(path));
 		unsigned int op = 1u << (rand_r(&seed) % 6);
