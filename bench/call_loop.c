@@ -71,8 +71,9 @@ make_dir(const char *dir, const char *name, int files)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		fail("mkdir", path);
+	struct stat st;
+	if (!(stat(path, &st) == 0 && S_ISDIR(st.st_mode)) && mkdir(path, 0700) != 0)
+		fail("mkdir", path); /* (made by an earlier run, or now) */
 	for (int i = 0; i < files; i++) {
 		snprintf(path, sizeof(path), "%s/%s/f%03d", dir, name, i);
 		make_file(path, 0);

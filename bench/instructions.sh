@@ -278,7 +278,7 @@ if ((top > 0)); then
 	for op in $ops; do
 		for c in observe enforce1000; do
 			echo "== $op, $c: top $top functions, inclusive instructions per operation =="
-			echo "${figure[$op.$c.top]}"
+			echo "${figure[$op.$c.top]:-(no profile: the run failed)}"
 			echo
 		done
 	done
