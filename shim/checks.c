@@ -713,6 +713,53 @@ out:
 	return result;
 }
 
+/* access, faccessat, euidaccess: a probe that predicts what the policy
+ * will do.  F_OK is a stat (decided and recorded like one); R_OK, W_OK
+ * and X_OK are decided as read, write and exec, and a refusal is the
+ * probe's answer: EACCES, not a violation (nothing was attempted).  On a
+ * directory only R_OK (listing it) is the policy's: W_OK (making entries)
+ * and X_OK (searching it) are answered by the kernel, as a compiler's
+ * probe of its temporary directory expects. */
+int
+ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags)
+{
+	bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+	if ((flags & AT_EMPTY_PATH) && path != NULL && path[0] == '\0')
+		return ward_check_fd(f, WARD_OP_STAT, dirfd);
+	unsigned int probe = ((mode & R_OK) ? WARD_OP_READ : 0) | ((mode & W_OK) ? WARD_OP_WRITE : 0) |
+	                     ((mode & X_OK) ? WARD_OP_EXEC : 0);
+	if (probe == 0) /* F_OK: a stat */
+		return ward_check_path(f, WARD_OP_STAT, dirfd, path, follow);
+	int r;
+	struct ward_scratch *s = enter_check(f, (probe | WARD_OP_STAT) & ward_restricted, path, &r);
+	if (s == NULL)
+		return r;
+	r = ward_resolve(resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
+	struct verdict v;
+	struct stat st;
+	if (r == 0 && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		probe &= WARD_OP_READ; /* a directory: W_OK and X_OK are about its entries (create, search), not it */
+	probe = (probe | WARD_OP_STAT) & ward_restricted;
+	if (r != 0)
+		r = unresolved(r);
+	else if (probe != 0 && !decide(f, s->resolved, probe, &v))
+		r = ward_config.mode == WARD_MODE_AUDIT ? violation(f, s, &v) /* logged: an audit lists all a program needs */
+		                                        : -EACCES; /* the answer, as the kernel gives it for a mode it refuses */
+	ward_scratch_leave();
+	return r;
+}
+
+/* freopen(NULL, mode, stream): the stream's own file, reopened with mode. */
+int
+ward_check_reopen(struct ward_frame *f, const char *mode, int fd)
+{
+	if (mode == NULL || fd < 0)
+		return 0;
+	int flags = fopen_flags(mode) & ~(O_CREAT | O_EXCL); /* the file exists: it is the stream's */
+	return ward_check_fd(f, open_ops(flags), fd);
+}
+
 /* Calls on an open descriptor that change the file: decide on what the
  * descriptor is now. */
 int
@@ -765,7 +812,12 @@ ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdir
 {
 	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
 		return 0;
-	int r = ward_check_act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0);
+	struct stat st; /* the kernel's first answer: the new name exists */
+	if (*new != NULL && (*new)[0] != '\0' && ward_syscall(SYS_newfstatat, newdirfd, *new, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	int r = (flags & AT_EMPTY_PATH) && *old != NULL && (*old)[0] == '\0' /* the file dirfd holds */
+	                ? ward_check_fd(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd)
+	                : ward_check_act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0);
 	if (r == 0)
 		r = ward_check_act(f, WARD_OP_CREATE, newdirfd, new, false, 1);
 	return r;

@@ -221,6 +221,8 @@ int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flag
 int ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which);
 int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode);
 int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
+int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags);
+int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);
 int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
 int ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
                       unsigned int flags);
@@ -272,6 +274,8 @@ void ward_exec_check_self(void);
 typedef struct __dirstream DIR;
 int ward_stream_fd(FILE *stream);
 int ward_dir_fd(DIR *dir);
+bool ward_empty_path(const char *path);
+bool ward_null_path(const char *path);
 void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
 void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);
