@@ -245,9 +245,10 @@ ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *p
 	return result;
 }
 
-/* The first len bytes of path (a walker's parent directory), followed. */
+/* The first len bytes of path (a walker's parent directory, relative to
+ * dirfd), followed. */
 int
-ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len)
+ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, size_t len)
 {
 	ops &= ward_restricted;
 	int result;
@@ -259,7 +260,7 @@ ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size
 	} else {
 		memcpy(s->walk_path, path, len);
 		s->walk_path[len] = '\0';
-		result = check(f, s, ops, AT_FDCWD, s->walk_path, true);
+		result = check(f, s, ops, dirfd, s->walk_path, true);
 	}
 	ward_scratch_leave();
 	return result;
@@ -397,26 +398,45 @@ ward_act_release(struct ward_frame *f)
 	ward_scratch_leave();
 }
 
-/* An exec about to be made: the scratch is given back now (a vfork child
- * shares its parent's, and a successful exec never returns to give it
- * back), the program's descriptor stays open for the exec (close-on-exec:
- * the kernel closes it once the program is loaded).  *file, if it names
- * the descriptor, is copied into copy.  Returns the descriptor, -1: none. */
+/* An exec about to be made.  Returns the descriptor to exec a binary from
+ * (-1: exec *file by name).  In a process of its own the scratch stays
+ * held for the exec (*kept; given back with ward_act_give_back if the exec
+ * returns: a successful one leaves the image, scratch and all).  In a vfork
+ * child, which shares its parent's memory and never returns to give it
+ * back, the scratch is given back now: the binary's descriptor name is
+ * copied into copy, and a PATH candidate found in the scratch is replaced
+ * by what the program asked (the exec searches again by name). */
 int
-ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX])
+ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX], const char *asked,
+                struct ward_scratch **kept)
 {
 	struct ward_scratch *s = f->held;
+	*kept = NULL;
 	if (s == NULL)
 		return -1;
-	int fd = s->act[0].fd;
-	if (*file == s->act[0].path) {
+	int fd = *file == s->act[0].path ? s->act[0].fd : -1;
+	if (!ward_in_foreign_child()) {
+		f->held = NULL;
+		*kept = s;
+		return fd;
+	}
+	if (fd >= 0) {
 		memcpy(copy, s->act[0].path, WARD_PROCFD_NAME_MAX);
 		copy[WARD_PROCFD_NAME_MAX - 1] = '\0';
 		*file = copy;
+		s->act[0].fd = -1; /* stays open for the exec (close-on-exec) */
+	} else if (*file != asked) {
+		*file = asked;
 	}
-	s->act[0].fd = -1;
 	ward_act_release(f);
 	return fd;
+}
+
+void
+ward_act_give_back(struct ward_scratch *s)
+{
+	struct ward_frame f = { .held = s };
+	ward_act_release(&f);
 }
 
 /*

@@ -318,6 +318,8 @@ check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *
 	 * open), decided at every #! level. */
 	if (act != NULL && binary)
 		*file = act;
+	else if (path != *file)
+		*file = path; /* the PATH candidate decided: the exec must not search on to another */
 	return 0;
 }
 

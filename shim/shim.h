@@ -212,7 +212,7 @@ void ward_checks_init(void);
 void ward_checks_cwd_changed(void);
 void ward_checks_after_fork_child(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
-int ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len);
+int ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, size_t len);
 int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, mode_t mode);
 /* The same decisions as ward_check_path, then the call is pointed at exactly
  * what was decided: *path is replaced by a /proc/self/fd name of a
@@ -230,7 +230,9 @@ int ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int ne
                     int flags);
 int ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags);
 void ward_act_hold(struct ward_frame *f, struct ward_scratch *s);
-int ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX]);
+int ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX], const char *asked,
+                    struct ward_scratch **kept);
+void ward_act_give_back(struct ward_scratch *s);
 int ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char **act);
 
 /* ---- limits (limits.c) ---- */
@@ -265,6 +267,8 @@ char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t 
  * in the frame: ward_act_detach before the real exec). */
 int ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path);
 void ward_spawn_after_fork_child(void);
+/* posix_spawn's file actions, in the order the child runs them (spawn_actions.c). */
+int ward_check_spawn_actions(struct ward_frame *f, const void *actions);
 char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);

@@ -39,6 +39,8 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
 	const char *asked = file;
 	int denied = ward_check_children(f);
 	if (!denied)
+		denied = ward_check_spawn_actions(f, actions);
+	if (!denied)
 		denied = ward_check_exec(f, AT_FDCWD, &file, search_path); /* file: exactly the program decided */
 	if (denied)
 		return f->deny = denied;

@@ -263,7 +263,8 @@
 			return -1;                                                \
 		}                                                                 \
 		char act_[WARD_PROCFD_NAME_MAX];                                  \
-		int act_fd_ = ward_act_detach(&frame_, &file_, act_);             \
+		struct ward_scratch *kept_;                                       \
+		int act_fd_ = ward_act_detach(&frame_, &file_, act_, (file), &kept_); \
 		char *const *given_ = (envp);                                     \
 		char *slots_[frame_.active ? ward_exec_env_size(given_) : 1];     \
 		char preload_[frame_.active ? ward_exec_preload_size(given_) : 1]; \
@@ -276,18 +277,19 @@
 			ward_frame_count(&frame_, false);                         \
 			ward_counters_add(frame_.slot, WARD_IDX_EXECS, 1);        \
 			ward_frame_done(&frame_);                                 \
-			dumped_ = ward_before_exec(file_, search_path && file_ != act_); \
+			dumped_ = ward_before_exec(file_, search_path && strchr(file_, '/') == NULL); \
 		}                                                                 \
 		errno = frame_.saved_errno;                                       \
 		/* a binary runs from its descriptor (execveat keeps its name as \
 		 * the process name, where /proc/self/fd/N would name it "N") */  \
-		int r_ = file_ == act_ ? WARD_REAL(execveat)(act_fd_, "", argv, env_, AT_EMPTY_PATH) \
-		                       : real_call;                               \
-		if (act_fd_ >= 0) {                                               \
-			int failed_errno_ = errno;                                \
+		int r_ = act_fd_ >= 0 ? WARD_REAL(execveat)(act_fd_, "", argv, env_, AT_EMPTY_PATH) \
+		                      : real_call;                                \
+		int failed_errno_ = errno;                                        \
+		if (kept_ != NULL)                                                \
+			ward_act_give_back(kept_);                                \
+		else if (act_fd_ >= 0)                                            \
 			ward_syscall(SYS_close, act_fd_);                         \
-			errno = failed_errno_;                                    \
-		}                                                                 \
+		errno = failed_errno_;                                            \
 		if (counted_)                                                     \
 			ward_exec_failed(WARD_ID_##name, dumped_);                \
 		return r_;                                                        \
