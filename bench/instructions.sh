@@ -58,7 +58,8 @@
 #                             (default: none kept)
 #
 # A benchmark, never a test: it asserts nothing and exits 0 whenever every
-# run succeeded, whether or not the figures meet SPEC 8's targets.
+# run succeeded, whether or not the figures meet SPEC 8's targets; a run that
+# fails is reported, its figures print as "failed", and the others go on.
 set -euo pipefail
 
 build=${1:-build}
@@ -158,7 +159,9 @@ callgrind() {
 	if ! env "${env[@]}" valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$out" \
 		-q "$@" >"$out.log" 2>&1; then
 		cat "$out.log" >&2
-		die "failed: $*"
+		echo "instructions.sh: failed: $*" >&2
+		echo "$*" >>"$scratch/failures" # (count runs in a subshell)
+		return 1
 	fi
 	[[ -z $keep ]] || cp "$out" "$keep/"
 }
@@ -174,12 +177,17 @@ count() {
 	mapfile -t env < <(case_env "$1")
 	rm -rf "$rundir"
 	mkdir "$rundir"
-	callgrind "$out" "$loop" "$2" "$3" "$rundir"
+	"$loop" "$2" 0 "$rundir" # the files, made bare (see bench/call_loop.c)
+	callgrind "$out" "$loop" "$2" "$3" "$rundir" || return 0
 	echo "$out"
 }
 
 # per_call SMALL LARGE: instructions per operation from the two profiles.
 per_call() {
+	[[ -n $1 && -n $2 ]] || {
+		echo failed
+		return
+	}
 	awk -v a="$(total "$1")" -v b="$(total "$2")" -v n="$n" 'BEGIN { printf "%.1f\n", (b - a) / (10 * n) }'
 }
 
@@ -225,7 +233,7 @@ for op in $ops; do
 		small=$(count "$c" "$op" "$n")
 		large=$(count "$c" "$op" "$((11 * n))")
 		figure[$op.$c]=$(per_call "$small" "$large")
-		if ((top > 0)) && [[ $c == observe || $c == enforce1000 ]]; then
+		if ((top > 0)) && [[ -n $small && -n $large ]] && [[ $c == observe || $c == enforce1000 ]]; then
 			figure[$op.$c.top]=$(top_functions "$small" "$large" "$top")
 		fi
 	done
@@ -233,6 +241,10 @@ done
 
 # over VALUE BASE: VALUE - BASE, signed.
 over() {
+	[[ $1 != failed && $2 != failed ]] || {
+		echo failed
+		return
+	}
 	awk -v v="$1" -v b="$2" 'BEGIN { printf "%+.1f\n", v - b }'
 }
 
@@ -266,7 +278,7 @@ if ((top > 0)); then
 	for op in $ops; do
 		for c in observe enforce1000; do
 			echo "== $op, $c: top $top functions, inclusive instructions per operation =="
-			echo "${figure[$op.$c.top]}"
+			echo "${figure[$op.$c.top]:-(no profile: the run failed)}"
 			echo
 		done
 	done
@@ -304,4 +316,11 @@ if [[ $startup == 1 ]]; then
 	done
 	echo "(preload: LD_PRELOAD=libward.so alone; ward-run-p: 1,000 rules, from the image ward run compiles;"
 	echo " faults: median of $fault_runs starts; SPEC 8: ward run -p at most +100,000 instructions and +25 faults)"
+fi
+
+if [[ -s $scratch/failures ]]; then
+	echo
+	echo "runs that failed (their figures say \"failed\"; messages above):"
+	sed 's/^/  /' "$scratch/failures"
+	exit 1
 fi

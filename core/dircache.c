@@ -32,13 +32,26 @@ now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+/* 8 bytes at a time (the tail's bytes one by one: at most 7), loads inside
+ * dir[0..len). */
 static struct entry *
 slot(const char *dir, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)dir[i]) * 0x100000001b3ull;
-	return &table[(h ^ (h >> 29)) % WARD_DIRCACHE_ENTRIES];
+	const uint64_t mul = 0xff51afd7ed558ccdull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t word;
+		memcpy(&word, dir + i, sizeof(word));
+		h = (h ^ word) * mul;
+		h ^= h >> 29;
+	}
+	uint64_t tail = 0;
+	for (; i < len; i++)
+		tail = tail << 8 | (unsigned char)dir[i];
+	h = (h ^ tail) * mul;
+	h ^= h >> 32;
+	return &table[h % WARD_DIRCACHE_ENTRIES];
 }
 
 static bool
@@ -47,15 +60,15 @@ cacheable(const char *dir, size_t len)
 	return len < WARD_DIRCACHE_PATH && !(len >= 5 && memcmp(dir, "/proc", 5) == 0 && (len == 5 || dir[5] == '/'));
 }
 
-bool
+size_t
 ward_dircache_get(const char *dir, size_t len, char *out)
 {
 	if (!cacheable(dir, len))
-		return false;
+		return 0;
 	const struct entry *e = slot(dir, len);
 	unsigned int before = ward_seqlock_read_begin(&e->sequence);
 	if (before & 1)
-		return false; /* being filled: a miss */
+		return 0; /* being filled: a miss */
 	bool hit = e->generation == ck_pr_load_uint(&generation) && e->dir_len == len &&
 	           memcmp(e->dir, dir, len) == 0 && e->expires > now_ns();
 	size_t real_len = e->real_len;
@@ -63,7 +76,9 @@ ward_dircache_get(const char *dir, size_t len, char *out)
 		memcpy(out, e->real, real_len);
 		out[real_len] = '\0';
 	}
-	return hit && real_len < WARD_DIRCACHE_PATH && ward_seqlock_read_valid(&e->sequence, before);
+	return hit && real_len > 0 && real_len < WARD_DIRCACHE_PATH && ward_seqlock_read_valid(&e->sequence, before)
+	               ? real_len
+	               : 0;
 }
 
 unsigned int

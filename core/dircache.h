@@ -22,8 +22,8 @@
 #define WARD_DIRCACHE_PATH 248       /* longer paths are not cached */
 #define WARD_DIRCACHE_TTL_NS 200000000ull /* 200 ms */
 
-/* Copy the real path of dir (len bytes) into out; false on a miss. */
-bool ward_dircache_get(const char *dir, size_t len, char *out);
+/* Copy the real path of dir (len bytes) into out; its length, or 0 on a miss. */
+size_t ward_dircache_get(const char *dir, size_t len, char *out);
 /* Read the generation before resolving, and give it back with the result:
  * a resolution that raced with an invalidation is then never stored. */
 unsigned int ward_dircache_generation(void);

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -62,23 +63,78 @@ start(const char *base, const char *path, char *out, size_t *len)
 	return true;
 }
 
+/* The bytes of an 8-byte word that are '/': 0x80 in each, exactly (no
+ * borrow crosses bytes). */
+static inline uint64_t
+slash_bytes(uint64_t word)
+{
+	const uint64_t ones = 0x0101010101010101ull, low7 = ones * 0x7f;
+	uint64_t x = word ^ (ones * '/');
+	return ~(((x & low7) + low7) | x) & (ones * 0x80);
+}
+
+/* The component after the '/' at c[-1] is "", "." or ".." (c[0] is not
+ * past the terminating NUL). */
+static inline bool
+bad_component(const char *c)
+{
+	if ((unsigned char)c[0] > '/') /* '.', '/' and NUL are all below: the common case */
+		return false;
+	return *c == '/' || *c == '\0' ||
+	       (c[0] == '.' && (c[1] == '/' || c[1] == '\0' || (c[1] == '.' && (c[2] == '/' || c[2] == '\0'))));
+}
+
+/* One pass, 8 bytes at a time: every '/' is found in the words (loads stay
+ * inside the string) and the component after it checked. */
 size_t
-ward_path_normal_length(const char *path)
+ward_path_normal(const char *path, size_t *last_slash)
 {
 	if (path[0] != '/')
 		return 0;
-	for (const char *p = path;;) { /* p is at a '/' */
-		const char *c = p + 1;
-		if (*c == '\0')
-			return p == path ? 1 : 0; /* "/" itself, or a trailing '/' */
-		if (*c == '/' || (c[0] == '.' && (c[1] == '/' || c[1] == '\0' ||
-		                                  (c[1] == '.' && (c[2] == '/' || c[2] == '\0')))))
-			return 0;
-		const char *next = strchrnul(c, '/');
-		if (*next == '\0')
-			return (size_t)(next - path);
-		p = next;
+	size_t len = strlen(path);
+	if (len == 1) {
+		*last_slash = 0;
+		return 1;
 	}
+	size_t at = 0, last = 0;
+	if (len < 8) {
+		for (; at < len; at++)
+			if (path[at] == '/') {
+				last = at;
+				if (bad_component(path + at + 1))
+					return 0;
+			}
+		*last_slash = last;
+		return len;
+	}
+	/* whole words, then the last 8 bytes again, less those already seen */
+	for (size_t end = len - 8;; at += 8) {
+		uint64_t word, slashes;
+		size_t from = at <= end ? at : end;
+		memcpy(&word, path + from, sizeof(word));
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+		word = __builtin_bswap64(word);
+#endif
+		slashes = slash_bytes(word);
+		if (from < at)
+			slashes &= ~0ull << (8 * (at - from));
+		for (; slashes != 0; slashes &= slashes - 1) {
+			last = from + (size_t)__builtin_ctzll(slashes) / 8;
+			if (bad_component(path + last + 1))
+				return 0;
+		}
+		if (at + 8 >= len)
+			break;
+	}
+	*last_slash = last;
+	return len;
+}
+
+size_t
+ward_path_normal_length(const char *path)
+{
+	size_t last_slash;
+	return ward_path_normal(path, &last_slash);
 }
 
 bool

@@ -22,6 +22,8 @@
 /* The length of path when it is absolute and already normal (no "//", no
  * "." or ".." component, no trailing '/'), else 0: then folding is a copy. */
 size_t ward_path_normal_length(const char *path);
+/* The same, and where its last '/' is (set only when normal). */
+size_t ward_path_normal(const char *path, size_t *last_slash);
 
 /* base must be absolute and normalised (ignored when path is absolute).
  * Returns false when the result does not fit. */

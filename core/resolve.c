@@ -50,30 +50,34 @@ from_errno(int err)
 	return err == 0 ? 0 : err == ENAMETOOLONG ? WARD_RESOLVE_UNKNOWN : WARD_RESOLVE_FAILS;
 }
 
-/* out's directory part replaced by its real path (cache, or a walk). */
+/* out's directory part replaced by its real path (cache, or a walk); len
+ * is out's length and slash the offset of its last '/'. */
 static int
-real_directory(char *out, struct ward_resolve_scratch *s)
+real_directory(char *out, size_t len, size_t slash, struct ward_resolve_scratch *s)
 {
-	char *slash = strrchr(out, '/');
-	size_t dir_len = (size_t)(slash - out);
+	size_t dir_len = slash;
 	if (dir_len == 0)
 		return 0; /* directly under the root */
-	if (!ward_dircache_get(out, dir_len, s->dir)) {
+	size_t real_len = ward_dircache_get(out, dir_len, s->dir);
+	if (real_len == 0) {
 		unsigned int generation = ward_dircache_generation();
-		*slash = '\0';
+		out[slash] = '\0';
 		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);
-		*slash = '/';
+		out[slash] = '/';
 		if (err != 0)
 			return from_errno(err);
 		ward_dircache_put(out, dir_len, s->dir, generation);
+		real_len = strlen(s->dir);
 	}
-	size_t real_len = strlen(s->dir), last_len = strlen(slash);
+	size_t last_len = len - slash;
 	if (real_len == 1)
 		real_len = 0; /* the directory is the root itself */
 	if (real_len + last_len >= WARD_PATH_MAX)
 		return WARD_RESOLVE_UNKNOWN;
-	memmove(out + real_len, slash, last_len + 1);
-	memcpy(out, s->dir, real_len);
+	if (real_len != dir_len || memcmp(out, s->dir, real_len) != 0) {
+		memmove(out + real_len, out + slash, last_len + 1);
+		memcpy(out, s->dir, real_len);
+	}
 	return 0;
 }
 
@@ -84,9 +88,9 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
 	const char *base = NULL;
 	*unsettled = false;
 	s->path.via_proc = false;
-	size_t normal = ward_path_normal_length(path); /* the common case: nothing to fold */
-	if (normal > 0 && normal < WARD_PATH_MAX) {
-		memcpy(out, path, normal + 1);
+	size_t slash, len = ward_path_normal(path, &slash); /* the common case: nothing to fold */
+	if (len > 0 && len < WARD_PATH_MAX) {
+		memcpy(out, path, len + 1);
 	} else {
 		if (path[0] != '/') {
 			int r = base_for(o, dirfd, s->base);
@@ -98,8 +102,10 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
 			return from_errno(ward_path_resolve(base, path, follow, out, &s->path));
 		if (!ward_path_lexical(base, path, out))
 			return WARD_RESOLVE_UNKNOWN;
+		len = strlen(out);
+		slash = (size_t)(strrchr(out, '/') - out);
 	}
-	int r = real_directory(out, s);
+	int r = real_directory(out, len, slash, s);
 	*unsettled = r == 0 && follow && out[1] != '\0';
 	return r;
 }

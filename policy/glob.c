@@ -104,16 +104,3 @@ ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op, cons
 	return (struct ward_decision){ !policy->default_deny, false, -1 };
 }
 
-unsigned int
-ward_policy_unrestricted_ops(const struct ward_policy *policy)
-{
-	unsigned int denied = 0, everywhere = policy->default_deny ? 0 : WARD_OP_ALL;
-	for (size_t i = 0; i < policy->nrules; i++) {
-		const struct ward_rule *r = &policy->rule[i];
-		if (r->deny)
-			denied |= r->ops;
-		else if (strcmp(r->pattern, "/**") == 0)
-			everywhere |= r->ops;
-	}
-	return everywhere & ~denied & WARD_OP_ALL;
-}

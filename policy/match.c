@@ -21,8 +21,6 @@
 #endif
 
 #define BUCKET_SLOTS 8
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
 
 enum item_kind { ITEM_EXACT, ITEM_SUBTREE, ITEM_GLOB };
 
@@ -60,12 +58,100 @@ struct ward_matcher {
 	struct item *item;
 };
 
-static uint64_t
-fnv(uint64_t h, const char *s, size_t n)
+/* ---- prefix hashes, 8 bytes at a time ----
+ *
+ * The hash of a prefix s[0..n): its whole 8-byte words folded in order,
+ * then the last 0-7 bytes (zero-padded into one word) and n mixed in by
+ * finish().  So a decision walking a path word by word has, at every '/'
+ * it passes, the state of every whole word before it: a prefix's hash is
+ * one finish() away, and each byte of the path is read once.  Loads never
+ * reach past s[n - 1] (a path may end at the edge of a mapping). */
+
+#define HASH_SEED 0x9e3779b97f4a7c15ull
+#define HASH_MUL 0xff51afd7ed558ccdull
+#define HASH_MUL2 0xc4ceb9fe1a85ec53ull
+#define ONES 0x0101010101010101ull
+
+static inline uint64_t
+load64(const char *s)
 {
+	uint64_t w;
+	memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+static inline uint32_t
+load32(const char *s)
+{
+	uint32_t w;
+	memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+/* s[0..n), 0 < n < 8, as the low bytes of a word (byte i at bits 8i),
+ * the rest zero. */
+static inline uint64_t
+load_tail(const char *s, size_t n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 4) /* two overlapping loads: the shared bytes agree */
+		return (uint64_t)load32(s) | (uint64_t)load32(s + n - 4) << (8 * (n - 4));
+	return (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << (8 * (n / 2)) |
+	       (uint64_t)(unsigned char)s[n - 1] << (8 * (n - 1));
+#else
+	uint64_t w = 0;
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-	return h;
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return w;
+#endif
+}
+
+/* 8 bytes as a word with byte i at bits 8i, whatever the CPU's order. */
+static inline uint64_t
+load_word(const char *s)
+{
+	uint64_t w = load64(s);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+static inline uint64_t
+mix(uint64_t h, uint64_t word)
+{
+	h = (h ^ word) * HASH_MUL;
+	return h ^ (h >> 29);
+}
+
+static inline uint64_t
+finish(uint64_t h, uint64_t tail, size_t n)
+{
+	h = (h ^ tail ^ ((uint64_t)n << 52)) * HASH_MUL;
+	h ^= h >> 32;
+	h *= HASH_MUL2;
+	return h ^ (h >> 29);
+}
+
+/* The hash of s[0..n), as a decision finds it (the compiler's side). */
+static uint64_t
+prefix_hash(const char *s, size_t n)
+{
+	uint64_t h = HASH_SEED;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		h = mix(h, load_word(s + i));
+	return finish(h, i < n ? load_tail(s + i, n - i) : 0, n);
+}
+
+/* The bytes of word that are '/': 0x80 in each, exactly (no borrow
+ * crosses bytes, so a '.' after a '/' is not taken for one). */
+static inline uint64_t
+slash_bytes(uint64_t word)
+{
+	uint64_t x = word ^ (ONES * '/');
+	uint64_t low7 = ONES * 0x7f;
+	return ~(((x & low7) + low7) | x) & (ONES * 0x80);
 }
 
 static uint32_t
@@ -194,6 +280,22 @@ try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, 
 	}
 }
 
+/* The prefix path[0..i) of hash h, if some rule is filed under that length. */
+static inline void
+try_prefix(const struct ward_matcher *m, unsigned int op, const char *path, size_t i, uint64_t h, bool whole,
+           int *deny, int *allow)
+{
+	const struct entry *e = lookup(m, h, path, i);
+	if (e != NULL && (e->ops & op))
+		try_entry(m, e, op, path, whole, deny, allow);
+}
+
+static inline bool
+has_key_length(const struct ward_matcher *m, size_t i)
+{
+	return i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1;
+}
+
 struct ward_decision
 ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *path)
 {
@@ -202,23 +304,40 @@ ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *p
 	if (bucket_match == NULL)
 		ward_matcher_simd();
 	/* Prefixes "" (the root), "/a", "/a/b", ... and the whole path; the
-	 * root path "/" has only the first. */
-	uint64_t h = FNV_OFFSET;
+	 * root path "/" has only the first.  One pass, a word at a time: h is
+	 * the state of the whole words before `at`; each '/' in the word at
+	 * `at` ends a prefix (the one at 0 is the root's, tried first). */
 	size_t len = strlen(path);
 	if (len == 1)
 		len = 0;
-	for (size_t i = 0;;) { /* i: a prefix's length, at a '/' or the end; h: its hash */
-		if (i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1) {
-			const struct entry *e = lookup(m, h, path, i);
-			if (e != NULL && (e->ops & op))
-				try_entry(m, e, op, len ? path : "/", i == len, &deny, &allow);
+	if (len == 0)
+		path = "/"; /* (globs see "" as the root) */
+	uint64_t h = HASH_SEED;
+	if (has_key_length(m, 0))
+		try_prefix(m, op, path, 0, finish(h, 0, 0), len == 0, &deny, &allow);
+	size_t at = 0;
+	for (; at + 8 <= len; at += 8) {
+		uint64_t word = load_word(path + at);
+		for (uint64_t slashes = slash_bytes(word); slashes != 0; slashes &= slashes - 1) {
+			size_t k = (size_t)__builtin_ctzll(slashes) / 8, i = at + k;
+			if (i > 0 && has_key_length(m, i))
+				try_prefix(m, op, path, i, finish(h, word & ((1ull << (8 * k)) - 1), i), false, &deny,
+				           &allow);
 		}
-		if (i >= len)
-			break;
-		do /* the next component, its '/' first */
-			h = (h ^ (unsigned char)path[i++]) * FNV_PRIME;
-		while (i < len && path[i] != '/');
+		h = mix(h, word);
 	}
+	uint64_t tail = 0;
+	if (at < len) {
+		tail = load_tail(path + at, len - at);
+		for (uint64_t slashes = slash_bytes(tail); slashes != 0; slashes &= slashes - 1) {
+			size_t k = (size_t)__builtin_ctzll(slashes) / 8, i = at + k;
+			if (i > 0 && has_key_length(m, i))
+				try_prefix(m, op, path, i, finish(h, tail & ((1ull << (8 * k)) - 1), i), false, &deny,
+				           &allow);
+		}
+	}
+	if (len > 0 && has_key_length(m, len))
+		try_prefix(m, op, path, len, finish(h, tail, len), true, &deny, &allow);
 	if (deny >= 0)
 		return (struct ward_decision){ false, p->rule[deny].quiet, deny };
 	if (allow >= 0)
@@ -301,7 +420,7 @@ ward_matcher_build(const struct ward_policy *policy)
 		size_t key_len;
 		pend[i].kind = (uint8_t)classify(policy->rule[i].pattern, &key_len);
 		pend[i].key_len = key_len;
-		pend[i].hash = fnv(FNV_OFFSET, policy->rule[i].pattern, key_len);
+		pend[i].hash = prefix_hash(policy->rule[i].pattern, key_len);
 		pend[i].rule = (uint32_t)i;
 	}
 	qsort(pend, n, sizeof(*pend), by_key_then_rule);
@@ -356,10 +475,25 @@ ward_matcher_free(struct ward_matcher *m)
 	free(m);
 }
 
+/* The operations every path is allowed for (see match.h). */
+static unsigned int
+unrestricted_ops(const struct ward_policy *policy)
+{
+	unsigned int denied = 0, everywhere = policy->default_deny ? 0 : WARD_OP_ALL;
+	for (size_t i = 0; i < policy->nrules; i++) {
+		const struct ward_rule *r = &policy->rule[i];
+		if (r->deny)
+			denied |= r->ops;
+		else if (strcmp(r->pattern, "/**") == 0)
+			everywhere |= r->ops;
+	}
+	return everywhere & ~denied & WARD_OP_ALL;
+}
+
 /* ---- compiled images ---- */
 
 #define IMAGE_MAGIC 0x676d697064726177ull /* "wardpimg" */
-#define IMAGE_VERSION 1
+#define IMAGE_VERSION 2 /* 2: prefix hashes a word at a time */
 
 struct image {
 	uint64_t magic;
@@ -376,6 +510,7 @@ struct image {
 	uint64_t items_off;          /* nrules struct item */
 	uint64_t nbuckets, buckets_off;
 	uint64_t pool_off;           /* every string lies in [pool_off, size), which ends in a NUL */
+	uint64_t unrestricted_ops;   /* ward_policy_unrestricted_ops, computed by the writer */
 	uint64_t key_length[KEY_LENGTHS / 64];
 };
 
@@ -446,6 +581,7 @@ ward_matcher_write_image_fd(const struct ward_matcher *m, const char *source, in
 	h.limit_memory = p->limit_memory;
 	h.limit_children = p->limit_children;
 	h.limit_fds = p->limit_fds;
+	h.unrestricted_ops = unrestricted_ops(p);
 	memcpy(h.key_length, m->key_length, sizeof(h.key_length));
 	h.nrules = p->nrules;
 	h.nfiles = p->nfiles;
@@ -613,4 +749,14 @@ ward_matcher_load_image(const char *path, const char *source, struct ward_policy
 	p->image_size = (size_t)st.st_size;
 	*policy_out = p;
 	return m;
+}
+
+unsigned int
+ward_policy_unrestricted_ops(const struct ward_policy *policy)
+{
+	if (policy->image != NULL) { /* the writer's answer: no walk over the rules at every start */
+		const struct image *h = policy->image;
+		return (unsigned int)h->unrestricted_ops & WARD_OP_ALL;
+	}
+	return unrestricted_ops(policy);
 }

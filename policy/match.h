@@ -5,7 +5,9 @@
  * ("" for the root): a literal pattern under itself, a subtree pattern
  * ("/a/" followed by a double star) under "/a",
  * any other glob under the literal components before its first wildcard.
- * A decision hashes each prefix of the path once (FNV-1a, incrementally),
+ * A decision hashes each prefix of the path once (8 bytes at a time, in one
+ * pass over the path: every prefix ends at a '/' and is one step from the
+ * state of the whole words before it),
  * looks each prefix up in an open-addressed table of 8-slot buckets (one
  * cache line; the 8 tags are compared at once with AVX2 or SSE2, or in a
  * loop, chosen at start-up: identical results), confirms every hit by

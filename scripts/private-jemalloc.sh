@@ -10,6 +10,8 @@
 #   - without its constructor (.init_array: one entry, which only initialises
 #     jemalloc early): it starts on the first allocation instead, and not at
 #     all in a process whose family is served by glibc (WARD_MALLOC=libc).
+#   - only Debian's jemalloc 5.3.0: shim/alloc.c reads the per-thread byte
+#     counters at their offsets in that version's thread record (tsd_tls).
 # The result is an archive: --exclude-libs then keeps all of it unexported.
 # usage: private-jemalloc.sh LIBJEMALLOC_PIC.A SYMBOL_MAP OUTPUT.a LD OBJCOPY AR
 set -eu
@@ -18,6 +20,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ward-je.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 "$ar" x "$archive"
+# The version string jemalloc's ctl reports, in its read-only data.
+if ! grep -qa '5\.3\.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c' ./*.o; then
+	echo "private-jemalloc: $archive is not jemalloc 5.3.0: the thread counters' offsets in" >&2
+	echo "shim/alloc.c (JE_TSD_THREAD_ALLOCATED, _DEALLOCATED) must be measured again for it" >&2
+	echo "(docs/PERFORMANCE.md, \"Start-up\": the probe prints them)" >&2
+	exit 1
+fi
 rm -f jemalloc_cpp.pic.o
 "$ld" -r -o joined.o ./*.o
 "$objcopy" --redefine-syms="$map" --remove-section=.init_array --remove-section=.rela.init_array \

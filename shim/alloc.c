@@ -84,13 +84,49 @@ static struct {
 static __thread int64_t heap_change __attribute__((tls_model("initial-exec")));
 
 /* jemalloc already adds every block's usable size to two counters of the
- * calling thread (mallctl thread.allocatedp / thread.deallocatedp); what
- * they moved by across a call is what the call handed out and took back,
- * with no size lookup of ours.  Read only by their thread. */
+ * calling thread (what mallctl's thread.allocatedp / thread.deallocatedp
+ * point at); what they moved by across a call is what the call handed out
+ * and took back, with no size lookup of ours.  They live in jemalloc's
+ * thread record, the static TLS variable tsd_tls, at fixed offsets, read
+ * here directly: asking mallctl for their addresses runs jemalloc's ctl_init
+ * (some 150,000 instructions and 40 page faults of statistics set-up, in
+ * every process that allocates at all).  The offsets are those of Debian's
+ * jemalloc 5.3.0 (scripts/private-jemalloc.sh refuses another version;
+ * tests/test_memory.c's exact heap figures would show a wrong one); a new
+ * version's are printed by the probe in docs/PERFORMANCE.md ("Start-up").
+ * A new thread's record starts from zero, as the seen values below do. */
+extern __thread char je_tsd_tls[] __attribute__((tls_model("initial-exec"), visibility("hidden")));
+#define JE_TSD_THREAD_ALLOCATED 824
+#define JE_TSD_THREAD_DEALLOCATED 840
+
+static inline uint64_t
+je_thread_allocated(void)
+{
+	uint64_t v;
+	memcpy(&v, je_tsd_tls + JE_TSD_THREAD_ALLOCATED, sizeof(v));
+	return v;
+}
+
+static inline uint64_t
+je_thread_deallocated(void)
+{
+	uint64_t v;
+	memcpy(&v, je_tsd_tls + JE_TSD_THREAD_DEALLOCATED, sizeof(v));
+	return v;
+}
+
+/* What the counters were when this thread last read them. */
 static __thread struct {
-	uint64_t *allocated, *deallocated;
 	uint64_t seen_allocated, seen_deallocated;
 } je_thread __attribute__((tls_model("initial-exec")));
+
+/* The private copy's built-in configuration (its malloc_conf symbol, read
+ * before /etc/malloc.conf and the program's MALLOC_CONF, which still win):
+ * glibc's opendir allocates its ~32 KiB directory buffer (32,816 bytes, the
+ * 40 KiB size class) and jemalloc's default tcache_max is 32 KiB, so every
+ * opendir/closedir went to the arena (+2,100 instructions); with 64 KiB the
+ * thread cache keeps it, and 64 KiB blocks too (see docs/PERFORMANCE.md). */
+__attribute__((visibility("hidden"))) const char *ward_je_malloc_conf = "tcache_max:65536";
 
 /* ---- choosing, on the first call ---- */
 
@@ -157,19 +193,12 @@ choose(void)
 	return __atomic_load_n(&heap.allocator, __ATOMIC_ACQUIRE);
 }
 
-static void je_thread_start(void);
-
-/* Is jemalloc serving the family?  Then this thread's counters are known. */
+/* Is jemalloc serving the family? */
 static inline bool
 jemalloc(void)
 {
 	int a = heap.allocator;
-	if (likely(a == JEMALLOC) || (a == UNCHOSEN && choose() == JEMALLOC)) {
-		if (unlikely(je_thread.allocated == NULL))
-			je_thread_start();
-		return true;
-	}
-	return false;
+	return likely(a == JEMALLOC) || (a == UNCHOSEN && choose() == JEMALLOC);
 }
 
 const char *
@@ -199,32 +228,12 @@ usable(void *p)
 	return fn != NULL ? fn(p) : 0;
 }
 
-static __attribute__((noinline)) void
-je_thread_start(void)
-{
-	size_t size = sizeof(uint64_t *);
-	uint64_t *allocated = NULL, *deallocated = NULL;
-	if (ward_je_mallctl("thread.allocatedp", &allocated, &size, NULL, 0) != 0 ||
-	    ward_je_mallctl("thread.deallocatedp", &deallocated, &size, NULL, 0) != 0 || allocated == NULL ||
-	    deallocated == NULL) {
-		/* Only a jemalloc built without statistics: a build defect. */
-		static const char message[] = "ward: the linked jemalloc keeps no per-thread statistics; "
-		                              "run with WARD_MALLOC=libc\n";
-		ward_syscall(SYS_write, 2, (long)message, sizeof(message) - 1, 0);
-		ward_syscall(SYS_exit_group, 125, 0, 0, 0);
-	}
-	je_thread.seen_allocated = *allocated;
-	je_thread.seen_deallocated = *deallocated;
-	je_thread.deallocated = deallocated;
-	je_thread.allocated = allocated;
-}
-
 /* How far a counter moved since last seen (jemalloc starts a thread's
  * counters again if the thread allocates after its own clean-up). */
 static inline size_t
-moved(const uint64_t *counter, uint64_t *seen)
+moved(uint64_t now, uint64_t *seen)
 {
-	uint64_t now = *counter, by = now >= *seen ? now - *seen : now;
+	uint64_t by = now >= *seen ? now - *seen : now;
 	*seen = now;
 	return (size_t)by;
 }
@@ -282,8 +291,8 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
 static inline __attribute__((always_inline)) void
 je_account(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
 {
-	size_t freed = gave_back ? moved(je_thread.deallocated, &je_thread.seen_deallocated) : 0;
-	size_t got = handed_out ? moved(je_thread.allocated, &je_thread.seen_allocated) : 0;
+	size_t freed = gave_back ? moved(je_thread_deallocated(), &je_thread.seen_deallocated) : 0;
+	size_t got = handed_out ? moved(je_thread_allocated(), &je_thread.seen_allocated) : 0;
 	account(id, gave_back, freed, handed_out, got, failed);
 }
 

@@ -110,8 +110,14 @@ Test(match, default_allow)
 
 /* ---- differential: compiled == naive ---- */
 
-static const char *const names[] = { "a", "b", "c", "ab", "x.c", "x.h", ".ssh", "usr", "bin", "zz" };
-#define NNAMES (sizeof(names) / sizeof(names[0]))
+static const char *const short_names[] = { "a", "b", "c", "ab", "x.c", "x.h", ".ssh", "usr", "bin", "zz" };
+/* Components of 1 to 17 bytes: prefixes end at every offset within the
+ * matcher's 8-byte words, and whole paths on and across their edges. */
+static const char *const long_names[] = { "a",       "ab",       "abc",       "abcd",     "abcde",
+	                                  "abcdef",  "abcdefg",  "abcdefgh",  "abcdefghi", ".config",
+	                                  "x.cabcdefghijklm", "lib64.so.1.2.3abc", "zz", "a.b", "bin" };
+static const char *const *names = short_names;
+static size_t NNAMES = sizeof(short_names) / sizeof(short_names[0]);
 
 static void
 random_path(unsigned int *seed, char *out, size_t cap)
@@ -193,6 +199,15 @@ Test(match, compiled_equals_naive_avx2)
 	differential(WARD_SIMD_AVX2, 3);
 }
 
+Test(match, compiled_equals_naive_long_components)
+{
+	names = long_names;
+	NNAMES = sizeof(long_names) / sizeof(long_names[0]);
+	differential(WARD_SIMD_SCALAR, 4);
+	differential(WARD_SIMD_AVX2, 5);
+	differential(WARD_SIMD_SSE2, 6);
+}
+
 /* Many rules under one prefix and many prefixes: the table's probing
  * across full buckets still finds everything. */
 Test(match, ten_thousand_literal_rules)
@@ -246,6 +261,7 @@ Test(match, image_round_trip)
 	cr_expect_str_eq(q->log, "/tmp/l");
 	cr_expect_str_eq(q->rule[5].pattern, p->rule[5].pattern);
 	cr_expect_str_eq(q->rule[5].file, "t.ward");
+	cr_expect_eq(ward_policy_unrestricted_ops(q), ward_policy_unrestricted_ops(p));
 	for (int i = 0; i < 5000; i++) {
 		random_path(&seed, path, sizeof(path));
 		unsigned int op = 1u << (rand_r(&seed) % 6);

@@ -35,6 +35,55 @@ Test(path, lexical_folding)
 	cr_expect_str_eq(lexical("/w", "a/../../b"), "/b");
 }
 
+/* ward_path_normal (8 bytes at a time) against the definition: absolute,
+ * and no empty, "." or ".." component, so no trailing '/' but the root's;
+ * its last '/' against strrchr.  Random strings over the bytes that
+ * matter, of every length around the 8-byte words. */
+static size_t
+normal_by_definition(const char *p)
+{
+	size_t n = strlen(p);
+	if (p[0] != '/')
+		return 0;
+	if (n == 1)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '/')
+			continue;
+		size_t c = strcspn(p + i + 1, "/");
+		if (c == 0 || (c == 1 && p[i + 1] == '.') || (c == 2 && p[i + 1] == '.' && p[i + 2] == '.'))
+			return 0;
+	}
+	return n;
+}
+
+Test(path, normal_agrees_with_its_definition)
+{
+	static const char alphabet[] = "//..ab";
+	char p[80];
+	unsigned int seed = 11;
+	for (int round = 0; round < 200000; round++) {
+		size_t n = 1 + (size_t)rand_r(&seed) % 40;
+		for (size_t i = 0; i < n; i++)
+			p[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+		p[0] = rand_r(&seed) % 8 ? '/' : 'a';
+		p[n] = '\0';
+		size_t slash = 999, want = normal_by_definition(p), got = ward_path_normal(p, &slash);
+		cr_assert_eq(got, want, "%s: %zu, want %zu", p, got, want);
+		cr_assert_eq(ward_path_normal_length(p), want, "%s", p);
+		if (want > 0)
+			cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu", p, slash);
+	}
+	cr_expect_eq(ward_path_normal_length("/"), 1);
+	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/data"), 31);
+	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/data/"), 0);
+	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/./data"), 0);
+	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/.data"), 32);
+	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/.."), 0);
+	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXX//run/..."), 0);
+	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXXX/run/..."), 31);
+}
+
 static char dir[PATH_MAX];
 
 static void
