@@ -280,13 +280,75 @@ complete(struct ward_frame *f, long result)
 
 #define ACT_TRIES 4 /* resolutions of one call before a changing path is refused */
 
+/* Without openat2 (kernels before 5.6, seccomp filters that refuse it,
+ * valgrind): the same walk made one component at a time, each opened
+ * O_NOFOLLOW from the one before, so a symlink anywhere is ELOOP as with
+ * RESOLVE_NO_SYMLINKS.  path is canonical: absolute, no "." or "..". */
+static long
+open_by_components(const char *path, int flags, mode_t mode)
+{
+	long dir = ward_syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -1;
+	const char *p = path;
+	while (*p == '/')
+		p++;
+	if (*p == '\0') { /* the root itself */
+		long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
+		int err = errno;
+		ward_syscall(SYS_close, dir);
+		errno = err;
+		return fd;
+	}
+	char name[256];
+	for (;;) {
+		size_t n = strcspn(p, "/");
+		const char *next = p + n;
+		while (*next == '/')
+			next++;
+		if (n >= sizeof(name)) {
+			ward_syscall(SYS_close, dir);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		bool last = *next == '\0';
+		long fd = last ? ward_syscall(SYS_openat, dir, name, flags | O_NOFOLLOW, mode)
+		               : ward_syscall(SYS_openat, dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		int err = errno;
+		ward_syscall(SYS_close, dir);
+		if (fd < 0) {
+			/* a symlink where a directory was decided: O_DIRECTORY says ENOTDIR */
+			struct stat st;
+			if (!last && err == ENOTDIR && ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				err = ELOOP;
+			errno = err;
+			return -1;
+		}
+		if (last)
+			return fd;
+		dir = fd;
+		p = next;
+	}
+}
+
+static bool no_openat2; /* the kernel said ENOSYS once: walk by components from then on */
+
 static long
 open_exact(const char *path, int flags, mode_t mode)
 {
-	struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
-		                .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
-		                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-	return ward_syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
+			                .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
+			                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+		long fd = ward_syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return fd;
+		if (errno == ENOSYS)
+			__atomic_store_n(&no_openat2, true, __ATOMIC_RELAXED);
+	}
+	return open_by_components(path, flags, mode);
 }
 
 /* The decided path led through /proc: act through it as the program asked. */
