@@ -209,6 +209,7 @@ set_policy(const struct launch *l)
 	if (loaded == NULL)
 		cli_fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
 	set_absolute("WARD_POLICY", l->policy);
+	setenv("WARD_CHILD", "1", 1); /* CMD is decided like every exec of the tree: its image checks itself */
 	write_policy_image(loaded, getenv("WARD_POLICY"));
 	ward_policy_free(loaded);
 	if (l->audit)

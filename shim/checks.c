@@ -369,6 +369,21 @@ hold(struct ward_frame *f, struct ward_scratch *s)
 	}
 }
 
+/* The path kept changing under the check: refused, with a record. */
+static int
+changing(struct ward_frame *f, struct ward_scratch *s)
+{
+	struct ward_refusal why = { .op = "resolve", .what = s->resolved, .by = "ward (the path changed while it was checked)",
+		                    .rule = "ward (path changing)", .err = EACCES };
+	return ward_refuse(f, s, &why);
+}
+
+void
+ward_act_hold(struct ward_frame *f, struct ward_scratch *s)
+{
+	hold(f, s);
+}
+
 void
 ward_act_release(struct ward_frame *f)
 {
@@ -382,13 +397,79 @@ ward_act_release(struct ward_frame *f)
 	ward_scratch_leave();
 }
 
-/* The path kept changing under the check: refused, with a record. */
-static int
-changing(struct ward_frame *f, struct ward_scratch *s)
+/* An exec about to be made.  Returns the descriptor to exec a binary from
+ * (-1: exec *file by name).  In a process of its own the scratch stays
+ * held for the exec (*kept; given back with ward_act_give_back if the exec
+ * returns: a successful one leaves the image, scratch and all).  In a vfork
+ * child, which shares its parent's memory and never returns to give it
+ * back, the scratch is given back now: the binary's descriptor name is
+ * copied into copy, and a PATH candidate found in the scratch is replaced
+ * by what the program asked (the exec searches again by name). */
+int
+ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX], const char *asked,
+                struct ward_scratch **kept)
 {
-	struct ward_refusal why = { .op = "resolve", .what = s->resolved, .by = "ward (the path changed while it was checked)",
-		                    .rule = "ward (path changing)", .err = EACCES };
-	return ward_refuse(f, s, &why);
+	struct ward_scratch *s = f->held;
+	*kept = NULL;
+	if (s == NULL)
+		return -1;
+	int fd = *file == s->act[0].path ? s->act[0].fd : -1;
+	if (!ward_in_foreign_child()) {
+		f->held = NULL;
+		*kept = s;
+		return fd;
+	}
+	if (fd >= 0) {
+		memcpy(copy, s->act[0].path, WARD_PROCFD_NAME_MAX);
+		copy[WARD_PROCFD_NAME_MAX - 1] = '\0';
+		*file = copy;
+		s->act[0].fd = -1; /* stays open for the exec (close-on-exec) */
+	} else if (*file != asked) {
+		*file = asked;
+	}
+	ward_act_release(f);
+	return fd;
+}
+
+void
+ward_act_give_back(struct ward_scratch *s)
+{
+	struct ward_frame f = { .held = s };
+	ward_act_release(&f);
+}
+
+/*
+ * exec: the program at path (relative to dirfd, after the caller's PATH
+ * search) decided for exec and opened exactly (O_PATH, no symlink on the
+ * decided path); *act is its /proc/self/fd name, for the caller to inspect
+ * and, for a binary, to exec through (NULL: act on path itself, through
+ * /proc).  Uses the scratch the caller holds in the frame.
+ */
+int
+ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char **act)
+{
+	struct ward_scratch *s = f->held;
+	*act = NULL;
+	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
+		int r = ward_resolve(resolve_options(), dirfd, path, true, s->resolved, &s->resolve);
+		if (r != 0)
+			return unresolved(r);
+		struct verdict v;
+		if ((ward_restricted & WARD_OP_EXEC) && !decide(f, s->resolved, WARD_OP_EXEC, &v))
+			return violation(f, s, &v);
+		if (through_proc(s))
+			return 0;
+		long fd = open_exact(s->resolved, O_PATH | O_CLOEXEC, 0);
+		if (fd >= 0) {
+			s->act[0].fd = (int)fd;
+			*act = ward_procfd_name(s->act[0].path, (int)fd);
+			return 0;
+		}
+		if (errno != ELOOP)
+			return -errno; /* the exec fails as the kernel says: never by name on what may appear */
+		ward_dircache_invalidate();
+	}
+	return changing(f, s);
 }
 
 int
@@ -651,6 +732,53 @@ out:
 	return result;
 }
 
+/* access, faccessat, euidaccess: a probe that predicts what the policy
+ * will do.  F_OK is a stat (decided and recorded like one); R_OK, W_OK
+ * and X_OK are decided as read, write and exec, and a refusal is the
+ * probe's answer: EACCES, not a violation (nothing was attempted).  On a
+ * directory only R_OK (listing it) is the policy's: W_OK (making entries)
+ * and X_OK (searching it) are answered by the kernel, as a compiler's
+ * probe of its temporary directory expects. */
+int
+ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags)
+{
+	bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+	if ((flags & AT_EMPTY_PATH) && path != NULL && path[0] == '\0')
+		return ward_check_fd(f, WARD_OP_STAT, dirfd);
+	unsigned int probe = ((mode & R_OK) ? WARD_OP_READ : 0) | ((mode & W_OK) ? WARD_OP_WRITE : 0) |
+	                     ((mode & X_OK) ? WARD_OP_EXEC : 0);
+	if (probe == 0) /* F_OK: a stat */
+		return ward_check_path(f, WARD_OP_STAT, dirfd, path, follow);
+	int r;
+	struct ward_scratch *s = enter_check(f, (probe | WARD_OP_STAT) & ward_restricted, path, &r);
+	if (s == NULL)
+		return r;
+	r = ward_resolve(resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
+	struct verdict v;
+	struct stat st;
+	if (r == 0 && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		probe &= WARD_OP_READ; /* a directory: W_OK and X_OK are about its entries (create, search), not it */
+	probe = (probe | WARD_OP_STAT) & ward_restricted;
+	if (r != 0)
+		r = unresolved(r);
+	else if (probe != 0 && !decide(f, s->resolved, probe, &v))
+		r = ward_config.mode == WARD_MODE_AUDIT ? violation(f, s, &v) /* logged: an audit lists all a program needs */
+		                                        : -EACCES; /* the answer, as the kernel gives it for a mode it refuses */
+	ward_scratch_leave();
+	return r;
+}
+
+/* freopen(NULL, mode, stream): the stream's own file, reopened with mode. */
+int
+ward_check_reopen(struct ward_frame *f, const char *mode, int fd)
+{
+	if (mode == NULL || fd < 0)
+		return 0;
+	int flags = fopen_flags(mode) & ~(O_CREAT | O_EXCL); /* the file exists: it is the stream's */
+	return ward_check_fd(f, open_ops(flags), fd);
+}
+
 /* Calls on an open descriptor that change the file: decide on what the
  * descriptor is now. */
 int
@@ -703,7 +831,12 @@ ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdir
 {
 	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
 		return 0;
-	int r = ward_check_act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0);
+	struct stat st; /* the kernel's first answer: the new name exists */
+	if (*new != NULL && (*new)[0] != '\0' && ward_syscall(SYS_newfstatat, newdirfd, *new, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	int r = (flags & AT_EMPTY_PATH) && *old != NULL && (*old)[0] == '\0' /* the file dirfd holds */
+	                ? ward_check_fd(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd)
+	                : ward_check_act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0);
 	if (r == 0)
 		r = ward_check_act(f, WARD_OP_CREATE, newdirfd, new, false, 1);
 	return r;

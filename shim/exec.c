@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ static struct {
 	char self[4096];       /* libward.so's own path */
 	char preload[4096];    /* LD_PRELOAD at start-up */
 	bool have_preload;
+	bool child;            /* WARD_CHILD=1 came in: kept already */
 } kept;
 
 static char *
@@ -67,6 +69,9 @@ void
 ward_exec_init(char **envp)
 {
 	for (char **e = envp; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, "WARD_COMM=", 10) == 0)
+			continue; /* one image's own name, never passed on */
+		kept.child |= strcmp(*e, "WARD_CHILD=1") == 0;
 		if (strncmp(*e, "WARD_", 5) == 0 && kept.count < KEPT_MAX) {
 			char *copy = keep_text(*e);
 			if (copy != NULL)
@@ -111,7 +116,7 @@ ward_exec_env_size(char *const *envp)
 	size_t n = 0;
 	for (; envp != NULL && envp[n] != NULL; n++)
 		;
-	return n + KEPT_MAX + 2;
+	return n + KEPT_MAX + 3;
 }
 
 size_t
@@ -144,10 +149,45 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 	}
 	preload_line(preload, preload_cap, theirs);
 	out[n++] = preload;
+	if (!kept.child)
+		out[n++] = (char *)"WARD_CHILD=1"; /* started by a confined process: it checks itself (exec_check_self) */
 	for (size_t i = 0; i < kept.count; i++)
 		out[n++] = kept.entry[i];
 	out[n] = NULL;
 	return out;
+}
+
+/* "WARD_COMM=NAME": the process name a child run through /proc/self/fd/N
+ * should have (the kernel would name it "N"): the basename of what was
+ * asked, as the kernel takes it, at most 15 bytes. */
+char *
+ward_exec_comm(char *out, size_t cap, const char *asked)
+{
+	const char *slash = strrchr(asked, '/');
+	snprintf(out, cap, "WARD_COMM=%.15s", slash != NULL ? slash + 1 : asked);
+	return out;
+}
+
+/* Append entry to an envp made by ward_exec_env (which leaves room). */
+void
+ward_exec_env_add(char **envp, char *entry)
+{
+	size_t n = 0;
+	while (envp[n] != NULL)
+		n++;
+	envp[n] = entry;
+	envp[n + 1] = NULL;
+}
+
+/* The new image's name, when its parent ran it through a descriptor. */
+void
+ward_exec_name_self(void)
+{
+	const char *comm = getenv("WARD_COMM");
+	if (comm == NULL)
+		return;
+	ward_syscall(SYS_prctl, PR_SET_NAME, comm);
+	unsetenv("WARD_COMM");
 }
 
 /* ---- what the exec would start ---- */
@@ -180,13 +220,14 @@ search(const char *file, char *out, size_t cap)
 }
 
 /* Why the loader would not run the shim in this file, or NULL.  interp gets
- * a #! script's interpreter ("" when none). */
+ * a #! script's interpreter ("" when none); *binary: an ELF file. */
 static const char *
-unconfined_reason(const char *path, char *interp, size_t cap)
+unconfined_reason(const char *path, char *interp, size_t cap, bool *binary)
 {
 	struct stat st;
 	unsigned char head[256];
 	interp[0] = '\0';
+	*binary = false;
 	if (ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0)
 		return NULL;
 	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
@@ -213,6 +254,7 @@ unconfined_reason(const char *path, char *interp, size_t cap)
 		}
 	} else if (n >= (long)sizeof(Elf64_Ehdr) && memcmp(head, ELFMAG, SELFMAG) == 0 &&
 	           head[EI_CLASS] == ELFCLASS64) {
+		*binary = true;
 		Elf64_Ehdr eh;
 		memcpy(&eh, head, sizeof(eh));
 		bool dynamic = false;
@@ -230,39 +272,94 @@ unconfined_reason(const char *path, char *interp, size_t cap)
 	return why;
 }
 
+#define INTERPRETER_LEVELS 4 /* the kernel follows #! this many times (BINPRM_MAX_RECURSION) */
+
+/* A #! script's interpreters, every level: each decided for exec (a
+ * relative one against the cwd, as the kernel takes it) and inspected. */
 static int
-check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *file, bool search_path)
+check_interpreters(struct ward_frame *f, struct ward_scratch *s, const char **program, const char **why)
 {
-	char *interp = s->exec_interp;
-	const char *path = search_path ? search(file, s->exec_path, sizeof(s->exec_path)) : file;
-	if (path == NULL || ward_syscall(SYS_faccessat, dirfd, path, X_OK, 0) != 0)
-		return 0; /* nothing to run there: the exec fails by itself (shells try each PATH entry) */
-	int r = ward_check_path(f, WARD_OP_EXEC, dirfd, path, true);
-	if (r != 0 || !ward_limits_watch_unconfined() || dirfd != AT_FDCWD)
-		return r;
-	const char *why = unconfined_reason(path, interp, sizeof(s->exec_interp));
-	if (why == NULL && interp[0] == '/') {
-		r = ward_check_path(f, WARD_OP_EXEC, AT_FDCWD, interp, true);
+	for (int level = 0; level < INTERPRETER_LEVELS && s->exec_interp[0] != '\0' && *why == NULL; level++) {
+		int r = ward_check_path(f, WARD_OP_EXEC, AT_FDCWD, s->exec_interp, true);
 		if (r != 0)
 			return r;
-		char unused[8];
-		why = unconfined_reason(interp, unused, sizeof(unused));
-		if (why != NULL)
-			path = interp;
+		bool binary;
+		*why = unconfined_reason(s->exec_interp, s->exec_next, sizeof(s->exec_next), &binary);
+		if (*why != NULL) {
+			*program = s->exec_interp;
+			return 0;
+		}
+		memcpy(s->exec_interp, s->exec_next, sizeof(s->exec_interp));
 	}
-	return why != NULL ? ward_refuse_unconfined(f, path, why) : 0;
+	return 0;
+}
+
+static int
+check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char **file, bool search_path)
+{
+	const char *path = search_path ? search(*file, s->exec_path, sizeof(s->exec_path)) : *file;
+	if (path == NULL || ward_syscall(SYS_faccessat, dirfd, path, X_OK, 0) != 0)
+		return 0; /* nothing to run there: the exec fails by itself (shells try each PATH entry) */
+	const char *act;
+	int r = ward_check_program(f, dirfd, path, &act);
+	if (r != 0)
+		return r;
+	if (act == NULL && dirfd != AT_FDCWD)
+		return 0; /* through /proc, relative to a descriptor: nothing more to inspect by name */
+	bool binary;
+	const char *why = unconfined_reason(act != NULL ? act : path, s->exec_interp, sizeof(s->exec_interp), &binary);
+	const char *program = path;
+	if (why == NULL && s->exec_interp[0] != '\0' && (r = check_interpreters(f, s, &program, &why)) != 0)
+		return r;
+	if (why != NULL && ward_limits_watch_unconfined() && (r = ward_refuse_unconfined(f, program, why)) != 0)
+		return r;
+	/* A binary is run through its descriptor: exactly the file decided.  A
+	 * script is run by its name (its interpreter must see a path it can
+	 * open), decided at every #! level. */
+	if (act != NULL && binary)
+		*file = act;
+	else if (path != *file)
+		*file = path; /* the PATH candidate decided: the exec must not search on to another */
+	return 0;
+}
+
+/*
+ * The image that is running now, decided for exec before main: whatever
+ * route started it (a raw execve, a symlink swapped after an exec's
+ * check, a script's name raced), a program of the policy's `deny exec`
+ * does not run.  /proc/self/exe names the file the kernel really loaded.
+ * Refused: a record, and status 126 as for a program that cannot be run.
+ * Only an image a confined process started (WARD_CHILD, which the shim puts
+ * into every exec it lets through; the first process of a tree was started
+ * from outside, and `ward run` decides that one itself).
+ */
+void
+ward_exec_check_self(void)
+{
+	if (ward_config.policy == NULL || !(ward_restricted & WARD_OP_EXEC) || !kept.child)
+		return;
+	struct ward_frame f;
+	ward_frame_enter(&f, WARD_ID_execve);
+	f.active = true; /* the constructor runs busy; this check is the image's own */
+	static char self[WARD_PATH_MAX];
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || n >= (long)sizeof(self) - 1)
+		return; /* no name to decide on (a deleted file keeps its old name plus " (deleted)") */
+	self[n] = '\0';
+	int r = ward_check_path(&f, WARD_OP_EXEC, AT_FDCWD, self, true);
+	if (r > 0)
+		ward_syscall(SYS_exit_group, 126);
 }
 
 /* The exec check: 0, or the errno the exec must fail with. */
 int
-ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path)
+ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path)
 {
-	if (!f->active || file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
+	if (!f->active || *file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
 		return 0;
-	struct ward_scratch *s = ward_scratch_enter(); /* the search buffers: never on a small stack */
+	struct ward_scratch *s = f->held != NULL ? f->held : ward_scratch_enter(); /* never on a small stack */
 	if (s == NULL)
 		return EACCES;
-	int r = check_exec(f, s, dirfd, file, search_path);
-	ward_scratch_leave();
-	return r;
+	ward_act_hold(f, s); /* given back when the call is done, or before the exec (ward_act_detach) */
+	return check_exec(f, s, dirfd, file, search_path);
 }

@@ -21,6 +21,21 @@ ward_stream_fd(FILE *stream)
 	return stream != NULL ? fileno(stream) : -1;
 }
 
+/* "" and NULL paths, tested out of line for the same reason (libc declares
+ * the arguments nonnull; the kernel takes "" with AT_EMPTY_PATH, freopen
+ * takes NULL). */
+bool
+ward_empty_path(const char *path)
+{
+	return path != NULL && path[0] == '\0';
+}
+
+bool
+ward_null_path(const char *path)
+{
+	return path == NULL;
+}
+
 int
 ward_dir_fd(DIR *dir)
 {

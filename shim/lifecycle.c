@@ -94,10 +94,12 @@ ward_start(int argc, char **argv, char **envp)
 {
 	ward_busy++;
 	ward_exec_init(envp);
+	ward_exec_name_self();
 	ward_config_init(argc, argv);
 	ward_scratch_init();
 	ward_records_init();
 	ward_checks_init();
+	ward_exec_check_self();
 	ward_limits_init();
 	if (ward_config.policy != NULL)
 		ward_alloc_set_limit(ward_config.policy->limit_memory);

@@ -166,6 +166,7 @@ struct ward_scratch {
 	void *frames[WARD_BACKTRACE_FRAMES];
 	char exec_path[WARD_PATH_MAX];
 	char exec_interp[256];
+	char exec_next[256];
 	char walk_path[WARD_PATH_MAX];
 	/* what the call is made on instead of its own path (checks.c) */
 	struct ward_act {
@@ -217,12 +218,19 @@ int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flag
 int ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which);
 int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode);
 int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
+int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags);
+int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);
 int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
 int ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
                       unsigned int flags);
 int ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
                     int flags);
 int ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags);
+void ward_act_hold(struct ward_frame *f, struct ward_scratch *s);
+int ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX], const char *asked,
+                    struct ward_scratch **kept);
+void ward_act_give_back(struct ward_scratch *s);
+int ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char **act);
 
 /* ---- limits (limits.c) ---- */
 extern uint64_t ward_fd_limit;
@@ -251,13 +259,22 @@ void ward_exec_init(char **envp);
 size_t ward_exec_env_size(char *const *envp);
 size_t ward_exec_preload_size(char *const *envp);
 char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);
-int ward_check_exec(struct ward_frame *f, int dirfd, const char *file, bool search_path);
+/* The exec check: 0, or the errno the exec must fail with.  *file may be
+ * replaced by a /proc/self/fd name of exactly the program decided (held
+ * in the frame: ward_act_detach before the real exec). */
+int ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path);
 void ward_spawn_after_fork_child(void);
+char *ward_exec_comm(char *out, size_t cap, const char *asked);
+void ward_exec_env_add(char **envp, char *entry);
+void ward_exec_name_self(void);
+void ward_exec_check_self(void);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;
 int ward_stream_fd(FILE *stream);
 int ward_dir_fd(DIR *dir);
+bool ward_empty_path(const char *path);
+bool ward_null_path(const char *path);
 void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
 void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);

@@ -36,16 +36,21 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
       const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr, char *const argv[],
       char *const envp[])
 {
+	const char *asked = file;
 	int denied = ward_check_children(f);
 	if (!denied)
-		denied = ward_check_exec(f, AT_FDCWD, file, search_path);
+		denied = ward_check_exec(f, AT_FDCWD, &file, search_path); /* file: exactly the program decided */
 	if (denied)
 		return f->deny = denied;
-	char *slots[f->active ? ward_exec_env_size(envp) : 1];
+	char *slots[f->active ? ward_exec_env_size(envp) + 1 : 1];
 	char preload[f->active ? ward_exec_preload_size(envp) : 1];
 	char *const *env = f->active ? ward_exec_env(envp, slots, preload, sizeof(preload)) : envp;
+	char comm[sizeof("WARD_COMM=") + 16];
+	if (file != asked && env == slots) /* run through /proc/self/fd/N: the child names itself (lifecycle.c) */
+		ward_exec_env_add(slots, ward_exec_comm(comm, sizeof(comm), asked));
 	errno = f->saved_errno;
 	pid_t child = -1;
+	search_path = search_path && strchr(file, '/') == NULL;
 	int err = search_path ? WARD_REAL(posix_spawnp)(&child, file, actions, attr, argv, env)
 	                      : WARD_REAL(posix_spawn)(&child, file, actions, attr, argv, env);
 	if (err == 0) {

@@ -175,6 +175,85 @@ ftw64(const char *dir, __ftw64_func_t fn, int descriptors)
 WARD_FTS_READ(fts_read, FTS, FTSENT)
 WARD_FTS_READ(fts64_read, FTS64, FTSENT64)
 
+/* fts_children: the same entries are taken out of the list it returns
+ * (fts_read then skips them too: it walks the same list).  They are freed
+ * as fts would free them (one malloc each), and what the list hangs off is
+ * kept pointing at its new head: fts->fts_child for children, or, before the
+ * first fts_read, fts_cur (fts_open's placeholder) for the roots, whose names
+ * are their paths.  A child's path is its parent's (fts_cur) plus its name. */
+#define WARD_FTS_CHILDREN(name, fts_type, ent_type)                                \
+	WARD_EXPORT ent_type *name(fts_type *fts, int options)                      \
+	{                                                                           \
+		struct ward_frame frame_;                                           \
+		ward_frame_enter(&frame_, WARD_ID_##name);                          \
+		errno = frame_.saved_errno;                                         \
+		ent_type *head = WARD_REAL(name)(fts, options);                     \
+		frame_.saved_errno = errno;                                         \
+		if (head != NULL && ward_restricted && frame_.active) {            \
+			ent_type *cur = fts->fts_cur, **link = &head;              \
+			bool roots = head->fts_level == FTS_ROOTLEVEL;              \
+			bool parent_ok = roots || child_parent_ok(&frame_, cur->fts_path, cur->fts_pathlen); \
+			while (*link != NULL) {                                    \
+				ent_type *e = *link;                               \
+				if (parent_ok && child_visible(&frame_, roots ? NULL : cur->fts_path, \
+				                               roots ? 0 : cur->fts_pathlen, e->fts_name)) { \
+					link = &e->fts_link;                       \
+					continue;                                  \
+				}                                                  \
+				*link = e->fts_link;                               \
+				free(e);                                           \
+			}                                                          \
+			if (roots) /* the roots hang off fts_cur, a placeholder */ \
+				cur->fts_link = head;                               \
+			else                                                        \
+				fts->fts_child = head;                              \
+			if (head == NULL)                                           \
+				frame_.saved_errno = 0; /* "no children", as fts says it */ \
+		}                                                                   \
+		errno = frame_.saved_errno;                                         \
+		ward_frame_count(&frame_, head == NULL && errno != 0);              \
+		ward_frame_done(&frame_);                                           \
+		return head;                                                        \
+	}
+
+/* May the directory at path[0..len) be listed? */
+static bool
+child_parent_ok(struct ward_frame *f, const char *path, size_t len)
+{
+	if (len > 1 && path[len - 1] == '/')
+		len--;
+	return ward_check_prefix(f, WARD_OP_READ, path, len) == 0;
+}
+
+/* May parent/name (or name alone, a root) be seen?  The name is put
+ * together in the thread's scratch (walks run on the program's stack). */
+static bool
+child_visible(struct ward_frame *f, const char *parent, size_t len, const char *name)
+{
+	struct ward_scratch *s = ward_scratch_enter();
+	if (s == NULL)
+		return false;
+	char *buf = s->walk_path;
+	size_t n = strlen(name), at = 0;
+	if (parent != NULL && len > 0 && parent[len - 1] == '/')
+		len--;
+	bool ok = false;
+	if (len + n + 2 <= sizeof(s->walk_path)) {
+		if (parent != NULL) {
+			memcpy(buf, parent, len);
+			buf[len] = '/';
+			at = len + 1;
+		}
+		memcpy(buf + at, name, n + 1);
+		ok = ward_check_path(f, WARD_OP_STAT, AT_FDCWD, buf, false) == 0;
+	}
+	ward_scratch_leave();
+	return ok;
+}
+
+WARD_FTS_CHILDREN(fts_children, FTS, FTSENT)
+WARD_FTS_CHILDREN(fts64_children, FTS64, FTSENT64)
+
 /* glob: matches the program may not see are dropped from the list. */
 static void
 filter_matches(struct ward_frame *f, char **paths, size_t *count, size_t first)

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -23,6 +25,7 @@
 #include <utime.h>
 
 #include "shim.h"
+#include "routes.h"
 #include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
@@ -86,7 +89,7 @@
 #define FOLLOW true
 #define NOFOLLOW false
 #define WARD_IF_RESTRICTED(ops, call) \
-	if (__builtin_expect((ward_restricted & (ops)) != 0, 0)) frame_.deny = (call)
+	if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0) frame_.deny = (call)
 /* CHECK: decided, and the call pointed at exactly what was decided (its
  * path argument replaced; checks.c).  CHECK_NAME_ONLY: decided, the call
  * made on the program's own path: for calls whose result is a name built
@@ -96,7 +99,17 @@
 	WARD_IF_RESTRICTED(ops, ward_check_act(&frame_, ops, dirfd, (const char **)&(path), follow, 0))
 #define CHECK_NAME_ONLY(ops, dirfd, path, follow) \
 	WARD_IF_RESTRICTED(ops, ward_check_path(&frame_, ops, dirfd, path, follow))
-#define CHECK_AT(ops, dirfd, path, flags) CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
+/* *at calls: AT_EMPTY_PATH with "" acts on dirfd itself, decided on the
+ * file it names like the f-calls. */
+#define WARD_EMPTY_PATH(path, flags) (((flags) & AT_EMPTY_PATH) && ward_empty_path(path))
+#define CHECK_AT(ops, dirfd, path, flags)                                          \
+	{                                                                          \
+		if (WARD_EMPTY_PATH(path, flags)) {                                 \
+			CHECK_FD(ops, dirfd);                                       \
+		} else {                                                            \
+			CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW));  \
+		}                                                                   \
+	}
 #define CHECK_OPEN(dirfd, path, flags, mode) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_open(&frame_, dirfd, &(path), flags, mode))
 #define CHECK_STAT(dirfd, path, flags, buf) \
@@ -104,8 +117,29 @@
 /* Metadata calls (stat family, access, readlink, getxattr): decided
  * exactly, made on the program's path (checks.c says why). */
 #define CHECK_META(dirfd, path, follow) CHECK_NAME_ONLY(WARD_OP_STAT, dirfd, path, follow)
-#define CHECK_META_AT(dirfd, path, flags) CHECK_META(dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW))
+#define CHECK_META_AT(dirfd, path, flags)                                          \
+	{                                                                          \
+		if (WARD_EMPTY_PATH(path, flags)) {                                 \
+			CHECK_FD(WARD_OP_STAT, dirfd);                              \
+		} else {                                                            \
+			CHECK_META(dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW));  \
+		}                                                                   \
+	}
+/* access probes (SPEC 5.1): R_OK, W_OK, X_OK answer as the policy would
+ * decide read, write, exec (EACCES, no record); F_OK is a stat. */
+#define CHECK_ACCESS(dirfd, path, mode, flags) \
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_access(&frame_, dirfd, path, mode, flags))
 #define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode)))
+/* freopen(NULL, mode, stream) reopens the stream's own file with a new
+ * mode: decided on that file like an open. */
+#define CHECK_FREOPEN(path, mode, stream)                                          \
+	{                                                                          \
+		if (ward_null_path(path)) {                                         \
+			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_reopen(&frame_, mode, ward_stream_fd(stream))); \
+		} else {                                                            \
+			CHECK_FOPEN(path, mode);                                    \
+		}                                                                   \
+	}
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, &(from), tofd, &(to), flags))
@@ -113,8 +147,22 @@
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, &(from), tofd, &(to), flags))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, &(path), flags))
+/* Routes that are not a path argument (routes.h). */
+#define CHECK_SOCKADDR(ops, addr, len) \
+	WARD_IF_RESTRICTED(ops, ward_check_sockaddr(&frame_, ops, (addr).__sockaddr__, len))
+#define CHECK_MSGHDR(msg) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_msghdr(&frame_, msg))
+#define CHECK_MMSGHDR(msgs, count) WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_mmsghdr(&frame_, msgs, count))
+#define CHECK_HANDLE(mount_fd, handle, flags) \
+	if (frame_.deny == 0) frame_.deny = ward_check_handle_open(&frame_, mount_fd, handle, flags)
+#define CHECK_NAME_TO_HANDLE(dirfd, path, flags) \
+	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_name_to_handle(&frame_, dirfd, path, flags))
+#define CHECK_CHROOT(path) frame_.deny = ward_check_chroot(&frame_, path)
+#define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
+#define CHECK_DLOPEN(file, mode) \
+	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))
 
-/* limit fds: room for n more descriptors (checked after any other check). */
+/* limit fds: room for n more descriptors (checked before an open, which
+ * the open check may make itself). */
 #define CHECK_FDS(n) \
 	if (__builtin_expect(ward_fd_limit != 0, 0) && frame_.deny == 0) \
 		frame_.deny = ward_check_fds(&frame_, n)
@@ -208,11 +256,15 @@
 	do {                                                                      \
 		struct ward_frame frame_;                                         \
 		ward_frame_enter(&frame_, WARD_ID_##name);                        \
-		frame_.deny = ward_check_exec(&frame_, dirfd, file, search_path); \
+		const char *file_ = (file);                                       \
+		frame_.deny = ward_check_exec(&frame_, dirfd, &file_, search_path); \
 		if (frame_.deny) {                                                \
 			ward_frame_refuse(&frame_);                               \
 			return -1;                                                \
 		}                                                                 \
+		char act_[WARD_PROCFD_NAME_MAX];                                  \
+		struct ward_scratch *kept_;                                       \
+		int act_fd_ = ward_act_detach(&frame_, &file_, act_, (file), &kept_); \
 		char *const *given_ = (envp);                                     \
 		char *slots_[frame_.active ? ward_exec_env_size(given_) : 1];     \
 		char preload_[frame_.active ? ward_exec_preload_size(given_) : 1]; \
@@ -225,10 +277,19 @@
 			ward_frame_count(&frame_, false);                         \
 			ward_counters_add(frame_.slot, WARD_IDX_EXECS, 1);        \
 			ward_frame_done(&frame_);                                 \
-			dumped_ = ward_before_exec(file, search_path);            \
+			dumped_ = ward_before_exec(file_, search_path && strchr(file_, '/') == NULL); \
 		}                                                                 \
 		errno = frame_.saved_errno;                                       \
-		int r_ = real_call;                                               \
+		/* a binary runs from its descriptor (execveat keeps its name as \
+		 * the process name, where /proc/self/fd/N would name it "N") */  \
+		int r_ = act_fd_ >= 0 ? WARD_REAL(execveat)(act_fd_, "", argv, env_, AT_EMPTY_PATH) \
+		                      : real_call;                                \
+		int failed_errno_ = errno;                                        \
+		if (kept_ != NULL)                                                \
+			ward_act_give_back(kept_);                                \
+		else if (act_fd_ >= 0)                                            \
+			ward_syscall(SYS_close, act_fd_);                         \
+		errno = failed_errno_;                                            \
 		if (counted_)                                                     \
 			ward_exec_failed(WARD_ID_##name, dumped_);                \
 		return r_;                                                        \
@@ -237,25 +298,25 @@
 WARD_EXPORT int
 execve(const char *path, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execve, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execve, AT_FDCWD, path, false, envp, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execv(const char *path, char *const argv[])
 {
-	WARD_EXEC(execv, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execv, AT_FDCWD, path, false, environ, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execvp(const char *file, char *const argv[])
 {
-	WARD_EXEC(execvp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execvp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 WARD_EXPORT int
 execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execvpe, AT_FDCWD, file, true, envp, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 
@@ -273,7 +334,22 @@ execveat(int dirfd, const char *path, char *const argv[], char *const envp[], in
 	char program[WARD_PROCFD_NAME_MAX];
 	bool empty = (flags & AT_EMPTY_PATH) && strlen(path) == 0;
 	WARD_EXEC(execveat, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path,
-	          false, envp, WARD_REAL(execveat)(dirfd, path, argv, env_, flags));
+	          false, envp,
+	          WARD_REAL(execveat)(dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_, argv, env_, flags));
+}
+
+/* syscall(SYS_execve / SYS_execveat, ...) (syscall.c): decided and carried
+ * like execve and execveat, counted as the syscall row. */
+long
+ward_syscall_exec(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	char program[WARD_PROCFD_NAME_MAX];
+	bool empty = path != NULL && (flags & AT_EMPTY_PATH) && path[0] == '\0';
+	bool at = dirfd != AT_FDCWD || flags != 0;
+	WARD_EXEC(syscall, empty ? AT_FDCWD : dirfd, empty ? ward_procfd_name(program, dirfd) : path, false, envp,
+	          (int)(at ? ward_syscall(SYS_execveat, dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_,
+	                                  argv, env_, flags)
+	                   : ward_syscall(SYS_execve, file_, argv, env_)));
 }
 
 /* execl, execlp, execle: gather the list into an argv on the stack (a few
@@ -296,7 +372,7 @@ execl(const char *path, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execl, AT_FDCWD, path, false, environ, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execl, AT_FDCWD, path, false, environ, WARD_REAL(execve)(file_, argv, env_));
 }
 
 WARD_EXPORT int
@@ -304,7 +380,7 @@ execlp(const char *file, const char *arg, ...)
 {
 	WARD_GATHER_ARGS(arg, argv, ap);
 	va_end(ap);
-	WARD_EXEC(execlp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file, argv, env_));
+	WARD_EXEC(execlp, AT_FDCWD, file, true, environ, WARD_REAL(execvpe)(file_, argv, env_));
 }
 
 WARD_EXPORT int
@@ -313,7 +389,7 @@ execle(const char *path, const char *arg, ...)
 	WARD_GATHER_ARGS(arg, argv, ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	WARD_EXEC(execle, AT_FDCWD, path, false, envp, WARD_REAL(execve)(path, argv, env_));
+	WARD_EXEC(execle, AT_FDCWD, path, false, envp, WARD_REAL(execve)(file_, argv, env_));
 }
 
 /* _exit skips destructors: dump first (not in a vfork child, whose figures

@@ -383,7 +383,80 @@ Test(enforce, launcher_runs_with_a_policy)
 	run_free(&r);
 }
 
+/* ---- descriptors the program did not open (SPEC 5.3) ---- */
+
+/* An inherited descriptor on the protected file is its parent's grant for
+ * what it was opened for (here: appending), not for more: reopening it
+ * through /dev/fd or /proc/self/fd is decided on the file it names, and so
+ * are fchmod, futimens and fsetxattr on it. */
+Test(enforce, an_inherited_descriptor_grants_no_more_than_it_was_opened_for)
+{
+	static const char script[] =
+		"import os, sys\n"
+		"def tryit(what, f):\n"
+		"    try:\n"
+		"        f(); print(what, 'done')\n"
+		"    except OSError as e:\n"
+		"        print(what, e.errno)\n"
+		"tryit('reopen-read', lambda: open('/dev/fd/5').read())\n"
+		"tryit('reopen-write', lambda: open('/proc/self/fd/5', 'w').write('x'))\n"
+		"tryit('fchmod', lambda: os.fchmod(5, 0o777))\n"
+		"tryit('futimens', lambda: os.utime(5, (0, 0)))\n"
+		"tryit('fsetxattr', lambda: os.setxattr(5, 'user.ward', b'x'))\n"
+		"tryit('append', lambda: os.write(5, b''))\n";
+	char secret[PATH_MAX], cwd[PATH_MAX];
+	path_in(secret, dir, "secret");
+	path_in(cwd, dir, "work");
+	struct stat before, after;
+	cr_assert_eq(stat(secret, &before), 0);
+	const char *env[] = { policy_env, NULL };
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	struct run_opts o = { .env = env, .shim = true, .cwd = cwd, .extra_fd = 5, .extra_fd_path = secret };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect_eq(run_exit_code(&r), 0, "%s %s", r.out, r.err);
+	cr_expect_str_eq(r.out,
+	                 "reopen-read 13\nreopen-write 13\nfchmod 13\nfutimens 13\nfsetxattr 13\nappend done\n",
+	                 "%s", r.err);
+	cr_assert_eq(stat(secret, &after), 0);
+	cr_expect_eq(after.st_mode, before.st_mode, "the mode changed");
+	cr_expect_eq(after.st_mtime, before.st_mtime, "the times changed");
+	char *text = contents("secret");
+	cr_expect_str_eq(text, "top secret\n");
+	free(text);
+	run_free(&r);
+}
+
 /* ---- no escape through exec (SPEC 5.4) ---- */
+
+/* An exec no wrapper saw (a raw system call) of a program the policy does
+ * not let run: the program's own image refuses to start (126, a record),
+ * before its main prints anything. */
+Test(enforce, an_unseen_exec_of_a_denied_program_does_not_run)
+{
+	char copy[PATH_MAX + 64], text[2 * PATH_MAX];
+	snprintf(copy, sizeof(copy), "cp /bin/echo '%s/outside/echo'", dir);
+	cr_assert_eq(system(copy), 0);
+	snprintf(text, sizeof(text), "default deny\nallow ro /**\nallow rw /dev/null\nallow exec /usr/bin/* /bin/* %s\n",
+	         PROG_RAW_EXEC);
+	put("p.ward", text);
+	char command[PATH_MAX + 64];
+	snprintf(command, sizeof(command), "%s ../outside/echo escaped", PROG_RAW_EXEC);
+	const char *argv[] = { "sh", "-c", command, NULL };
+	struct outcome o = confined(argv, NULL);
+	cr_expect_eq(o.code, 126, "exit %d: %s %s", o.code, o.out, o.err);
+	cr_expect_str_eq(o.out, "", "the denied program ran");
+	cr_expect(strstr(o.err, "ward: denied exec ") != NULL && strstr(o.err, "/outside/echo") != NULL, "%s", o.err);
+	outcome_free(&o);
+
+	/* the same program where the policy allows it runs */
+	snprintf(command, sizeof(command), "%s /bin/echo allowed", PROG_RAW_EXEC);
+	const char *allowed[] = { "sh", "-c", command, NULL };
+	o = confined(allowed, NULL);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "allowed\n");
+	outcome_free(&o);
+}
 
 Test(enforce, children_stay_confined_whatever_their_environment)
 {

@@ -1,0 +1,176 @@
+/*
+ * call_loop: N calls of one libc file operation and nothing else, for
+ * bench/instructions.sh to count under callgrind.
+ *
+ *   bench_call_loop OPERATION N DIR
+ *
+ * DIR is an empty directory the caller made (the script gives every run the
+ * same path, so that paths, and what hashing them costs, are the same in
+ * every run).  The files are made there before the loop; the loop makes
+ * the calls of one operation and tests each result, nothing more.  The
+ * script runs it with N and 11·N and divides the difference of the two
+ * instruction totals by 10·N: start-up, set-up and any one-time cost of a
+ * preloaded library cancel out, and what is left is one operation.
+ *
+ * Operations:
+ *   open_close  open(DIR/data, O_RDONLY) + close
+ *   stat        stat(DIR/data)
+ *   pread       pread of 4 KiB at offset 0 from DIR/data, opened before
+ *   readdir     one readdir() call in DIR/many (997 files: 1,000 entries,
+ *               and the end of the directory counts as a call, so a pass is
+ *               1,000 calls and N a multiple of 1,000 pays whole refills);
+ *               rewinddir after the end
+ *   listdir     opendir(DIR/small) + readdir to the end (8 files: 11
+ *               calls) + closedir: a tree walk's visit of a small directory
+ *
+ * Linked with nothing of ward's: the same binary runs bare, under an empty
+ * preloaded library and under libward.so, before and after a change.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BLOCK 4096
+#define MANY_FILES 997 /* plus "." and "..": 999 entries, and the end: 1,000 calls a pass */
+#define SMALL_FILES 8
+
+static char block[BLOCK];
+
+static void
+fail(const char *what, const char *path)
+{
+	fprintf(stderr, "call_loop: %s %s: %s\n", what, path, strerror(errno));
+	exit(1);
+}
+
+static void
+make_file(const char *path, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		fail("create", path);
+	if (size > 0 && write(fd, block, size) != (ssize_t)size)
+		fail("write", path);
+	close(fd);
+}
+
+static void
+make_dir(const char *dir, const char *name, int files)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (mkdir(path, 0700) != 0)
+		fail("mkdir", path);
+	for (int i = 0; i < files; i++) {
+		snprintf(path, sizeof(path), "%s/%s/f%03d", dir, name, i);
+		make_file(path, 0);
+	}
+}
+
+static void
+loop_open_close(const char *path, long n)
+{
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			fail("open", path);
+		if (close(fd) != 0)
+			fail("close", path);
+	}
+}
+
+static void
+loop_stat(const char *path, long n)
+{
+	struct stat st;
+	for (long i = 0; i < n; i++)
+		if (stat(path, &st) != 0)
+			fail("stat", path);
+}
+
+static void
+loop_pread(const char *path, long n)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		fail("open", path);
+	for (long i = 0; i < n; i++)
+		if (pread(fd, block, BLOCK, 0) != BLOCK)
+			fail("pread", path);
+	close(fd);
+}
+
+static void
+loop_readdir(const char *path, long n)
+{
+	DIR *dir = opendir(path);
+	if (dir == NULL)
+		fail("opendir", path);
+	errno = 0;
+	for (long i = 0; i < n; i++)
+		if (readdir(dir) == NULL) {
+			if (errno != 0)
+				fail("readdir", path);
+			rewinddir(dir);
+		}
+	closedir(dir);
+}
+
+static void
+loop_listdir(const char *path, long n)
+{
+	for (long i = 0; i < n; i++) {
+		DIR *dir = opendir(path);
+		if (dir == NULL)
+			fail("opendir", path);
+		errno = 0;
+		while (readdir(dir) != NULL)
+			;
+		if (errno != 0)
+			fail("readdir", path);
+		closedir(dir);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char *end;
+	long n = argc == 4 ? strtol(argv[2], &end, 10) : -1;
+	if (argc != 4 || *end != '\0' || n < 0) {
+		fputs("usage: bench_call_loop open_close|stat|pread|readdir|listdir N DIR\n", stderr);
+		return 2;
+	}
+	const char *op = argv[1], *dir = argv[3];
+	char path[PATH_MAX];
+	memset(block, 'w', sizeof(block));
+	if (strcmp(op, "readdir") == 0) {
+		make_dir(dir, "many", MANY_FILES);
+		snprintf(path, sizeof(path), "%s/many", dir);
+		loop_readdir(path, n);
+	} else if (strcmp(op, "listdir") == 0) {
+		make_dir(dir, "small", SMALL_FILES);
+		snprintf(path, sizeof(path), "%s/small", dir);
+		loop_listdir(path, n);
+	} else {
+		snprintf(path, sizeof(path), "%s/data", dir);
+		make_file(path, BLOCK);
+		if (strcmp(op, "open_close") == 0)
+			loop_open_close(path, n);
+		else if (strcmp(op, "stat") == 0)
+			loop_stat(path, n);
+		else if (strcmp(op, "pread") == 0)
+			loop_pread(path, n);
+		else {
+			fprintf(stderr, "call_loop: unknown operation %s\n", op);
+			return 2;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * process.c: calls that change how the whole process works, which the
+ * shim's decisions could not follow afterwards.
+ *
+ * chroot: after it the kernel resolves every path (and getcwd and the
+ * /proc/self/fd links the shim reads) against the new root, while the policy
+ * names paths of the real root: every later decision would be made on the
+ * wrong file.  So under a policy chroot is refused: first decided as a stat
+ * of its directory (a denied directory is refused with EACCES and recorded,
+ * like chdir), then, allowed or not by the rules, refused with EPERM, what
+ * an unprivileged process gets anyway, with a record of its own (audit
+ * mode records it and lets it go).  Without a policy it is only counted.
+ * The mount calls made through syscall() are refused the same way
+ * (ward_refuse_remount).
+ *
+ * personality: READ_IMPLIES_EXEC makes every readable mapping executable, so
+ * an RW mmap becomes RWX without PROT_EXEC ever being asked for.  Under
+ * `memory wx deny` setting it is refused like any other W^X request (EACCES,
+ * recorded).  A process that starts with the flag (a 32-bit parent, or a
+ * kernel that keeps it across exec) has it cleared at start-up, with the
+ * same record; in audit mode it is recorded and left alone.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+
+#include "routes.h"
+#include "../core/syscall.h"
+#include "../policy/policy.h"
+
+/* A call that would change which file a path names: EPERM, recorded. */
+static int
+refuse_root_change(struct ward_frame *f, const char *op, const char *what)
+{
+	struct ward_refusal why = { .op = op, .what = what != NULL ? what : "",
+		                    .by = "ward (paths would name other files afterwards)", .rule = op, .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
+}
+
+int
+ward_check_chroot(struct ward_frame *f, const char *path)
+{
+	if (ward_config.policy == NULL || !f->active)
+		return 0;
+	int r = ward_check_path(f, WARD_OP_STAT, AT_FDCWD, path, true);
+	return r != 0 ? r : refuse_root_change(f, "chroot", path);
+}
+
+int
+ward_refuse_remount(struct ward_frame *f, const char *op, const char *what)
+{
+	if (ward_config.policy == NULL || !f->active)
+		return 0;
+	return refuse_root_change(f, op, what);
+}
+
+int
+ward_check_personality(struct ward_frame *f, unsigned long persona)
+{
+	if ((unsigned int)persona == 0xffffffffu || !(persona & READ_IMPLIES_EXEC))
+		return 0; /* a query, or nothing that widens mappings */
+	return ward_check_wx(f, PROT_WRITE | PROT_EXEC);
+}
+
+/* After the shim's own start-up (lifecycle.c's constructor comes first in
+ * the link, and so in .init_array), with the policy loaded. */
+__attribute__((constructor)) static void
+inherited_personality(void)
+{
+	if (ward_config.policy == NULL || !ward_config.policy->memory_wx_deny)
+		return;
+	long current = ward_syscall(SYS_personality, 0xffffffffL);
+	if (current < 0 || !(current & READ_IMPLIES_EXEC))
+		return;
+	struct ward_frame f;
+	ward_frame_enter(&f, WARD_ID_personality);
+	if (ward_check_wx(&f, PROT_WRITE | PROT_EXEC) != 0)
+		ward_syscall(SYS_personality, current & ~(long)READ_IMPLIES_EXEC);
+	errno = f.saved_errno;
+}

@@ -1,0 +1,57 @@
+/*
+ * routes.h: decisions for the ways to reach a file that are not a plain
+ * path argument: libc's syscall(), Unix socket addresses, file handles,
+ * dlopen, and the process-wide changes the shim cannot follow (chroot,
+ * personality).  Each check has the shape of shim.h's: 0 to go on, or the
+ * errno the call fails with (recorded by the check that refused).
+ */
+#ifndef WARD_SHIM_ROUTES_H
+#define WARD_SHIM_ROUTES_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "shim.h"
+
+struct file_handle;
+
+/* ---- Unix socket paths (sockets.c) ---- */
+/* An AF_UNIX address naming a file needs ops on it (bind: create, without
+ * following; connect/sendto: write, following).  Other families, abstract
+ * and unnamed addresses are no files. */
+int ward_check_sockaddr(struct ward_frame *f, unsigned int ops, const struct sockaddr *addr, socklen_t len);
+int ward_check_msghdr(struct ward_frame *f, const struct msghdr *msg);
+int ward_check_mmsghdr(struct ward_frame *f, const struct mmsghdr *msgs, unsigned int count);
+
+/* ---- file handles (handles.c) ---- */
+/* open_by_handle_at: decided on the file the handle leads to; when allowed
+ * the call is made here (f->done). */
+int ward_check_handle_open(struct ward_frame *f, int mount_fd, struct file_handle *handle, int flags);
+/* name_to_handle_at: a stat of its path (AT_SYMLINK_FOLLOW, AT_EMPTY_PATH). */
+int ward_check_name_to_handle(struct ward_frame *f, int dirfd, const char *path, int flags);
+
+/* ---- process-wide changes (process.c) ---- */
+int ward_check_chroot(struct ward_frame *f, const char *path);
+/* mount, umount2, pivot_root and the new mount API (through syscall()):
+ * refused with EPERM and recorded under a policy; op names the call. */
+int ward_refuse_remount(struct ward_frame *f, const char *op, const char *what);
+int ward_check_personality(struct ward_frame *f, unsigned long persona);
+
+/* ---- dlopen (dlopen.c) ---- */
+int ward_check_dlopen(struct ward_frame *f, const char *file, int mode, const void *caller);
+/* dlerror's message after a refused dlopen (NULL when none is pending). */
+char *ward_dlopen_refusal_message(void);
+
+/* ---- syscall(SYS_execve / SYS_execveat) (wrappers.c, beside the exec family) ---- */
+long ward_syscall_exec(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
+
+/* A pre hook that made the call itself: the wrapper returns result. */
+static inline void
+ward_frame_complete(struct ward_frame *f, long result)
+{
+	f->done = true;
+	f->result = result;
+	f->done_errno = result < 0 ? errno : f->saved_errno;
+}
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * personality_route: ask for READ_IMPLIES_EXEC, then map memory RW and
+ * report how the kernel mapped it.
+ *   personality_route libc|syscall
+ * Prints "personality: result R errno E" and "mapping: PERMS" from
+ * /proc/self/maps ("rw-p" or "rwxp").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 2;
+	long r = strcmp(argv[1], "syscall") == 0 ? syscall(SYS_personality, READ_IMPLIES_EXEC)
+	                                         : personality(READ_IMPLIES_EXEC);
+	printf("personality: result %ld errno %d\n", r == -1 ? -1L : 0L, r == -1 ? errno : 0);
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("mapping: failed errno %d\n", errno);
+		return 0;
+	}
+	char want[32], line[512];
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	FILE *maps = fopen("/proc/self/maps", "r");
+	while (maps != NULL && fgets(line, sizeof(line), maps) != NULL)
+		if (strncmp(line, want, strlen(want)) == 0) {
+			char *perms = strchr(line, ' ');
+			printf("mapping: %.4s\n", perms + 1);
+		}
+	return 0;
+}

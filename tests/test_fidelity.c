@@ -1,0 +1,216 @@
+/*
+ * test_fidelity: under a "read the system, write only here" policy, real
+ * programs see what they would see bare wherever the kernel decides first,
+ * and probes predict the policy (SPEC 5.1, 5.3, 5.5).
+ *
+ * - Making a name that exists is EEXIST and under a missing directory
+ *   ENOENT, with no violation record: `mkdir -p` of system directories,
+ *   Python's os.mkdir / makedirs(exist_ok=True) / symlink / link / mkfifo /
+ *   open(O_CREAT|O_EXCL) raise exactly what they raise bare.
+ * - access() probes: `test -r/-w/-x` and os.access answer as the policy
+ *   will decide, with no record.
+ * - AT_EMPTY_PATH and freopen(NULL) act on the descriptor's file, decided
+ *   like the f-calls: no hard link, chown, or wider reopen of a protected
+ *   file through a descriptor.
+ * - Records are valid JSON whatever bytes a name holds.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "pycheck.h"
+#include "run.h"
+
+static char *dir;
+static char policy_env[PATH_MAX + 16], work[PATH_MAX], secret[PATH_MAX];
+
+static void
+setup(void)
+{
+	dir = tmpdir_make();
+	char p[PATH_MAX], text[4 * PATH_MAX];
+	path_in(work, dir, "work");
+	path_in(secret, dir, "secret");
+	mkdir(work, 0755);
+	cr_assert(file_write(secret, "top secret\n", 11));
+	snprintf(text, sizeof(text),
+	         "default deny\nallow ro /**\nallow rw /dev/null\nallow exec /usr/bin/* /bin/*\n"
+	         "allow rw %s/**\ndeny all %s\n",
+	         work, secret);
+	path_in(p, dir, "p.ward");
+	cr_assert(file_write(p, text, strlen(text)));
+	snprintf(policy_env, sizeof(policy_env), "WARD_POLICY=%s", p);
+}
+
+static void
+teardown(void)
+{
+	tmpdir_remove(dir);
+}
+
+TestSuite(fidelity, .init = setup, .fini = teardown, .timeout = 60);
+
+struct outcome {
+	int code;
+	char *out, *err;
+};
+
+static struct outcome
+run_in_work(const char *const argv[], bool shim, const char *extra_env)
+{
+	const char *env[] = { policy_env, extra_env, NULL };
+	struct run_opts o = { .env = shim ? env : NULL, .shim = shim, .cwd = work };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r), "could not start %s", argv[0]);
+	struct outcome oc = { run_exit_code(&r), strdup(r.out), strdup(r.err) };
+	run_free(&r);
+	return oc;
+}
+
+static void
+outcome_free(struct outcome *o)
+{
+	free(o->out);
+	free(o->err);
+}
+
+/* The same command bare and under the policy: same output and status, no
+ * violation record. */
+static void
+same_as_bare(const char *const argv[], const char *what)
+{
+	struct outcome bare = run_in_work(argv, false, NULL), ward = run_in_work(argv, true, NULL);
+	cr_expect_eq(ward.code, bare.code, "%s: exit %d under ward, %d bare: %s", what, ward.code, bare.code, ward.err);
+	cr_expect_str_eq(ward.out, bare.out, "%s: output differs", what);
+	cr_expect(strstr(ward.err, "ward: denied") == NULL, "%s: a violation record: %s", what, ward.err);
+	outcome_free(&bare);
+	outcome_free(&ward);
+}
+
+Test(fidelity, mkdir_p_of_existing_system_directories_is_silent)
+{
+	const char *argv[] = { "mkdir", "-p", "/usr/local/lib", "/usr", "/etc", NULL };
+	same_as_bare(argv, "mkdir -p /usr/local/lib");
+	const char *plain[] = { "sh", "-c", "mkdir /usr 2>&1; echo $?", NULL };
+	same_as_bare(plain, "mkdir /usr");
+}
+
+Test(fidelity, python_sees_the_errors_the_kernel_gives_first)
+{
+	static const char script[] =
+		"import os\n"
+		"def t(what, f):\n"
+		"    try:\n"
+		"        f(); print(what, 'ok')\n"
+		"    except OSError as e:\n"
+		"        print(what, type(e).__name__, e.errno)\n"
+		"t('mkdir-usr', lambda: os.mkdir('/usr'))\n"
+		"t('makedirs', lambda: os.makedirs('/usr/share', exist_ok=True))\n"
+		"t('symlink', lambda: os.symlink('x', '/etc/hostname'))\n"
+		"t('link', lambda: os.link('/etc/hostname', '/etc/passwd'))\n"
+		"t('mkfifo', lambda: os.mkfifo('/etc/hostname'))\n"
+		"t('excl', lambda: os.open('/etc/hostname', os.O_CREAT | os.O_EXCL | os.O_WRONLY))\n"
+		"t('missing-parent', lambda: os.mkdir('/nonexistent-ward/x'))\n"
+		"t('missing-open', lambda: os.open('/nonexistent-ward/x', os.O_CREAT | os.O_WRONLY))\n"
+		"t('under-a-file', lambda: os.mkdir('/etc/hostname/x'))\n";
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	same_as_bare(argv, "python errors");
+	/* and a real denial stays one */
+	const char *denied[] = { PYTHON3, "-c", "import os\ntry:\n    os.mkdir('/usr/ward-new')\nexcept OSError as e:\n    print(e.errno)\n", NULL };
+	struct outcome o = run_in_work(denied, true, NULL);
+	cr_expect_str_eq(o.out, "13\n");
+	cr_expect(strstr(o.err, "ward: denied create /usr/ward-new") != NULL, "%s", o.err);
+	outcome_free(&o);
+}
+
+Test(fidelity, access_probes_predict_the_policy)
+{
+	char command[4 * PATH_MAX];
+	snprintf(command, sizeof(command),
+	         "for f in /etc/hostname %s/mine %s; do "
+	         "test -r $f && echo r$?; test -w $f && echo w || echo -; test -x /bin/sh && echo x; done",
+	         work, secret);
+	char mine[PATH_MAX + 8];
+	snprintf(mine, sizeof(mine), "%s/mine", work);
+	cr_assert(file_write(mine, "m\n", 2));
+	const char *argv[] = { "sh", "-c", command, NULL };
+	struct outcome o = run_in_work(argv, true, NULL);
+	/* /etc/hostname: readable, not writable; work/mine: both; the secret:
+	 * neither (denied all) */
+	cr_expect_str_eq(o.out, "r0\n-\nx\nr0\nw\nx\n-\nx\n", "%s", o.err);
+	cr_expect(strstr(o.err, "ward: denied") == NULL, "a probe wrote a record: %s", o.err);
+	outcome_free(&o);
+	const char *py[] = { PYTHON3, "-c",
+		             "import os\nprint(os.access('/etc/hostname', os.W_OK), os.access('/etc/hostname', os.R_OK))\n",
+		             NULL };
+	o = run_in_work(py, true, NULL);
+	cr_expect_str_eq(o.out, "False True\n", "%s", o.err);
+	outcome_free(&o);
+}
+
+/* linkat(fd, "", ..., AT_EMPTY_PATH), fchownat(fd, "", AT_EMPTY_PATH) and
+ * freopen(NULL, "r+") on a descriptor of the protected file. */
+Test(fidelity, a_descriptor_of_a_protected_file_is_decided_on_that_file)
+{
+	static const char script[] =
+		"import os, ctypes, sys\n"
+		"libc = ctypes.CDLL(None, use_errno=True)\n"
+		"libc.fdopen.restype = libc.freopen.restype = ctypes.c_void_p\n"
+		"libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]\n"
+		"libc.freopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]\n"
+		"fd = 5\n"
+		"r = libc.linkat(fd, b'', -100, b'stolen', 0x1000)\n"
+		"print('linkat', r, ctypes.get_errno())\n"
+		"r = libc.fchownat(fd, b'', 0, 0, 0x1000)\n"
+		"print('fchownat', r, ctypes.get_errno())\n"
+		"f = libc.fdopen(fd, b'a')\n"
+		"g = libc.freopen(None, b'r+', f)\n"
+		"print('freopen', g is None, ctypes.get_errno())\n";
+	const char *env[] = { policy_env, NULL };
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	struct run_opts o = { .env = env, .shim = true, .cwd = work, .extra_fd = 5, .extra_fd_path = secret };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect_str_eq(r.out, "linkat -1 13\nfchownat -1 13\nfreopen True 13\n", "%s %s", r.out, r.err);
+	char stolen[PATH_MAX + 8];
+	snprintf(stolen, sizeof(stolen), "%s/stolen", work);
+	cr_expect_neq(access(stolen, F_OK), 0, "the protected file got a second name");
+	run_free(&r);
+}
+
+/* Names with a newline, a tab, a quote, a backslash and a 0xff byte: every
+ * record in WARD_LOG is one valid JSON line; the human line is one line. */
+Test(fidelity, records_are_valid_json_whatever_the_name)
+{
+	char log[PATH_MAX + 16], log_env[PATH_MAX + 32];
+	snprintf(log, sizeof(log), "%s/log.jsonl", dir);
+	snprintf(log_env, sizeof(log_env), "WARD_LOG=%s", log);
+	const char *argv[] = { PYTHON3, "-c",
+		               "import os\nfor n in [b'/usr/a\\nb', b'/usr/t\\tq\"b\\\\s', b'/usr/x\\xffy']:\n"
+		               "    try:\n        os.mkdir(n)\n    except OSError:\n        pass\n",
+		               NULL };
+	struct outcome o = run_in_work(argv, true, log_env);
+	outcome_free(&o);
+	char *text = file_read(log, NULL);
+	cr_assert_not_null(text, "no log written");
+	size_t lines = 0;
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	cr_expect_eq(lines, 3, "%s", text);
+	cr_expect(pycheck_json_lines(text), "%s", text);
+	cr_expect(strstr(text, "\\u000a") && strstr(text, "\\u0009") && strstr(text, "\\u00ff") && strstr(text, "\\\""),
+	          "%s", text);
+	free(text);
+	/* the human line on stderr: one line per record */
+	o = run_in_work(argv, true, NULL);
+	lines = 0;
+	for (const char *p = o.err; *p; p++)
+		lines += *p == '\n';
+	cr_expect_eq(lines, 3, "a name split a record: %s", o.err);
+	outcome_free(&o);
+}
