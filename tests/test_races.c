@@ -27,18 +27,18 @@
  * discard) a creat+unlink costs ~3 ms, which leaves the write cases a few
  * hundred attempts; tmpfs gives tens of thousands.
  *
- * Known gaps, kept visible instead of hidden:
- * - exec through a flipped symlink runs the forbidden program (issue 11:
- *   the exec path is not yet acted on exactly): that test runs only with
- *   WARD_TEST_EXEC_RACE=1 until the fix lands.
- * - a directory flipped by another process is refused for up to 200 ms
- *   after it is back (core/dircache trusts an entry that long: issue 11
- *   item 2), so with a child as the flipper most allowed calls through a
- *   flipped directory are refused: the stale-resolution case gets 2 to 5
- *   successes in 1.5 s, the others some hundreds to thousands where a
- *   thread flipper gets several times more.  Those runs assert no win but not
- *   RACE_MIN successes unless WARD_TEST_RACE_STRICT=1; each such case also
- *   runs with a thread as the flipper, where RACE_MIN is asserted.
+ * A known gap, kept visible instead of hidden: a directory flipped by
+ * another process is refused for up to 200 ms after it is back (the
+ * directory cache trusts an entry that long: issue 11 item 2), so with a
+ * child as the flipper most allowed calls through a flipped directory are
+ * refused: the stale-resolution case gets 2 to 7 successes in 1.5 s, the
+ * others some tens to thousands where a thread flipper gets several times
+ * more.  Those runs assert no win but not RACE_MIN successes unless
+ * WARD_TEST_RACE_STRICT=1, and each such directory case runs again with a
+ * thread as the flipper, where RACE_MIN is asserted.  (docs/POLICY.md says
+ * what the cache remembers is still true or the walk is refused; a
+ * remembered symlink into the denied tree is neither: the check refuses on
+ * it without walking.)
  *
  * Every case detects its win without the shim: the same programs run bare
  * (`race_X setup D [ARGS]; race_X run D 1500 proc|thread [ARGS]`, D in
@@ -60,8 +60,10 @@
  *   mkdir/symlink/link                40012 /  10308 /      3 (one per name)
  *   chmod/truncate/chown/utimes/link  56790 /  31280 /  25510
  * and under the shim, over 20 runs of this suite (both allocators), 0 wins
- * in every case but exec (2 to 94 wins a run, by fork+execv, vfork+execv
- * and posix_spawn alike).  CI does not depend on the bare figures.
+ * in every case; exec too since ea4327a (exec from a descriptor of the
+ * decided file), before which it had 2 to 94 wins a run, by fork+execv,
+ * vfork+execv and posix_spawn alike.  CI does not depend on the bare
+ * figures.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -443,9 +445,6 @@ Test(races, rename_out_of_a_swapped_directory_read_the_system)
 /* 10 */
 Test(races, exec_of_a_program_swapped_for_a_symlink_to_a_forbidden_one)
 {
-	const char *on = getenv("WARD_TEST_EXEC_RACE");
-	if (on == NULL || strcmp(on, "1") != 0)
-		cr_skip_test("exec is not yet acted on exactly (issue 11): set WARD_TEST_EXEC_RACE=1");
 	expect_held(&(struct race_case){ .what = "exec", .prog = PROG_RACE_EXEC, .setup_args = PAYLOADS,
 	                                 .flipper = "proc", .policy = DENY_EXEC, .min_allowed = EXEC_MIN });
 }
