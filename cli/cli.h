@@ -52,6 +52,14 @@ const char *launch_records_path(void);
 /* Remove what launch_prepare made (also run at exit). */
 void launch_cleanup(void);
 
+/* command.c: decide CMD's exec under the tree's policy before it starts
+ * (SPEC 4): 0 to start it (allowed, audited, or it would not start
+ * anyway), or 126 after a violation record when it is refused. */
+struct ward_policy;
+struct ward_matcher;
+int launch_decide_command(const struct ward_policy *policy, const struct ward_matcher *matcher, char *const argv[],
+                          const char *records_path);
+
 int cmd_run(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_check(int argc, char **argv);

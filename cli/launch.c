@@ -56,6 +56,8 @@ static char tree_path[PATH_MAX];
 static struct ward_tree *tree;
 static char image_path[PATH_MAX]; /* the compiled policy handed to the tree */
 static char records_dir[PATH_MAX], records_path[PATH_MAX];
+static struct ward_policy *tree_policy;   /* -p, kept to decide CMD's own exec */
+static struct ward_matcher *tree_matcher;
 
 /* Where the launcher's private files go: shared memory first; NULL or ""
  * for a place that is not set. */
@@ -174,9 +176,8 @@ set_absolute(const char *variable, const char *value)
  * parsing and compiling the text again (start-up cost).  Without it the
  * processes parse the text: slower, same decisions. */
 static void
-write_policy_image(const struct ward_policy *policy, const char *source)
+write_policy_image(const struct ward_matcher *matcher, const char *source)
 {
-	struct ward_matcher *matcher = ward_matcher_build(policy);
 	for (size_t i = 0; matcher != NULL && i < SCRATCH_DIRS; i++) {
 		const char *dir = scratch_dir(i);
 		if (dir == NULL || dir[0] == '\0')
@@ -189,7 +190,26 @@ write_policy_image(const struct ward_policy *policy, const char *source)
 		}
 		image_path[0] = '\0';
 	}
-	ward_matcher_free(matcher);
+}
+
+/* --log DEST must take records before CMD runs (125 otherwise).  A FIFO
+ * is opened without blocking (no reader: an error) and kept open, so its
+ * reader does not see the end before the tree's records come. */
+static void
+open_log(const char *path)
+{
+	if (strcmp(path, "stderr") == 0)
+		return;
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_fail("--log %s: is a directory", path);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0 && errno == ENXIO)
+		cli_fail("--log %s: a FIFO with no reader", path);
+	if (fd < 0)
+		cli_fail("--log %s: %s", path, strerror(errno));
+	if (!S_ISFIFO(st.st_mode) || stat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+		close(fd);
 }
 
 /* Check the policy here (a clear error before anything runs), then hand it
@@ -202,6 +222,7 @@ set_policy(const struct launch *l)
 			cli_fail("--audit, --log and --backtrace need a policy (-p POLICY)");
 		unsetenv("WARD_POLICY");
 		unsetenv("WARD_POLICY_IMAGE");
+		unsetenv("WARD_CWD");
 		return;
 	}
 	struct ward_policy_error error;
@@ -209,13 +230,23 @@ set_policy(const struct launch *l)
 	if (loaded == NULL)
 		cli_fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
 	set_absolute("WARD_POLICY", l->policy);
+	char cwd[PATH_MAX]; /* $CWD for the whole tree, also for a process that parses the text */
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		cli_fail("getcwd: %s", strerror(errno));
+	setenv("WARD_CWD", cwd, 1);
+	unsetenv("LD_AUDIT"); /* an audit library would run before libward (docs/POLICY.md) */
 	setenv("WARD_CHILD", "1", 1); /* CMD is decided like every exec of the tree: its image checks itself */
-	write_policy_image(loaded, getenv("WARD_POLICY"));
-	ward_policy_free(loaded);
+	tree_policy = loaded;
+	tree_matcher = ward_matcher_build(loaded);
+	if (tree_matcher == NULL)
+		cli_fail("out of memory compiling the policy");
+	write_policy_image(tree_matcher, getenv("WARD_POLICY"));
 	if (l->audit)
 		setenv("WARD_MODE", "audit", 1);
-	if (l->log != NULL)
+	if (l->log != NULL) {
 		set_absolute("WARD_LOG", l->log);
+		open_log(getenv("WARD_LOG"));
+	}
 	if (l->backtrace)
 		setenv("WARD_BACKTRACE", "1", 1);
 }
@@ -261,6 +292,10 @@ launch_figures(struct ward_report *report)
 void
 launch_cleanup(void)
 {
+	ward_matcher_free(tree_matcher);
+	ward_policy_free(tree_policy);
+	tree_matcher = NULL;
+	tree_policy = NULL;
 	if (image_path[0] != '\0')
 		unlink(image_path);
 	image_path[0] = '\0';
@@ -297,6 +332,9 @@ int
 launch_run(char **argv)
 {
 	int report[2];
+	int refused = launch_decide_command(tree_policy, tree_matcher, argv, records_path);
+	if (refused != 0)
+		return refused;
 	watch_signals();
 	fflush(NULL);
 	if (pipe2(report, O_CLOEXEC) != 0)

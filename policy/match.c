@@ -4,6 +4,7 @@
  */
 #include "match.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -418,6 +419,18 @@ put_string(struct image_writer *w, const char *s)
 int
 ward_matcher_write_image(const struct ward_matcher *m, const char *source, const char *path)
 {
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return -1;
+	int result = ward_matcher_write_image_fd(m, source, fd);
+	if (close(fd) != 0)
+		result = -1;
+	return result;
+}
+
+int
+ward_matcher_write_image_fd(const struct ward_matcher *m, const char *source, int fd)
+{
 	const struct ward_policy *p = m->policy;
 	struct image_writer w = { 0 };
 	struct image h = { 0 };
@@ -476,12 +489,15 @@ ward_matcher_write_image(const struct ward_matcher *m, const char *source, const
 	}
 	free(pattern_off);
 	free(file_off);
-	int result = -1;
-	FILE *f = w.failed ? NULL : fopen(path, "wxe");
-	if (f != NULL) {
-		result = fwrite(w.buf, 1, w.len, f) == w.len ? 0 : -1;
-		if (fclose(f) != 0)
+	int result = w.failed ? -1 : 0;
+	for (size_t done = 0; result == 0 && done < w.len;) {
+		ssize_t n = write(fd, w.buf + done, w.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			result = -1;
+		else
+			done += (size_t)n;
 	}
 	free(w.buf);
 	return result;

@@ -55,6 +55,8 @@ struct ward_decision ward_policy_decide_naive(const struct ward_policy *policy, 
  * the caller then parses the text.
  */
 int ward_matcher_write_image(const struct ward_matcher *matcher, const char *source, const char *path);
+/* The same into an open descriptor (a memfd to be sealed); 0 or -1. */
+int ward_matcher_write_image_fd(const struct ward_matcher *matcher, const char *source, int fd);
 struct ward_matcher *ward_matcher_load_image(const char *path, const char *source, struct ward_policy **policy);
 
 /* The operations every path is allowed for (no deny rule names them, and

@@ -245,9 +245,10 @@ ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *p
 	return result;
 }
 
-/* The first len bytes of path (a walker's parent directory), followed. */
+/* The first len bytes of path (a walker's parent directory, relative to
+ * dirfd), followed. */
 int
-ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len)
+ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, size_t len)
 {
 	ops &= ward_restricted;
 	int result;
@@ -259,7 +260,7 @@ ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size
 	} else {
 		memcpy(s->walk_path, path, len);
 		s->walk_path[len] = '\0';
-		result = check(f, s, ops, AT_FDCWD, s->walk_path, true);
+		result = check(f, s, ops, dirfd, s->walk_path, true);
 	}
 	ward_scratch_leave();
 	return result;

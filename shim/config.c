@@ -14,13 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "shim.h"
 #include "../policy/match.h"
 
-struct ward_config ward_config = { .stats_fd = -1, .exe = "?" };
-unsigned int ward_restricted;
+struct ward_config ward_config = { .stats_fd = -1, .image_fd = -1, .exe = "?" };
+/* Everything is restricted until the shim has started: the first checked
+ * call, if it comes before the constructor, starts it (lifecycle.c). */
+unsigned int ward_restricted = ~0u;
 
 __attribute__((noreturn)) static void
 stop(const char *message)
@@ -60,6 +66,10 @@ static void
 set_exe_name(int argc, char **argv)
 {
 	const char *name = NULL;
+	if (argv == NULL) { /* started by a call before the constructor: libc knows argv[0] */
+		argc = 1;
+		argv = (char *[]){ program_invocation_name, NULL };
+	}
 	if (argc > 0 && argv != NULL && argv[0] != NULL) {
 		const char *slash = strrchr(argv[0], '/');
 		name = slash ? slash + 1 : argv[0];
@@ -78,20 +88,125 @@ set_exe_name(int argc, char **argv)
 
 /* ---- the policy ---- */
 
+/* $HOME, $TMPDIR...: as the process was started, not as a constructor
+ * that ran before the shim's may have set them. */
+static const char *
+policy_variable(const char *name, void *context)
+{
+	(void)context;
+	return ward_env(name);
+}
+
+/* ---- the tree's compiled image when preloaded directly ----
+ *
+ * Without a launcher, the first process of the tree (the one that got
+ * WARD_POLICY and no WARD_POLICY_IMAGE) compiles the policy and hands the
+ * image to its descendants as `ward run` does, so that a child that drops
+ * its privileges (setuid to nobody) still gets the policy although it may
+ * not read the file.  The image is a memfd sealed against any write,
+ * inherited by every exec at a high descriptor number that the program
+ * cannot close, and named WARD_POLICY_IMAGE=/proc/self/fd/N: every process
+ * opens its own inherited copy.  No file is left behind: the image goes
+ * with the last process holding it.  A process whose descriptor N is not
+ * such a sealed image (a raw close, a program that closed every
+ * descriptor) parses the text instead: never unconfined.
+ */
+#define IMAGE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static bool
+image_fd_named(const char *image, int *fd)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	if (strncmp(image, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	char *end;
+	long n = strtol(image + sizeof(prefix) - 1, &end, 10);
+	if (*end != '\0' || n < 0 || n > INT_MAX)
+		return false;
+	*fd = (int)n;
+	return true;
+}
+
+/* A high number out of the program's way (below the usual 1024 limit). */
+static int
+high_fd(int fd)
+{
+	struct rlimit lim;
+	long low = 3;
+	if (ward_syscall(SYS_getrlimit, RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur > 64)
+		low = (long)(lim.rlim_cur < 1024 ? lim.rlim_cur : 1024) - 40;
+	long moved = ward_syscall(SYS_fcntl, fd, F_DUPFD, low);
+	if (moved < 0)
+		return fd;
+	ward_syscall(SYS_close, fd);
+	return (int)moved;
+}
+
+static void
+image_fd_set(int fd)
+{
+	static char name[WARD_PROCFD_NAME_MAX];
+	ward_config.image_fd = fd;
+	ward_output_own(fd, true);
+	ward_exec_keep("WARD_POLICY_IMAGE", ward_procfd_name(name, fd));
+}
+
+static void
+share_image(const char *source)
+{
+	long fd = ward_syscall(SYS_memfd_create, "ward-policy", MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return; /* descendants parse the text, as before */
+	if (ward_matcher_write_image_fd(ward_config.matcher, source, (int)fd) != 0 ||
+	    ward_syscall(SYS_fcntl, fd, F_ADD_SEALS, IMAGE_SEALS) != 0) {
+		ward_syscall(SYS_close, fd);
+		return;
+	}
+	image_fd_set(high_fd((int)fd));
+}
+
+void
+ward_config_image_fd_wanted(int fd)
+{
+	if (ward_config.image_fd < 0 || fd != ward_config.image_fd)
+		return;
+	long moved = ward_syscall(SYS_fcntl, fd, F_DUPFD, 3);
+	ward_output_own(fd, false);
+	if (moved < 0) {
+		ward_config.image_fd = -1;
+		return;
+	}
+	image_fd_set((int)moved); /* the program's dup2 then replaces the old number */
+}
+
+void
+ward_config_image_fd_inherit(void)
+{
+	if (ward_config.image_fd >= 0)
+		ward_syscall(SYS_fcntl, ward_config.image_fd, F_SETFD, 0);
+}
+
 static void
 load_policy(const char *file)
 {
 	if (file[0] == '\0')
 		stop("WARD_POLICY is set but empty; not running unconfined");
-	const char *image = getenv("WARD_POLICY_IMAGE");
-	if (image != NULL && image[0] != '\0') { /* the launcher compiled it once for the tree */
-		ward_config.matcher = ward_matcher_load_image(image, file, &ward_config.policy);
-		if (ward_config.matcher != NULL)
-			snprintf(ward_config.image_path, sizeof(ward_config.image_path), "%s", image);
+	const char *image = ward_env("WARD_POLICY_IMAGE");
+	if (image != NULL && image[0] != '\0') { /* compiled once for the tree */
+		int fd = -1;
+		bool inherited = image_fd_named(image, &fd);
+		if (!inherited || ward_syscall(SYS_fcntl, fd, F_GET_SEALS) == IMAGE_SEALS) {
+			ward_config.matcher = ward_matcher_load_image(image, file, &ward_config.policy);
+			if (ward_config.matcher != NULL && inherited)
+				image_fd_set(fd);
+			else if (ward_config.matcher != NULL)
+				snprintf(ward_config.image_path, sizeof(ward_config.image_path), "%s", image);
+		}
 	}
 	if (ward_config.matcher == NULL) {
 		struct ward_policy_error error;
-		ward_config.policy = ward_policy_load(file, NULL, &error);
+		struct ward_policy_env tree = { .lookup = policy_variable, .cwd = ward_env("WARD_CWD") };
+		ward_config.policy = ward_policy_load(file, &tree, &error);
 		if (ward_config.policy == NULL) {
 			static char line[PATH_MAX + 400];
 			snprintf(line, sizeof(line), "%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
@@ -100,6 +215,8 @@ load_policy(const char *file)
 		ward_config.matcher = ward_matcher_build(ward_config.policy);
 		if (ward_config.matcher == NULL)
 			stop("out of memory compiling the policy; not running unconfined");
+		if (image == NULL || image[0] == '\0')
+			share_image(file); /* the first process of a tree preloaded directly */
 	}
 	ward_restricted = WARD_OP_ALL & ~ward_policy_unrestricted_ops(ward_config.policy);
 	ward_config.mode = ward_config.policy->mode;
@@ -108,7 +225,7 @@ load_policy(const char *file)
 static void
 parse_mode(void)
 {
-	const char *mode = getenv("WARD_MODE");
+	const char *mode = ward_env("WARD_MODE");
 	if (mode == NULL || mode[0] == '\0')
 		return;
 	if (strcmp(mode, "enforce") == 0)
@@ -141,7 +258,7 @@ parse_records(const char *value)
 static void
 parse_backtrace(void)
 {
-	const char *env = getenv("WARD_BACKTRACE");
+	const char *env = ward_env("WARD_BACKTRACE");
 	ward_config.backtrace = ward_config.policy->backtrace == 1;
 	if (env == NULL || env[0] == '\0')
 		return;
@@ -193,11 +310,62 @@ parse_format(const char *value)
 	ward_config.stats_format = (enum ward_stats_format)format;
 }
 
-/* getenv, with "" and unset alike NULL. */
+/* ---- destinations that cannot work: said at start-up, never a hang ----
+ *
+ * A FIFO is opened without blocking: with no reader the program is told
+ * (it runs; nothing is written there unless a reader comes), with one the
+ * descriptor is kept (the reader does not see the end of the stream
+ * before the dump).  A directory, or a file whose directory is missing, is
+ * a message.  Only the tree's first process speaks (its descendants would
+ * repeat it); every process keeps a FIFO open. */
+static void
+probe(const char *variable, const char *path, bool first)
+{
+	struct stat st;
+	if (ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0) {
+		if (S_ISFIFO(st.st_mode)) {
+			long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+			if (fd >= 0) {
+				long high = ward_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 100);
+				if (high >= 0) {
+					ward_syscall(SYS_close, fd);
+					fd = high;
+				}
+				ward_output_own((int)fd, true);
+			} else if (first) {
+				ward_say3(variable, path, ": a FIFO with no reader; nothing is written there unless one opens it");
+			}
+		} else if (S_ISDIR(st.st_mode) && first) {
+			ward_say3(variable, path, ": is a directory; nothing can be written there");
+		}
+		return;
+	}
+	static char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash == NULL || !first)
+		return;
+	*slash = '\0';
+	if (ward_syscall(SYS_newfstatat, AT_FDCWD, parent[0] ? parent : "/", &st, 0) != 0 || !S_ISDIR(st.st_mode))
+		ward_say3(variable, path, ": its directory does not exist; nothing can be written there");
+}
+
+static void
+probe_destinations(void)
+{
+	bool first = ward_exec_first_process();
+	if (ward_config.log_to_file)
+		probe("WARD_LOG=", ward_config.log_path, first);
+	if (ward_config.stats_kind == WARD_DEST_FILE && strchr(ward_config.stats_path, '%') == NULL)
+		probe("WARD_STATS=", ward_config.stats_path, first);
+}
+
+/* ward_env (the environment the process started with), with "" and unset
+ * alike NULL. */
 static const char *
 env(const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = ward_env(name);
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
@@ -205,8 +373,12 @@ void
 ward_config_init(int argc, char **argv)
 {
 	ward_config.pid = (pid_t)ward_syscall(SYS_getpid);
+	ward_restricted = 0;
 	set_exe_name(argc, argv);
-	const char *policy = getenv("WARD_POLICY");
+	const char *policy = ward_env("WARD_POLICY");
+	if (policy != NULL && ward_exec_audit_library())
+		stop("LD_AUDIT is set: an audit library runs before ward and can unload it; not running confined "
+		     "(unset LD_AUDIT)");
 	if (policy != NULL) {
 		load_policy(policy);
 		parse_mode();
@@ -217,4 +389,5 @@ ward_config_init(int argc, char **argv)
 	const char *stats = env("WARD_STATS");
 	parse_stats(stats != NULL ? stats : policy != NULL ? ward_config.policy->stats : NULL);
 	parse_format(env("WARD_STATS_FORMAT"));
+	probe_destinations();
 }

@@ -7,26 +7,31 @@
  * The new envp is built in the caller's memory (a vfork child may not
  * allocate): pointers to the program's own strings, minus LD_PRELOAD and
  * WARD_*, plus the remembered ones.  Other preloads the program asks for
- * are kept after ward's own library (TRAPS 23).
+ * are kept after ward's own library (TRAPS 23); LD_AUDIT is never passed
+ * on (an audit library runs before every other and can drop libward).
+ * What the process was told comes from the environment it was started
+ * with (/proc/self/environ), which no constructor that ran before the
+ * shim's can have changed; relative names in it are made absolute once.
  *
- * Program: under a policy, the file that would run is checked for exec
- * (after the PATH search of the p-variants), so is a #! script's
- * interpreter, and a program the loader would run without the shim
- * (static, set-user-ID or set-group-ID to someone else, file capabilities)
- * is an unconfined exec.
+ * Program: under a policy, what the exec would start (core/program: the
+ * candidate glibc's PATH search would start for the p-variants, every #!
+ * level) is checked for exec, and a program the loader would run without
+ * the shim (static, set-user-ID or set-group-ID to someone else, file
+ * capabilities, a foreign loader or ELF class) is an unconfined exec.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <elf.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
+#include "../core/program.h"
 #include "../policy/policy.h"
 
 #define KEPT_MAX 32        /* WARD_* variables remembered */
@@ -41,6 +46,8 @@ static struct {
 	char preload[4096];    /* LD_PRELOAD at start-up */
 	bool have_preload;
 	bool child;            /* WARD_CHILD=1 came in: kept already */
+	bool audit;            /* LD_AUDIT was set at start-up */
+	bool first;            /* the tree's first process (no WARD_CWD yet) */
 } kept;
 
 static char *
@@ -65,21 +72,173 @@ self(void)
 	return kept.self;
 }
 
+/* ---- the environment the process was started with ---- */
+
+/* The kernel's copy (/proc/self/environ), not environ: code that ran
+ * before the shim (another library's constructor) may have changed
+ * environ with setenv, never this.  Read once into an anonymous mapping
+ * (only the pages the text needs are touched). */
+#define INITIAL_MAX (4u << 20)
+static struct {
+	char *text;   /* NUL-separated entries; NULL: not readable (no /proc) */
+	size_t len;
+} initial;
+
+static void
+read_initial_environment(void)
+{
+	long map = ward_syscall(SYS_mmap, NULL, INITIAL_MAX, PROT_READ | PROT_WRITE,
+	                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, "/proc/self/environ", O_RDONLY | O_CLOEXEC);
+	if (map == -1 || fd < 0) {
+		if (map != -1)
+			ward_syscall(SYS_munmap, map, INITIAL_MAX);
+		if (fd >= 0)
+			ward_syscall(SYS_close, fd);
+		return;
+	}
+	char *text = (char *)map;
+	size_t len = 0;
+	long n;
+	while (len < INITIAL_MAX - 1 && (n = ward_syscall(SYS_read, fd, text + len, INITIAL_MAX - 1 - len)) > 0)
+		len += (size_t)n;
+	ward_syscall(SYS_close, fd);
+	if (len >= INITIAL_MAX - 1) { /* too big to trust a cut: use envp */
+		ward_syscall(SYS_munmap, map, INITIAL_MAX);
+		return;
+	}
+	text[len] = '\0';
+	initial.text = text;
+	initial.len = len;
+}
+
+/* A variable of the initial environment (NULL when unset). */
+static const char *
+initial_getenv(const char *name)
+{
+	size_t n = strlen(name);
+	if (initial.text == NULL)
+		return getenv(name);
+	for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+		if (strncmp(e, name, n) == 0 && e[n] == '=')
+			return e + n + 1;
+	return NULL;
+}
+
+/* What the process was told: WARD_* as kept for the tree (absolute names),
+ * anything else from the initial environment. */
+const char *
+ward_env(const char *name)
+{
+	if (strncmp(name, "WARD_", 5) == 0) {
+		size_t n = strlen(name);
+		for (size_t i = 0; i < kept.count; i++)
+			if (strncmp(kept.entry[i], name, n) == 0 && kept.entry[i][n] == '=')
+				return kept.entry[i] + n + 1;
+		return NULL;
+	}
+	return initial_getenv(name);
+}
+
+bool
+ward_exec_first_process(void)
+{
+	return kept.first;
+}
+
+bool
+ward_exec_audit_library(void)
+{
+	return kept.audit;
+}
+
+/* Names a relative value would find elsewhere after a chdir: made absolute
+ * once, by the process that was given them, for the whole tree. */
+static bool
+names_a_file(const char *entry)
+{
+	static const char *const names[] = { "WARD_POLICY=", "WARD_LOG=", "WARD_STATS=", "WARD_RECORDS=" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		if (strncmp(entry, names[i], n) == 0) {
+			const char *v = entry + n;
+			return v[0] != '\0' && v[0] != '/' && strcmp(v, "stderr") != 0 && strncmp(v, "fd:", 3) != 0;
+		}
+	}
+	return false;
+}
+
+static void
+keep_entry(const char *entry)
+{
+	if (kept.count >= KEPT_MAX)
+		return;
+	char *copy = NULL;
+	if (names_a_file(entry)) {
+		static char absolute[PATH_MAX + 32];
+		size_t name = strcspn(entry, "=") + 1;
+		memcpy(absolute, entry, name);
+		if (ward_absolute(entry + name, absolute + name, sizeof(absolute) - name))
+			copy = keep_text(absolute);
+	}
+	if (copy == NULL)
+		copy = keep_text(entry);
+	if (copy != NULL)
+		kept.entry[kept.count++] = copy;
+}
+
+/* Add NAME=value for the tree (replacing one of the same name). */
+void
+ward_exec_keep(const char *name, const char *value)
+{
+	static char line[PATH_MAX + 64];
+	snprintf(line, sizeof(line), "%s=%s", name, value);
+	size_t n = strlen(name);
+	char *copy = keep_text(line);
+	if (copy == NULL)
+		return;
+	for (size_t i = 0; i < kept.count; i++) {
+		if (strncmp(kept.entry[i], name, n) == 0 && kept.entry[i][n] == '=') {
+			kept.entry[i] = copy;
+			return;
+		}
+	}
+	if (kept.count < KEPT_MAX)
+		kept.entry[kept.count++] = copy;
+}
+
+static void
+take(const char *e)
+{
+	if (strncmp(e, "WARD_COMM=", 10) == 0)
+		return; /* one image's own name, never passed on */
+	kept.child |= strcmp(e, "WARD_CHILD=1") == 0;
+	if (strncmp(e, "WARD_", 5) == 0)
+		keep_entry(e);
+	else if (strncmp(e, "LD_PRELOAD=", 11) == 0)
+		kept.have_preload = snprintf(kept.preload, sizeof(kept.preload), "%s", e + 11) < (int)sizeof(kept.preload);
+	else if (strncmp(e, "LD_AUDIT=", 9) == 0 && e[9] != '\0')
+		kept.audit = true;
+}
+
 void
 ward_exec_init(char **envp)
 {
-	for (char **e = envp; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, "WARD_COMM=", 10) == 0)
-			continue; /* one image's own name, never passed on */
-		kept.child |= strcmp(*e, "WARD_CHILD=1") == 0;
-		if (strncmp(*e, "WARD_", 5) == 0 && kept.count < KEPT_MAX) {
-			char *copy = keep_text(*e);
-			if (copy != NULL)
-				kept.entry[kept.count++] = copy;
-		} else if (strncmp(*e, "LD_PRELOAD=", 11) == 0) {
-			kept.have_preload = snprintf(kept.preload, sizeof(kept.preload), "%s", *e + 11) <
-			                    (int)sizeof(kept.preload);
-		}
+	read_initial_environment();
+	if (initial.text != NULL) {
+		for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+			take(e);
+	} else {
+		for (char **e = envp; e != NULL && *e != NULL; e++)
+			take(*e);
+	}
+	/* $CWD is the first process's working directory, for the whole tree
+	 * (and its presence tells a descendant from the first process) */
+	kept.first = ward_env("WARD_CWD") == NULL;
+	if (kept.first) {
+		static char cwd[PATH_MAX];
+		if (ward_syscall(SYS_getcwd, cwd, sizeof(cwd)) > 0)
+			ward_exec_keep("WARD_CWD", cwd);
 	}
 }
 
@@ -136,11 +295,12 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 {
 	if (self()[0] == '\0')
 		return envp; /* cannot name ourselves: leave the environment alone */
+	ward_config_image_fd_inherit();
 	size_t n = 0;
 	const char *theirs = kept.have_preload ? kept.preload : NULL;
 	for (char *const *e = envp; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, "WARD_", 5) == 0)
-			continue;
+		if (strncmp(*e, "WARD_", 5) == 0 || strncmp(*e, "LD_AUDIT=", 9) == 0)
+			continue; /* the tree's own WARD_*; no audit library ever (it runs before libward) */
 		if (strncmp(*e, "LD_PRELOAD=", 11) == 0) {
 			theirs = *e + 11;
 			continue;
@@ -192,131 +352,47 @@ ward_exec_name_self(void)
 
 /* ---- what the exec would start ---- */
 
-/* The file execvp would run: the first PATH candidate that is executable. */
-static const char *
-search(const char *file, char *out, size_t cap)
-{
-	if (strchr(file, '/') != NULL)
-		return file;
-	const char *path = getenv("PATH");
-	if (path == NULL)
-		path = "/bin:/usr/bin";
-	for (const char *dir = path;;) {
-		size_t n = strcspn(dir, ":");
-		if (n + strlen(file) + 2 <= cap) {
-			if (n == 0)
-				snprintf(out, cap, "%s", file);
-			else
-				snprintf(out, cap, "%.*s/%s", (int)n, dir, file);
-			struct stat st;
-			if (ward_syscall(SYS_faccessat, AT_FDCWD, out, X_OK, 0) == 0 &&
-			    ward_syscall(SYS_newfstatat, AT_FDCWD, out, &st, 0) == 0 && S_ISREG(st.st_mode))
-				return out;
-		}
-		if (dir[n] == '\0')
-			return NULL;
-		dir += n + 1;
-	}
-}
-
-/* Why the loader would not run the shim in this file, or NULL.  interp gets
- * a #! script's interpreter ("" when none); *binary: an ELF file. */
-static const char *
-unconfined_reason(const char *path, char *interp, size_t cap, bool *binary)
-{
-	struct stat st;
-	unsigned char head[256];
-	interp[0] = '\0';
-	*binary = false;
-	if (ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0)
-		return NULL;
-	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
-	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
-		return "set-user-ID or set-group-ID";
-	char cap_value[64];
-	if (ward_syscall(SYS_getxattr, path, "security.capability", cap_value, sizeof(cap_value)) > 0)
-		return "file capabilities";
-	long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	long n = ward_syscall(SYS_pread64, fd, head, sizeof(head), 0);
-	const char *why = NULL;
-	if (n >= 2 && head[0] == '#' && head[1] == '!') {
-		size_t i = 2;
-		while (i < (size_t)n && (head[i] == ' ' || head[i] == '\t'))
-			i++;
-		size_t start = i;
-		while (i < (size_t)n && head[i] != ' ' && head[i] != '\t' && head[i] != '\n')
-			i++;
-		if (i - start < cap) {
-			memcpy(interp, head + start, i - start);
-			interp[i - start] = '\0';
-		}
-	} else if (n >= (long)sizeof(Elf64_Ehdr) && memcmp(head, ELFMAG, SELFMAG) == 0 &&
-	           head[EI_CLASS] == ELFCLASS64) {
-		*binary = true;
-		Elf64_Ehdr eh;
-		memcpy(&eh, head, sizeof(eh));
-		bool dynamic = false;
-		for (unsigned int i = 0; i < eh.e_phnum && i < 64; i++) {
-			Elf64_Phdr ph;
-			if (ward_syscall(SYS_pread64, fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) !=
-			    (long)sizeof(ph))
-				break;
-			dynamic |= ph.p_type == PT_INTERP;
-		}
-		if (!dynamic)
-			why = "statically linked";
-	}
-	ward_syscall(SYS_close, fd);
-	return why;
-}
-
-#define INTERPRETER_LEVELS 4 /* the kernel follows #! this many times (BINPRM_MAX_RECURSION) */
-
-/* A #! script's interpreters, every level: each decided for exec (a
- * relative one against the cwd, as the kernel takes it) and inspected. */
-static int
-check_interpreters(struct ward_frame *f, struct ward_scratch *s, const char **program, const char **why)
-{
-	for (int level = 0; level < INTERPRETER_LEVELS && s->exec_interp[0] != '\0' && *why == NULL; level++) {
-		int r = ward_check_path(f, WARD_OP_EXEC, AT_FDCWD, s->exec_interp, true);
-		if (r != 0)
-			return r;
-		bool binary;
-		*why = unconfined_reason(s->exec_interp, s->exec_next, sizeof(s->exec_next), &binary);
-		if (*why != NULL) {
-			*program = s->exec_interp;
-			return 0;
-		}
-		memcpy(s->exec_interp, s->exec_next, sizeof(s->exec_interp));
-	}
-	return 0;
-}
-
+/* Every file the kernel would open is decided for exec: the program on the
+ * descriptor of exactly the file decided (ward_check_program), each #!
+ * interpreter (every level, relative ones against the cwd); then a program
+ * the loader would start without the shim is an unconfined exec.  A
+ * p-variant decides the candidate glibc's PATH search would start. */
 static int
 check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char **file, bool search_path)
 {
-	const char *path = search_path ? search(*file, s->exec_path, sizeof(s->exec_path)) : *file;
-	if (path == NULL || ward_syscall(SYS_faccessat, dirfd, path, X_OK, 0) != 0)
+	struct ward_program *p = &s->exec_program;
+	const char *path = *file;
+	if (search_path)
+		path = ward_program_search(*file, getenv("PATH"), true, s->exec_path, sizeof(s->exec_path), p);
+	else
+		ward_program_inspect(dirfd, path, false, p);
+	if (path == NULL || p->levels == 0)
 		return 0; /* nothing to run there: the exec fails by itself (shells try each PATH entry) */
 	const char *act;
 	int r = ward_check_program(f, dirfd, path, &act);
 	if (r != 0)
 		return r;
-	if (act == NULL && dirfd != AT_FDCWD)
-		return 0; /* through /proc, relative to a descriptor: nothing more to inspect by name */
-	bool binary;
-	const char *why = unconfined_reason(act != NULL ? act : path, s->exec_interp, sizeof(s->exec_interp), &binary);
-	const char *program = path;
-	if (why == NULL && s->exec_interp[0] != '\0' && (r = check_interpreters(f, s, &program, &why)) != 0)
-		return r;
-	if (why != NULL && ward_limits_watch_unconfined() && (r = ward_refuse_unconfined(f, program, why)) != 0)
-		return r;
+	if (act != NULL) { /* what it starts, read from exactly the file decided */
+		int skipped = p->skipped;
+		ward_program_inspect(AT_FDCWD, act, search_path, p);
+		p->skipped = skipped;
+	}
+	for (unsigned int i = 1; i < p->levels; i++) {
+		r = ward_check_path(f, WARD_OP_EXEC, AT_FDCWD, ward_program_level(p, i, NULL), true);
+		if (r != 0)
+			return r;
+	}
+	if (p->error != 0)
+		return 0; /* the exec fails by itself */
+	if (p->unconfined != NULL && ward_limits_watch_unconfined()) {
+		const char *program = p->unconfined_level == 0 ? path : ward_program_level(p, p->unconfined_level, NULL);
+		if ((r = ward_refuse_unconfined(f, program, p->unconfined)) != 0)
+			return r;
+	}
 	/* A binary is run through its descriptor: exactly the file decided.  A
 	 * script is run by its name (its interpreter must see a path it can
 	 * open), decided at every #! level. */
-	if (act != NULL && binary)
+	if (act != NULL && p->levels == 1)
 		*file = act;
 	else if (path != *file)
 		*file = path; /* the PATH candidate decided: the exec must not search on to another */
@@ -355,6 +431,8 @@ ward_exec_check_self(void)
 int
 ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path)
 {
+	if (!ward_ready()) /* an exec before the constructor: the tree's environment first */
+		return 0;
 	if (!f->active || *file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
 		return 0;
 	struct ward_scratch *s = f->held != NULL ? f->held : ward_scratch_enter(); /* never on a small stack */

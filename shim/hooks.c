@@ -115,8 +115,10 @@ ward_hook_fd_closed(struct ward_frame *f, int r)
 void
 ward_hook_fd_replacing(struct ward_frame *f, int newfd)
 {
-	if (f->counting)
+	if (f->counting) {
 		ward_guard_before_replace(newfd);
+		ward_config_image_fd_wanted(newfd);
+	}
 }
 
 /* close_range/closefrom: rescue the stats descriptor, clear the table, and
@@ -130,7 +132,7 @@ ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int l
 		return false; /* nothing closes now; the table is marked afterwards */
 	ward_guard_before_close_range(first, last);
 	f->closing_fd = (int)ward_fdtable_clear_range(first, last, false);
-	int own[2], n = ward_guard_private_fds(own), inside = 0;
+	int own[WARD_OWN_FDS], n = ward_guard_private_fds(own), inside = 0;
 	for (int i = 0; i < n; i++)
 		inside += (unsigned int)own[i] >= first && (unsigned int)own[i] <= last;
 	if (inside == 0)

@@ -28,6 +28,8 @@ __thread int ward_busy __attribute__((tls_model("initial-exec")));
 __thread int ward_in_vfork __attribute__((tls_model("initial-exec")));
 void *ward_real_fn[WARD_NCALLS];
 
+extern char **environ;
+
 static struct ward_tree *tree;            /* the launcher's shared figures (WARD_TREE) */
 static struct ward_tree_record *record;   /* this image's record in it */
 
@@ -89,10 +91,9 @@ after_fork_child(void)
 	ward_fdtable_reset_figures();
 }
 
-__attribute__((constructor)) static void
-ward_start(int argc, char **argv, char **envp)
+static void
+start(int argc, char **argv, char **envp)
 {
-	ward_busy++;
 	ward_exec_init(envp);
 	ward_exec_name_self();
 	ward_config_init(argc, argv);
@@ -107,7 +108,7 @@ ward_start(int argc, char **argv, char **envp)
 		ward_output_watch(ward_config.stats_fd);
 	if (ward_config.policy != NULL && !ward_config.log_to_file)
 		ward_output_watch(2);
-	const char *tree_path = getenv("WARD_TREE");
+	const char *tree_path = ward_env("WARD_TREE");
 	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
 		tree_join(true);
 	for (int fd = 0; fd <= 2; fd++) {
@@ -120,7 +121,42 @@ ward_start(int argc, char **argv, char **envp)
 	ward_config.allocator = ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)
 		ward_say3("WARD_MALLOC=", ward_alloc_bad_choice(), ": unknown allocator (jemalloc or libc); using jemalloc");
-	ward_busy--;
+}
+
+/* 0 not started, 1 starting, 2 started. */
+int ward_started;
+
+/* Start once, from the constructor or from the first checked call that
+ * comes before it (another library's constructor: code that runs before
+ * the shim's own is confined too).  Another thread waits for the start. */
+static bool
+start_once(int argc, char **argv, char **envp)
+{
+	int expected = 0;
+	if (__atomic_compare_exchange_n(&ward_started, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		ward_busy++;
+		start(argc, argv, envp);
+		ward_busy--;
+		__atomic_store_n(&ward_started, 2, __ATOMIC_RELEASE);
+		return true;
+	}
+	if (ward_busy != 0)
+		return false; /* the shim's own calls while it starts */
+	while (__atomic_load_n(&ward_started, __ATOMIC_ACQUIRE) != 2)
+		ward_syscall(SYS_sched_yield);
+	return true;
+}
+
+bool
+ward_start_early(void)
+{
+	return start_once(0, NULL, environ);
+}
+
+__attribute__((constructor)) static void
+ward_start(int argc, char **argv, char **envp)
+{
+	start_once(argc, argv, envp);
 }
 
 __attribute__((destructor)) static void

@@ -91,24 +91,54 @@ ward_guard_before_replace(int newfd)
 	}
 }
 
+/* Descriptors the shim opened for itself and keeps for the image's life
+ * (the tree's compiled policy, a FIFO destination held open): the program
+ * cannot close them (a close reports success), a range close steps around
+ * them. */
+static int owned[WARD_OWN_FDS - 2] = { -1, -1, -1, -1 };
+
+void
+ward_output_own(int fd, bool own)
+{
+	for (int i = 0; i < WARD_OWN_FDS - 2; i++) {
+		if (own && owned[i] < 0) {
+			owned[i] = fd;
+			return;
+		}
+		if (!own && owned[i] == fd) {
+			owned[i] = -1;
+			return;
+		}
+	}
+}
+
 bool
 ward_guard_is_private(int fd)
 {
-	return fd >= 0 && (fd == guards[0].private_fd || fd == guards[1].private_fd);
+	if (fd < 0)
+		return false;
+	for (int i = 0; i < WARD_OWN_FDS - 2; i++)
+		if (owned[i] == fd)
+			return true;
+	return fd == guards[0].private_fd || fd == guards[1].private_fd;
 }
 
 int
-ward_guard_private_fds(int out[2])
+ward_guard_private_fds(int out[WARD_OWN_FDS])
 {
 	int n = 0;
 	for (int i = 0; i < 2; i++)
 		if (guards[i].private_fd >= 0)
 			out[n++] = guards[i].private_fd;
-	if (n == 2 && out[0] > out[1]) {
-		int t = out[0];
-		out[0] = out[1];
-		out[1] = t;
-	}
+	for (int i = 0; i < WARD_OWN_FDS - 2; i++)
+		if (owned[i] >= 0)
+			out[n++] = owned[i];
+	for (int i = 1; i < n; i++) /* sorted */
+		for (int k = i; k > 0 && out[k - 1] > out[k]; k--) {
+			int t = out[k];
+			out[k] = out[k - 1];
+			out[k - 1] = t;
+		}
 	return n;
 }
 

@@ -19,6 +19,7 @@
 
 #include "../core/counters.h"
 #include "../core/procfd.h"
+#include "../core/program.h"
 #include "../core/resolve.h"
 #include "../core/stats.h"
 #include "../core/syscall.h"
@@ -117,6 +118,7 @@ struct ward_config {
 	struct ward_matcher *matcher;
 	enum ward_mode mode;
 	char image_path[PATH_MAX];     /* the tree's compiled policy: never writable from the tree */
+	int image_fd;                  /* preloaded directly: the sealed memfd holding it, or -1 */
 	/* violation records */
 	bool log_to_file;              /* WARD_LOG names a file (JSON lines); else stderr */
 	char log_path[PATH_MAX];
@@ -134,6 +136,10 @@ extern struct ward_config ward_config;
  * before calling a check, so unrestricted calls cost one load and a test. */
 extern unsigned int ward_restricted;
 void ward_config_init(int argc, char **argv);
+/* The program wants descriptor fd (dup2 onto it): the image moves away. */
+void ward_config_image_fd_wanted(int fd);
+/* Before an exec: the image's descriptor is inherited (never close-on-exec). */
+void ward_config_image_fd_inherit(void);
 bool ward_absolute(const char *value, char *out, size_t cap);
 
 /* ---- output (output.c): messages, records, the stats descriptor guard ---- */
@@ -146,8 +152,10 @@ int ward_output_fd(int fd);
 void ward_guard_before_close(int fd);
 void ward_guard_before_close_range(unsigned int first, unsigned int last);
 void ward_guard_before_replace(int newfd);
+#define WARD_OWN_FDS 6
 bool ward_guard_is_private(int fd);
-int ward_guard_private_fds(int out[2]);
+int ward_guard_private_fds(int out[WARD_OWN_FDS]);
+void ward_output_own(int fd, bool own);
 
 /* ---- per-thread scratch (scratch.c) ---- */
 #define WARD_SCRATCH_NESTING 2
@@ -165,8 +173,7 @@ struct ward_scratch {
 	char ops_text[64];
 	void *frames[WARD_BACKTRACE_FRAMES];
 	char exec_path[WARD_PATH_MAX];
-	char exec_interp[256];
-	char exec_next[256];
+	struct ward_program exec_program;
 	char walk_path[WARD_PATH_MAX];
 	/* what the call is made on instead of its own path (checks.c) */
 	struct ward_act {
@@ -209,7 +216,7 @@ void ward_checks_init(void);
 void ward_checks_cwd_changed(void);
 void ward_checks_after_fork_child(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
-int ward_check_prefix(struct ward_frame *f, unsigned int ops, const char *path, size_t len);
+int ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, size_t len);
 int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, mode_t mode);
 /* The same decisions as ward_check_path, then the call is pointed at exactly
  * what was decided: *path is replaced by a /proc/self/fd name of a
@@ -256,6 +263,13 @@ const char *ward_alloc_bad_choice(void);
 
 /* ---- exec (exec.c) ---- */
 void ward_exec_init(char **envp);
+/* What the process was told at start-up: WARD_* as kept for the tree,
+ * other names from the initial environment. */
+const char *ward_env(const char *name);
+void ward_exec_keep(const char *name, const char *value);
+bool ward_exec_audit_library(void);
+/* The first process of the tree (the shim was not in its parent). */
+bool ward_exec_first_process(void);
 size_t ward_exec_env_size(char *const *envp);
 size_t ward_exec_preload_size(char *const *envp);
 char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);
@@ -264,6 +278,8 @@ char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t 
  * in the frame: ward_act_detach before the real exec). */
 int ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path);
 void ward_spawn_after_fork_child(void);
+/* posix_spawn's file actions, in the order the child runs them (spawn_actions.c). */
+int ward_check_spawn_actions(struct ward_frame *f, const void *actions);
 char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);
@@ -298,6 +314,16 @@ __attribute__((noreturn)) void ward_dump_and_kill(void);
 /* ---- lifecycle (lifecycle.c) ---- */
 /* The image ends (_exit): dump, and mark its tree record finished. */
 void ward_image_ends(const char *reason);
+/* The shim has started (2), or is starting (1).  A call that needs the
+ * configuration before the constructor ran starts it first: true when it
+ * may go on to decide (false: the shim's own call while it starts). */
+extern int ward_started;
+bool ward_start_early(void);
+static inline bool
+ward_ready(void)
+{
+	return __builtin_expect(__atomic_load_n(&ward_started, __ATOMIC_ACQUIRE) == 2, 1) || ward_start_early();
+}
 /* Before an exec that is expected to succeed: dump and start from zero
  * (true), or do nothing (false: exec would fail). */
 bool ward_before_exec(const char *file, bool search_path);

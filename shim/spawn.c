@@ -34,10 +34,12 @@ extern char **environ;
 static int
 spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
       const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr, char *const argv[],
-      char *const envp[])
+      char *const envp[], int *errno_after)
 {
 	const char *asked = file;
 	int denied = ward_check_children(f);
+	if (!denied)
+		denied = ward_check_spawn_actions(f, actions);
 	if (!denied)
 		denied = ward_check_exec(f, AT_FDCWD, &file, search_path); /* file: exactly the program decided */
 	if (denied)
@@ -53,6 +55,10 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
 	search_path = search_path && strchr(file, '/') == NULL;
 	int err = search_path ? WARD_REAL(posix_spawnp)(&child, file, actions, attr, argv, env)
 	                      : WARD_REAL(posix_spawn)(&child, file, actions, attr, argv, env);
+	if (errno_after != NULL) /* glibc's child shares the caller's errno until it execs: what it left */
+		*errno_after = err == 0 && file != asked && f->held != NULL && f->held->exec_program.skipped != 0
+		                       ? f->held->exec_program.skipped /* the PATH entries its search would have tried */
+		                       : errno;
 	if (err == 0) {
 		ward_children_add(child);
 		if (pid != NULL)
@@ -88,13 +94,13 @@ counted_spawn(enum ward_call_id id, pid_t *pid, const char *file, bool search_pa
 {
 	struct ward_frame frame;
 	ward_frame_enter(&frame, id);
-	int err = spawn(&frame, pid, file, search_path, actions, attr, argv, envp);
-	errno = err;
+	int after = frame.saved_errno;
+	int err = spawn(&frame, pid, file, search_path, actions, attr, argv, envp, &after);
+	errno = frame.deny ? err : after; /* what glibc's call leaves; a refusal says why */
 	ward_frame_count(&frame, err != 0);
 	count_spawn(&frame, err);
 	if (frame.deny && frame.slot != NULL)
 		ward_counters_add(frame.slot, WARD_IDX_DENIED(id), 1);
-	frame.saved_errno = errno = frame.saved_errno;
 	ward_frame_done(&frame);
 	return err;
 }
@@ -131,7 +137,7 @@ spawn_shell(struct ward_frame *f, pid_t *pid, const char *command, posix_spawn_f
 	}
 	posix_spawnattr_setflags(&attr, flags);
 	char *argv[] = { "sh", "-c", (char *)command, NULL };
-	int err = spawn(f, pid, SHELL, false, actions, &attr, argv, environ);
+	int err = spawn(f, pid, SHELL, false, actions, &attr, argv, environ, NULL);
 	posix_spawnattr_destroy(&attr);
 	return err;
 }

@@ -49,6 +49,7 @@ parent_release(char *path)
 
 struct walk {
 	struct ward_frame *frame;
+	int base;    /* where paths are relative to: AT_FDCWD, or the start (FTW_CHDIR) */
 	__nftw_func_t nftw_fn;
 	__ftw_func_t ftw_fn;
 	struct walk *outer; /* a walk started from a callback */
@@ -57,8 +58,13 @@ struct walk {
 
 static __thread struct walk *walking __attribute__((tls_model("initial-exec")));
 
+/* Paths a walk hands out are relative to where it started; glibc's fts and
+ * nftw with FTW_CHDIR change directory as they go (through calls no
+ * wrapper sees), so the base is a descriptor of the starting directory,
+ * and the remembered working directory is refreshed before the program's
+ * own code runs again. */
 static bool
-visible(struct ward_frame *f, const char *path, struct parent *last)
+visible(struct ward_frame *f, int base, const char *path, struct parent *last)
 {
 	const char *slash = strrchr(path, '/');
 	if (slash != NULL && slash != path) {
@@ -68,7 +74,7 @@ visible(struct ward_frame *f, const char *path, struct parent *last)
 		if (remembered && !last->ok)
 			return false;
 		if (!remembered) {
-			bool ok = ward_check_prefix(f, WARD_OP_READ, path, n) == 0;
+			bool ok = ward_check_prefix(f, WARD_OP_READ, base, path, n) == 0;
 			if (last != NULL && last->path != NULL && n < WARD_PATH_MAX) {
 				memcpy(last->path, path, n);
 				last->path[n] = '\0';
@@ -78,21 +84,36 @@ visible(struct ward_frame *f, const char *path, struct parent *last)
 				return false;
 		}
 	}
-	return ward_check_path(f, WARD_OP_STAT, AT_FDCWD, path, false) == 0;
+	return ward_check_path(f, WARD_OP_STAT, base, path, false) == 0;
 }
 
 static int
 nftw_filter(const char *path, const struct stat *st, int type, struct FTW *info)
 {
 	struct walk *w = walking;
-	return visible(w->frame, path, &w->parent) ? w->nftw_fn(path, st, type, info) : 0;
+	if (!visible(w->frame, w->base, path, &w->parent))
+		return 0;
+	if (w->base != AT_FDCWD)
+		ward_checks_cwd_changed(); /* nftw moved into the entry's directory */
+	return w->nftw_fn(path, st, type, info);
 }
 
 static int
 ftw_filter(const char *path, const struct stat *st, int type)
 {
 	struct walk *w = walking;
-	return visible(w->frame, path, &w->parent) ? w->ftw_fn(path, st, type) : 0;
+	return visible(w->frame, AT_FDCWD, path, &w->parent) ? w->ftw_fn(path, st, type) : 0;
+}
+
+/* nftw with FTW_CHDIR: a descriptor of the starting directory (under a
+ * policy only: it is what the filter resolves against). */
+static int
+walk_base(int flags)
+{
+	if (!(flags & FTW_CHDIR) || !ward_restricted)
+		return AT_FDCWD;
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? (int)fd : AT_FDCWD;
 }
 
 /* Run one walk with the filter in front of the program's callback. */
@@ -105,13 +126,17 @@ ftw_filter(const char *path, const struct stat *st, int type)
 			ward_frame_refuse(&frame_);                                 \
 			return -1;                                                  \
 		}                                                                   \
-		struct walk w = { &frame_, fn_nftw, fn_ftw, walking, { parent_buffer(), false } }; \
+		struct walk w = { &frame_, walk_base(flags_), fn_nftw, fn_ftw, walking, { parent_buffer(), false } }; \
 		walking = &w;                                                       \
 		errno = frame_.saved_errno;                                         \
 		int r = real_call;                                                  \
 		frame_.saved_errno = errno;                                         \
 		walking = w.outer;                                                  \
 		parent_release(w.parent.path);                                      \
+		if (w.base != AT_FDCWD) {                                           \
+			ward_syscall(SYS_close, w.base);                            \
+			ward_checks_cwd_changed(); /* nftw went back where it started */ \
+		}                                                                   \
 		errno = frame_.saved_errno;                                         \
 		ward_frame_count(&frame_, r == -1);                                 \
 		ward_frame_done(&frame_);                                           \
@@ -123,6 +148,7 @@ nftw(const char *dir, __nftw_func_t fn, int descriptors, int flags)
 {
 	__nftw_func_t fn_nftw = fn;
 	__ftw_func_t fn_ftw = NULL;
+	int flags_ = flags;
 	WARD_WALK(nftw, dir, WARD_REAL(nftw)(dir, nftw_filter, descriptors, flags));
 }
 
@@ -131,6 +157,7 @@ nftw64(const char *dir, __nftw64_func_t fn, int descriptors, int flags)
 {
 	__nftw_func_t fn_nftw = (__nftw_func_t)fn; /* one layout on 64-bit */
 	__ftw_func_t fn_ftw = NULL;
+	int flags_ = flags;
 	WARD_WALK(nftw64, dir, WARD_REAL(nftw64)(dir, (__nftw64_func_t)nftw_filter, descriptors, flags));
 }
 
@@ -139,6 +166,7 @@ ftw(const char *dir, __ftw_func_t fn, int descriptors)
 {
 	__nftw_func_t fn_nftw = NULL;
 	__ftw_func_t fn_ftw = fn;
+	int flags_ = 0;
 	WARD_WALK(ftw, dir, WARD_REAL(ftw)(dir, ftw_filter, descriptors));
 }
 
@@ -147,7 +175,16 @@ ftw64(const char *dir, __ftw64_func_t fn, int descriptors)
 {
 	__nftw_func_t fn_nftw = NULL;
 	__ftw_func_t fn_ftw = (__ftw_func_t)fn;
+	int flags_ = 0;
 	WARD_WALK(ftw64, dir, WARD_REAL(ftw64)(dir, (__ftw64_func_t)ftw_filter, descriptors));
+}
+
+/* An fts walk's paths are relative to where fts_open ran: fts keeps a
+ * descriptor of it (fts_rfd) unless it never changes directory. */
+static int
+fts_base(int options, int rfd)
+{
+	return !(options & FTS_NOCHDIR) && rfd >= 0 ? rfd : AT_FDCWD;
 }
 
 /* fts_read: entries the program may not see are skipped (a directory with
@@ -162,11 +199,13 @@ ftw64(const char *dir, __ftw64_func_t fn, int descriptors)
 			errno = frame_.saved_errno;                                 \
 			e = WARD_REAL(name)(fts);                                   \
 			if (e == NULL || e->fts_info == FTS_DP || !ward_restricted || \
-			    visible(&frame_, e->fts_path, NULL))                   \
+			    visible(&frame_, fts_base(fts->fts_options, fts->fts_rfd), e->fts_path, NULL)) \
 				break;                                              \
 			if (e->fts_info == FTS_D)                                   \
 				fts_set((FTS *)fts, (FTSENT *)e, FTS_SKIP);         \
 		}                                                                   \
+		if (!(fts->fts_options & FTS_NOCHDIR))                              \
+			ward_checks_cwd_changed(); /* fts moved as it walked */     \
 		ward_frame_count(&frame_, e == NULL && errno != frame_.saved_errno); \
 		ward_frame_done(&frame_);                                           \
 		return e;                                                           \
@@ -192,10 +231,11 @@ WARD_FTS_READ(fts64_read, FTS64, FTSENT64)
 		if (head != NULL && ward_restricted && frame_.active) {            \
 			ent_type *cur = fts->fts_cur, **link = &head;              \
 			bool roots = head->fts_level == FTS_ROOTLEVEL;              \
-			bool parent_ok = roots || child_parent_ok(&frame_, cur->fts_path, cur->fts_pathlen); \
+			int base = fts_base(fts->fts_options, fts->fts_rfd);       \
+			bool parent_ok = roots || child_parent_ok(&frame_, base, cur->fts_path, cur->fts_pathlen); \
 			while (*link != NULL) {                                    \
 				ent_type *e = *link;                               \
-				if (parent_ok && child_visible(&frame_, roots ? NULL : cur->fts_path, \
+				if (parent_ok && child_visible(&frame_, base, roots ? NULL : cur->fts_path, \
 				                               roots ? 0 : cur->fts_pathlen, e->fts_name)) { \
 					link = &e->fts_link;                       \
 					continue;                                  \
@@ -218,17 +258,17 @@ WARD_FTS_READ(fts64_read, FTS64, FTSENT64)
 
 /* May the directory at path[0..len) be listed? */
 static bool
-child_parent_ok(struct ward_frame *f, const char *path, size_t len)
+child_parent_ok(struct ward_frame *f, int base, const char *path, size_t len)
 {
 	if (len > 1 && path[len - 1] == '/')
 		len--;
-	return ward_check_prefix(f, WARD_OP_READ, path, len) == 0;
+	return ward_check_prefix(f, WARD_OP_READ, base, path, len) == 0;
 }
 
 /* May parent/name (or name alone, a root) be seen?  The name is put
  * together in the thread's scratch (walks run on the program's stack). */
 static bool
-child_visible(struct ward_frame *f, const char *parent, size_t len, const char *name)
+child_visible(struct ward_frame *f, int base, const char *parent, size_t len, const char *name)
 {
 	struct ward_scratch *s = ward_scratch_enter();
 	if (s == NULL)
@@ -245,7 +285,7 @@ child_visible(struct ward_frame *f, const char *parent, size_t len, const char *
 			at = len + 1;
 		}
 		memcpy(buf + at, name, n + 1);
-		ok = ward_check_path(f, WARD_OP_STAT, AT_FDCWD, buf, false) == 0;
+		ok = ward_check_path(f, WARD_OP_STAT, base, buf, false) == 0;
 	}
 	ward_scratch_leave();
 	return ok;
@@ -254,13 +294,34 @@ child_visible(struct ward_frame *f, const char *parent, size_t len, const char *
 WARD_FTS_CHILDREN(fts_children, FTS, FTSENT)
 WARD_FTS_CHILDREN(fts64_children, FTS64, FTSENT64)
 
+/* fts_close goes back where fts_open ran (a hidden fchdir). */
+#define WARD_FTS_CLOSE(name, fts_type)                                             \
+	WARD_EXPORT int name(fts_type *fts)                                         \
+	{                                                                           \
+		struct ward_frame frame_;                                           \
+		ward_frame_enter(&frame_, WARD_ID_##name);                          \
+		bool moved = fts != NULL && !(fts->fts_options & FTS_NOCHDIR);      \
+		errno = frame_.saved_errno;                                         \
+		int r = WARD_REAL(name)(fts);                                       \
+		frame_.saved_errno = errno;                                         \
+		if (moved)                                                          \
+			ward_checks_cwd_changed();                                  \
+		errno = frame_.saved_errno;                                         \
+		ward_frame_count(&frame_, r != 0);                                  \
+		ward_frame_done(&frame_);                                           \
+		return r;                                                           \
+	}
+
+WARD_FTS_CLOSE(fts_close, FTS)
+WARD_FTS_CLOSE(fts64_close, FTS64)
+
 /* glob: matches the program may not see are dropped from the list. */
 static void
 filter_matches(struct ward_frame *f, char **paths, size_t *count, size_t first)
 {
 	size_t kept = first;
 	for (size_t i = first; i < first + *count; i++) {
-		if (visible(f, paths[i], NULL))
+		if (visible(f, AT_FDCWD, paths[i], NULL))
 			paths[kept++] = paths[i];
 		else
 			free(paths[i]);

@@ -89,7 +89,9 @@
 #define FOLLOW true
 #define NOFOLLOW false
 #define WARD_IF_RESTRICTED(ops, call) \
-	if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0) frame_.deny = (call)
+	if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0 && ward_ready() && \
+	    (ward_restricted & (ops)) != 0)                                                             \
+		frame_.deny = (call)
 /* CHECK: decided, and the call pointed at exactly what was decided (its
  * path argument replaced; checks.c).  CHECK_NAME_ONLY: decided, the call
  * made on the program's own path: for calls whose result is a name built

@@ -44,9 +44,20 @@ is_ours(const char *entry)
 	return strncmp(entry, "LD_PRELOAD=", 11) == 0 || strncmp(entry, "WARD_", 5) == 0;
 }
 
-/* Our environment without LD_PRELOAD and WARD_*, then the extras (which win
- * over an inherited entry of the same name: glibc takes the first match, so
- * extras go first). */
+/* Is entry's name one of the extras' (which replace it: glibc's getenv
+ * takes the first of two, a shell the last)? */
+static bool
+overridden(const char *entry, const struct run_opts *o)
+{
+	size_t len = strcspn(entry, "=");
+	for (size_t i = 0; o->env != NULL && o->env[i] != NULL; i++)
+		if (strncmp(o->env[i], entry, len) == 0 && o->env[i][len] == '=')
+			return true;
+	return false;
+}
+
+/* The extras, then our environment without LD_PRELOAD, WARD_* and the
+ * names the extras set. */
 static char **
 child_env(const struct run_opts *o)
 {
@@ -70,7 +81,7 @@ child_env(const struct run_opts *o)
 		env[k++] = choice;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!is_ours(environ[i]))
+		if (!is_ours(environ[i]) && !overridden(environ[i], o))
 			env[k++] = environ[i];
 	env[k] = NULL;
 	return env;

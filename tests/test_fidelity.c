@@ -214,3 +214,82 @@ Test(fidelity, records_are_valid_json_whatever_the_name)
 	cr_expect_eq(lines, 3, "a name split a record: %s", o.err);
 	outcome_free(&o);
 }
+
+/* posix_spawn's file actions run in the child, inside glibc: each is
+ * decided before the spawn, in order (SPEC 5.3). */
+static char *
+spawned(const char *mode, const char *a, const char *b)
+{
+	const char *argv[] = { PROG_SPAWN_ACTIONS, mode, a, b, NULL };
+	struct outcome o = run_in_work(argv, true, NULL);
+	cr_expect_eq(o.code, 0, "%s: %s", mode, o.err);
+	free(o.err);
+	return o.out;
+}
+
+Test(fidelity, spawn_file_actions_are_decided)
+{
+	char *out = spawned("read", secret, NULL);
+	cr_expect_str_eq(out, "spawn 13\n", "the child read the protected file: %s", out);
+	free(out);
+	out = spawned("truncate", secret, NULL);
+	cr_expect_str_eq(out, "spawn 13\n", "%s", out);
+	free(out);
+	char *text = file_read(secret, NULL);
+	cr_expect_str_eq(text, "top secret\n", "the protected file was truncated");
+	free(text);
+	out = spawned("create", "/usr/ward-spawned", NULL);
+	cr_expect_str_eq(out, "spawn 13\n", "%s", out);
+	free(out);
+	cr_expect_neq(access("/usr/ward-spawned", F_OK), 0);
+	out = spawned("chdir", dir, "secret");
+	cr_expect_str_eq(out, "spawn 13\n", "a relative open after addchdir_np: %s", out);
+	free(out);
+	out = spawned("fchdir", dir, "secret");
+	cr_expect_str_eq(out, "spawn 13\n", "a relative open after addfchdir_np: %s", out);
+	free(out);
+	/* allowed actions run as bare */
+	char mine[PATH_MAX + 8];
+	snprintf(mine, sizeof(mine), "%s/mine", work);
+	cr_assert(file_write(mine, "mine\n", 5));
+	const char *allowed[][2] = { { "read", mine }, { "chdir", work } };
+	for (size_t i = 0; i < 2; i++) {
+		out = spawned(allowed[i][0], allowed[i][1], i == 1 ? "mine" : NULL);
+		cr_expect(strstr(out, "spawn 0\n") && strstr(out, "mine\n") && strstr(out, "status 0\n"), "%s", out);
+		free(out);
+	}
+}
+
+/* glibc's walkers change directory through calls no wrapper sees: a
+ * relative open in a callback is decided where the walker is, so a link to
+ * the protected file is refused and an ordinary file is read (issue: the
+ * remembered cwd went stale). */
+Test(fidelity, relative_opens_inside_walkers_that_change_directory)
+{
+	char p[PATH_MAX + 32], target[PATH_MAX + 8];
+	const char *dirs[] = { "tree", "tree/a", "tree/b", NULL };
+	for (int i = 0; dirs[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", work, dirs[i]);
+		mkdir(p, 0755);
+	}
+	const char *files[][2] = { { "tree/a/probe", "" }, { "tree/a/data", "A\n" }, { "tree/b/probe", "" }, { NULL, NULL } };
+	for (int i = 0; files[i][0]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", work, files[i][0]);
+		cr_assert(file_write(p, files[i][1], strlen(files[i][1])));
+	}
+	snprintf(p, sizeof(p), "%s/tree/b/data", work);
+	snprintf(target, sizeof(target), "%s", secret);
+	cr_assert_eq(symlink(target, p), 0);
+	const char *walkers[] = { "nftw", "fts" };
+	for (int i = 0; i < 2; i++) {
+		const char *argv[] = { PROG_WALK_CHDIR, walkers[i], "tree", NULL };
+		struct outcome o = run_in_work(argv, true, NULL);
+		cr_expect_eq(o.code, 0, "%s: %s", walkers[i], o.err);
+		cr_expect(strstr(o.out, "a: A\n") != NULL, "%s: the allowed file was not read where the walker is: %s",
+		          walkers[i], o.out);
+		cr_expect(strstr(o.out, "b: 13\n") != NULL, "%s: the link to the protected file: %s", walkers[i], o.out);
+		cr_expect(strstr(o.out, "top secret") == NULL, "%s read the protected file", walkers[i]);
+		cr_expect(strstr(o.out, "cwd ok\n") != NULL, "%s: %s", walkers[i], o.out);
+		outcome_free(&o);
+	}
+}

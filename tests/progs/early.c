@@ -32,3 +32,10 @@ early_stop(void)
 {
 	touch();
 }
+
+/* Something for a program linked with this library to call (needs_early). */
+int
+early_linked(void)
+{
+	return 0;
+}
