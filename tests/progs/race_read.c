@@ -1,0 +1,118 @@
+/*
+ * race_read: read a name of the allowed tree while a flipper swaps it for
+ * a symlink to the secret (issue 11, cases 1-5).  A read of the secret's
+ * bytes, or a descriptor on the secret's inode, is a win.
+ *
+ *   race_read run DIR MS FLIPPER CALL SHAPE
+ *   CALL   open: open + read; fopen: fopen + fread
+ *   SHAPE  file: work/flip is exchanged (RENAME_EXCHANGE) with work/lnk, a
+ *                symlink to DIR/secret/S.txt; the victim reads work/flip
+ *          dir: work/d (a directory holding a harmless S.txt) is exchanged
+ *                with work/dlnk, a symlink to DIR/secret; the victim reads
+ *                work/d/S.txt
+ *          dirrename: the same swap made by four plain renames
+ *                (d -> d.real, dlnk -> d, d -> dlnk, d.real -> d)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "race.h"
+
+static const char *flip, *lnk, *d, *dlnk, *dreal, *target;
+static bool use_fopen;
+static enum { FILE_SWAP, DIR_SWAP, DIR_RENAME } shape;
+
+static void
+setup(const char *dir, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	char t[4096];
+	race_put("work/flip", HARMLESS_TEXT, 0644);
+	snprintf(t, sizeof(t), "%s/secret/S.txt", dir);
+	race_symlink(t, "work/lnk");
+	race_mkdir("work/d");
+	race_put("work/d/S.txt", HARMLESS_TEXT, 0644);
+	snprintf(t, sizeof(t), "%s/secret", dir);
+	race_symlink(t, "work/dlnk");
+}
+
+static void
+prepare(struct race_run *r)
+{
+	if (r->argc != 2)
+		race_die("usage: run DIR MS FLIPPER open|fopen file|dir|dirrename");
+	use_fopen = strcmp(r->argv[0], "fopen") == 0;
+	shape = strcmp(r->argv[1], "file") == 0  ? FILE_SWAP
+	        : strcmp(r->argv[1], "dir") == 0 ? DIR_SWAP
+	                                         : DIR_RENAME;
+	flip = race_path("work/flip");
+	lnk = race_path("work/lnk");
+	d = race_path("work/d");
+	dlnk = race_path("work/dlnk");
+	dreal = race_path("work/d.real");
+	target = shape == FILE_SWAP ? flip : race_path("work/d/S.txt");
+}
+
+static void
+flip_names(void)
+{
+	switch (shape) {
+	case FILE_SWAP:
+		race_exchange(flip, lnk);
+		break;
+	case DIR_SWAP:
+		race_exchange(d, dlnk);
+		break;
+	case DIR_RENAME:
+		rename(d, dreal);
+		rename(dlnk, d);
+		rename(d, dlnk);
+		rename(dreal, d);
+		break;
+	}
+}
+
+static void
+victim(struct race_run *r)
+{
+	char buf[256];
+	struct stat st;
+	while (!race_over()) {
+		r->n.attempts++;
+		size_t len = 0;
+		if (use_fopen) {
+			FILE *f = fopen(target, "r");
+			if (f == NULL) {
+				race_failed(r);
+				continue;
+			}
+			fstat(fileno(f), &st);
+			len = fread(buf, 1, sizeof(buf), f);
+			fclose(f);
+		} else {
+			int fd = open(target, O_RDONLY);
+			if (fd < 0) {
+				race_failed(r);
+				continue;
+			}
+			fstat(fd, &st);
+			ssize_t n = read(fd, buf, sizeof(buf));
+			len = n > 0 ? (size_t)n : 0;
+			close(fd);
+		}
+		race_classify_read(r, buf, len, st.st_dev, st.st_ino);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct race_case c = { setup, prepare, victim, flip_names };
+	return race_main(argc, argv, &c);
+}
