@@ -53,12 +53,13 @@ from_errno(int err)
 /* out's directory part replaced by its real path (cache, or a walk); len
  * is out's length and slash the offset of its last '/'. */
 static int
-real_directory(char *out, size_t len, size_t slash, struct ward_resolve_scratch *s)
+real_directory(const struct ward_resolve_options *o, char *out, size_t len, size_t slash,
+               struct ward_resolve_scratch *s)
 {
 	size_t dir_len = slash;
 	if (dir_len == 0)
 		return 0; /* directly under the root */
-	size_t real_len = ward_dircache_get(out, dir_len, s->dir);
+	size_t real_len = o->skip_dircache ? 0 : ward_dircache_get(out, dir_len, s->dir);
 	if (real_len == 0) {
 		unsigned int generation = ward_dircache_generation();
 		out[slash] = '\0';
@@ -105,7 +106,7 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
 		len = strlen(out);
 		slash = (size_t)(strrchr(out, '/') - out);
 	}
-	int r = real_directory(out, len, slash, s);
+	int r = real_directory(o, out, len, slash, s);
 	*unsettled = r == 0 && follow && out[1] != '\0';
 	return r;
 }

@@ -45,6 +45,7 @@ struct ward_resolve_scratch {
 
 struct ward_resolve_options {
 	bool use_cwd_cache; /* false in a vfork child: the remembered cwd is the parent's */
+	bool skip_dircache; /* walk every directory afresh (a refusal is looked at again this way) */
 };
 
 int ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,

@@ -190,6 +190,40 @@ resolve_options(void)
 	return ward_in_vfork ? &direct : &cached;
 }
 
+/* No remembered directory trusted: for a second look at a refusal. */
+static const struct ward_resolve_options *
+fresh_options(void)
+{
+	static const struct ward_resolve_options fresh = { .use_cwd_cache = false, .skip_dircache = true };
+	return &fresh;
+}
+
+static unsigned int open_ops(int flags);
+static unsigned int creat_ops(const char *path, unsigned int ops, int flags);
+
+/* Resolve path and decide ops on where it leads (open_flags >= 0: the
+ * operations of an open with those flags, which depend on whether the file
+ * exists).  A refusal is looked at once more on a resolution that trusts
+ * nothing remembered: a directory another process put back since the cache
+ * saw a symlink there must not keep refusing what the policy allows.
+ * 0: allowed (s->resolved is the path); WARD_RESOLVE_*; -1: refused (*v). */
+static int
+resolve_decide(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, bool follow,
+               unsigned int ops, int open_flags, struct verdict *v)
+{
+	const struct ward_resolve_options *o = resolve_options();
+	for (int look = 0; look < 2; look++, o = fresh_options()) {
+		int r = ward_resolve(o, dirfd, path, follow, s->resolved, &s->resolve);
+		if (r != 0)
+			return r;
+		unsigned int need = open_flags < 0 ? ops
+		                                   : creat_ops(s->resolved, open_ops(open_flags), open_flags) & ward_restricted;
+		if (decide(f, s->resolved, need, v))
+			return 0;
+	}
+	return -1;
+}
+
 /* The scratch set for a check, or NULL with *result saying why: 0, there
  * is nothing to check; EACCES, the check cannot be made (nested too deep,
  * no memory): refuse rather than let the call through unchecked. */
@@ -216,12 +250,10 @@ unresolved(int r)
 static int
 check(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, int dirfd, const char *path, bool follow)
 {
-	int r = ward_resolve(resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
-	if (r != 0)
-		return unresolved(r);
 	struct verdict v;
-	if (decide(f, s->resolved, ops, &v))
-		return 0;
+	int r = resolve_decide(f, s, dirfd, path, follow, ops, -1, &v);
+	if (r >= 0)
+		return unresolved(r);
 	if (ops == WARD_OP_CREATE && !follow) {
 		int first = kernel_first(s, true);
 		if (first != 0)
@@ -514,11 +546,11 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 	struct ward_scratch *s = f->held;
 	*act = NULL;
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
-		int r = ward_resolve(resolve_options(), dirfd, path, true, s->resolved, &s->resolve);
-		if (r != 0)
-			return unresolved(r);
 		struct verdict v;
-		if ((ward_restricted & WARD_OP_EXEC) && !decide(f, s->resolved, WARD_OP_EXEC, &v))
+		int r = resolve_decide(f, s, dirfd, path, true, ward_restricted & WARD_OP_EXEC, -1, &v);
+		if (r > 0)
+			return unresolved(r);
+		if (r < 0)
 			return violation(f, s, &v);
 		if (through_proc(s))
 			return 0;
@@ -551,11 +583,11 @@ ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **p
 	size_t len = strlen(*path);
 	bool trailing_slash = len > 0 && (*path)[len - 1] == '/';
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
-		int r = ward_resolve(resolve_options(), dirfd, *path, follow, s->resolved, &s->resolve);
-		if (r != 0)
-			return unresolved(r);
 		struct verdict v;
-		if (!decide(f, s->resolved, ops, &v)) {
+		int r = resolve_decide(f, s, dirfd, *path, follow, ops, -1, &v);
+		if (r > 0)
+			return unresolved(r);
+		if (r < 0) {
 			if (ops == WARD_OP_CREATE && !follow && (result = kernel_first(s, true)) != 0)
 				return result;
 			return violation(f, s, &v);
@@ -627,13 +659,11 @@ static int
 decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, int flags)
 {
 	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
-	int r = ward_resolve(resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
-	if (r != 0)
-		return unresolved(r);
 	struct verdict v;
-	if (!decide(f, s->resolved, creat_ops(s->resolved, open_ops(flags), flags) & ward_restricted, &v))
-		return open_refused(f, s, flags, &v);
-	return 0;
+	int r = resolve_decide(f, s, dirfd, path, follow, 0, flags, &v);
+	if (r > 0)
+		return unresolved(r);
+	return r < 0 ? open_refused(f, s, flags, &v) : 0;
 }
 
 /*
