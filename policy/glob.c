@@ -84,6 +84,43 @@ ward_glob_match(const char *pattern, const char *path)
 	return *p == '\0';
 }
 
+/* Could pattern match path itself or a path below it?  Component by
+ * component: a '**' before path runs out could match anything below it,
+ * and a pattern that goes on past the end of path is below it.  A pattern
+ * that starts with '**' matches wherever its tail stands, so no rename
+ * carries anything out of it: false. */
+bool
+ward_glob_match_at_or_below(const char *pattern, const char *path)
+{
+	const char *p = pattern[0] == '/' ? pattern + 1 : pattern;
+	const char *s = path[0] == '/' ? path + 1 : path;
+	if (is_double_star(p))
+		return false;
+	while (*s != '\0') {
+		if (*p == '\0')
+			return false; /* the pattern names something above path */
+		if (is_double_star(p))
+			return true;
+		if (!component_match(p, component_length(p), s, component_length(s)))
+			return false;
+		p = next_component(p);
+		s = next_component(s);
+	}
+	return true;
+}
+
+/* A deny rule whose pattern could match path or anything below it: moving
+ * path would carry what that rule protects to names it does not match.
+ * The rule's index, or -1. */
+int
+ward_policy_denies_at_or_below(const struct ward_policy *policy, const char *path)
+{
+	for (size_t i = 0; i < policy->nrules; i++)
+		if (policy->rule[i].deny && ward_glob_match_at_or_below(policy->rule[i].pattern, path))
+			return (int)i;
+	return -1;
+}
+
 struct ward_decision
 ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op, const char *path)
 {

@@ -70,6 +70,10 @@ unsigned int ward_policy_unrestricted_ops(const struct ward_policy *policy);
  * path: '*' within a component, '?' one character, '**' any number of whole
  * components. */
 bool ward_glob_match(const char *pattern, const char *path);
+/* Could pattern match path or something below it? */
+bool ward_glob_match_at_or_below(const char *pattern, const char *path);
+/* A deny rule that could protect path or something below it (its index), or -1. */
+int ward_policy_denies_at_or_below(const struct ward_policy *policy, const char *path);
 
 /* Which bucket compare runs; the default is the best the CPU has. */
 enum ward_simd ward_matcher_simd(void);

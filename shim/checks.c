@@ -898,6 +898,34 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
 	return result;
 }
 
+/* Renaming a directory renames everything below it: one that holds what a
+ * deny rule protects (its pattern could match the directory or something
+ * in it) would carry that out from under the rule.  Refused like a remove
+ * the rule denies. */
+static int
+guard_moved_tree(struct ward_frame *f, int dirfd, const char *path)
+{
+	struct stat st;
+	if (path == NULL || ward_syscall(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	int result;
+	struct ward_scratch *s = enter_check(f, WARD_OP_REMOVE, path, &result);
+	if (s == NULL)
+		return result;
+	int r = ward_resolve(resolve_options(), dirfd, path, false, s->resolved, &s->resolve);
+	int rule = r == 0 ? ward_policy_denies_at_or_below(ward_config.policy, s->resolved) : -1;
+	if (r == WARD_RESOLVE_UNKNOWN)
+		result = EACCES;
+	else if (rule >= 0) {
+		struct verdict v = { .refused = WARD_OP_REMOVE, .first = { false, ward_config.policy->rule[rule].quiet, rule },
+			             .loud = !ward_config.policy->rule[rule].quiet };
+		result = violation(f, s, &v);
+	}
+	ward_scratch_leave();
+	return result;
+}
+
 /* rename: remove the old name, create the new one (and remove it too when
  * it exists and is replaced).  RENAME_EXCHANGE swaps: both sides both.
  * Both names are acted on through their directories. */
@@ -911,7 +939,11 @@ ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newd
 	bool exchange = flags & RENAME_EXCHANGE;
 	struct stat st;
 	bool replaces = *new != NULL && ward_syscall(SYS_newfstatat, newdirfd, *new, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	int r = ward_check_act(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false, 0);
+	int r = guard_moved_tree(f, olddirfd, *old);
+	if (r == 0 && exchange)
+		r = guard_moved_tree(f, newdirfd, *new);
+	if (r == 0)
+		r = ward_check_act(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false, 0);
 	if (r == 0)
 		r = ward_check_act(f, exchange || replaces ? both : WARD_OP_CREATE, newdirfd, new, false, 1);
 	return r == -EEXIST ? EACCES : r; /* made in between: rename's EEXIST is not ours to give, refuse */

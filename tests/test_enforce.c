@@ -383,6 +383,25 @@ Test(enforce, launcher_runs_with_a_policy)
 	run_free(&r);
 }
 
+/* Renaming a directory that holds the protected file would carry it out
+ * from under its rule: refused; other directories move as bare. */
+Test(enforce, a_directory_holding_a_protected_file_cannot_be_renamed)
+{
+	char text[4 * PATH_MAX];
+	mkdir(in_dir("work/top"), 0755);
+	mkdir(in_dir("work/top/secret"), 0755);
+	put("work/top/secret/S.txt", "deep secret\n");
+	mkdir(in_dir("work/plain"), 0755);
+	snprintf(text, sizeof(text), "default allow\ndeny all %s/work/top/secret/**\n", dir);
+	put("p.ward", text);
+	const char *argv[] = { "sh", "-c", "mv top top2; cat top2/secret/S.txt; mv plain plain2 && echo moved", NULL };
+	struct outcome o = confined(argv, NULL);
+	cr_expect_str_eq(o.out, "moved\n", "%s", o.err);
+	cr_expect(strstr(o.err, "ward: denied remove ") != NULL, "%s", o.err);
+	cr_expect(exists("work/top/secret/S.txt") && exists("work/plain2"));
+	outcome_free(&o);
+}
+
 /* ---- descriptors the program did not open (SPEC 5.3) ---- */
 
 /* An inherited descriptor on the protected file is its parent's grant for

@@ -291,3 +291,19 @@ Test(match, image_round_trip)
 	ward_matcher_free(m);
 	ward_policy_free(p);
 }
+
+/* Renaming a directory must not carry a protected file out from under its
+ * deny rule (shim/checks.c guard_moved_tree). */
+Test(match, patterns_that_could_match_at_or_below_a_directory)
+{
+	cr_expect(ward_glob_match_at_or_below("/top/secret/**", "/top"));
+	cr_expect(ward_glob_match_at_or_below("/top/secret/**", "/top/secret"));
+	cr_expect(ward_glob_match_at_or_below("/top/secret/**", "/top/secret/deep"));
+	cr_expect(ward_glob_match_at_or_below("/top/secret", "/top"));
+	cr_expect(ward_glob_match_at_or_below("/home/*/.ssh/**", "/home/alice"));
+	cr_expect(ward_glob_match_at_or_below("/srv/**/key", "/srv/a/b"));
+	cr_expect_not(ward_glob_match_at_or_below("/top/secret/**", "/top/other"));
+	cr_expect_not(ward_glob_match_at_or_below("/top/secret", "/elsewhere"));
+	cr_expect_not(ward_glob_match_at_or_below("/home/*/.ssh/**", "/home/alice/proj"));
+	cr_expect_not(ward_glob_match_at_or_below("/**/.git/config", "/work/a"), "matches wherever it is moved");
+}
