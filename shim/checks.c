@@ -200,28 +200,56 @@ fresh_options(void)
 
 static unsigned int open_ops(int flags);
 static unsigned int creat_ops(const char *path, unsigned int ops, int flags);
+static bool through_proc(const struct ward_scratch *s);
 
 /* Resolve path and decide ops on where it leads (open_flags >= 0: the
  * operations of an open with those flags, which depend on whether the file
  * exists).  A refusal is looked at once more on a resolution that trusts
  * nothing remembered: a directory another process put back since the cache
  * saw a symlink there must not keep refusing what the policy allows.
- * 0: allowed (s->resolved is the path); WARD_RESOLVE_*; -1: refused (*v). */
+ * 0: allowed (s->resolved is the path); WARD_RESOLVE_*; -1: refused (*v).
+ * With unsettled non-NULL the last component may be left unlooked-at
+ * (*unsettled: an open settles it with the open itself, openat2 saying
+ * ELOOP when it is a symlink); a refusal always settles it first. */
 static int
-resolve_decide(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, bool follow,
-               unsigned int ops, int open_flags, struct verdict *v)
+resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, bool follow,
+                  unsigned int ops, int open_flags, struct verdict *v, bool *unsettled)
 {
 	const struct ward_resolve_options *o = resolve_options();
 	for (int look = 0; look < 2; look++, o = fresh_options()) {
-		int r = ward_resolve(o, dirfd, path, follow, s->resolved, &s->resolve);
+		bool open_last = false;
+		int r = unsettled != NULL && look == 0
+		                ? ward_resolve_where(o, dirfd, path, follow, s->resolved, &open_last, &s->resolve)
+		                : ward_resolve(o, dirfd, path, follow, s->resolved, &s->resolve);
 		if (r != 0)
 			return r;
 		unsigned int need = open_flags < 0 ? ops
 		                                   : creat_ops(s->resolved, open_ops(open_flags), open_flags) & ward_restricted;
-		if (decide(f, s->resolved, need, v))
+		bool allowed = decide(f, s->resolved, need, v);
+		/* decide on where the last component really leads: before a
+		 * refusal, and always through /proc (a magic link is opened as
+		 * asked, so only its target's decision counts) */
+		if ((!allowed || through_proc(s)) && open_last) {
+			if ((r = ward_resolve_settle(s->resolved, &s->resolve)) != 0)
+				return r;
+			need = open_flags < 0 ? ops : creat_ops(s->resolved, open_ops(open_flags), open_flags) & ward_restricted;
+			open_last = false;
+			allowed = decide(f, s->resolved, need, v);
+		}
+		if (allowed) {
+			if (unsettled != NULL)
+				*unsettled = open_last;
 			return 0;
+		}
 	}
 	return -1;
+}
+
+static int
+resolve_decide(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, bool follow,
+               unsigned int ops, int open_flags, struct verdict *v)
+{
+	return resolve_decide_as(f, s, dirfd, path, follow, ops, open_flags, v, NULL);
 }
 
 /* The scratch set for a check, or NULL with *result saying why: 0, there
@@ -656,11 +684,11 @@ open_refused(struct ward_frame *f, struct ward_scratch *s, int flags, const stru
 
 /* The decision of an open: 0 allowed, else what the call must do. */
 static int
-decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, int flags)
+decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, int flags, bool *unsettled)
 {
 	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
 	struct verdict v;
-	int r = resolve_decide(f, s, dirfd, path, follow, 0, flags, &v);
+	int r = resolve_decide_as(f, s, dirfd, path, follow, 0, flags, &v, unsettled);
 	if (r > 0)
 		return unresolved(r);
 	return r < 0 ? open_refused(f, s, flags, &v) : 0;
@@ -685,7 +713,10 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 	if (s == NULL)
 		return result;
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
-		result = decide_open(f, s, dirfd, *path, flags);
+		/* first with the last component left to the open itself (no
+		 * readlink when it is no symlink: the common case) */
+		bool unsettled = false;
+		result = decide_open(f, s, dirfd, *path, flags, attempt == 0 ? &unsettled : NULL);
 		if (result != 0 || through_proc(s))
 			goto out;
 		if (!keep_trailing_slash(s, *path)) {
@@ -708,7 +739,8 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 				return result; /* the frame holds the scratch */
 			continue;
 		}
-		ward_dircache_invalidate();
+		if (!unsettled) /* a symlink appeared on a path decided whole: what was remembered may be stale */
+			ward_dircache_invalidate();
 	}
 	result = changing(f, s);
 out:
@@ -747,7 +779,7 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode)
 		return result;
 	hold(f, s);
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
-		result = decide_open(f, s, AT_FDCWD, *path, flags);
+		result = decide_open(f, s, AT_FDCWD, *path, flags, NULL);
 		if (result != 0 || through_proc(s))
 			return result;
 		if (!keep_trailing_slash(s, *path))
