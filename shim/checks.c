@@ -270,9 +270,14 @@ enter_check(struct ward_frame *f, unsigned int ops, const char *path, int *resul
 /* A path that cannot be resolved: refused (never let through unchecked);
  * a call that fails by itself (bad dirfd, loop) goes on to fail. */
 static int
-unresolved(int r)
+unresolved(struct ward_frame *f, struct ward_scratch *s, const char *path, int r)
 {
-	return r == WARD_RESOLVE_UNKNOWN ? EACCES : 0;
+	if (r != WARD_RESOLVE_UNKNOWN)
+		return 0;
+	struct ward_refusal why = { .op = "resolve", .what = path,
+		                    .by = "ward (the path cannot be resolved: too long, or no working directory)",
+		                    .rule = "ward (unresolvable path)", .err = EACCES };
+	return ward_refuse(f, s, &why);
 }
 
 static int
@@ -281,7 +286,7 @@ check(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, int dirfd,
 	struct verdict v;
 	int r = resolve_decide(f, s, dirfd, path, follow, ops, -1, &v);
 	if (r >= 0)
-		return unresolved(r);
+		return unresolved(f, s, path, r);
 	if (ops == WARD_OP_CREATE && !follow) {
 		int first = kernel_first(s, true);
 		if (first != 0)
@@ -577,7 +582,7 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 		struct verdict v;
 		int r = resolve_decide(f, s, dirfd, path, true, ward_restricted & WARD_OP_EXEC, -1, &v);
 		if (r > 0)
-			return unresolved(r);
+			return unresolved(f, s, path, r);
 		if (r < 0)
 			return violation(f, s, &v);
 		if (through_proc(s))
@@ -614,7 +619,7 @@ ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **p
 		struct verdict v;
 		int r = resolve_decide(f, s, dirfd, *path, follow, ops, -1, &v);
 		if (r > 0)
-			return unresolved(r);
+			return unresolved(f, s, *path, r);
 		if (r < 0) {
 			if (ops == WARD_OP_CREATE && !follow && (result = kernel_first(s, true)) != 0)
 				return result;
@@ -690,7 +695,7 @@ decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char 
 	struct verdict v;
 	int r = resolve_decide_as(f, s, dirfd, path, follow, 0, flags, &v, unsettled);
 	if (r > 0)
-		return unresolved(r);
+		return unresolved(f, s, path, r);
 	return r < 0 ? open_refused(f, s, flags, &v) : 0;
 }
 
@@ -829,7 +834,7 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 	int r = ward_resolve_where(resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), s->resolved,
 	                           &unsettled, &s->resolve);
 	if (r != 0) {
-		result = unresolved(r);
+		result = unresolved(f, s, path, r);
 		goto out;
 	}
 	if (unsettled) {
@@ -846,7 +851,7 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		}
 		r = ward_resolve_settle(s->resolved, &s->resolve);
 		if (r != 0) {
-			result = unresolved(r);
+			result = unresolved(f, s, path, r);
 			goto out;
 		}
 	}
@@ -886,7 +891,7 @@ ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, i
 		probe &= WARD_OP_READ; /* a directory: W_OK and X_OK are about its entries (create, search), not it */
 	probe = (probe | WARD_OP_STAT) & ward_restricted;
 	if (r != 0)
-		r = unresolved(r);
+		r = unresolved(f, s, path, r);
 	else if (probe != 0 && !decide(f, s->resolved, probe, &v))
 		r = ward_config.mode == WARD_MODE_AUDIT ? violation(f, s, &v) /* logged: an audit lists all a program needs */
 		                                        : -EACCES; /* the answer, as the kernel gives it for a mode it refuses */

@@ -293,3 +293,47 @@ Test(fidelity, relative_opens_inside_walkers_that_change_directory)
 		outcome_free(&o);
 	}
 }
+
+/* A working directory deeper than PATH_MAX cannot be told: every relative
+ * path from there is refused with a record that says why (it used to be
+ * allowed unchecked), so "../"×N and a link to the protected file read
+ * nothing.  The shell that goes down there runs bare; the program that
+ * starts there runs under the shim. */
+Test(fidelity, a_working_directory_beyond_path_max_is_refused_not_trusted)
+{
+	char name[201], deep[PATH_MAX], cmd[4 * PATH_MAX + 2048], lib_env[PATH_MAX + 16];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	size_t levels = 25, up = 0;
+	snprintf(deep, sizeof(deep), "%s", work);
+	for (size_t i = 0; i < levels; i++) { /* made bare, one level at a time */
+		cr_assert_eq(chdir(i == 0 ? work : name), 0);
+		cr_assert_eq(mkdir(name, 0755), 0);
+	}
+	cr_assert_eq(chdir(name), 0);
+	cr_assert(file_write("here.txt", "here\n", 5));
+	cr_assert_eq(symlink(secret, "lnk"), 0);
+	cr_assert_eq(chdir("/"), 0);
+	char climb[26 * 3 + 16] = "";
+	for (up = 0; up < levels + 1; up++)
+		strcat(climb, "../");
+	strcat(climb, "secret");
+	snprintf(lib_env, sizeof(lib_env), "LD_PRELOAD=%s", WARD_LIB);
+	/* python3, bare, walks down one level at a time (a shell's cd gives up
+	 * past PATH_MAX), then execs python3 under the shim there */
+	snprintf(cmd, sizeof(cmd),
+	         "import os\nos.chdir(%s%s%s)\nfor i in range(%zu):\n    os.chdir('%s')\n"
+	         "env = dict(os.environ)\nenv['LD_PRELOAD'] = '%s'\nenv['WARD_POLICY'] = '%s'\n"
+	         "prog = \"import os\\nfor p in ['%s', 'lnk', 'here.txt']:\\n    try:\\n"
+	         "        print(p[-8:], open(p).read().strip())\\n    except OSError as e:\\n        print(p[-8:], e.errno)\\n\"\n"
+	         "os.execve('%s', ['python3', '-c', prog], env)\n",
+	         "'", work, "'", levels, name, lib_env + 11, policy_env + 12, climb, PYTHON3);
+	const char *argv[] = { PYTHON3, "-c", cmd, NULL };
+	struct outcome o = run_in_work(argv, false, NULL);
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	cr_expect(strstr(o.out, "top secret") == NULL, "the protected file was read: %s", o.out);
+	cr_expect_str_eq(o.out, "./secret 13\nlnk 13\nhere.txt 13\n", "%s", o.err);
+	cr_expect(strstr(o.err, "ward: denied resolve ") != NULL && strstr(o.err, "cannot be resolved") != NULL,
+	          "no record saying why: %s", o.err);
+	outcome_free(&o);
+}
