@@ -46,22 +46,6 @@ config_error(const char *variable, const char *value, const char *why)
 	stop(line);
 }
 
-/* Relative names are taken from the directory the process started in. */
-bool
-ward_absolute(const char *value, char *out, size_t cap)
-{
-	out[0] = '\0';
-	if (value[0] != '/') {
-		if (getcwd(out, cap - 1) == NULL)
-			return false;
-		strcat(out, "/");
-	}
-	if (strlen(out) + strlen(value) >= cap)
-		return false;
-	strcat(out, value);
-	return true;
-}
-
 static void
 set_exe_name(int argc, char **argv)
 {
@@ -177,13 +161,6 @@ ward_config_image_fd_wanted(int fd)
 		return;
 	}
 	image_fd_set((int)moved); /* the program's dup2 then replaces the old number */
-}
-
-void
-ward_config_image_fd_inherit(void)
-{
-	if (ward_config.image_fd >= 0)
-		ward_syscall(SYS_fcntl, ward_config.image_fd, F_SETFD, 0);
 }
 
 static void

@@ -170,12 +170,6 @@ ward_stop(void)
 
 /* ---- processes ---- */
 
-bool
-ward_in_foreign_child(void)
-{
-	return ward_in_vfork != 0 || (ward_config.pid != 0 && ward_syscall(SYS_getpid) != ward_config.pid);
-}
-
 void
 ward_after_fork_child(void)
 {

@@ -142,7 +142,6 @@ void ward_config_init(int argc, char **argv);
 /* The program wants descriptor fd (dup2 onto it): the image moves away. */
 void ward_config_image_fd_wanted(int fd);
 /* Before an exec: the image's descriptor is inherited (never close-on-exec). */
-void ward_config_image_fd_inherit(void);
 bool ward_absolute(const char *value, char *out, size_t cap);
 
 /* ---- output (output.c): messages, records, the stats descriptor guard ---- */
@@ -287,6 +286,7 @@ char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);
 void ward_exec_check_self(void);
+bool ward_exec_started_confined(void);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;
@@ -334,7 +334,11 @@ bool ward_before_exec(const char *file, bool search_path);
  * it, this image may dump again (its new figures). */
 void ward_exec_failed(enum ward_call_id id, bool dumped_before);
 /* True in a vfork child (or a raw clone): shares the parent's memory. */
-bool ward_in_foreign_child(void);
+static inline bool
+ward_in_foreign_child(void)
+{
+	return ward_in_vfork != 0 || (ward_config.pid != 0 && ward_syscall(SYS_getpid) != ward_config.pid);
+}
 /* After _Fork in the child: figures start from zero. */
 void ward_after_fork_child(void);
 

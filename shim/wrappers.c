@@ -340,7 +340,7 @@ execveat(int dirfd, const char *path, char *const argv[], char *const envp[], in
 	          WARD_REAL(execveat)(dirfd, empty || (flags & AT_SYMLINK_NOFOLLOW) ? path : file_, argv, env_, flags));
 }
 
-/* syscall(SYS_execve / SYS_execveat, ...) (syscall.c): decided and carried
+/* syscall(SYS_execve / SYS_execveat, ...) (libc_syscall.c): decided and carried
  * like execve and execveat, counted as the syscall row. */
 long
 ward_syscall_exec(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)

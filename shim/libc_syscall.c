@@ -1,7 +1,7 @@
 /*
- * syscall.c: libc's syscall() is a libc call like any other (SPEC 5.3).
+ * libc_syscall.c: libc's syscall() is a libc call like any other (SPEC 5.3).
  *
- * A program's syscall(SYS_openat, ...) reaches libward.so (syscall.S jumps
+ * A program's syscall(SYS_openat, ...) reaches libward.so (libc_syscall.S jumps
  * here), and each number that takes a path, or changes a file through a
  * descriptor, is decided exactly as the table's wrapper of the same system
  * call decides it, with the same check functions; the call is counted once,
@@ -43,7 +43,7 @@
  * and fchdir, remembered directory resolutions after a name changes, fork and
  * fork-like clone (children and figures), exit_group (the dump is written
  * first, as for _exit).  vfork and clone sharing memory never get here:
- * syscall.S makes them without a C frame, vfork-like ones as vfork.S does.
+ * libc_syscall.S makes them without a C frame, vfork-like ones as vfork.S does.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -466,7 +466,7 @@ exit_call(long status)
 		ward_syscall_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
 }
 
-/* syscall.S: a clone sharing memory on a stack of its own is counted, then
+/* libc_syscall.S: a clone sharing memory on a stack of its own is counted, then
  * made there. */
 __attribute__((used)) void
 ward_syscall_count_shared(void)
@@ -477,7 +477,7 @@ ward_syscall_count_shared(void)
 	ward_frame_done(&frame_);
 }
 
-/* syscall.S, vfork and vfork-like clone: may this process have another
+/* libc_syscall.S, vfork and vfork-like clone: may this process have another
  * child?  0, or the errno (set, the call counted as refused). */
 __attribute__((used)) int
 ward_syscall_vfork_check(void)
@@ -524,7 +524,7 @@ ward_syscall_call(long n, long a, long b, long c, long d, long e, long g)
 		return ward_syscall_exec((int)a, PATH_ARG(b), (char *const *)c, (char *const *)d, (int)e);
 	case SYS_fork:
 		return fork_call(&call);
-	case SYS_clone: /* syscall.S sent those with CLONE_VM elsewhere */
+	case SYS_clone: /* libc_syscall.S sent those with CLONE_VM elsewhere */
 		return fork_call(&call);
 	case SYS_exit_group:
 		exit_call(a);

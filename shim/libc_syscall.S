@@ -1,7 +1,7 @@
 /*
- * syscall.S: the entry of libc's syscall(), interposed.
+ * libc_syscall.S: the entry of libc's syscall(), interposed.
  *
- * Almost every number goes straight on to ward_syscall_call (syscall.c),
+ * Almost every number goes straight on to ward_syscall_call (libc_syscall.c),
  * which decides and counts it like the libc function that wraps it.  The
  * arguments arrive as for any call: number in %rdi, then %rsi, %rdx, %rcx,
  * %r8, %r9 and the sixth on the stack, so a jump keeps them exactly.

@@ -1,0 +1,53 @@
+/*
+ * checks.h: what checks.c, act.c and opens.c share (the shim's own, not an
+ * interface: shim.h has the checks the wrappers call).
+ */
+#ifndef WARD_SHIM_CHECKS_H
+#define WARD_SHIM_CHECKS_H
+
+#include "shim.h"
+#include "../policy/match.h"
+
+#define ACT_TRIES 4 /* resolutions of one call before a changing path is refused */
+
+/* What a decision found: the refused operations and the first refusal's
+ * decision (its rule names the record). */
+struct verdict {
+	unsigned int refused;
+	struct ward_decision first;
+	bool loud; /* some refusal was not quiet */
+};
+
+/* checks.c: deciding */
+bool ward_checks_decide(struct ward_frame *f, const char *path, unsigned int ops, struct verdict *v);
+int ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const struct verdict *v);
+int ward_checks_kernel_first(struct ward_scratch *s, bool exclusive);
+const struct ward_resolve_options *ward_checks_resolve_options(void);
+const struct ward_resolve_options *ward_checks_fresh_options(void);
+int ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path,
+                                  bool follow, unsigned int ops, int open_flags, struct verdict *v, bool *unsettled);
+int ward_checks_resolve_decide(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path,
+                               bool follow, unsigned int ops, int open_flags, struct verdict *v);
+struct ward_scratch *ward_checks_enter_check(struct ward_frame *f, unsigned int ops, const char *path, int *result);
+int ward_checks_unresolved(struct ward_frame *f, struct ward_scratch *s, const char *path, int r);
+int ward_checks_check(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, int dirfd, const char *path,
+                      bool follow);
+void ward_checks_complete(struct ward_frame *f, long result);
+/* the path led through /proc (a magic link, /proc/self) */
+bool ward_checks_through_proc(const struct ward_scratch *s);
+/* what an open with these flags needs (O_CREAT: write, or create when missing) */
+unsigned int ward_checks_open_ops(int flags);
+unsigned int ward_checks_creat_ops(const char *path, unsigned int ops, int flags);
+
+/* act.c: acting */
+long ward_checks_open_exact(const char *path, int flags, mode_t mode);
+bool ward_checks_keep_trailing_slash(struct ward_scratch *s, const char *path);
+void ward_checks_drop_trailing_slash(struct ward_scratch *s);
+int ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool trailing_slash);
+void ward_checks_hold(struct ward_frame *f, struct ward_scratch *s);
+int ward_checks_changing(struct ward_frame *f, struct ward_scratch *s);
+
+/* opens.c */
+int ward_checks_fopen_flags(const char *mode);
+
+#endif

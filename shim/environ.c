@@ -1,0 +1,369 @@
+/*
+ * environ.c: the environment the process started with, and what every
+ * exec carries (SPEC 5.4).
+ *
+ * The LD_PRELOAD and WARD_* values the process started with
+ * are remembered at start-up and put back into every exec, whatever the
+ * program did to its environment (env -i, clearenv, unsetenv, its own envp).
+ * The new envp is built in the caller's memory (a vfork child may not
+ * allocate): pointers to the program's own strings, minus LD_PRELOAD and
+ * WARD_*, plus the remembered ones.  Other preloads the program asks for
+ * are kept after ward's own library (TRAPS 23); LD_AUDIT is never passed
+ * on (an audit library runs before every other and can drop libward).
+ * What the process was told comes from the environment it was started
+ * with (/proc/self/environ), which no constructor that ran before the
+ * shim's can have changed; relative names in it are made absolute once.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "../policy/policy.h"
+
+#define KEPT_MAX 32        /* WARD_* variables remembered */
+#define KEPT_TEXT 16384    /* their text */
+
+static struct {
+	char *entry[KEPT_MAX]; /* "WARD_X=value", into text */
+	size_t count;
+	char text[KEPT_TEXT];
+	size_t used;
+	char self[4096];       /* libward.so's own path */
+	char preload[4096];    /* LD_PRELOAD at start-up */
+	bool have_preload;
+	bool child;            /* WARD_CHILD=1 came in: kept already */
+	bool audit;            /* LD_AUDIT was set at start-up */
+	bool first;            /* the tree's first process (no WARD_CWD yet) */
+} kept;
+
+static char *
+keep_text(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (kept.used + n > sizeof(kept.text))
+		return NULL;
+	char *p = memcpy(kept.text + kept.used, s, n);
+	kept.used += n;
+	return p;
+}
+
+/* libward.so's own path, learnt at the first exec (dladdr costs as much as
+ * the rest of start-up). */
+static const char *
+self(void)
+{
+	Dl_info info;
+	if (kept.self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL)
+		snprintf(kept.self, sizeof(kept.self), "%s", info.dli_fname);
+	return kept.self;
+}
+
+/* ---- the environment the process was started with ---- */
+
+/* The kernel's copy (/proc/self/environ), not environ: code that ran
+ * before the shim (another library's constructor) may have changed
+ * environ with setenv, never this.  Read once into an anonymous mapping
+ * (only the pages the text needs are touched). */
+#define INITIAL_MAX (4u << 20)
+static struct {
+	char *text;   /* NUL-separated entries; NULL: not readable (no /proc) */
+	size_t len;
+} initial;
+
+static void
+read_initial_environment(void)
+{
+	long map = ward_syscall(SYS_mmap, NULL, INITIAL_MAX, PROT_READ | PROT_WRITE,
+	                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, "/proc/self/environ", O_RDONLY | O_CLOEXEC);
+	if (map == -1 || fd < 0) {
+		if (map != -1)
+			ward_syscall(SYS_munmap, map, INITIAL_MAX);
+		if (fd >= 0)
+			ward_syscall(SYS_close, fd);
+		return;
+	}
+	char *text = (char *)map;
+	size_t len = 0;
+	long n;
+	while (len < INITIAL_MAX - 1 && (n = ward_syscall(SYS_read, fd, text + len, INITIAL_MAX - 1 - len)) > 0)
+		len += (size_t)n;
+	ward_syscall(SYS_close, fd);
+	if (len >= INITIAL_MAX - 1) { /* too big to trust a cut: use envp */
+		ward_syscall(SYS_munmap, map, INITIAL_MAX);
+		return;
+	}
+	text[len] = '\0';
+	initial.text = text;
+	initial.len = len;
+}
+
+/* A variable of the initial environment (NULL when unset). */
+static const char *
+initial_getenv(const char *name)
+{
+	size_t n = strlen(name);
+	if (initial.text == NULL)
+		return getenv(name);
+	for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+		if (strncmp(e, name, n) == 0 && e[n] == '=')
+			return e + n + 1;
+	return NULL;
+}
+
+/* What the process was told: WARD_* as kept for the tree (absolute names),
+ * anything else from the initial environment. */
+const char *
+ward_env(const char *name)
+{
+	if (strncmp(name, "WARD_", 5) == 0) {
+		size_t n = strlen(name);
+		for (size_t i = 0; i < kept.count; i++)
+			if (strncmp(kept.entry[i], name, n) == 0 && kept.entry[i][n] == '=')
+				return kept.entry[i] + n + 1;
+		return NULL;
+	}
+	return initial_getenv(name);
+}
+
+bool
+ward_exec_first_process(void)
+{
+	return kept.first;
+}
+
+bool
+ward_exec_audit_library(void)
+{
+	return kept.audit;
+}
+
+/* Names a relative value would find elsewhere after a chdir: made absolute
+ * once, by the process that was given them, for the whole tree. */
+static bool
+names_a_file(const char *entry)
+{
+	static const char *const names[] = { "WARD_POLICY=", "WARD_LOG=", "WARD_STATS=", "WARD_RECORDS=" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		if (strncmp(entry, names[i], n) == 0) {
+			const char *v = entry + n;
+			return v[0] != '\0' && v[0] != '/' && strcmp(v, "stderr") != 0 && strncmp(v, "fd:", 3) != 0;
+		}
+	}
+	return false;
+}
+
+static void
+keep_entry(const char *entry)
+{
+	if (kept.count >= KEPT_MAX)
+		return;
+	char *copy = NULL;
+	if (names_a_file(entry)) {
+		static char absolute[PATH_MAX + 32];
+		size_t name = strcspn(entry, "=") + 1;
+		memcpy(absolute, entry, name);
+		if (ward_absolute(entry + name, absolute + name, sizeof(absolute) - name))
+			copy = keep_text(absolute);
+	}
+	if (copy == NULL)
+		copy = keep_text(entry);
+	if (copy != NULL)
+		kept.entry[kept.count++] = copy;
+}
+
+/* Add NAME=value for the tree (replacing one of the same name). */
+void
+ward_exec_keep(const char *name, const char *value)
+{
+	static char line[PATH_MAX + 64];
+	snprintf(line, sizeof(line), "%s=%s", name, value);
+	size_t n = strlen(name);
+	char *copy = keep_text(line);
+	if (copy == NULL)
+		return;
+	for (size_t i = 0; i < kept.count; i++) {
+		if (strncmp(kept.entry[i], name, n) == 0 && kept.entry[i][n] == '=') {
+			kept.entry[i] = copy;
+			return;
+		}
+	}
+	if (kept.count < KEPT_MAX)
+		kept.entry[kept.count++] = copy;
+}
+
+static void
+take(const char *e)
+{
+	if (strncmp(e, "WARD_COMM=", 10) == 0)
+		return; /* one image's own name, never passed on */
+	kept.child |= strcmp(e, "WARD_CHILD=1") == 0;
+	if (strncmp(e, "WARD_", 5) == 0)
+		keep_entry(e);
+	else if (strncmp(e, "LD_PRELOAD=", 11) == 0)
+		kept.have_preload = snprintf(kept.preload, sizeof(kept.preload), "%s", e + 11) < (int)sizeof(kept.preload);
+	else if (strncmp(e, "LD_AUDIT=", 9) == 0 && e[9] != '\0')
+		kept.audit = true;
+}
+
+void
+ward_exec_init(char **envp)
+{
+	read_initial_environment();
+	if (initial.text != NULL) {
+		for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+			take(e);
+	} else {
+		for (char **e = envp; e != NULL && *e != NULL; e++)
+			take(*e);
+	}
+	/* $CWD is the first process's working directory, for the whole tree
+	 * (and its presence tells a descendant from the first process) */
+	kept.first = ward_env("WARD_CWD") == NULL;
+	if (kept.first) {
+		static char cwd[PATH_MAX];
+		if (ward_syscall(SYS_getcwd, cwd, sizeof(cwd)) > 0)
+			ward_exec_keep("WARD_CWD", cwd);
+	}
+}
+
+static bool
+is_ward_library(const char *entry, size_t n)
+{
+	if (n == strlen(kept.self) && memcmp(entry, kept.self, n) == 0)
+		return true;
+	return (n == 10 && memcmp(entry, "libward.so", 10) == 0) ||
+	       (n > 10 && memcmp(entry + n - 11, "/libward.so", 11) == 0);
+}
+
+/* "LD_PRELOAD=" ward's library, then the other entries of list. */
+static size_t
+preload_line(char *out, size_t cap, const char *list)
+{
+	size_t n = (size_t)snprintf(out, cap, "LD_PRELOAD=%s", self());
+	for (const char *p = list; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, ": ");
+		if (len > 0 && !is_ward_library(p, len) && n + len + 2 < cap) {
+			out[n++] = ':';
+			memcpy(out + n, p, len);
+			out[n += len] = '\0';
+		}
+		p += len;
+		p += strspn(p, ": ");
+	}
+	return n;
+}
+
+size_t
+ward_exec_env_size(char *const *envp)
+{
+	size_t n = 0;
+	for (; envp != NULL && envp[n] != NULL; n++)
+		;
+	return n + KEPT_MAX + 3;
+}
+
+size_t
+ward_exec_preload_size(char *const *envp)
+{
+	size_t n = strlen(self()) + strlen(kept.preload) + 16;
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, "LD_PRELOAD=", 11) == 0)
+			n += strlen(*envp);
+	return n;
+}
+
+/* The envp an exec must use: out has ward_exec_env_size(envp) slots and
+ * preload ward_exec_preload_size(envp) bytes. */
+char *const *
+ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
+{
+	if (self()[0] == '\0')
+		return envp; /* cannot name ourselves: leave the environment alone */
+	if (ward_config.image_fd >= 0) /* the sealed policy image goes on to the new image */
+		ward_syscall(SYS_fcntl, ward_config.image_fd, F_SETFD, 0);
+	size_t n = 0;
+	const char *theirs = kept.have_preload ? kept.preload : NULL;
+	for (char *const *e = envp; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, "WARD_", 5) == 0 || strncmp(*e, "LD_AUDIT=", 9) == 0)
+			continue; /* the tree's own WARD_*; no audit library ever (it runs before libward) */
+		if (strncmp(*e, "LD_PRELOAD=", 11) == 0) {
+			theirs = *e + 11;
+			continue;
+		}
+		out[n++] = *e;
+	}
+	preload_line(preload, preload_cap, theirs);
+	out[n++] = preload;
+	if (!kept.child)
+		out[n++] = (char *)"WARD_CHILD=1"; /* started by a confined process: it checks itself (exec_check_self) */
+	for (size_t i = 0; i < kept.count; i++)
+		out[n++] = kept.entry[i];
+	out[n] = NULL;
+	return out;
+}
+
+/* "WARD_COMM=NAME": the process name a child run through /proc/self/fd/N
+ * should have (the kernel would name it "N"): the basename of what was
+ * asked, as the kernel takes it, at most 15 bytes. */
+char *
+ward_exec_comm(char *out, size_t cap, const char *asked)
+{
+	const char *slash = strrchr(asked, '/');
+	snprintf(out, cap, "WARD_COMM=%.15s", slash != NULL ? slash + 1 : asked);
+	return out;
+}
+
+/* Append entry to an envp made by ward_exec_env (which leaves room). */
+void
+ward_exec_env_add(char **envp, char *entry)
+{
+	size_t n = 0;
+	while (envp[n] != NULL)
+		n++;
+	envp[n] = entry;
+	envp[n + 1] = NULL;
+}
+
+/* The new image's name, when its parent ran it through a descriptor. */
+void
+ward_exec_name_self(void)
+{
+	const char *comm = getenv("WARD_COMM");
+	if (comm == NULL)
+		return;
+	ward_syscall(SYS_prctl, PR_SET_NAME, comm);
+	unsetenv("WARD_COMM");
+}
+
+/* Relative names are taken from the directory the process started in. */
+bool
+ward_absolute(const char *value, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (value[0] != '/') {
+		if (getcwd(out, cap - 1) == NULL)
+			return false;
+		strcat(out, "/");
+	}
+	if (strlen(out) + strlen(value) >= cap)
+		return false;
+	strcat(out, value);
+	return true;
+}
+
+/* Was this image started by a confined process (WARD_CHILD came in)? */
+bool
+ward_exec_started_confined(void)
+{
+	return kept.child;
+}
