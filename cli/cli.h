@@ -40,6 +40,7 @@ struct launch {
 	const char *log;      /* --log, or NULL */
 	bool backtrace;
 	bool figures;         /* make the tree's shared figures (WARD_TREE) */
+	bool strict;          /* --strict: the kernel holds the tree too (strict.c) */
 };
 /* Everything the tree needs, in the environment; fails with 125. */
 void launch_prepare(const struct launch *l);
@@ -59,6 +60,14 @@ struct ward_policy;
 struct ward_matcher;
 int launch_decide_command(const struct ward_policy *policy, const struct ward_matcher *matcher, char *const argv[],
                           const char *records_path);
+
+/* strict.c (SPEC 5.6): under --strict or `strict on`, the Landlock
+ * ruleset, built before CMD starts (125 where the kernel has none), and
+ * entered by the child just before its exec; `ward check --strict`. */
+void launch_strict_prepare(const struct launch *l, const struct ward_policy *policy,
+                           const struct ward_matcher *matcher);
+void launch_strict_enter(void);
+int strict_check(const char *file, const struct ward_policy *policy);
 
 int cmd_run(int argc, char **argv);
 int cmd_learn(int argc, char **argv);

@@ -155,12 +155,17 @@ launch_decide_command(const struct ward_policy *policy, const struct ward_matche
 		if (program.unconfined == NULL || policy->unconfined_exec == WARD_UNCONFINED_ALLOW)
 			return 0;
 		audit |= policy->unconfined_exec == WARD_UNCONFINED_AUDIT;
+		/* under --strict what runs is held by the kernel: said as the shim says it */
+		const char *strict = getenv("WARD_STRICT");
+		const char *held = policy->unconfined_exec == WARD_UNCONFINED_AUDIT && strict != NULL && strcmp(strict, "1") == 0
+		                           ? "; kernel-confined"
+		                           : "";
 		int at;
 		r.path = ward_program_level(&program, program.unconfined_level, &at);
 		if (ward_resolve(&options, at, r.path, true, resolved, &scratch) == 0)
 			r.path = resolved;
-		snprintf(r.rule, sizeof(r.rule), "unconfined-exec (%s)", program.unconfined);
-		snprintf(r.by, sizeof(r.by), "unconfined-exec %s (%s)", audit ? "audit" : "deny", program.unconfined);
+		snprintf(r.rule, sizeof(r.rule), "unconfined-exec (%s%s)", program.unconfined, held);
+		snprintf(r.by, sizeof(r.by), "unconfined-exec %s (%s%s)", audit ? "audit" : "deny", program.unconfined, held);
 	}
 	r.decision = audit ? "audited" : decision_names[mode];
 	record(&r, records_path);

@@ -11,10 +11,10 @@
 #include "cli.h"
 
 static const char overview[] =
-	"usage: ward run [-p POLICY] [-s DEST] [-f FORMAT] [--audit] [--no-fail] [--log DEST]\n"
-	"                [--backtrace] -- CMD [ARG...]\n"
+	"usage: ward run [-p POLICY] [-s DEST] [-f FORMAT] [--audit] [--strict] [--no-fail]\n"
+	"                [--log DEST] [--backtrace] -- CMD [ARG...]\n"
 	"       ward learn -o OUT.ward [-p BASE] -- CMD [ARG...]\n"
-	"       ward check POLICY...\n"
+	"       ward check [--strict] POLICY...\n"
 	"       ward explain -p POLICY [--follow|--no-follow] OP PATH\n"
 	"       ward report [-f FORMAT] FILE|DIR...\n"
 	"       ward --help | --version | SUBCOMMAND --help\n"
@@ -29,8 +29,8 @@ static const char overview[] =
 	"'ward SUBCOMMAND --help' describes each one.  Policies: docs/POLICY.md.\n";
 
 static const char run_help[] =
-	"usage: ward run [-p POLICY] [-s DEST] [-f FORMAT] [--audit] [--no-fail] [--log DEST]\n"
-	"                [--backtrace] -- CMD [ARG...]\n"
+	"usage: ward run [-p POLICY] [-s DEST] [-f FORMAT] [--audit] [--strict] [--no-fail]\n"
+	"                [--log DEST] [--backtrace] -- CMD [ARG...]\n"
 	"\n"
 	"Run CMD and every process it starts under libward.so.  At the end, print the\n"
 	"figures of the whole tree (totals, then one line per program) to DEST, and on\n"
@@ -40,6 +40,9 @@ static const char run_help[] =
 	"\n"
 	"  -p, --policy FILE   confine the tree by this policy (docs/POLICY.md)\n"
 	"      --audit         log what the policy would refuse, refuse nothing\n"
+	"      --strict        the kernel holds the tree to the policy too (Landlock;\n"
+	"                      also 'strict on' in the policy): raw system calls and\n"
+	"                      static programs included; 125 where the kernel has none\n"
 	"      --no-fail       keep CMD's exit status 0 even when the policy refused something\n"
 	"      --log DEST      also write every violation record to stderr (default) or to\n"
 	"                      a file (JSON lines)\n"
@@ -75,11 +78,14 @@ static const char learn_help[] =
 	"126, 127 as for ward run.  OUT.ward is written in every case but 125.\n";
 
 static const char check_help[] =
-	"usage: ward check POLICY...\n"
+	"usage: ward check [--strict] POLICY...\n"
 	"\n"
 	"Load each policy file as the shim would (includes, variables) and print\n"
 	"'FILE: ok (N rules)' or 'FILE:LINE:COL: error: MESSAGE'.  Warns when an\n"
 	"include's setting (mode, default, a limit...) is overridden by the includer.\n"
+	"\n"
+	"  --strict   also say which rules the kernel backs under 'ward run --strict'\n"
+	"             and which only the shim does, and print the Landlock ruleset\n"
 	"\n"
 	"Exit status: 0 every file is valid; 1 one is not; 2 usage error.\n";
 

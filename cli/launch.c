@@ -262,6 +262,7 @@ launch_prepare(const struct launch *l)
 	make_records();
 	if (l->figures)
 		make_tree();
+	launch_strict_prepare(l, tree_policy, tree_matcher);
 }
 
 const char *
@@ -345,6 +346,7 @@ launch_run(char **argv)
 	if (child == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
+		launch_strict_enter();
 		execvp(argv[0], argv);
 		int err = errno;
 		if (write(report[1], &err, sizeof(err)) < 0)

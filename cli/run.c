@@ -1,7 +1,7 @@
 /*
  * run.c: `ward run` (SPEC 4).
  *
- *   ward run [-p POLICY] [-s DEST] [-f FORMAT] [--audit] [--no-fail]
+ *   ward run [-p POLICY] [-s DEST] [-f FORMAT] [--audit] [--strict] [--no-fail]
  *            [--log DEST] [--backtrace] -- CMD [ARG...]
  *
  * Runs CMD and every process it starts under libward.so (launch.c), waits
@@ -193,6 +193,7 @@ parse_options(int argc, char **argv, struct run_options *o)
 		{ "policy", required_argument, NULL, 'p' }, { "audit", no_argument, NULL, 'A' },
 		{ "log", required_argument, NULL, 'L' },   { "backtrace", no_argument, NULL, 'B' },
 		{ "no-fail", no_argument, NULL, 'N' },     { "help", no_argument, NULL, 'h' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -207,6 +208,7 @@ parse_options(int argc, char **argv, struct run_options *o)
 		case 'L': o->launch.log = optarg; break;
 		case 'B': o->launch.backtrace = true; break;
 		case 'N': o->no_fail = true; break;
+		case 'S': o->launch.strict = true; break;
 		case 'h': cli_help("run", stdout); return 0;
 		default:
 			return cli_usage_error("run", EXIT_WARD_ERROR, "unknown option or missing value: %s",

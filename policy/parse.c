@@ -34,7 +34,7 @@ struct line {
 /* The settings a file may make, and who made each (see policy.h). */
 enum setting {
 	SET_MODE, SET_DEFAULT, SET_LIMIT_MEMORY, SET_LIMIT_CHILDREN, SET_LIMIT_FDS, SET_WX,
-	SET_UNCONFINED, SET_LOG, SET_STATS, SET_BACKTRACE, SET_COUNT
+	SET_UNCONFINED, SET_LOG, SET_STATS, SET_BACKTRACE, SET_STRICT, SET_COUNT
 };
 
 struct owner {
@@ -598,8 +598,15 @@ parse_line(struct parser *ps, const struct line *l)
 			p->backtrace = v;
 		return true;
 	}
+	if (strcmp(d, "strict") == 0) {
+		if (!parse_choice(ps, l, on_off, "on or off", &v))
+			return false;
+		if (settle(ps, l, SET_STRICT))
+			p->strict = v == 1;
+		return true;
+	}
 	return fail(ps, l->tok[0].col,
-	            "unknown directive '%s' (expected version, mode, default, include, allow, deny, limit, memory, unconfined-exec, log, stats or backtrace)",
+	            "unknown directive '%s' (expected version, mode, default, include, allow, deny, limit, memory, unconfined-exec, log, stats, backtrace or strict)",
 	            d);
 }
 

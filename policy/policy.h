@@ -8,7 +8,7 @@
  * expected.  Nothing here knows about LD_PRELOAD.
  *
  * Settings (mode, default, limits, memory wx, unconfined-exec, log, stats,
- * backtrace): within one file the last line wins; a file's own setting
+ * backtrace, strict): within one file the last line wins; a file's own setting
  * wins over any its includes make (wherever the include line stands);
  * between files that do not include one another the later wins.  Each
  * setting that loses to another file's is noted in policy->warning.
@@ -57,6 +57,7 @@ struct ward_policy {
 	char *log;               /* NULL when not set */
 	char *stats;
 	int backtrace;           /* -1 not set, 0 off, 1 on */
+	bool strict;             /* strict on: the launcher adds the kernel's enforcement (SPEC 5.6) */
 	char **files;            /* every file read, for rule origins */
 	size_t nfiles;
 	char **warning;          /* "FILE:LINE:COL: warning: ..." (a setting overridden) */

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "shim.h"
@@ -51,10 +52,12 @@ ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why_t
 	if (p == NULL || p->unconfined_exec == WARD_UNCONFINED_ALLOW)
 		return 0;
 	bool audit = p->unconfined_exec == WARD_UNCONFINED_AUDIT;
-	char by[96], rule[96];
-	snprintf(by, sizeof(by), "unconfined-exec %s (%s)", audit || ward_config.mode == WARD_MODE_AUDIT ? "audit" : "deny",
-	         why_text);
-	snprintf(rule, sizeof(rule), "unconfined-exec (%s)", why_text);
+	const char *env = ward_env("WARD_STRICT"); /* ward run --strict: the kernel holds what runs (SPEC 5.6) */
+	const char *held = audit && env != NULL && strcmp(env, "1") == 0 ? "; kernel-confined" : "";
+	char by[160], rule[160];
+	snprintf(by, sizeof(by), "unconfined-exec %s (%s%s)", audit || ward_config.mode == WARD_MODE_AUDIT ? "audit" : "deny",
+	         why_text, held);
+	snprintf(rule, sizeof(rule), "unconfined-exec (%s%s)", why_text, held);
 	struct ward_refusal why = { .op = "exec", .what = path, .by = by, .rule = rule, .audit = audit, .err = EACCES };
 	return refuse(f, &why);
 }
