@@ -5,6 +5,7 @@
 #include "report.h"
 #include "json.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -506,6 +507,39 @@ print_json(struct ward_report *r, FILE *out)
 	fprintf(out, "}}\n");
 }
 
+/* Every figure of the JSON report, one metric family each, labelled with
+ * the program (exe); the JSON's total is the sum over exe, which
+ * Prometheus computes itself, so it is not repeated. */
+struct prom_figure {
+	const char *name, *type, *help;
+	int kind;          /* 0: a counter index of the layout; 1: processes; 2: unfinished */
+	size_t offset;     /* offsetof the index in struct ward_report_layout */
+};
+
+#define LAYOUT(field) offsetof(struct ward_report_layout, field)
+
+static const struct prom_figure prom_figures[] = {
+	{ "ward_tree_processes", "gauge", "Process images by program.", 1, 0 },
+	{ "ward_tree_unfinished_processes", "gauge", "Process images killed, or still running at the report.", 2, 0 },
+	{ "ward_tree_files_opened_total", "counter", "File descriptors created.", 0, LAYOUT(files_opened) },
+	{ "ward_tree_files_closed_total", "counter", "File descriptors closed.", 0, LAYOUT(files_closed) },
+	{ "ward_tree_read_bytes_total", "counter", "Bytes read through intercepted calls.", 0, LAYOUT(bytes_read) },
+	{ "ward_tree_written_bytes_total", "counter", "Bytes written through intercepted calls.", 0,
+	  LAYOUT(bytes_written) },
+	{ "ward_tree_forks_total", "counter", "Children made by fork, vfork and _Fork.", 0, LAYOUT(forks) },
+	{ "ward_tree_execs_total", "counter", "Execs that replaced an image.", 0, LAYOUT(execs) },
+	{ "ward_tree_spawns_total", "counter", "Children made by posix_spawn, system and popen.", 0, LAYOUT(spawns) },
+	{ "ward_tree_allocations_total", "counter", "Blocks the malloc family handed out.", 0, LAYOUT(allocations) },
+	{ "ward_tree_frees_total", "counter", "Blocks given back to the allocator.", 0, LAYOUT(frees) },
+	{ "ward_tree_heap_allocated_bytes_total", "counter", "Usable bytes handed out.", 0, LAYOUT(heap_allocated) },
+	{ "ward_tree_heap_freed_bytes_total", "counter", "Usable bytes given back.", 0, LAYOUT(heap_freed) },
+	{ "ward_tree_heap_peak_bytes", "gauge", "Most live heap bytes at once in one process image.", 0,
+	  LAYOUT(heap_peak) },
+	{ "ward_tree_policy_decisions_total", "counter", "Policy decisions made.", 0, LAYOUT(decisions) },
+	{ "ward_tree_policy_denied_total", "counter", "Operations the policy refused.", 0, LAYOUT(policy_denied) },
+	{ "ward_tree_policy_audited_total", "counter", "Operations let through in audit mode.", 0, LAYOUT(audited) },
+};
+
 static void
 print_prom(struct ward_report *r, FILE *out)
 {
@@ -518,19 +552,28 @@ print_prom(struct ward_report *r, FILE *out)
 	for (unsigned int k = 0; k < 3; k++) {
 		fprintf(out, "# HELP ward_tree_%s_total %s\n# TYPE ward_tree_%s_total counter\n", kinds[k], helps[k],
 		        kinds[k]);
-		for (size_t p = 0; p < r->nprograms; p++)
+		for (size_t p = 0; p < r->nprograms; p++) {
+			ward_prom_escape(name, sizeof(name), r->program[p].exe);
 			for (size_t i = 0; i < l->ncalls; i++)
 				if (r->program[p].value[3 * i])
-					ward_prom_escape(name, sizeof(name), r->program[p].exe),
-					fprintf(out, "ward_tree_%s_total{exe=\"%s\",call=\"%s\"} %llu\n", kinds[k],
-					        name, l->names[i],
-					        (unsigned long long)r->program[p].value[3 * i + k]);
+					fprintf(out, "ward_tree_%s_total{exe=\"%s\",call=\"%s\"} %llu\n", kinds[k], name,
+					        l->names[i], (unsigned long long)r->program[p].value[3 * i + k]);
+		}
 	}
-	fprintf(out, "# HELP ward_tree_processes Process images by program.\n# TYPE ward_tree_processes gauge\n");
-	for (size_t p = 0; p < r->nprograms; p++) {
-		ward_prom_escape(name, sizeof(name), r->program[p].exe);
-		fprintf(out, "ward_tree_processes{exe=\"%s\"} %llu\n", name, (unsigned long long)r->program[p].processes);
+	for (size_t f = 0; f < sizeof(prom_figures) / sizeof(prom_figures[0]); f++) {
+		const struct prom_figure *m = &prom_figures[f];
+		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
+		unsigned int index = m->kind == 0 ? *(const unsigned int *)((const char *)l + m->offset) : 0;
+		for (size_t p = 0; p < r->nprograms; p++) {
+			const struct ward_report_program *g = &r->program[p];
+			uint64_t v = m->kind == 1 ? g->processes : m->kind == 2 ? g->unfinished : g->value[index];
+			ward_prom_escape(name, sizeof(name), g->exe);
+			fprintf(out, "%s{exe=\"%s\"} %llu\n", m->name, name, (unsigned long long)v);
+		}
 	}
+	fprintf(out, "# HELP ward_tree_unrecorded_processes Process images the tree had no record for.\n"
+	             "# TYPE ward_tree_unrecorded_processes gauge\nward_tree_unrecorded_processes %llu\n",
+	        (unsigned long long)r->unrecorded);
 }
 
 void

@@ -1,0 +1,3 @@
+/* placeholder */
+#include <criterion/criterion.h>
+Test(profiles, placeholder) {}
