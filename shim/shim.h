@@ -294,6 +294,9 @@ int ward_stream_fd(FILE *stream);
 int ward_dir_fd(DIR *dir);
 bool ward_empty_path(const char *path);
 bool ward_null_path(const char *path);
+const char *ward_shm_name(const char *name);
+/* What an open with these flags needs (O_CREAT: create as well). */
+unsigned int ward_checks_ops_of_open(int flags);
 void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
 void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);
