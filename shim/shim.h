@@ -225,7 +225,10 @@ int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flag
  * descriptor the check opened without following any symlink (held in the
  * frame until the call is done).  which: 0, or 1 for a call's second path. */
 int ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which);
-int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode);
+/* make_stream: fopen (the stream is made here, on the file opened);
+ * false: freopen (libc reopens the stream on it). */
+int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, bool make_stream);
+int ward_check_opendir(struct ward_frame *f, const char **path);
 int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
 int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags);
 int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);

@@ -138,7 +138,8 @@
  * decide read, write, exec (EACCES, no record); F_OK is a stat. */
 #define CHECK_ACCESS(dirfd, path, mode, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_access(&frame_, dirfd, path, mode, flags))
-#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode)))
+#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), true))
+#define CHECK_OPENDIR(path) WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_opendir(&frame_, &(path)))
 /* freopen(NULL, mode, stream) reopens the stream's own file with a new
  * mode: decided on that file like an open. */
 #define CHECK_FREOPEN(path, mode, stream)                                          \
@@ -146,7 +147,7 @@
 		if (ward_null_path(path)) {                                         \
 			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_reopen(&frame_, mode, ward_stream_fd(stream))); \
 		} else {                                                            \
-			CHECK_FOPEN(path, mode);                                    \
+			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), false)); \
 		}                                                                   \
 	}
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
