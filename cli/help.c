@@ -24,7 +24,7 @@ static const char overview[] =
 	"learn    run CMD in audit mode and write a policy that lets it run (OUT.ward)\n"
 	"check    validate policy files\n"
 	"explain  say how the policy decides one access, and by which rule\n"
-	"report   merge per-process stats dumps and print them\n"
+	"report   merge stats dumps and ward run's JSON reports and print them\n"
 	"\n"
 	"'ward SUBCOMMAND --help' describes each one.  Policies: docs/POLICY.md.\n";
 
@@ -93,7 +93,8 @@ static const char report_help[] =
 	"usage: ward report [-f text|json|prom] FILE|DIR...\n"
 	"\n"
 	"Merge per-process JSON stats dumps (files, or directories written with\n"
-	"WARD_STATS=dir/) and print the totals and one line per program to stdout.\n"
+	"WARD_STATS=dir/) and the JSON reports of 'ward run -s FILE' (-f json, the\n"
+	"default for files), and print the totals and one line per program to stdout.\n"
 	"\n"
 	"  -f, --format FMT    text (default), json or prom\n"
 	"  -h, --help          this help\n"

@@ -1,6 +1,7 @@
 /*
  * report.c: `ward report [-f FORMAT] FILE|DIR...`: merge per-process JSON
- * dumps (WARD_STATS=dir/) and print them (SPEC 4).  Exit 0, 1 when a file
+ * dumps (WARD_STATS=dir/) and `ward run`'s own JSON tree reports (one
+ * object a line, core/report.c reads both) and print them (SPEC 4).  Exit 0, 1 when a file
  * could not be read or held no dump, 2 for a usage error.
  */
 #define _GNU_SOURCE
@@ -57,7 +58,7 @@ report_path(struct ward_report *report, const char *path, size_t *read_dumps)
 		if (ward_report_add_json(report, line))
 			(*read_dumps)++;
 		else {
-			fprintf(stderr, "ward: report: %s:%d: not a ward JSON stats dump\n", path, lineno);
+			fprintf(stderr, "ward: report: %s:%d: not a ward stats dump or ward run JSON report\n", path, lineno);
 			status = 1;
 		}
 	}

@@ -5,6 +5,7 @@
 #include "report.h"
 #include "json.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,71 +201,198 @@ policy_index(const struct ward_report_layout *l, const char *key, int base)
 	       : strcmp(key, "audited") == 0 ? (int)l->audited : -1;
 }
 
-bool
-ward_report_add_json(struct ward_report *r, const char *line)
+/* One group of figures: a dump's top level, or a group of a tree report
+ * ("total", or one program of "programs").  Numbers and strings that are
+ * not figures go to the caller through *processes, *unfinished, exe and
+ * *version; unknown keys are skipped, so later versions still read. */
+struct group_fields {
+	uint64_t processes, unfinished;
+	bool has_processes;
+	char exe[64];
+	uint64_t stats_version, report_version, unrecorded;
+	const char *programs; /* a tree report: where its "programs" object starts */
+};
+
+static const char *skip_value(const char *s);
+
+static const char *
+skip_object(const char *s, char open, char close)
 {
-	static uint64_t value[WARD_COUNTERS_MAX];
-	const struct ward_report_layout *l = r->layout;
-	char key[64], exe[64] = "?";
-	bool versioned = false;
-	memset(value, 0, sizeof(value));
-	const char *s = skip_ws(line);
-	if (*s++ != '{')
-		return false;
-	for (s = skip_ws(s); *s && *s != '}';) {
-		if ((s = read_string(s, key, sizeof(key))) == NULL)
-			return false;
-		s = skip_ws(s);
-		if (*s++ != ':')
-			return false;
-		s = skip_ws(s);
-		if (strcmp(key, "calls") == 0) {
-			if (*s++ != '{')
-				return false;
-			for (s = skip_ws(s); *s && *s != '}';) {
-				char name[64];
-				if ((s = read_string(s, name, sizeof(name))) == NULL)
-					return false;
-				s = skip_ws(s);
-				if (*s++ != ':')
-					return false;
-				int id = call_index(l, name);
-				uint64_t ignored[3] = { 0 };
-				s = id >= 0 ? read_flat(s, l, value, per_call_index, 3 * id) : read_flat(s, l, ignored, per_call_index, 0);
-				if (s == NULL)
-					return false;
-				s = skip_ws(s);
-				if (*s == ',')
-					s = skip_ws(s + 1);
-			}
-			if (*s++ != '}')
-				return false;
-		} else if (strcmp(key, "files") == 0 || strcmp(key, "policy") == 0 || strcmp(key, "processes") == 0 ||
-		           strcmp(key, "memory") == 0) {
-			s = read_flat(s, l, value,
-			              key[0] == 'f' ? files_index : key[0] == 'm' ? memory_index
-			                                          : key[1] == 'o' ? policy_index : processes_index, 0);
-			if (s == NULL)
-				return false;
-		} else if (*s == '"') {
-			char text[256];
-			if ((s = read_string(s, text, sizeof(text))) == NULL)
-				return false;
-			if (strcmp(key, "exe") == 0)
-				snprintf(exe, sizeof(exe), "%.63s", text);
-		} else {
-			uint64_t v;
-			if ((s = read_number(s, &v)) == NULL)
-				return false;
-			versioned |= strcmp(key, "ward_stats_version") == 0 && v == 1;
+	char key[64];
+	if (*s++ != open)
+		return NULL;
+	for (s = skip_ws(s); *s && *s != close;) {
+		if (open == '{') {
+			if ((s = read_string(s, key, sizeof(key))) == NULL)
+				return NULL;
+			s = skip_ws(s);
+			if (*s++ != ':')
+				return NULL;
+			s = skip_ws(s);
 		}
+		if ((s = skip_value(s)) == NULL)
+			return NULL;
 		s = skip_ws(s);
 		if (*s == ',')
 			s = skip_ws(s + 1);
 	}
-	if (*s != '}' || !versioned)
+	return *s == close ? s + 1 : NULL;
+}
+
+static const char *
+skip_value(const char *s)
+{
+	char text[256];
+	uint64_t v;
+	if (*s == '{')
+		return skip_object(s, '{', '}');
+	if (*s == '[')
+		return skip_object(s, '[', ']');
+	if (*s == '"')
+		return read_string(s, text, sizeof(text));
+	if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0)
+		return s + 4;
+	if (strncmp(s, "false", 5) == 0)
+		return s + 5;
+	return read_number(s, &v);
+}
+
+static const char *
+read_calls(const char *s, const struct ward_report_layout *l, uint64_t *value)
+{
+	if (*s++ != '{')
+		return NULL;
+	for (s = skip_ws(s); *s && *s != '}';) {
+		char name[64];
+		if ((s = read_string(s, name, sizeof(name))) == NULL)
+			return NULL;
+		s = skip_ws(s);
+		if (*s++ != ':')
+			return NULL;
+		int id = call_index(l, name);
+		uint64_t ignored[3] = { 0 };
+		s = id >= 0 ? read_flat(s, l, value, per_call_index, 3 * id) : read_flat(s, l, ignored, per_call_index, 0);
+		if (s == NULL)
+			return NULL;
+		s = skip_ws(s);
+		if (*s == ',')
+			s = skip_ws(s + 1);
+	}
+	return *s == '}' ? s + 1 : NULL;
+}
+
+static const char *
+read_group(const char *s, const struct ward_report_layout *l, uint64_t *value, struct group_fields *g)
+{
+	char key[64];
+	s = skip_ws(s);
+	if (*s++ != '{')
+		return NULL;
+	for (s = skip_ws(s); *s && *s != '}';) {
+		if ((s = read_string(s, key, sizeof(key))) == NULL)
+			return NULL;
+		s = skip_ws(s);
+		if (*s++ != ':')
+			return NULL;
+		s = skip_ws(s);
+		if (strcmp(key, "calls") == 0) {
+			s = read_calls(s, l, value);
+		} else if (*s == '{' && (strcmp(key, "files") == 0 || strcmp(key, "policy") == 0 ||
+		                         strcmp(key, "processes") == 0 || strcmp(key, "started") == 0 ||
+		                         strcmp(key, "memory") == 0)) {
+			s = read_flat(s, l, value,
+			              key[0] == 'f' ? files_index : key[0] == 'm' ? memory_index
+			                                          : key[1] == 'o' ? policy_index : processes_index, 0);
+		} else if (strcmp(key, "programs") == 0 && *s == '{') {
+			g->programs = s;
+			s = skip_value(s);
+		} else if (*s == '"' && strcmp(key, "exe") == 0) {
+			char text[256];
+			if ((s = read_string(s, text, sizeof(text))) != NULL)
+				snprintf(g->exe, sizeof(g->exe), "%.63s", text);
+		} else if (*s >= '0' && *s <= '9') {
+			uint64_t v;
+			if ((s = read_number(s, &v)) == NULL)
+				return NULL;
+			if (strcmp(key, "processes") == 0)
+				g->processes = v, g->has_processes = true;
+			else if (strcmp(key, "unfinished") == 0)
+				g->unfinished = v;
+			else if (strcmp(key, "ward_stats_version") == 0)
+				g->stats_version = v;
+			else if (strcmp(key, "ward_report_version") == 0)
+				g->report_version = v;
+			else if (strcmp(key, "unrecorded") == 0)
+				g->unrecorded = v;
+		} else {
+			s = skip_value(s);
+		}
+		if (s == NULL)
+			return NULL;
+		s = skip_ws(s);
+		if (*s == ',')
+			s = skip_ws(s + 1);
+	}
+	return *s == '}' ? s + 1 : NULL;
+}
+
+/* Several process images of one program at once (a tree report's group). */
+static void
+add_group(struct ward_report *r, const char *exe, const uint64_t *value, uint64_t processes, uint64_t unfinished)
+{
+	struct ward_report_program *p = program(r, exe[0] ? exe : "?");
+	struct ward_report_program *to[2] = { p, &r->total };
+	for (int i = 0; i < 2; i++) {
+		if (to[i] == NULL)
+			continue;
+		to[i]->processes += processes;
+		to[i]->unfinished += unfinished;
+		ward_counters_combine(to[i]->value, value);
+	}
+}
+
+/* A tree report's "programs": {"make":{group},...}. */
+static bool
+add_programs(struct ward_report *r, const char *s)
+{
+	static uint64_t value[WARD_COUNTERS_MAX];
+	if (*s++ != '{')
 		return false;
-	ward_report_add(r, exe, value, true);
+	for (s = skip_ws(s); *s && *s != '}';) {
+		char exe[64];
+		struct group_fields g = { 0 };
+		if ((s = read_string(s, exe, sizeof(exe))) == NULL)
+			return false;
+		s = skip_ws(s);
+		if (*s++ != ':')
+			return false;
+		memset(value, 0, sizeof(value));
+		if ((s = read_group(s, r->layout, value, &g)) == NULL || !g.has_processes)
+			return false;
+		add_group(r, exe, value, g.processes, g.unfinished);
+		s = skip_ws(s);
+		if (*s == ',')
+			s = skip_ws(s + 1);
+	}
+	return *s == '}';
+}
+
+bool
+ward_report_add_json(struct ward_report *r, const char *line)
+{
+	static uint64_t value[WARD_COUNTERS_MAX];
+	struct group_fields g = { .exe = "?" };
+	memset(value, 0, sizeof(value));
+	const char *s = read_group(line, r->layout, value, &g);
+	if (s == NULL || *skip_ws(s) != '\0')
+		return false;
+	if (g.stats_version == 1) {
+		ward_report_add(r, g.exe, value, true);
+		return true;
+	}
+	if (g.report_version != 1 || g.programs == NULL || !add_programs(r, g.programs))
+		return false;
+	r->unrecorded += g.unrecorded;
 	return true;
 }
 
@@ -379,6 +507,39 @@ print_json(struct ward_report *r, FILE *out)
 	fprintf(out, "}}\n");
 }
 
+/* Every figure of the JSON report, one metric family each, labelled with
+ * the program (exe); the JSON's total is the sum over exe, which
+ * Prometheus computes itself, so it is not repeated. */
+struct prom_figure {
+	const char *name, *type, *help;
+	int kind;          /* 0: a counter index of the layout; 1: processes; 2: unfinished */
+	size_t offset;     /* offsetof the index in struct ward_report_layout */
+};
+
+#define LAYOUT(field) offsetof(struct ward_report_layout, field)
+
+static const struct prom_figure prom_figures[] = {
+	{ "ward_tree_processes", "gauge", "Process images by program.", 1, 0 },
+	{ "ward_tree_unfinished_processes", "gauge", "Process images killed, or still running at the report.", 2, 0 },
+	{ "ward_tree_files_opened_total", "counter", "File descriptors created.", 0, LAYOUT(files_opened) },
+	{ "ward_tree_files_closed_total", "counter", "File descriptors closed.", 0, LAYOUT(files_closed) },
+	{ "ward_tree_read_bytes_total", "counter", "Bytes read through intercepted calls.", 0, LAYOUT(bytes_read) },
+	{ "ward_tree_written_bytes_total", "counter", "Bytes written through intercepted calls.", 0,
+	  LAYOUT(bytes_written) },
+	{ "ward_tree_forks_total", "counter", "Children made by fork, vfork and _Fork.", 0, LAYOUT(forks) },
+	{ "ward_tree_execs_total", "counter", "Execs that replaced an image.", 0, LAYOUT(execs) },
+	{ "ward_tree_spawns_total", "counter", "Children made by posix_spawn, system and popen.", 0, LAYOUT(spawns) },
+	{ "ward_tree_allocations_total", "counter", "Blocks the malloc family handed out.", 0, LAYOUT(allocations) },
+	{ "ward_tree_frees_total", "counter", "Blocks given back to the allocator.", 0, LAYOUT(frees) },
+	{ "ward_tree_heap_allocated_bytes_total", "counter", "Usable bytes handed out.", 0, LAYOUT(heap_allocated) },
+	{ "ward_tree_heap_freed_bytes_total", "counter", "Usable bytes given back.", 0, LAYOUT(heap_freed) },
+	{ "ward_tree_heap_peak_bytes", "gauge", "Most live heap bytes at once in one process image.", 0,
+	  LAYOUT(heap_peak) },
+	{ "ward_tree_policy_decisions_total", "counter", "Policy decisions made.", 0, LAYOUT(decisions) },
+	{ "ward_tree_policy_denied_total", "counter", "Operations the policy refused.", 0, LAYOUT(policy_denied) },
+	{ "ward_tree_policy_audited_total", "counter", "Operations let through in audit mode.", 0, LAYOUT(audited) },
+};
+
 static void
 print_prom(struct ward_report *r, FILE *out)
 {
@@ -391,19 +552,28 @@ print_prom(struct ward_report *r, FILE *out)
 	for (unsigned int k = 0; k < 3; k++) {
 		fprintf(out, "# HELP ward_tree_%s_total %s\n# TYPE ward_tree_%s_total counter\n", kinds[k], helps[k],
 		        kinds[k]);
-		for (size_t p = 0; p < r->nprograms; p++)
+		for (size_t p = 0; p < r->nprograms; p++) {
+			ward_prom_escape(name, sizeof(name), r->program[p].exe);
 			for (size_t i = 0; i < l->ncalls; i++)
 				if (r->program[p].value[3 * i])
-					ward_prom_escape(name, sizeof(name), r->program[p].exe),
-					fprintf(out, "ward_tree_%s_total{exe=\"%s\",call=\"%s\"} %llu\n", kinds[k],
-					        name, l->names[i],
-					        (unsigned long long)r->program[p].value[3 * i + k]);
+					fprintf(out, "ward_tree_%s_total{exe=\"%s\",call=\"%s\"} %llu\n", kinds[k], name,
+					        l->names[i], (unsigned long long)r->program[p].value[3 * i + k]);
+		}
 	}
-	fprintf(out, "# HELP ward_tree_processes Process images by program.\n# TYPE ward_tree_processes gauge\n");
-	for (size_t p = 0; p < r->nprograms; p++) {
-		ward_prom_escape(name, sizeof(name), r->program[p].exe);
-		fprintf(out, "ward_tree_processes{exe=\"%s\"} %llu\n", name, (unsigned long long)r->program[p].processes);
+	for (size_t f = 0; f < sizeof(prom_figures) / sizeof(prom_figures[0]); f++) {
+		const struct prom_figure *m = &prom_figures[f];
+		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
+		unsigned int index = m->kind == 0 ? *(const unsigned int *)((const char *)l + m->offset) : 0;
+		for (size_t p = 0; p < r->nprograms; p++) {
+			const struct ward_report_program *g = &r->program[p];
+			uint64_t v = m->kind == 1 ? g->processes : m->kind == 2 ? g->unfinished : g->value[index];
+			ward_prom_escape(name, sizeof(name), g->exe);
+			fprintf(out, "%s{exe=\"%s\"} %llu\n", m->name, name, (unsigned long long)v);
+		}
 	}
+	fprintf(out, "# HELP ward_tree_unrecorded_processes Process images the tree had no record for.\n"
+	             "# TYPE ward_tree_unrecorded_processes gauge\nward_tree_unrecorded_processes %llu\n",
+	        (unsigned long long)r->unrecorded);
 }
 
 void

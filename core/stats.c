@@ -190,9 +190,16 @@ prom_single(struct ward_stats *s, struct out *o, const char *name, const char *t
 	put(o, "} %llu\n", (unsigned long long)v);
 }
 
+/* Every figure of the JSON dump, one metric family each (docs/STATS.md has
+ * the table): pid and exe label every sample, and the dump's two strings,
+ * reason and allocator, are the labels of ward_process_info. */
 static void
 render_prom(struct ward_stats *s, struct out *o)
 {
+	put(o, "# HELP ward_process_info The dumped process image: why it was dumped, which allocator served it.\n"
+	       "# TYPE ward_process_info gauge\nward_process_info{");
+	prom_labels(s, o);
+	put(o, ",reason=\"%s\",allocator=\"%s\"} 1\n", s->reason, s->allocator ? s->allocator : "?");
 	prom_family(s, o, "ward_calls_total", "counter", "Intercepted calls by function.", 0);
 	prom_family(s, o, "ward_errors_total", "counter", "Intercepted calls that failed.", 1);
 	prom_family(s, o, "ward_denied_total", "counter", "Intercepted calls the policy denied.", 2);
@@ -213,6 +220,11 @@ render_prom(struct ward_stats *s, struct out *o)
 	prom_single(s, o, "ward_heap_freed_bytes_total", "counter", "Usable bytes given back.", s->heap_freed);
 	prom_single(s, o, "ward_heap_live_bytes", "gauge", "Live heap bytes at the dump.", s->heap_live);
 	prom_single(s, o, "ward_heap_peak_bytes", "gauge", "Most live heap bytes at once.", s->heap_peak);
+	prom_single(s, o, "ward_mmaps_total", "counter", "The program's mmap calls.", s->mmaps);
+	prom_single(s, o, "ward_munmaps_total", "counter", "The program's munmap calls.", s->munmaps);
+	prom_single(s, o, "ward_mprotects_total", "counter", "The program's mprotect calls.", s->mprotects);
+	prom_single(s, o, "ward_policy_loaded", "gauge", "1 when a policy was loaded, 0 observing only.",
+	            s->policy ? 1 : 0);
 	prom_single(s, o, "ward_policy_rules", "gauge", "Rules in the loaded policy.", s->rules);
 	prom_single(s, o, "ward_policy_decisions_total", "counter", "Policy decisions made.", s->decisions);
 	prom_single(s, o, "ward_policy_denied_total", "counter", "Operations the policy refused.", s->denied);

@@ -2,8 +2,9 @@
 """Check that stdin is one valid Prometheus text exposition (format 0.0.4).
 
 Used by the stats tests on ward's `prom` dumps.  Always runs a strict
-line-format check (names, label syntax and escapes, values, one TYPE per
-metric before its samples, no duplicate series, trailing newline); when the
+line-format check (names, label syntax and escapes, values, one HELP and
+one TYPE per metric before its samples, a family's samples together, no
+duplicate series, trailing newline); when the
 python3-prometheus-client package is installed, also parses the text with its
 official parser.  Exit 0 when valid; otherwise the reason on stderr, exit 1.
 """
@@ -29,15 +30,21 @@ def strict(text):
         fail("empty exposition")
     if not text.endswith("\n"):
         fail("does not end with a newline")
-    types, seen, samples = {}, set(), 0
+    types, helps, seen, samples = {}, set(), set(), 0
+    finished, current = set(), None  # a family's samples stay together
     for number, line in enumerate(text[:-1].split("\n"), 1):
         if line.startswith("#"):
             m = TYPE.match(line)
+            h = HELP.match(line)
             if m:
                 if m.group(1) in types:
                     fail(f"line {number}: second TYPE for {m.group(1)}")
                 types[m.group(1)] = m.group(2)
-            elif not HELP.match(line):
+            elif h:
+                if h.group(1) in helps:
+                    fail(f"line {number}: second HELP for {h.group(1)}")
+                helps.add(h.group(1))
+            else:
                 fail(f"line {number}: malformed comment: {line!r}")
             continue
         m = SAMPLE.match(line)
@@ -46,6 +53,12 @@ def strict(text):
         name, labels, value = m.group(1), m.group(2) or "", m.group(3)
         if name not in types:
             fail(f"line {number}: sample {name} before its TYPE")
+        if name != current:
+            if name in finished:
+                fail(f"line {number}: samples of {name} split by another family")
+            if current is not None:
+                finished.add(current)
+            current = name
         if types[name] == "counter" and float(value) < 0:
             fail(f"line {number}: negative counter")
         if (name, labels) in seen:

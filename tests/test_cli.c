@@ -226,6 +226,53 @@ Test(cli, report_merges_a_dump_directory)
 	run_free(&r);
 }
 
+/* ward report reads ward run's own JSON tree report: the same totals as
+ * the run printed (its JSON again byte for byte, its text totals), and two
+ * reports merge. */
+Test(cli, report_reads_ward_runs_own_report)
+{
+	char file[PATH_MAX], report_file[PATH_MAX];
+	path_in(file, dir, "main.c");
+	cr_assert(file_write(file, "int main(void) { return 0; }\n", 29));
+	path_in(file, dir, "Makefile");
+	cr_assert(file_write(file, "main: main.c\n\tcc -o main main.c\n", 32));
+	path_in(report_file, dir, "r.json");
+	const char *args[] = { "run", "-s", report_file, "--", "make", NULL };
+	struct run_result r = ward(args, NULL);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	run_free(&r);
+	char *written = file_read(report_file, NULL);
+	cr_assert_not_null(written);
+
+	const char *as_json[] = { "report", "-f", "json", report_file, NULL };
+	r = ward(as_json, NULL);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, written, "ward report changed the figures");
+	run_free(&r);
+
+	long processes = pycheck_json_value(report_file, "d['total']['processes']");
+	long calls = pycheck_json_value(report_file, "sum(c['calls'] for c in d['total']['calls'].values())");
+	long errors = pycheck_json_value(report_file, "sum(c['errors'] for c in d['total']['calls'].values())");
+	cr_assert_geq(processes, 3, "make, cc and the compiler's own programs: %s", written);
+	const char *as_text[] = { "report", report_file, NULL };
+	r = ward(as_text, NULL);
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	char expect[256];
+	snprintf(expect, sizeof(expect), "ward: %ld processes\n", processes);
+	cr_expect_not_null(strstr(r.out, expect), "%s\n%s", expect, r.out);
+	snprintf(expect, sizeof(expect), "%12ld %10ld %10d  total\n", calls, errors, 0);
+	cr_expect_not_null(strstr(r.out, expect), "%s\n%s", expect, r.out);
+	cr_expect_not_null(strstr(r.out, "\nmake "), "%s", r.out);
+	run_free(&r);
+
+	const char *twice[] = { "report", report_file, report_file, NULL };
+	r = ward(twice, NULL);
+	snprintf(expect, sizeof(expect), "ward: %ld processes\n", 2 * processes);
+	cr_expect_not_null(strstr(r.out, expect), "%s\n%s", expect, r.out);
+	run_free(&r);
+	free(written);
+}
+
 Test(cli, missing_library_is_125_and_nothing_runs)
 {
 	const char *env[] = { "WARD_LIB=/nonexistent/libward.so", NULL };

@@ -150,8 +150,8 @@ Test(explain, agrees_with_enforcement_through_symlinks_and_dotdot)
 		{ "stat", "lnk_dir", "deny" },
 		{ "stat", "up/allowed/file", "allow" },
 		{ "stat", "lnk_dir/nothing", "deny" },
-		{ "exec", "lnk_file", "deny" },
-		{ "exec", "lnk_ok", "allow" },
+		{ "exec", "./lnk_file", "deny" },
+		{ "exec", "./lnk_ok", "allow" },
 		{ "remove", "lnk_file", "allow" },
 		{ "remove", "lnk_dir", "allow" },
 		{ "remove", "lnk_dir/S.txt", "deny" },
@@ -194,4 +194,115 @@ Test(explain, says_how_it_resolved)
 	cr_assert(run_argv(forced, &opts, &r));
 	cr_expect_eq(run_exit_code(&r), 0, "%s", r.out);
 	run_free(&r);
+}
+
+/* explain OP PATH with extra environment entries; the output in *out. */
+static int
+explain_with(const char *const env[], const char *op, const char *path, char **out)
+{
+	const char *argv[] = { WARD_EXE, "explain", "-p", policy, op, path, NULL };
+	struct run_opts opts = { .env = env, .cwd = allowed };
+	struct run_result r;
+	cr_assert(run_argv(argv, &opts, &r));
+	int code = run_exit_code(&r);
+	*out = strdup(r.out);
+	run_free(&r);
+	return code;
+}
+
+/* Lines of text that start with prefix and name path (NULL: any). */
+static size_t
+lines_about(const char *text, const char *prefix, const char *path)
+{
+	size_t n = 0;
+	for (const char *l = text; l != NULL && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *end = strchr(l, '\n'), *at = path ? strstr(l, path) : l;
+		n += strncmp(l, prefix, strlen(prefix)) == 0 && at != NULL && (end == NULL || at < end);
+	}
+	return n;
+}
+
+/* Every operation and alias of SPEC 5.1, comma lists included: one answer
+ * line per operation, deny as soon as one is denied. */
+Test(explain, takes_every_operation_alias_and_list)
+{
+	reset();
+	static const struct { const char *op; size_t lines; } ops[] = {
+		{ "read", 1 }, { "stat", 1 }, { "write", 1 }, { "create", 1 }, { "remove", 1 }, { "exec", 1 },
+		{ "ro", 2 }, { "rw", 5 }, { "rx", 3 }, { "all", 6 }, { "read,write", 2 }, { "ro,exec", 3 },
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		char *out;
+		int code = explain_with(NULL, ops[i].op, "./file", &out);
+		cr_expect_eq(code, 0, "%s on an allowed file: %d %s", ops[i].op, code, out);
+		cr_expect_eq(lines_about(out, "allow ", "/allowed/file by"), ops[i].lines, "%s: %s", ops[i].op, out);
+		free(out);
+		code = explain_with(NULL, ops[i].op, "../secret/S.txt", &out);
+		cr_expect_eq(code, 1, "%s on the secret: %d %s", ops[i].op, code, out);
+		cr_expect_eq(lines_about(out, "deny ", "/secret/S.txt by"), ops[i].lines, "%s: %s", ops[i].op, out);
+		free(out);
+	}
+	char *out;
+	cr_expect_eq(explain_with(NULL, "read,bogus", "file", &out), 2);
+	free(out);
+	/* a list that mixes an allowed and a denied operation answers each */
+	char denied_read[PATH_MAX + 64];
+	snprintf(denied_read, sizeof(denied_read), "default deny\nallow stat /**\n");
+	cr_assert(file_write(policy, denied_read, strlen(denied_read)));
+	cr_expect_eq(explain_with(NULL, "ro", "./file", &out), 1, "%s", out);
+	cr_expect_eq(lines_about(out, "allow stat ", NULL), 1, "%s", out);
+	cr_expect_eq(lines_about(out, "deny read ", NULL), 1, "%s", out);
+	free(out);
+}
+
+/* `exec NAME` searches $PATH as execvp does (not the working directory),
+ * answers for the #! interpreter too, and agrees with what a shell under
+ * the shim is allowed to run by that name. */
+Test(explain, exec_name_is_searched_on_path_like_execvp)
+{
+	reset();
+	char path_env[2 * PATH_MAX + 64];
+	snprintf(path_env, sizeof(path_env), "PATH=%s/sub:%s:/usr/bin:/bin", allowed, allowed);
+	const char *env[] = { path_env, NULL };
+	char *out;
+	/* found in the second PATH entry, a script: the script and /bin/sh */
+	cr_expect_eq(explain_with(env, "exec", "file", &out), 0, "%s", out);
+	char expect[PATH_MAX + 64];
+	snprintf(expect, sizeof(expect), "found on PATH as %s/file\n", allowed);
+	cr_expect_not_null(strstr(out, expect), "%s", out);
+	cr_expect_not_null(strstr(out, "run by /bin/sh"), "%s", out);
+	cr_expect_eq(lines_about(out, "allow exec ", NULL), 2, "%s", out);
+	free(out);
+	/* a link on PATH to the denied directory */
+	cr_expect_eq(explain_with(env, "exec", "lnk_file", &out), 1, "%s", out);
+	cr_expect_not_null(strstr(out, "/secret/S.txt by rule "), "%s", out);
+	free(out);
+	/* not on PATH at all (the cwd holds nothing of that name either) */
+	cr_expect_eq(explain_with(env, "exec", "no-such-program", &out), 2, "%s", out);
+	free(out);
+	/* a name in the cwd but not on PATH is not what execvp runs */
+	const char *system_path[] = { "PATH=/usr/bin:/bin", NULL };
+	cr_expect_eq(explain_with(system_path, "exec", "lnk_ok", &out), 2, "%s", out);
+	free(out);
+	cr_expect_eq(explain_with(system_path, "exec", "sh", &out), 0, "%s", out);
+	cr_expect_not_null(strstr(out, "found on PATH as /usr/bin/sh\n"), "%s", out);
+	free(out);
+
+	/* enforcement agrees: a shell runs each name through its own search */
+	const char *names[] = { "file", "lnk_file" };
+	for (size_t i = 0; i < 2; i++) {
+		reset();
+		char p_env[PATH_MAX + 16];
+		snprintf(p_env, sizeof(p_env), "WARD_POLICY=%s", policy);
+		const char *shim_env[] = { path_env, p_env, NULL };
+		const char *argv[] = { "/bin/sh", "-c", names[i], NULL };
+		struct run_opts opts = { .env = shim_env, .shim = true, .cwd = allowed };
+		struct run_result r;
+		cr_assert(run_argv(argv, &opts, &r));
+		int says = explain_with(env, "exec", names[i], &out);
+		free(out);
+		cr_expect_eq(run_exit_code(&r) == 0, says == 0, "%s: explain %d, the shell ran it with %d: %s", names[i],
+		             says, run_exit_code(&r), r.err);
+		run_free(&r);
+	}
 }
