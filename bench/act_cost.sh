@@ -40,3 +40,34 @@ for op in open_close stat fopen_fclose opendir chmod mkdir_rmdir rename unlink_c
 	done
 	printf '%-14s %8s %8s %8s\n' "$op" "${row[@]}"
 done
+
+# Timed, side by side (noisy on a shared VM: medians of BENCH_ACT_RUNS
+# runs, the sides taking turns): ns per operation.
+runs=${BENCH_ACT_RUNS:-5}
+tn=${BENCH_ACT_TIME_N:-20000}
+echo
+printf '%-14s %8s %8s %8s   (ns per operation, median of %d runs of %d)\n' operation bare observe enforce "$runs" "$tn"
+now() { date +%s%N; }
+for op in open_close stat fopen_fclose opendir chmod mkdir_rmdir rename unlink_creat; do
+	declare -A t=()
+	for ((i = 0; i < runs; i++)); do
+		for side in bare observe enforce; do
+			rm -rf "$work/d" && mkdir "$work/d"
+			case $side in
+			bare) env=() ;;
+			observe) env=(LD_PRELOAD="$lib") ;;
+			enforce) env=(LD_PRELOAD="$lib" WARD_POLICY="$work/p.ward") ;;
+			esac
+			a=$(now)
+			env "${env[@]}" "$loop" "$op" "$tn" "$work/d"
+			b=$(now)
+			t[$side]+="$(((b - a) / tn)) "
+		done
+	done
+	row=()
+	for side in bare observe enforce; do
+		row+=("$(tr ' ' '\n' <<<"${t[$side]}" | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')")
+	done
+	printf '%-14s %8s %8s %8s\n' "$op" "${row[@]}"
+	unset t
+done

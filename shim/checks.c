@@ -470,3 +470,9 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
 	ward_scratch_leave();
 	return result;
 }
+
+unsigned int
+ward_checks_ops_of_open(int flags)
+{
+	return ward_checks_open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE : 0);
+}

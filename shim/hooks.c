@@ -30,6 +30,17 @@ ward_empty_path(const char *path)
 	return path != NULL && path[0] == '\0';
 }
 
+/* shm_open's name as glibc takes it: leading slashes dropped. */
+const char *
+ward_shm_name(const char *name)
+{
+	if (name == NULL)
+		return "";
+	while (*name == '/')
+		name++;
+	return name;
+}
+
 bool
 ward_null_path(const char *path)
 {

@@ -3,6 +3,7 @@
  * decided path (act.c's way, with openat2 making the open itself).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,8 +117,18 @@ ward_checks_fopen_flags(const char *mode)
 /* fopen, freopen: decided, the file opened (or created) here on exactly the
  * decided path, and libc makes the stream on that file through its
  * descriptor, with the mode minus 'x' (the file exists by then). */
+/* The call's result is a stream or DIR made here (a pointer, NULL with
+ * errno on failure). */
+static void
+complete_pointer(struct ward_frame *f, void *result)
+{
+	f->done = true;
+	f->result = (long)result;
+	f->done_errno = result == NULL ? errno : f->saved_errno;
+}
+
 int
-ward_check_fopen(struct ward_frame *f, const char **path, const char **mode)
+ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, bool make_stream)
 {
 	if (__builtin_expect(ward_restricted == 0, 1) || *mode == NULL)
 		return 0;
@@ -129,13 +140,25 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode)
 		return result;
 	ward_checks_hold(f, s);
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
-		result = decide_open(f, s, AT_FDCWD, *path, flags, NULL);
+		bool unsettled = false; /* first the open itself says whether the last component is a symlink */
+		result = decide_open(f, s, AT_FDCWD, *path, flags, attempt == 0 ? &unsettled : NULL);
 		if (result != 0 || ward_checks_through_proc(s))
 			return result;
 		if (!ward_checks_keep_trailing_slash(s, *path))
 			return EACCES;
-		long fd = ward_checks_open_exact(s->resolved, flags | O_CLOEXEC, 0666);
-		if (fd >= 0) {
+		bool cloexec = !make_stream || strchr(*mode, 'e') != NULL;
+		long fd = ward_checks_open_exact(s->resolved, flags | (cloexec ? O_CLOEXEC : 0), 0666);
+		if (fd >= 0 && make_stream) { /* fopen: the stream is made on the very file opened */
+			FILE *stream = WARD_REAL(fdopen)((int)fd, *mode);
+			if (stream == NULL) {
+				int err = errno;
+				ward_syscall(SYS_close, fd);
+				errno = err;
+			}
+			complete_pointer(f, stream);
+			return 0;
+		}
+		if (fd >= 0) { /* freopen: libc reopens the stream's descriptor on it */
 			s->act[0].fd = (int)fd;
 			*path = ward_procfd_name(s->act[0].path, (int)fd);
 			size_t n = 0;
@@ -149,7 +172,8 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode)
 		if (errno != ELOOP)
 			return -errno;
 		ward_checks_drop_trailing_slash(s);
-		ward_dircache_invalidate();
+		if (!unsettled)
+			ward_dircache_invalidate();
 	}
 	return ward_checks_changing(f, s);
 }
@@ -163,3 +187,38 @@ ward_check_reopen(struct ward_frame *f, const char *mode, int fd)
 	return ward_check_fd(f, ward_checks_open_ops(flags), fd);
 }
 
+/* opendir: decided, the directory opened here on exactly the decided path
+ * (as glibc's opendir opens it) and the DIR made on that descriptor. */
+int
+ward_check_opendir(struct ward_frame *f, const char **path)
+{
+	if (__builtin_expect((ward_restricted & WARD_OP_READ) == 0, 1))
+		return 0;
+	int result;
+	struct ward_scratch *s = ward_checks_enter_check(f, WARD_OP_READ, *path, &result);
+	if (s == NULL)
+		return result;
+	ward_checks_hold(f, s);
+	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
+		bool unsettled = false;
+		result = decide_open(f, s, AT_FDCWD, *path, O_RDONLY | O_DIRECTORY, attempt == 0 ? &unsettled : NULL);
+		if (result != 0 || ward_checks_through_proc(s))
+			return result;
+		long fd = ward_checks_open_exact(s->resolved, O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd >= 0) {
+			DIR *dir = WARD_REAL(fdopendir)((int)fd);
+			if (dir == NULL) {
+				int err = errno;
+				ward_syscall(SYS_close, fd);
+				errno = err;
+			}
+			complete_pointer(f, dir);
+			return 0;
+		}
+		if (errno != ELOOP)
+			return -errno;
+		if (!unsettled)
+			ward_dircache_invalidate();
+	}
+	return ward_checks_changing(f, s);
+}

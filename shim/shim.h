@@ -225,7 +225,10 @@ int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flag
  * descriptor the check opened without following any symlink (held in the
  * frame until the call is done).  which: 0, or 1 for a call's second path. */
 int ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which);
-int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode);
+/* make_stream: fopen (the stream is made here, on the file opened);
+ * false: freopen (libc reopens the stream on it). */
+int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, bool make_stream);
+int ward_check_opendir(struct ward_frame *f, const char **path);
 int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
 int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags);
 int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);
@@ -294,6 +297,9 @@ int ward_stream_fd(FILE *stream);
 int ward_dir_fd(DIR *dir);
 bool ward_empty_path(const char *path);
 bool ward_null_path(const char *path);
+const char *ward_shm_name(const char *name);
+/* What an open with these flags needs (O_CREAT: create as well). */
+unsigned int ward_checks_ops_of_open(int flags);
 void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
 void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);

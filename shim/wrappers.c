@@ -21,6 +21,13 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/inotify.h>
+#include <sys/fanotify.h>
+#include <sys/mount.h>
+#include <sys/swap.h>
+#include <sys/ipc.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -131,7 +138,8 @@
  * decide read, write, exec (EACCES, no record); F_OK is a stat. */
 #define CHECK_ACCESS(dirfd, path, mode, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_access(&frame_, dirfd, path, mode, flags))
-#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode)))
+#define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), true))
+#define CHECK_OPENDIR(path) WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_opendir(&frame_, &(path)))
 /* freopen(NULL, mode, stream) reopens the stream's own file with a new
  * mode: decided on that file like an open. */
 #define CHECK_FREOPEN(path, mode, stream)                                          \
@@ -139,7 +147,7 @@
 		if (ward_null_path(path)) {                                         \
 			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_reopen(&frame_, mode, ward_stream_fd(stream))); \
 		} else {                                                            \
-			CHECK_FOPEN(path, mode);                                    \
+			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), false)); \
 		}                                                                   \
 	}
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
@@ -159,6 +167,16 @@
 #define CHECK_NAME_TO_HANDLE(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_STAT, ward_check_name_to_handle(&frame_, dirfd, path, flags))
 #define CHECK_CHROOT(path) frame_.deny = ward_check_chroot(&frame_, path)
+/* mount, umount, swapon: the namespace under the policy's names would
+ * change: refused under a policy, like chroot (process.c). */
+#define CHECK_REMOUNT(what, path) \
+	if (ward_config.policy != NULL && frame_.active) frame_.deny = ward_refuse_remount(&frame_, what, path)
+/* shm_open, shm_unlink, sem_unlink name files under /dev/shm that glibc
+ * opens and removes with calls no wrapper sees: decided on that file. */
+#define PRE_SHM_PATH(name, dir)                                                     \
+	char shm_path_[sizeof(dir) + 256];                                          \
+	snprintf(shm_path_, sizeof(shm_path_), "%s%s", dir, ward_shm_name(name))
+#define CHECK_OPEN_NAME(path, flags) CHECK_NAME_ONLY(ward_checks_ops_of_open(flags), AT_FDCWD, path, NOFOLLOW)
 #define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
 #define CHECK_DLOPEN(file, mode) \
 	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))

@@ -337,3 +337,27 @@ Test(fidelity, a_working_directory_beyond_path_max_is_refused_not_trusted)
 	          "no record saying why: %s", o.err);
 	outcome_free(&o);
 }
+
+/* Entry points that take a path besides the file calls: statvfs and
+ * pathconf are stats, shm_open opens a file under /dev/shm (which glibc
+ * opens with a call no wrapper sees). */
+Test(fidelity, statvfs_pathconf_and_shm_open_are_decided)
+{
+	static char script[3 * PATH_MAX];
+	snprintf(script, sizeof(script),
+	         "import os, _posixshmem\n"
+	         "def t(what, f):\n"
+	         "    try:\n        f(); print(what, 'ok')\n"
+	         "    except OSError as e:\n        print(what, e.errno)\n"
+	         "t('statvfs', lambda: os.statvfs('%s'))\n"
+	         "t('pathconf', lambda: os.pathconf('%s', 'PC_NAME_MAX'))\n"
+	         "t('statvfs-ok', lambda: os.statvfs('/etc'))\n"
+	         "t('shm', lambda: _posixshmem.shm_open('/ward-test-shm', os.O_CREAT | os.O_RDWR, 0o600))\n",
+	         secret, secret);
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	struct outcome o = run_in_work(argv, true, NULL);
+	cr_expect_str_eq(o.out, "statvfs 13\npathconf 13\nstatvfs-ok ok\nshm 13\n", "%s", o.err);
+	cr_expect_neq(access("/dev/shm/ward-test-shm", F_OK), 0, "the refused shm_open made the file");
+	unlink("/dev/shm/ward-test-shm");
+	outcome_free(&o);
+}
