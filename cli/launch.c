@@ -26,10 +26,14 @@
 #include "match.h"
 #include "policy.h"
 #include "records.h"
+#include "scratch.h"
 #include "tree.h"
 
 #ifndef WARD_LIBDIR
 #define WARD_LIBDIR "/usr/local/lib/ward"
+#endif
+#ifndef WARD_LIBDIR_FROM_BINDIR /* the library directory seen from the launcher's (meson.build) */
+#define WARD_LIBDIR_FROM_BINDIR "../lib/ward"
 #endif
 
 const struct ward_report_layout cli_layout = {
@@ -85,7 +89,9 @@ looks_loadable(const char *path)
 }
 
 /* WARD_LIB, then beside this executable (the build tree), then the
- * install prefix. */
+ * library directory at the same place relative to this executable as at
+ * install time (PREFIX/bin/ward -> PREFIX/lib/<multiarch>/ward/libward.so:
+ * a staged or moved tree works), then the configured prefix. */
 static const char *
 find_library(void)
 {
@@ -102,14 +108,18 @@ find_library(void)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
-		snprintf(path, sizeof(path), "%s/libward.so", dirname(self));
-		if (looks_loadable(path))
+		const char *bin = dirname(self);
+		if ((size_t)snprintf(path, sizeof(path), "%s/libward.so", bin) < sizeof(path) && looks_loadable(path))
+			return path;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s/libward.so", bin, WARD_LIBDIR_FROM_BINDIR) < sizeof(path) &&
+		    looks_loadable(path))
 			return path;
 	}
 	snprintf(path, sizeof(path), "%s/libward.so", WARD_LIBDIR);
 	if (looks_loadable(path))
 		return path;
-	cli_fail("cannot find libward.so beside ward or in %s; set WARD_LIB; not running unwatched", WARD_LIBDIR);
+	cli_fail("cannot find libward.so beside ward, in %s/ relative to it, or in %s; set WARD_LIB; not running unwatched",
+	         WARD_LIBDIR_FROM_BINDIR, WARD_LIBDIR);
 }
 
 /* ward's library first, then whatever the caller preloads already. */
@@ -138,9 +148,8 @@ make_tree(void)
 		const char *dir = scratch_dir(i);
 		if (tree != NULL || dir == NULL || dir[0] == '\0')
 			continue;
-		snprintf(tree_path, sizeof(tree_path), "%s/ward-tree.%ld.%lx", dir, (long)getpid(),
-		         (unsigned long)random());
-		tree = ward_tree_create(tree_path);
+		if (scratch_name(tree_path, sizeof(tree_path), dir, "tree"))
+			tree = ward_tree_create(tree_path);
 	}
 	if (tree == NULL)
 		cli_fail("cannot create the process tree's shared figures in /dev/shm or /tmp: %s", strerror(errno));
@@ -182,9 +191,8 @@ write_policy_image(const struct ward_matcher *matcher, const char *source)
 		const char *dir = scratch_dir(i);
 		if (dir == NULL || dir[0] == '\0')
 			continue;
-		snprintf(image_path, sizeof(image_path), "%s/ward-policy.%ld.%lx", dir, (long)getpid(),
-		         (unsigned long)random());
-		if (ward_matcher_write_image(matcher, source, image_path) == 0) {
+		if (scratch_name(image_path, sizeof(image_path), dir, "policy") &&
+		    ward_matcher_write_image(matcher, source, image_path) == 0) {
 			setenv("WARD_POLICY_IMAGE", image_path, 1);
 			break;
 		}
@@ -257,12 +265,16 @@ launch_prepare(const struct launch *l)
 	static bool registered;
 	if (!registered && atexit(launch_cleanup) == 0)
 		registered = true;
+	const char *dirs[SCRATCH_DIRS] = { scratch_dir(0), scratch_dir(1), scratch_dir(2) };
+	scratch_sweep(dirs, SCRATCH_DIRS); /* what SIGKILLed launchers (and their janitors) left */
 	set_preload(find_library());
 	set_policy(l);
 	make_records();
 	if (l->figures)
 		make_tree();
 	launch_strict_prepare(l, tree_policy, tree_matcher);
+	const char *mine[] = { image_path, tree_path, records_path };
+	scratch_guard(mine, sizeof(mine) / sizeof(mine[0]), records_dir);
 }
 
 const char *
@@ -307,6 +319,7 @@ launch_cleanup(void)
 	}
 	ward_records_remove(records_dir, records_path);
 	records_dir[0] = records_path[0] = '\0';
+	scratch_release();
 }
 
 static pid_t child;

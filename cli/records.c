@@ -42,7 +42,9 @@ create_in(const char *base, char *dir, size_t dircap, char *path, size_t pathcap
 {
 	bool root = geteuid() == 0;
 	char name[33];
-	if ((size_t)snprintf(dir, dircap, "%s/ward-records.XXXXXX", base) >= dircap) {
+	/* the launcher's pid in the name: a later run removes it if that launcher
+	 * died (scratch.c) */
+	if ((size_t)snprintf(dir, dircap, "%s/ward-records.%ld.XXXXXX", base, (long)getpid()) >= dircap) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="gcc make meson ninja-build pkg-config binutils \
 libck-dev libjemalloc-dev libunwind-dev libcriterion-dev \
-python3 python3-prometheus-client coreutils findutils clang git perl"
+python3 python3-prometheus-client coreutils findutils clang git perl \
+groff-base man-db dpkg-dev"
 
 missing=""
 for p in $PACKAGES; do
