@@ -407,7 +407,9 @@ ward_records_add_line(struct ward_records *r, const char *line)
 		return false;
 	}
 	r->lines++;
-	if (f.quiet)
+	if (strcmp(f.decision, "probed") == 0)
+		r->probed++;
+	else if (f.quiet)
 		r->quiet++;
 	else if (strcmp(f.decision, "audited") == 0)
 		r->audited++;
@@ -513,17 +515,29 @@ ward_records_summary(const struct ward_records *r, FILE *out, size_t max_lines)
 	const struct ward_record_entry **order = must(calloc(r->n + 1, sizeof(*order)));
 	size_t listed = 0;
 	for (size_t i = 0; i < r->n; i++)
-		if (!r->entry[i].quiet)
+		if (!r->entry[i].quiet && strcmp(r->entry[i].decision, "probed") != 0)
 			order[listed++] = &r->entry[i];
 	qsort(order, listed, sizeof(*order), most_frequent_first);
-	print_totals(r, out);
-	fputs(listed ? ", most frequent first:\n" : ":\n", out);
+	if (r->denied + r->killed + r->audited + r->quiet + r->malformed > 0) {
+		print_totals(r, out);
+		fputs(listed ? ", most frequent first:\n" : ":\n", out);
+	}
 	for (size_t i = 0; i < listed && i < max_lines; i++)
 		print_entry(order[i], out);
 	if (listed > max_lines)
 		fprintf(out, "ward: ... and %zu more (every record: ward run --log FILE)\n", listed - max_lines);
 	if (r->quiet)
 		fprintf(out, "ward: %7lu quiet denial%s (deny quiet), not listed\n", r->quiet, r->quiet == 1 ? "" : "s");
+	if (r->probed) { /* a program that probes (make's PATH search) and then gives up tried nothing */
+		fprintf(out, "ward: %7lu access() probe%s answered as the policy decides (not violations):\n", r->probed,
+		        r->probed == 1 ? "" : "s");
+		size_t shown = 0;
+		for (size_t i = 0; i < r->n && shown < max_lines; i++)
+			if (strcmp(r->entry[i].decision, "probed") == 0) {
+				print_entry(&r->entry[i], out);
+				shown++;
+			}
+	}
 	if (r->malformed)
 		fprintf(out, "ward: %lu lines of the records file were not records (cut short?)\n", r->malformed);
 	free(order);

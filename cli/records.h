@@ -40,6 +40,7 @@ struct ward_records {
 	unsigned long lines;     /* records read */
 	unsigned long malformed; /* lines that were not a record */
 	unsigned long quiet, denied, audited, killed; /* per record, not per entry */
+	unsigned long probed; /* access() probes the policy answered no (not violations) */
 };
 
 /* Create the records file in a fresh private directory under the first of

@@ -432,15 +432,25 @@ ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, i
 	r = ward_resolve(ward_checks_resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
 	struct verdict v;
 	struct stat st;
-	if (r == 0 && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode))
+	if (r == 0 && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, 0) != 0) {
+		ward_scratch_leave(); /* nothing there: the kernel's answer (ENOENT), and access changes nothing */
+		return 0;
+	}
+	if (r == 0 && S_ISDIR(st.st_mode))
 		probe &= WARD_OP_READ; /* a directory: W_OK and X_OK are about its entries (create, search), not it */
 	probe = (probe | WARD_OP_STAT) & ward_restricted;
 	if (r != 0)
 		r = ward_checks_unresolved(f, s, path, r);
-	else if (probe != 0 && !ward_checks_decide(f, s->resolved, probe, &v))
-		r = ward_config.mode == WARD_MODE_AUDIT ? ward_checks_violation(f, s, &v) /* logged: an audit lists all a program needs */
-		                                        : -EACCES; /* the answer, as the kernel gives it for a mode it refuses */
+	else if (probe != 0 && !ward_checks_decide(f, s->resolved, probe, &v)) {
+		if (ward_config.mode == WARD_MODE_AUDIT) {
+			r = ward_checks_violation(f, s, &v); /* logged: an audit lists all a program needs */
+		} else {
+			const struct ward_rule *rule = v.first.rule >= 0 ? &ward_config.policy->rule[v.first.rule] : NULL;
+			snprintf(s->rule, sizeof(s->rule), "%s:%d", rule ? rule->file : "", rule ? rule->line : 0);
+			ward_record_probe(f, s, ward_op_name(v.refused & -v.refused), s->resolved, rule ? s->rule : "default");
+			r = -EACCES; /* the answer, as the kernel gives it for a mode it refuses */
+		}
+	}
 	ward_scratch_leave();
 	return r;
 }

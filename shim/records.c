@@ -153,6 +153,21 @@ json(struct ward_scratch *s, const struct ward_record *r, bool with_quiet)
 	return l.len;
 }
 
+/* An access() probe the policy answered no: not a violation (nothing was
+ * attempted), so nothing on stderr or WARD_LOG; the launcher's copy says
+ * it, so a program that gives up after its probe (make's PATH search) does
+ * not fail with no word from ward. */
+void
+ward_record_probe(struct ward_frame *f, struct ward_scratch *s, const char *op, const char *path,
+                  const char *rule)
+{
+	if (ward_config.records_path[0] == '\0')
+		return;
+	struct ward_record r = { .decision = "probed", .op = op, .path = path, .call = f->id, .by = rule,
+		                 .rule = rule, .pid = (pid_t)ward_syscall(SYS_getpid) };
+	ward_write_log(s->record, json(s, &r, true), ward_config.records_path);
+}
+
 void
 ward_record_write(struct ward_scratch *s, const struct ward_record *r)
 {

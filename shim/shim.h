@@ -208,6 +208,8 @@ struct ward_refusal {
 };
 void ward_records_init(void);
 void ward_record_write(struct ward_scratch *s, const struct ward_record *r);
+void ward_record_probe(struct ward_frame *f, struct ward_scratch *s, const char *op, const char *path,
+                       const char *rule);
 /* Record a refusal (s may be NULL: no record) and say what the call does:
  * fail with why->err (enforce), 0 (audit), or never return (kill). */
 int ward_refuse(struct ward_frame *f, struct ward_scratch *s, const struct ward_refusal *why);

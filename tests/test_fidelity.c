@@ -361,3 +361,28 @@ Test(fidelity, statvfs_pathconf_and_shm_open_are_decided)
 	unlink("/dev/shm/ward-test-shm");
 	outcome_free(&o);
 }
+
+/* make searches PATH itself with access(X_OK) and gives up when the probe
+ * says no: nothing was attempted, so no violation, but the run's summary
+ * still says which probe the policy answered, and for whom. */
+Test(fidelity, refused_probes_are_named_in_the_run_summary)
+{
+	char p[PATH_MAX + 16], policy[PATH_MAX + 16], path_env[2 * PATH_MAX];
+	snprintf(p, sizeof(p), "%s/tool", work);
+	cr_assert(file_write(p, "#!/bin/sh\necho tool\n", 20));
+	chmod(p, 0755);
+	snprintf(p, sizeof(p), "%s/Makefile", work);
+	cr_assert(file_write(p, "all:\n\ttool\n", 11));
+	snprintf(policy, sizeof(policy), "%s", policy_env + strlen("WARD_POLICY="));
+	snprintf(path_env, sizeof(path_env), "PATH=%s:/usr/bin:/bin", work);
+	const char *argv[] = { WARD_EXE, "run", "-s", "none", "-p", policy, "--", "make", NULL };
+	const char *env[] = { path_env, NULL };
+	struct run_opts o = { .env = env, .cwd = work };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect_neq(run_exit_code(&r), 0);
+	cr_expect(strstr(r.err, "access() probe") != NULL && strstr(r.err, "probed exec ") != NULL &&
+	          strstr(r.err, "/work/tool") != NULL && strstr(r.err, "[make]") != NULL,
+	          "the refused probe is not in the summary: %s", r.err);
+	run_free(&r);
+}
