@@ -108,7 +108,7 @@ ops_text(struct ward_scratch *s, unsigned int ops)
 int
 ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const struct verdict *v)
 {
-	if (f->counting) {
+	if (f->counting || (f->active && ward_in_vfork)) { /* a vfork child: its parent's slot, see below */
 		struct ward_counter_slot *slot = ward_counters_slot();
 		ward_counters_begin(slot);
 		ward_counters_add(slot, ward_config.mode == WARD_MODE_AUDIT ? WARD_IDX_AUDITED : WARD_IDX_POLICY_DENIED,
@@ -485,4 +485,22 @@ unsigned int
 ward_checks_ops_of_open(int flags)
 {
 	return ward_checks_open_ops(flags) | ((flags & O_CREAT) ? WARD_OP_CREATE : 0);
+}
+
+/* A refusal in a vfork child (dash's sh -c execs from one): the child
+ * counts nothing of its own (its memory is its parent's), but a refusal
+ * must not vanish from the figures: it is charged to the parent thread's
+ * slot, which the child's thread-local storage still names and which no
+ * one else writes while the parent waits for the child's exec or exit. */
+void
+ward_frame_refuse_in_vfork(struct ward_frame *f)
+{
+	if (!ward_in_vfork)
+		return;
+	struct ward_counter_slot *slot = ward_counters_slot();
+	ward_counters_begin(slot);
+	ward_counters_add(slot, WARD_IDX_CALLS(f->id), 1);
+	ward_counters_add(slot, WARD_IDX_ERRORS(f->id), 1);
+	ward_counters_add(slot, WARD_IDX_DENIED(f->id), 1);
+	ward_counters_end(slot);
 }

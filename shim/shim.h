@@ -101,6 +101,8 @@ ward_frame_done(struct ward_frame *f)
 /* A pre hook refused the call: it fails with f->deny, counted as denied;
  * a negated errno is what the kernel would say first (EEXIST, ENOENT):
  * a plain failure, not a denial. */
+void ward_frame_refuse_in_vfork(struct ward_frame *f);
+
 static inline void
 ward_frame_refuse(struct ward_frame *f)
 {
@@ -108,6 +110,8 @@ ward_frame_refuse(struct ward_frame *f)
 	ward_frame_count(f, true);
 	if (f->slot != NULL && f->deny > 0)
 		ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
+	else if (__builtin_expect(!f->counting && f->active && f->deny > 0, 0))
+		ward_frame_refuse_in_vfork(f);
 	ward_frame_done(f);
 }
 

@@ -386,3 +386,33 @@ Test(fidelity, refused_probes_are_named_in_the_run_summary)
 	          "the refused probe is not in the summary: %s", r.err);
 	run_free(&r);
 }
+
+/* dash's sh -c execs from a vfork child: a refused exec there is in the
+ * run's figures (it was lost: the child counts nothing of its own). */
+Test(fidelity, a_refused_exec_in_a_vfork_child_is_in_the_figures)
+{
+	char policy[PATH_MAX + 16], text[2 * PATH_MAX], report[PATH_MAX + 16];
+	snprintf(policy, sizeof(policy), "%s/noexec.ward", dir);
+	snprintf(text, sizeof(text), "default deny\nallow ro /**\nallow rw %s/** /dev/null\n"
+	         "allow exec /bin/sh /usr/bin/sh /usr/bin/dash /bin/dash\n", work);
+	cr_assert(file_write(policy, text, strlen(text)));
+	snprintf(report, sizeof(report), "%s/report.txt", dir);
+	const char *argv[] = { WARD_EXE, "run", "-s", report, "-f", "text", "-p", policy, "--", "/bin/sh", "-c",
+		               "cp /etc/hostname copy; true", NULL };
+	struct run_opts o = { .cwd = work };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect_eq(run_exit_code(&r), 3, "%s", r.err);
+	char *figures = file_read(report, NULL);
+	cr_assert_not_null(figures);
+	const char *row = strstr(figures, "  execve\n");
+	unsigned long calls = 0, errors = 0, denied = 0;
+	cr_assert_not_null(row, "%s", figures);
+	const char *line = row;
+	while (line > figures && line[-1] != '\n')
+		line--;
+	cr_assert_eq(sscanf(line, "%lu %lu %lu", &calls, &errors, &denied), 3, "%s", figures);
+	cr_expect_geq(denied, 1, "the refused exec is not in the figures: %s", figures);
+	free(figures);
+	run_free(&r);
+}
