@@ -477,40 +477,17 @@ ward_syscall_count_shared(void)
 	ward_frame_done(&frame_);
 }
 
-/* libc_syscall.S, vfork and vfork-like clone: may this process have another
- * child?  0, or the errno (set, the call counted as refused). */
+/* libc_syscall.S, vfork and vfork-like clone: the same two halves as vfork's. */
 __attribute__((used)) int
 ward_syscall_vfork_check(void)
 {
-	struct ward_frame frame_;
-	ward_frame_enter(&frame_, WARD_ID_syscall);
-	int err = ward_check_children(&frame_);
-	if (err) {
-		frame_.deny = err;
-		ward_frame_refuse(&frame_);
-		errno = err;
-	}
-	return err;
+	return ward_vfork_check_as(WARD_ID_syscall);
 }
 
-/* The parent's half: the kernel's raw result; count it, set errno. */
 __attribute__((used)) long
 ward_syscall_vfork_parent(long r)
 {
-	struct ward_frame frame_;
-	ward_frame_enter(&frame_, WARD_ID_syscall);
-	if (WARD_SYSCALL_FAILED(r)) {
-		errno = (int)-r;
-		r = -1;
-	}
-	ward_frame_count(&frame_, r == -1);
-	if (r > 0) {
-		ward_children_add((pid_t)r);
-		if (frame_.slot != NULL)
-			ward_counters_add(frame_.slot, WARD_IDX_FORKS, 1);
-	}
-	ward_frame_done(&frame_);
-	return r;
+	return ward_vfork_parent_as(WARD_ID_syscall, r);
 }
 
 __attribute__((used)) long

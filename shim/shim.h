@@ -351,6 +351,9 @@ ward_in_foreign_child(void)
 {
 	return ward_in_vfork != 0 || (ward_config.pid != 0 && ward_syscall(SYS_getpid) != ward_config.pid);
 }
+/* vfork's two halves around the raw system call (wrappers.c). */
+int ward_vfork_check_as(enum ward_call_id id);
+long ward_vfork_parent_as(enum ward_call_id id, long r);
 /* After _Fork in the child: figures start from zero. */
 void ward_after_fork_child(void);
 

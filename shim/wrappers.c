@@ -452,12 +452,14 @@ forked(struct ward_frame *f, pid_t r)
 	ward_frame_done(f);
 }
 
-/* vfork.S asks first: may this process have another child?  0 or an errno. */
-__attribute__((used)) int
-ward_vfork_check(void)
+/* vfork.S (and libc_syscall.S for a vfork-like syscall()) ask first: may
+ * this process have another child?  0, or the errno (set, the call counted
+ * as refused), for the call id. */
+int
+ward_vfork_check_as(enum ward_call_id id)
 {
 	struct ward_frame frame_;
-	ward_frame_enter(&frame_, WARD_ID_vfork);
+	ward_frame_enter(&frame_, id);
 	int err = ward_check_children(&frame_);
 	if (err) {
 		frame_.deny = err;
@@ -467,18 +469,31 @@ ward_vfork_check(void)
 	return err;
 }
 
-/* The parent's half of vfork (vfork.S): count the call, report failure. */
-__attribute__((used)) pid_t
-ward_vfork_parent(long r)
+/* The parent's half (the kernel's raw result): count the call, report a
+ * failure, count the child. */
+long
+ward_vfork_parent_as(enum ward_call_id id, long r)
 {
 	struct ward_frame frame_;
-	ward_frame_enter(&frame_, WARD_ID_vfork);
-	if (r < 0) {
+	ward_frame_enter(&frame_, id);
+	if (WARD_SYSCALL_FAILED(r)) {
 		errno = (int)-r;
 		r = -1;
 	}
 	forked(&frame_, (pid_t)r);
-	return (pid_t)r;
+	return r;
+}
+
+__attribute__((used)) int
+ward_vfork_check(void)
+{
+	return ward_vfork_check_as(WARD_ID_vfork);
+}
+
+__attribute__((used)) pid_t
+ward_vfork_parent(long r)
+{
+	return (pid_t)ward_vfork_parent_as(WARD_ID_vfork, r);
 }
 
 #define WARD_FORK(name, real_call)                                    \
