@@ -210,3 +210,29 @@ Test(learn, usage_and_bad_output)
 	cr_expect_eq(r.out_len, 0, "the command ran: %s", r.out);
 	run_free(&r);
 }
+
+/* The issue's real workloads: git in a work tree, a python venv (stdlib
+ * only: no network here).  Learned, checked, then run clean from scratch
+ * with writes elsewhere still refused. */
+Test(learn, git_init_add_commit_log)
+{
+	const char *script = "rm -rf repo && git init -q repo && cd repo && echo hi > f && git add f && "
+	                     "git -c user.name=ward -c user.email=ward@localhost commit -qm first && "
+	                     "git log --format=%s";
+	learn(script);
+	runs_clean(script, "first\n");
+	char other[PATH_MAX];
+	path_in(other, home, "other");
+	write_is_refused(other);
+}
+
+Test(learn, python_venv)
+{
+	char script[PATH_MAX * 2];
+	snprintf(script, sizeof(script),
+	         "rm -rf venv && %s -m venv --without-pip venv && venv/bin/python -c 'import sys; print(sys.prefix != sys.base_prefix)'",
+	         PYTHON3);
+	learn(script);
+	runs_clean(script, "True\n");
+	write_is_refused("/tmp/not-learned-by-ward-venv");
+}
