@@ -186,3 +186,20 @@ Test(profiles, git_commits_and_logs_and_refuses_outside)
 	snprintf(script, sizeof(script), "git init -q '%s' 2>/dev/null; true", outside);
 	expect_refused_outside("git.ward", script);
 }
+
+/* node.ward, where node and npm are installed (they are not among the
+ * project's own dependencies: the test says so and skips otherwise). */
+Test(profiles, node_runs_a_script_and_npm_init_and_refuses_outside)
+{
+	if (access("/usr/bin/node", X_OK) != 0 || access("/usr/bin/npm", X_OK) != 0)
+		cr_skip_test("node and npm are not installed");
+	struct run_result r = under("node.ward", "npm init -y >/dev/null && node -e \"require('fs').writeFileSync('out.txt', "
+	                                         "require('./package.json').version)\" && cat out.txt");
+	expect_clean(&r);
+	cr_expect_str_eq(r.out, "1.0.0", "%s", r.err);
+	run_free(&r);
+	cr_expect(exists_in("package.json") && exists_in("out.txt"));
+	char script[PATH_MAX + 96];
+	snprintf(script, sizeof(script), "node -e \"require('fs').writeFileSync('%s', 'x')\" 2>/dev/null; true", outside);
+	expect_refused_outside("node.ward", script);
+}
