@@ -269,7 +269,7 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 			return ward_checks_unresolved(f, s, path, r);
 		if (r < 0)
 			return ward_checks_violation(f, s, &v);
-		if (ward_checks_through_proc(s))
+		if (ward_checks_in_proc(s))
 			return 0;
 		long fd = ward_checks_open_exact(s->resolved, O_PATH | O_CLOEXEC, 0);
 		if (fd >= 0) {
@@ -277,6 +277,8 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 			*act = ward_procfd_name(s->act[0].path, (int)fd);
 			return 0;
 		}
+		if (ward_checks_nameless_object(s, errno))
+			return 0;
 		if (errno != ELOOP)
 			return -errno; /* the exec fails as the kernel says: never by name on what may appear */
 		ward_dircache_invalidate();
@@ -309,9 +311,11 @@ ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **p
 				return result;
 			return ward_checks_violation(f, s, &v);
 		}
-		if (ward_checks_through_proc(s))
+		if (ward_checks_in_proc(s))
 			return 0;
 		r = ward_checks_point(s, &s->act[which], follow, trailing_slash);
+		if (r < 0 && ward_checks_nameless_object(s, -r))
+			return 0;
 		if (r != ELOOP) {
 			if (r == 0)
 				*path = s->act[which].path;

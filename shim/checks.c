@@ -161,7 +161,27 @@ ward_checks_kernel_first(struct ward_scratch *s, bool exclusive)
 bool
 ward_checks_through_proc(const struct ward_scratch *s)
 {
-	return s->resolve.path.via_proc || strncmp(s->resolved, "/proc/", 6) == 0 || strcmp(s->resolved, "/proc") == 0;
+	return s->resolve.path.via_proc || ward_checks_in_proc(s);
+}
+
+/* The decided path is in /proc itself (a magic link's object with no name
+ * elsewhere: a pipe, a socket, another process's files): acted on through
+ * the link, as the program asked.  A path that only went through /proc
+ * (/proc/self/root/..., /dev/stdin naming a file) ends in a real name and
+ * is acted on exactly like any other. */
+bool
+ward_checks_in_proc(const struct ward_scratch *s)
+{
+	return strncmp(s->resolved, "/proc/", 6) == 0 || strcmp(s->resolved, "/proc") == 0;
+}
+
+/* The exact walk says ENOENT for a path that came through a magic link: the
+ * descriptor holds a file whose name is gone (deleted, or renamed since):
+ * the object is what the link names, so the call goes through the link. */
+bool
+ward_checks_nameless_object(const struct ward_scratch *s, int err)
+{
+	return err == ENOENT && s->resolve.path.via_proc;
 }
 
 unsigned int

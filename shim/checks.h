@@ -35,6 +35,8 @@ int ward_checks_check(struct ward_frame *f, struct ward_scratch *s, unsigned int
 void ward_checks_complete(struct ward_frame *f, long result);
 /* the path led through /proc (a magic link, /proc/self) */
 bool ward_checks_through_proc(const struct ward_scratch *s);
+bool ward_checks_in_proc(const struct ward_scratch *s);
+bool ward_checks_nameless_object(const struct ward_scratch *s, int err);
 /* what an open with these flags needs (O_CREAT: write, or create when missing) */
 unsigned int ward_checks_open_ops(int flags);
 unsigned int ward_checks_creat_ops(const char *path, unsigned int ops, int flags);

@@ -68,13 +68,15 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 		 * readlink when it is no symlink: the common case) */
 		bool unsettled = false;
 		result = decide_open(f, s, dirfd, *path, flags, attempt == 0 ? &unsettled : NULL);
-		if (result != 0 || ward_checks_through_proc(s))
+		if (result != 0 || ward_checks_in_proc(s))
 			goto out;
 		if (!ward_checks_keep_trailing_slash(s, *path)) {
 			result = EACCES;
 			goto out;
 		}
 		long fd = ward_checks_open_exact(s->resolved, flags, mode);
+		if (fd < 0 && ward_checks_nameless_object(s, errno))
+			goto out; /* a deleted file a descriptor holds: opened through the link, as asked */
 		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS && errno != EPERM)) {
 			ward_checks_complete(f, fd);
 			goto out;
@@ -142,7 +144,7 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, boo
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
 		bool unsettled = false; /* first the open itself says whether the last component is a symlink */
 		result = decide_open(f, s, AT_FDCWD, *path, flags, attempt == 0 ? &unsettled : NULL);
-		if (result != 0 || ward_checks_through_proc(s))
+		if (result != 0 || ward_checks_in_proc(s))
 			return result;
 		if (!ward_checks_keep_trailing_slash(s, *path))
 			return EACCES;
@@ -158,6 +160,8 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, boo
 			complete_pointer(f, stream);
 			return 0;
 		}
+		if (fd < 0 && ward_checks_nameless_object(s, errno))
+			return 0; /* a deleted file a descriptor holds: through the link, as asked */
 		if (fd >= 0) { /* freopen: libc reopens the stream's descriptor on it */
 			s->act[0].fd = (int)fd;
 			*path = ward_procfd_name(s->act[0].path, (int)fd);
@@ -202,9 +206,11 @@ ward_check_opendir(struct ward_frame *f, const char **path)
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
 		bool unsettled = false;
 		result = decide_open(f, s, AT_FDCWD, *path, O_RDONLY | O_DIRECTORY, attempt == 0 ? &unsettled : NULL);
-		if (result != 0 || ward_checks_through_proc(s))
+		if (result != 0 || ward_checks_in_proc(s))
 			return result;
 		long fd = ward_checks_open_exact(s->resolved, O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd < 0 && ward_checks_nameless_object(s, errno))
+			return 0;
 		if (fd >= 0) {
 			DIR *dir = WARD_REAL(fdopendir)((int)fd);
 			if (dir == NULL) {

@@ -316,6 +316,8 @@ static const char *const OPEN_FILE[] = { "open", "file", NULL };
 static const char *const FOPEN_FILE[] = { "fopen", "file", NULL };
 static const char *const FOPEN_DIR[] = { "fopen", "dir", NULL };
 static const char *const OPEN_DIRRENAME[] = { "open", "dirrename", NULL };
+static const char *const OPEN_FILE_VIA_PROC[] = { "open", "file", "proc", NULL };
+static const char *const FOPEN_DIR_VIA_PROC[] = { "fopen", "dir", "proc", NULL };
 static const char *const FOPEN[] = { "fopen", NULL };
 static const char *const INTO[] = { "into", NULL };
 static const char *const PAYLOADS[] = { PROG_RACE_PAYLOAD_OK, PROG_RACE_PAYLOAD_FORBIDDEN, NULL };
@@ -331,6 +333,16 @@ Test(races, open_while_a_child_swaps_the_file_read_the_system)
 {
 	expect_held(&(struct race_case){ .what = "open, read the system", .prog = PROG_RACE_READ,
 	                                 .args = OPEN_FILE, .flipper = "proc", .policy = READ_THE_SYSTEM });
+}
+
+/* 1b: the same through the magic link /proc/self/root: the path ends in a
+ * real name, which is acted on exactly */
+Test(races, open_through_proc_self_root_while_names_flip)
+{
+	expect_held(&(struct race_case){ .what = "open /proc/self/root/...", .prog = PROG_RACE_READ,
+	                                 .args = OPEN_FILE_VIA_PROC, .flipper = "thread", .policy = DENY_SECRET });
+	expect_held(&(struct race_case){ .what = "fopen /proc/self/root/.../d/S.txt", .prog = PROG_RACE_READ,
+	                                 .args = FOPEN_DIR_VIA_PROC, .flipper = "thread", .policy = DENY_SECRET });
 }
 
 /* 2 */

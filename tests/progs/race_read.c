@@ -3,7 +3,7 @@
  * a symlink to the secret (issue 11, cases 1-5).  A read of the secret's
  * bytes, or a descriptor on the secret's inode, is a win.
  *
- *   race_read run DIR MS FLIPPER CALL SHAPE
+ *   race_read run DIR MS FLIPPER CALL SHAPE [proc]
  *   CALL   open: open + read; fopen: fopen + fread
  *   SHAPE  file: work/flip is exchanged (RENAME_EXCHANGE) with work/lnk, a
  *                symlink to DIR/secret/S.txt; the victim reads work/flip
@@ -12,6 +12,7 @@
  *                work/d/S.txt
  *          dirrename: the same swap made by four plain renames
  *                (d -> d.real, dlnk -> d, d -> dlnk, d.real -> d)
+ *   proc   the victim's path goes through the magic link /proc/self/root
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -45,8 +46,8 @@ setup(const char *dir, int argc, char **argv)
 static void
 prepare(struct race_run *r)
 {
-	if (r->argc != 2)
-		race_die("usage: run DIR MS FLIPPER open|fopen file|dir|dirrename");
+	if (r->argc != 2 && r->argc != 3)
+		race_die("usage: run DIR MS FLIPPER open|fopen file|dir|dirrename [proc]");
 	use_fopen = strcmp(r->argv[0], "fopen") == 0;
 	shape = strcmp(r->argv[1], "file") == 0  ? FILE_SWAP
 	        : strcmp(r->argv[1], "dir") == 0 ? DIR_SWAP
@@ -57,6 +58,11 @@ prepare(struct race_run *r)
 	dlnk = race_path("work/dlnk");
 	dreal = race_path("work/d.real");
 	target = shape == FILE_SWAP ? flip : race_path("work/d/S.txt");
+	if (r->argc == 3 && strcmp(r->argv[2], "proc") == 0) {
+		static char through[4200];
+		snprintf(through, sizeof(through), "/proc/self/root%s", target);
+		target = through;
+	}
 }
 
 static void
