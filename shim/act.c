@@ -17,7 +17,8 @@
  *   opens the stream on that very file through its descriptor.
  * When the kernel says a component changed (ELOOP: a symlink appeared),
  * the path is resolved and decided again, a few times, then refused: never
- * handed to libc unchecked.  Paths through /proc (magic links name an
+ * handed to libc unchecked.  Paths through /proc that end in a real name
+ * are acted on like any other; the rest (magic links name an
  * object a descriptor holds, not a path) are decided on the name they show
  * and acted on through the link itself, as the program asked.
  */
