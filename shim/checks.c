@@ -524,3 +524,24 @@ ward_frame_refuse_in_vfork(struct ward_frame *f)
 	ward_counters_add(slot, WARD_IDX_DENIED(f->id), 1);
 	ward_counters_end(slot);
 }
+
+/* An open decided by name only, without making it (an open another part
+ * of the system makes: a posix_spawn file action, openat2 with RESOLVE_*
+ * flags of its own): the operations of the flags, O_CREAT writing a file
+ * that exists and creating one that does not, as the open check decides. */
+int
+ward_check_open_by_name(struct ward_frame *f, int dirfd, const char *path, int flags)
+{
+	bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+	bool follow = !(flags & O_NOFOLLOW) && !excl;
+	unsigned int ops = ward_checks_open_ops(flags);
+	if ((flags & O_CREAT) && !excl && (flags & O_TMPFILE) != O_TMPFILE) {
+		struct stat st;
+		int saved = errno;
+		bool exists = path != NULL &&
+		              ward_syscall(SYS_newfstatat, dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0;
+		errno = saved;
+		ops = exists ? ops | WARD_OP_WRITE : (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
+	}
+	return ward_check_path(f, ops, dirfd, path, follow);
+}

@@ -128,34 +128,6 @@ at_path(struct ward_frame *f, unsigned int ops, long dirfd, long *path, long fla
 	return act(f, ops, dirfd, path, follow, 0);
 }
 
-/* An open decided without making it (openat2 with RESOLVE_* flags is left
- * to the kernel with its own flags): the table's operations for flags. */
-static int
-open_decided_only(struct ward_frame *f, int dirfd, const char *path, int flags)
-{
-	bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-	bool follow = !(flags & O_NOFOLLOW) && !excl;
-	if (flags & O_PATH)
-		return ward_check_path(f, WARD_OP_STAT, dirfd, path, follow);
-	unsigned int ops = 0;
-	int access = flags & O_ACCMODE;
-	if (access == O_RDONLY || access == O_RDWR)
-		ops |= WARD_OP_READ;
-	if (access == O_WRONLY || access == O_RDWR || (flags & O_TRUNC))
-		ops |= WARD_OP_WRITE;
-	if ((flags & O_TMPFILE) == O_TMPFILE || excl) {
-		ops = (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	} else if (flags & O_CREAT) {
-		struct stat st;
-		int saved = errno;
-		bool exists = path != NULL &&
-		              ward_syscall(SYS_newfstatat, dirfd, path, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0;
-		errno = saved;
-		ops = exists ? ops | WARD_OP_WRITE : (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	}
-	return ward_check_path(f, ops, dirfd, path, follow);
-}
-
 /* open, openat, creat: room for a descriptor first (the check makes the
  * open itself), then the table's open check on the path in slot *path. */
 static int
@@ -193,7 +165,7 @@ openat2_call(struct ward_frame *f, struct call *c)
 		if (s != NULL)
 			ward_scratch_leave();
 	}
-	return r != 0 ? r : open_decided_only(f, (int)c->a, PATH_ARG(c->b), flags);
+	return r != 0 ? r : ward_check_open_by_name(f, (int)c->a, PATH_ARG(c->b), flags);
 }
 
 /* The decision for one call: 0, or the errno to fail with. */

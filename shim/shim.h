@@ -237,6 +237,7 @@ int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode,
 int ward_check_opendir(struct ward_frame *f, const char **path);
 int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, void *buf);
 int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags);
+int ward_check_open_by_name(struct ward_frame *f, int dirfd, const char *path, int flags);
 int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);
 int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
 int ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,

@@ -72,27 +72,6 @@ enter(struct ward_frame *f, struct walk *w, int base, const char *path)
 	return 0;
 }
 
-/* What an open with these flags needs (as open(2) is decided: O_CREAT
- * writes a file that exists and creates one that does not). */
-static unsigned int
-open_action_ops(int dir, const char *path, int flags)
-{
-	if (flags & O_PATH)
-		return WARD_OP_STAT;
-	unsigned int ops = 0;
-	int access = flags & O_ACCMODE;
-	if (access == O_RDONLY || access == O_RDWR)
-		ops |= WARD_OP_READ;
-	if (access == O_WRONLY || access == O_RDWR || (flags & O_TRUNC))
-		ops |= WARD_OP_WRITE;
-	if (flags & O_CREAT) {
-		struct stat st;
-		bool exists = !(flags & O_EXCL) && ward_syscall(SYS_newfstatat, dir, path, &st, 0) == 0;
-		ops = exists ? ops | WARD_OP_WRITE : (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	}
-	return ops;
-}
-
 static int
 fd_opened_by_actions(const struct walk *w, int fd)
 {
@@ -116,8 +95,7 @@ action(struct ward_frame *f, struct walk *w, const struct ward_spawn_action *a)
 		int flags = a->action.open_action.oflag;
 		if (w->nopened < OPENED_MAX)
 			w->opened[w->nopened++] = a->action.open_action.fd;
-		int r = ward_check_path(f, open_action_ops(w->dir, path, flags), w->dir, path,
-		                        !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL));
+		int r = ward_check_open_by_name(f, w->dir, path, flags);
 		return r < 0 ? -r : r; /* a kernel-first error (EEXIST, ENOENT): the spawn fails with it */
 	}
 	case DO_CHDIR:
