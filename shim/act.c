@@ -141,11 +141,15 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 	char *slash = strrchr(s->resolved, '/');
 	long fd;
 	if (follow || slash == s->resolved + strlen(s->resolved) - 1 || s->resolved[1] == '\0') {
-		fd = ward_checks_open_exact(s->resolved, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+		/* openat2's RESOLVE_NO_SYMLINKS makes a symlink that appeared at the
+		 * end ELOOP by itself; the walk by components opens it (O_PATH,
+		 * O_NOFOLLOW) and has to look */
+		fd = ward_checks_open_exact(s->resolved, O_PATH | O_CLOEXEC, 0);
 		if (fd < 0)
 			return errno == ELOOP ? ELOOP : -errno;
+		bool walked = __atomic_load_n(&no_openat2, __ATOMIC_RELAXED); /* (its last component: O_NOFOLLOW) */
 		struct stat st;
-		if (ward_syscall(SYS_fstat, fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (walked && ward_syscall(SYS_fstat, fd, &st) == 0 && S_ISLNK(st.st_mode)) {
 			ward_syscall(SYS_close, fd); /* a symlink appeared where the check found none */
 			return ELOOP;
 		}
