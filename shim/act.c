@@ -154,6 +154,7 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 			return ELOOP;
 		}
 		a->fd = (int)fd;
+		a->name_at = 0;
 		ward_procfd_name(a->path, a->fd);
 		if (trailing_slash)
 			strcat(a->path, "/");
@@ -170,6 +171,7 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 		return err == ELOOP ? ELOOP : -err;
 	a->fd = (int)fd;
 	ward_procfd_name(a->path, a->fd);
+	a->name_at = (unsigned short)(strlen(a->path) + 1);
 	strcat(a->path, slash);
 	if (trailing_slash)
 		strcat(a->path, "/");
@@ -291,8 +293,8 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 	return ward_checks_changing(f, s);
 }
 
-int
-ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which)
+static int
+act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which, int *dirfd_out)
 {
 	ops &= ward_restricted;
 	if (__builtin_expect(ops == 0, 1))
@@ -322,13 +324,30 @@ ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **p
 		if (r < 0 && ward_checks_nameless_object(s, -r))
 			return 0;
 		if (r != ELOOP) {
-			if (r == 0)
-				*path = s->act[which].path;
+			struct ward_act *a = &s->act[which];
+			if (r == 0 && dirfd_out != NULL && a->name_at != 0) { /* the *at form: its own descriptor, the bare name */
+				*dirfd_out = a->fd;
+				*path = a->path + a->name_at;
+			} else if (r == 0) {
+				*path = a->path;
+			}
 			return r;
 		}
 		ward_dircache_invalidate(); /* what it remembered may be what changed */
 	}
 	return ward_checks_changing(f, s);
+}
+
+int
+ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which)
+{
+	return act(f, ops, dirfd, path, follow, which, NULL);
+}
+
+int
+ward_check_act_at(struct ward_frame *f, unsigned int ops, int *dirfd, const char **path, bool follow, int which)
+{
+	return act(f, ops, *dirfd, path, follow, which, dirfd);
 }
 
 /* Renaming a directory renames everything below it: one that holds what a
@@ -363,9 +382,10 @@ guard_moved_tree(struct ward_frame *f, int dirfd, const char *path)
  * it exists and is replaced).  RENAME_EXCHANGE swaps: both sides both.
  * Both names are acted on through their directories. */
 int
-ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
+ward_check_rename(struct ward_frame *f, int *olddirfd_at, const char **old, int *newdirfd_at, const char **new,
                   unsigned int flags)
 {
+	int olddirfd = olddirfd_at != NULL ? *olddirfd_at : AT_FDCWD, newdirfd = newdirfd_at != NULL ? *newdirfd_at : AT_FDCWD;
 	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
 		return 0;
 	unsigned int both = WARD_OP_REMOVE | WARD_OP_CREATE;
@@ -376,17 +396,19 @@ ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newd
 	if (r == 0 && exchange)
 		r = guard_moved_tree(f, newdirfd, *new);
 	if (r == 0)
-		r = ward_check_act(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false, 0);
+		r = act(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false, 0, olddirfd_at);
 	if (r == 0)
-		r = ward_check_act(f, exchange || replaces ? both : WARD_OP_CREATE, newdirfd, new, false, 1);
+		r = act(f, exchange || replaces ? both : WARD_OP_CREATE, newdirfd, new, false, 1, newdirfd_at);
 	return r == -EEXIST ? EACCES : r; /* made in between: rename's EEXIST is not ours to give, refuse */
 }
 
 /* link: a new name for an existing file must not expose one the policy
  * protects, so the old file needs read and write too. */
 int
-ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new, int flags)
+ward_check_link(struct ward_frame *f, int *olddirfd_at, const char **old, int *newdirfd_at, const char **new,
+                int flags)
 {
+	int olddirfd = olddirfd_at != NULL ? *olddirfd_at : AT_FDCWD, newdirfd = newdirfd_at != NULL ? *newdirfd_at : AT_FDCWD;
 	if (__builtin_expect(ward_restricted == 0, 1) || !f->active)
 		return 0;
 	struct stat st; /* the kernel's first answer: the new name exists */
@@ -394,9 +416,9 @@ ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdir
 		return -EEXIST;
 	int r = (flags & AT_EMPTY_PATH) && *old != NULL && (*old)[0] == '\0' /* the file dirfd holds */
 	                ? ward_check_fd(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd)
-	                : ward_check_act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0);
+	                : act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0, olddirfd_at);
 	if (r == 0)
-		r = ward_check_act(f, WARD_OP_CREATE, newdirfd, new, false, 1);
+		r = act(f, WARD_OP_CREATE, newdirfd, new, false, 1, newdirfd_at);
 	return r;
 }
 /* utimensat(fd, NULL, ...) acts on fd itself (libc declares the path

@@ -209,8 +209,13 @@ decide(struct ward_frame *f, struct call *c)
 		bool at = c->n != SYS_rename;
 		long *from = at ? &c->b : &c->a, *to = at ? &c->d : &c->b;
 		const char *pf = PATH_ARG(*from), *pt = PATH_ARG(*to);
-		int r = ward_check_rename(f, at ? (int)a : AT_FDCWD, &pf, at ? (int)cc : AT_FDCWD, &pt,
+		int fromfd = at ? (int)a : AT_FDCWD, tofd = at ? (int)cc : AT_FDCWD;
+		int r = ward_check_rename(f, at ? &fromfd : NULL, &pf, at ? &tofd : NULL, &pt,
 		                          c->n == SYS_renameat2 ? (unsigned int)e : 0);
+		if (at) { /* the decided directories' descriptors, the bare names */
+			c->a = fromfd;
+			c->c = tofd;
+		}
 		*from = (long)pf;
 		*to = (long)pt;
 		return r;
@@ -230,7 +235,12 @@ decide(struct ward_frame *f, struct call *c)
 			return r != 0 ? r : act(f, C, cc, to, false, 1);
 		}
 		const char *pf = PATH_ARG(*from), *pt = PATH_ARG(*to);
-		int r = ward_check_link(f, at ? (int)a : AT_FDCWD, &pf, at ? (int)cc : AT_FDCWD, &pt, at ? (int)e : 0);
+		int fromfd = at ? (int)a : AT_FDCWD, tofd = at ? (int)cc : AT_FDCWD;
+		int r = ward_check_link(f, at ? &fromfd : NULL, &pf, at ? &tofd : NULL, &pt, at ? (int)e : 0);
+		if (at) {
+			c->a = fromfd;
+			c->c = tofd;
+		}
 		*from = (long)pf;
 		*to = (long)pt;
 		return r;

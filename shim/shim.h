@@ -184,6 +184,7 @@ struct ward_scratch {
 	/* what the call is made on instead of its own path (checks.c) */
 	struct ward_act {
 		int fd;                                      /* -1: none */
+		unsigned short name_at;                      /* NAME's offset in path; 0: the file itself */
 		char path[WARD_PROCFD_NAME_MAX + 256 + 2];   /* /proc/self/fd/N[/NAME][/] */
 	} act[2];
 	char act_mode[8];                            /* fopen's mode for the reopen */
@@ -231,6 +232,10 @@ int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flag
  * descriptor the check opened without following any symlink (held in the
  * frame until the call is done).  which: 0, or 1 for a call's second path. */
 int ward_check_act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which);
+/* The same for an *at call: when the call acts on a name in a directory,
+ * *dirfd becomes that directory's descriptor and *path the bare name, so
+ * the kernel does not walk /proc to reach it. */
+int ward_check_act_at(struct ward_frame *f, unsigned int ops, int *dirfd, const char **path, bool follow, int which);
 /* make_stream: fopen (the stream is made here, on the file opened);
  * false: freopen (libc reopens the stream on it). */
 int ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, bool make_stream);
@@ -240,9 +245,11 @@ int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mod
 int ward_check_open_by_name(struct ward_frame *f, int dirfd, const char *path, int flags);
 int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);
 int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
-int ward_check_rename(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
+/* olddirfd/newdirfd: the *at forms' own descriptors (replaced like
+ * ward_check_act_at does), or NULL for rename/link (AT_FDCWD). */
+int ward_check_rename(struct ward_frame *f, int *olddirfd, const char **old, int *newdirfd, const char **new,
                       unsigned int flags);
-int ward_check_link(struct ward_frame *f, int olddirfd, const char **old, int newdirfd, const char **new,
+int ward_check_link(struct ward_frame *f, int *olddirfd, const char **old, int *newdirfd, const char **new,
                     int flags);
 int ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags);
 void ward_act_hold(struct ward_frame *f, struct ward_scratch *s);

@@ -111,12 +111,16 @@
 /* *at calls: AT_EMPTY_PATH with "" acts on dirfd itself, decided on the
  * file it names like the f-calls. */
 #define WARD_EMPTY_PATH(path, flags) (((flags) & AT_EMPTY_PATH) && ward_empty_path(path))
+/* An *at call's own dirfd variable: the call is made on the decided
+ * directory's descriptor and the bare name (no walk through /proc). */
+#define CHECK_DIRFD(ops, dirfd, path, follow) \
+	WARD_IF_RESTRICTED(ops, ward_check_act_at(&frame_, ops, &(dirfd), (const char **)&(path), follow, 0))
 #define CHECK_AT(ops, dirfd, path, flags)                                          \
 	{                                                                          \
 		if (WARD_EMPTY_PATH(path, flags)) {                                 \
 			CHECK_FD(ops, dirfd);                                       \
 		} else {                                                            \
-			CHECK(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW));  \
+			CHECK_DIRFD(ops, dirfd, path, !((flags) & AT_SYMLINK_NOFOLLOW)); \
 		}                                                                   \
 	}
 #define CHECK_OPEN(dirfd, path, flags, mode) \
@@ -152,9 +156,13 @@
 	}
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, fromfd, &(from), tofd, &(to), flags))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, &(fromfd), &(from), &(tofd), &(to), flags))
+#define CHECK_RENAME_CWD(from, to) \
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, NULL, &(from), NULL, &(to), 0))
 #define CHECK_LINK(fromfd, from, tofd, to, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, fromfd, &(from), tofd, &(to), flags))
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, &(fromfd), &(from), &(tofd), &(to), flags))
+#define CHECK_LINK_CWD(from, to) \
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, NULL, &(from), NULL, &(to), 0))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, &(path), flags))
 /* Routes that are not a path argument (routes.h). */
