@@ -55,9 +55,10 @@ install: deps
 	ninja -C $(INSTALL_BUILD) && \
 	meson install -C $(INSTALL_BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
 
-# build-deb/ward_VERSION_ARCH.deb (scripts/build-deb.sh)
+# build-deb/ward_VERSION_ARCH.deb: dpkg-buildpackage -b -us -uc on a copy of
+# the tree (debian/), then lintian, failing on errors (scripts/make-deb.sh).
 deb: deps
-	scripts/build-deb.sh $(BUILD)-deb
+	scripts/make-deb.sh $(BUILD)-deb
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-sanitize $(INSTALL_BUILD) $(BUILD)-deb

@@ -6,7 +6,7 @@ set -eu
 PACKAGES="gcc make meson ninja-build pkg-config binutils \
 libck-dev libjemalloc-dev libunwind-dev libcriterion-dev \
 python3 python3-prometheus-client coreutils findutils clang git perl \
-groff-base man-db dpkg-dev"
+groff-base man-db dpkg-dev debhelper lintian"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The .deb as a user gets it: build it (scripts/build-deb.sh), install it
+# The .deb as a user gets it: build it from debian/ with dpkg-buildpackage
+# and check it with lintian (scripts/make-deb.sh, as make deb), install it
 # with dpkg -i, run the installed ward from /usr (--version, a confined run
 # that may write its directory and is refused /etc), then purge it and check
 # that none of its files is left.  Needs root and dpkg; skipped otherwise,
@@ -13,9 +14,9 @@ skip() {
 	exit 0
 }
 [[ $(id -u) -eq 0 ]] || skip "not root"
-if ! command -v dpkg >/dev/null || ! command -v dpkg-deb >/dev/null; then
-	skip "no dpkg"
-fi
+for tool in dpkg dpkg-deb dpkg-buildpackage dh; do
+	command -v $tool >/dev/null || skip "no $tool (scripts/install-deps.sh installs it)"
+done
 if dpkg-query -W -f='${Status}' ward 2>/dev/null | grep -q "ok installed"; then
 	skip "a package named ward is installed already"
 fi
@@ -25,7 +26,7 @@ exec 9>/tmp/ward-test-deb.lock
 flock 9
 
 started=$SECONDS
-deb=$("$src/scripts/build-deb.sh" "${1:-$src/build-deb}")
+deb=$("$src/scripts/make-deb.sh" "${1:-$src/build-deb}")
 work=$(mktemp -d)
 cleanup() {
 	dpkg --purge ward >/dev/null 2>&1 || true
@@ -62,4 +63,4 @@ for dir in /usr/share/ward /usr/share/doc/ward /usr/lib/*/ward; do
 	[[ -e $dir ]] && left="$left $dir"
 done
 [[ -z $left ]] || fail "left behind after purge:$left"
-echo "deb: ok: $(basename "$deb") built, installed, run from /usr and purged in $((SECONDS - started))s" >&2
+echo "deb: ok: $(basename "$deb") built by dpkg-buildpackage, lintian-clean, installed, run from /usr and purged in $((SECONDS - started))s" >&2
