@@ -369,9 +369,7 @@ ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char 
 void
 ward_checks_complete(struct ward_frame *f, long result)
 {
-	f->done = true;
-	f->result = result;
-	f->done_errno = result < 0 ? errno : f->saved_errno;
+	ward_frame_complete(f, result);
 }
 
 /*

@@ -45,13 +45,4 @@ char *ward_dlopen_refusal_message(void);
 /* ---- syscall(SYS_execve / SYS_execveat) (wrappers.c, beside the exec family) ---- */
 long ward_syscall_exec(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 
-/* A pre hook that made the call itself: the wrapper returns result. */
-static inline void
-ward_frame_complete(struct ward_frame *f, long result)
-{
-	f->done = true;
-	f->result = result;
-	f->done_errno = result < 0 ? errno : f->saved_errno;
-}
-
 #endif

@@ -88,6 +88,16 @@ ward_frame_count(struct ward_frame *f, bool failed)
 
 void ward_act_release(struct ward_frame *f);
 
+/* A check made the call itself: the wrapper returns result (errno set by
+ * the raw call when it failed) without calling libc. */
+static inline void
+ward_frame_complete(struct ward_frame *f, long result)
+{
+	f->done = true;
+	f->result = result;
+	f->done_errno = result < 0 ? errno : f->saved_errno;
+}
+
 static inline void
 ward_frame_done(struct ward_frame *f)
 {

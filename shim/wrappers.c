@@ -157,6 +157,32 @@
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, &(fromfd), &(from), &(tofd), &(to), flags))
+/* The plain forms (mkdir, rmdir, unlink, symlink, mknod, mkfifo, rename,
+ * link): decided like the *at forms, and when the decision gives a
+ * directory descriptor the shim makes the call as its *at form on it
+ * (make: that system call), so the kernel does not walk /proc to reach
+ * the name.  The result goes back to the wrapper in the frame. */
+#define CHECK_PLAIN(ops, path, make)                                                 \
+	int at_ = AT_FDCWD;                                                          \
+	WARD_IF_RESTRICTED(ops, ward_check_act_at(&frame_, ops, &at_, (const char **)&(path), false, 0)); \
+	if (frame_.deny == 0 && at_ != AT_FDCWD) {                                   \
+		long made_ = (make);                                                 \
+		ward_frame_complete(&frame_, made_);                                 \
+	}
+#define CHECK_RENAME_PLAIN(from, to)                                                 \
+	int from_at_ = AT_FDCWD, to_at_ = AT_FDCWD;                                  \
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, &from_at_, &(from), &to_at_, &(to), 0)); \
+	if (frame_.deny == 0 && (from_at_ != AT_FDCWD || to_at_ != AT_FDCWD)) {      \
+		long made_ = ward_syscall(SYS_renameat, from_at_, from, to_at_, to);    \
+		ward_frame_complete(&frame_, made_);                                 \
+	}
+#define CHECK_LINK_PLAIN(from, to)                                                   \
+	int from_at_ = AT_FDCWD, to_at_ = AT_FDCWD;                                  \
+	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, &from_at_, &(from), &to_at_, &(to), 0)); \
+	if (frame_.deny == 0 && (from_at_ != AT_FDCWD || to_at_ != AT_FDCWD)) {      \
+		long made_ = ward_syscall(SYS_linkat, from_at_, from, to_at_, to, 0);   \
+		ward_frame_complete(&frame_, made_);                                 \
+	}
 #define CHECK_RENAME_CWD(from, to) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, NULL, &(from), NULL, &(to), 0))
 #define CHECK_LINK(fromfd, from, tofd, to, flags) \
