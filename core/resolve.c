@@ -27,7 +27,7 @@ has_dotdot(const char *path)
  * anything else (a name too long to read, a deleted or unreachable
  * directory) cannot be told. */
 static int
-base_for(const struct ward_resolve_options *o, int dirfd, char *out)
+base_for(const struct ward_resolve_options *o, int dirfd, char *out, struct ward_resolve_scratch *s)
 {
 	if (dirfd == AT_FDCWD) {
 		if (o->use_cwd_cache && ward_cwd_copy(out, WARD_PATH_MAX))
@@ -36,8 +36,10 @@ base_for(const struct ward_resolve_options *o, int dirfd, char *out)
 	}
 	char link[WARD_PROCFD_NAME_MAX];
 	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, dirfd), out, WARD_PATH_MAX - 1);
-	if (n < 0 && (errno == ENOENT || errno == EBADF))
-		return WARD_RESOLVE_FAILS; /* not an open descriptor: EBADF from the call */
+	if (n < 0 && (errno == ENOENT || errno == EBADF)) {
+		s->fails_with = EBADF; /* not an open descriptor */
+		return WARD_RESOLVE_FAILS;
+	}
 	if (n <= 0 || n >= WARD_PATH_MAX - 1)
 		return WARD_RESOLVE_UNKNOWN;
 	out[n] = '\0';
@@ -45,8 +47,9 @@ base_for(const struct ward_resolve_options *o, int dirfd, char *out)
 }
 
 static int
-from_errno(int err)
+from_errno(int err, struct ward_resolve_scratch *s)
 {
+	s->fails_with = err;
 	return err == 0 ? 0 : err == ENAMETOOLONG ? WARD_RESOLVE_UNKNOWN : WARD_RESOLVE_FAILS;
 }
 
@@ -66,7 +69,7 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);
 		out[slash] = '/';
 		if (err != 0)
-			return from_errno(err);
+			return from_errno(err, s);
 		ward_dircache_put(out, dir_len, s->dir, generation);
 		real_len = strlen(s->dir);
 	}
@@ -94,13 +97,13 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
 		memcpy(out, path, len + 1);
 	} else {
 		if (path[0] != '/') {
-			int r = base_for(o, dirfd, s->base);
+			int r = base_for(o, dirfd, s->base, s);
 			if (r != 0)
 				return r;
 			base = s->base;
 		}
 		if (has_dotdot(path))
-			return from_errno(ward_path_resolve(base, path, follow, out, &s->path));
+			return from_errno(ward_path_resolve(base, path, follow, out, &s->path), s);
 		if (!ward_path_lexical(base, path, out))
 			return WARD_RESOLVE_UNKNOWN;
 		len = strlen(out);
@@ -119,7 +122,7 @@ ward_resolve_settle(char *out, struct ward_resolve_scratch *s)
 		return 0; /* not a symlink (or missing): out is the answer */
 	strcpy(s->dir, out);
 	bool via_proc = s->path.via_proc;
-	int r = from_errno(ward_path_resolve(NULL, s->dir, true, out, &s->path));
+	int r = from_errno(ward_path_resolve(NULL, s->dir, true, out, &s->path), s);
 	s->path.via_proc |= via_proc;
 	return r;
 }

@@ -24,7 +24,11 @@
  *
  * Results: 0; WARD_RESOLVE_UNKNOWN when the path cannot be told (too long,
  * no working directory): the caller must refuse; WARD_RESOLVE_FAILS when
- * the call will fail by itself (a bad dirfd, a symlink loop).
+ * the call fails by itself (a bad dirfd, a symlink loop), with errno
+ * s->fails_with: the caller fails it so, never hands the program's path on
+ * to the kernel ("it fails anyway" is only true of this instant: another
+ * thread may open that descriptor number, or swap the loop for a symlink,
+ * before the kernel resolves the path again).
  */
 #ifndef WARD_CORE_RESOLVE_H
 #define WARD_CORE_RESOLVE_H
@@ -41,6 +45,7 @@ struct ward_resolve_scratch {
 	char base[WARD_PATH_MAX];
 	char dir[WARD_PATH_MAX];
 	struct ward_path_scratch path;
+	int fails_with; /* WARD_RESOLVE_FAILS: the errno (EBADF, ELOOP) */
 };
 
 struct ward_resolve_options {

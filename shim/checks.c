@@ -301,10 +301,14 @@ ward_checks_enter_check(struct ward_frame *f, unsigned int ops, const char *path
 }
 
 /* A path that cannot be resolved: refused (never let through unchecked);
- * a call that fails by itself (bad dirfd, loop) goes on to fail. */
+ * a call that fails by itself (bad dirfd, loop) fails here with the
+ * kernel's errno, as a plain error: made, it would resolve the program's
+ * path afresh, which may lead elsewhere by then. */
 int
 ward_checks_unresolved(struct ward_frame *f, struct ward_scratch *s, const char *path, int r)
 {
+	if (r == WARD_RESOLVE_FAILS)
+		return -(s->resolve.fails_with > 0 ? s->resolve.fails_with : EBADF);
 	if (r != WARD_RESOLVE_UNKNOWN)
 		return 0;
 	struct ward_refusal why = { .op = "resolve", .what = path,

@@ -128,6 +128,36 @@ Test(fidelity, python_sees_the_errors_the_kernel_gives_first)
 	outcome_free(&o);
 }
 
+/* A call that fails by itself fails with the kernel's errno (the check
+ * makes it fail so: it never hands such a path on unchecked), with no
+ * record. */
+Test(fidelity, loops_and_bad_descriptors_fail_as_the_kernel_says)
+{
+	static const char script[] =
+		"import os\n"
+		"os.symlink('loop', 'loop')\n"
+		"def t(what, f):\n"
+		"    try:\n"
+		"        f(); print(what, 'ok')\n"
+		"    except OSError as e:\n"
+		"        print(what, e.errno)\n"
+		"t('open-loop', lambda: os.open('loop', os.O_RDONLY))\n"
+		"t('creat-loop', lambda: os.open('loop', os.O_CREAT | os.O_WRONLY))\n"
+		"t('stat-loop', lambda: os.stat('loop'))\n"
+		"t('chmod-loop', lambda: os.chmod('loop', 0o600))\n"
+		"t('open-badfd', lambda: os.open('x', os.O_RDONLY, dir_fd=987))\n"
+		"t('mkdir-badfd', lambda: os.mkdir('x', dir_fd=987))\n"
+		"t('unlink-badfd', lambda: os.unlink('x', dir_fd=987))\n"
+		"os.unlink('loop')\n";
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	same_as_bare(argv, "loops and bad descriptors");
+	struct outcome o = run_in_work(argv, true, NULL);
+	cr_expect_str_eq(o.out, "open-loop 40\ncreat-loop 40\nstat-loop 40\nchmod-loop 40\nopen-badfd 9\nmkdir-badfd 9\n"
+	                        "unlink-badfd 9\n", "%s", o.err);
+	cr_expect_str_eq(o.err, "", "a record or a message: %s", o.err);
+	outcome_free(&o);
+}
+
 Test(fidelity, access_probes_predict_the_policy)
 {
 	char command[4 * PATH_MAX];

@@ -77,7 +77,7 @@
 #define RACE_MIN 100    /* attempts, flips and allowed successes a racing run must show */
 #define EXEC_MIN 20     /* the same for exec (each attempt starts a process under the shim) */
 
-enum policy { DENY_SECRET, READ_THE_SYSTEM, DENY_EXEC };
+enum policy { DENY_SECRET, DENY_SECRET_READ, READ_THE_SYSTEM, DENY_EXEC };
 
 struct figures {
 	long attempts, allowed, refused, wins, other, flips;
@@ -129,6 +129,9 @@ write_policy(enum policy p)
 	switch (p) {
 	case DENY_SECRET:
 		snprintf(text, sizeof(text), "version 1\ndefault allow\ndeny all %s/secret/**\n", dir);
+		break;
+	case DENY_SECRET_READ: /* the secret's directory may be opened O_PATH (a stat) */
+		snprintf(text, sizeof(text), "version 1\ndefault allow\ndeny read %s/secret/**\n", dir);
 		break;
 	case READ_THE_SYSTEM:
 		snprintf(text, sizeof(text),
@@ -491,6 +494,26 @@ Test(races, chmod_truncate_chown_utimes_link_read_the_system)
 	                                 .flipper = "proc", .policy = READ_THE_SYSTEM });
 }
 
+/* 14: what the check finds failing by itself must fail, not go on to the
+ * kernel unchecked */
+static const char *const BY_FD[] = { "fd", NULL };
+static const char *const BY_LOOP[] = { "loop", NULL };
+
+Test(races, openat_on_a_descriptor_number_another_thread_opens_and_closes)
+{
+	expect_held(&(struct race_case){ .what = "openat on a closed dirfd", .prog = PROG_RACE_UNRESOLVED,
+	                                 .args = BY_FD, .flipper = "thread", .policy = DENY_SECRET_READ });
+}
+
+Test(races, open_of_a_name_swapped_between_a_symlink_loop_and_the_secret)
+{
+	struct race_case c = { .what = "open of a looping name", .prog = PROG_RACE_UNRESOLVED, .args = BY_LOOP,
+		               .flipper = "proc", .policy = DENY_SECRET };
+	expect_held(&c);
+	c.flipper = "thread";
+	expect_held(&c);
+}
+
 /* With the flipper off every call of every program is allowed and works. */
 Test(races, no_race_every_allowed_call_succeeds)
 {
@@ -511,4 +534,6 @@ Test(races, no_race_every_allowed_call_succeeds)
 		expect_all_allowed(progs[i].what, progs[i].prog, NULL, progs[i].args, READ_THE_SYSTEM);
 	}
 	expect_all_allowed("exec", PROG_RACE_EXEC, PAYLOADS, NULL, DENY_EXEC);
+	expect_all_allowed("openat on a dirfd", PROG_RACE_UNRESOLVED, NULL, BY_FD, DENY_SECRET_READ);
+	expect_all_allowed("open of a looping name", PROG_RACE_UNRESOLVED, NULL, BY_LOOP, DENY_SECRET);
 }
