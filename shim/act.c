@@ -140,6 +140,7 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 {
 	char *slash = strrchr(s->resolved, '/');
 	long fd;
+	unsigned int since = ward_held_changes();
 	if (follow || slash == s->resolved + strlen(s->resolved) - 1 || s->resolved[1] == '\0') {
 		/* openat2's RESOLVE_NO_SYMLINKS makes a symlink that appeared at the
 		 * end ELOOP by itself; the walk by components opens it (O_PATH,
@@ -153,6 +154,8 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 			ward_syscall(SYS_close, fd); /* a symlink appeared where the check found none */
 			return ELOOP;
 		}
+		if (!ward_held_add((int)fd, since, s->resolved, s->fd_target))
+			return ELOOP; /* the program put something else at that number: again */
 		a->fd = (int)fd;
 		a->name_at = 0;
 		ward_procfd_name(a->path, a->fd);
@@ -164,11 +167,15 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 	if (name_len > 255)
 		return -ENAMETOOLONG;
 	*slash = '\0';
-	fd = ward_checks_open_exact(slash == s->resolved ? "/" : s->resolved, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	const char *parent = slash == s->resolved ? "/" : s->resolved;
+	fd = ward_checks_open_exact(parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	int err = errno;
+	bool kept = fd >= 0 && ward_held_add((int)fd, since, parent, s->fd_target);
 	*slash = '/';
 	if (fd < 0)
 		return err == ELOOP ? ELOOP : -err;
+	if (!kept)
+		return ELOOP; /* the program put something else at that number: again */
 	a->fd = (int)fd;
 	ward_procfd_name(a->path, a->fd);
 	a->name_at = (unsigned short)(strlen(a->path) + 1);
@@ -211,6 +218,7 @@ ward_act_release(struct ward_frame *f)
 	for (int i = 0; i < 2; i++)
 		if (s->act[i].fd >= 0) {
 			ward_syscall(SYS_close, s->act[i].fd);
+			ward_held_drop(s->act[i].fd); /* after the close: a number the program gets back is its own */
 			s->act[i].fd = -1;
 		}
 	ward_scratch_leave();
@@ -278,7 +286,10 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 			return ward_checks_violation(f, s, &v);
 		if (ward_checks_in_proc(s))
 			return 0;
+		unsigned int since = ward_held_changes();
 		long fd = ward_checks_open_exact(s->resolved, O_PATH | O_CLOEXEC, 0);
+		if (fd >= 0 && !ward_held_add((int)fd, since, s->resolved, s->fd_target))
+			continue; /* the program put something else at that number: again */
 		if (fd >= 0) {
 			s->act[0].fd = (int)fd;
 			*act = ward_procfd_name(s->act[0].path, (int)fd);
@@ -415,7 +426,7 @@ ward_check_link(struct ward_frame *f, int *olddirfd_at, const char **old, int *n
 	if (*new != NULL && (*new)[0] != '\0' && ward_syscall(SYS_newfstatat, newdirfd, *new, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return -EEXIST;
 	int r = (flags & AT_EMPTY_PATH) && *old != NULL && (*old)[0] == '\0' /* the file dirfd holds */
-	                ? ward_check_fd(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd)
+	                ? ward_check_fd(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd_at)
 	                : act(f, WARD_OP_READ | WARD_OP_WRITE, olddirfd, old, (flags & AT_SYMLINK_FOLLOW) != 0, 0, olddirfd_at);
 	if (r == 0)
 		r = act(f, WARD_OP_CREATE, newdirfd, new, false, 1, newdirfd_at);
@@ -424,10 +435,10 @@ ward_check_link(struct ward_frame *f, int *olddirfd_at, const char **old, int *n
 /* utimensat(fd, NULL, ...) acts on fd itself (libc declares the path
  * nonnull; the kernel does not). */
 int
-ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags)
+ward_check_utimensat(struct ward_frame *f, int *dirfd, const char **path, int flags)
 {
 	if (*path == NULL)
 		return ward_check_fd(f, WARD_OP_WRITE, dirfd);
-	return ward_check_act(f, WARD_OP_WRITE, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), 0);
+	return ward_check_act_at(f, WARD_OP_WRITE, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), 0);
 }
 

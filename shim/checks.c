@@ -442,7 +442,7 @@ ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, i
 {
 	bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
 	if ((flags & AT_EMPTY_PATH) && path != NULL && path[0] == '\0')
-		return ward_check_fd(f, WARD_OP_STAT, dirfd);
+		return ward_check_fd(f, WARD_OP_STAT, &dirfd);
 	unsigned int probe = ((mode & R_OK) ? WARD_OP_READ : 0) | ((mode & W_OK) ? WARD_OP_WRITE : 0) |
 	                     ((mode & X_OK) ? WARD_OP_EXEC : 0);
 	if (probe == 0) /* F_OK: a stat */
@@ -477,16 +477,36 @@ ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, i
 	return r;
 }
 
-/* Calls on an open descriptor that change the file: decide on what the
- * descriptor is now. */
+/* Calls on an open descriptor: decided on the file it names.  A call that
+ * changes the file is made on a copy of the descriptor the shim holds
+ * (held.c; *fd is replaced by it), decided on what that copy names: the
+ * program's number could be made to name another file by another thread
+ * between the decision and the call. */
 int
-ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
+ward_check_fd(struct ward_frame *f, unsigned int ops, int *fdp)
 {
 	if (__builtin_expect((ops & ward_restricted) == 0, 1) || !f->active)
 		return 0;
-	struct ward_scratch *s = ward_scratch_enter();
+	bool own = f->held == NULL; /* a scratch of this check's own, or the frame's */
+	struct ward_scratch *s = own ? ward_scratch_enter() : f->held;
 	if (s == NULL)
 		return EACCES;
+	int fd = *fdp;
+	bool acting = (ops & ward_restricted & ~WARD_OP_STAT) != 0 && fd >= 0;
+	if (acting) {
+		if (own)
+			ward_checks_hold(f, s); /* closed and given back when the call is done */
+		struct ward_act *a = &s->act[s->act[0].fd >= 0 ? 1 : 0];
+		if (a->fd >= 0)
+			return EACCES; /* (no call acts on three objects) */
+		long copy = ward_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+		if (copy < 0)
+			return 0; /* not an open descriptor: the call fails by itself (EBADF, nothing made) */
+		if (!ward_held_add((int)copy, 0, NULL, s->fd_target))
+			return EACCES;
+		a->fd = (int)copy;
+		fd = (int)copy;
+	}
 	char link[WARD_PROCFD_NAME_MAX];
 	char *target = s->fd_target;
 	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, fd), target, sizeof(s->fd_target) - 1);
@@ -499,7 +519,10 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int fd)
 		if (!nameless)
 			result = ward_checks_check(f, s, ops & ward_restricted, AT_FDCWD, target, false);
 	} /* else not an open descriptor: the call fails by itself */
-	ward_scratch_leave();
+	if (acting && result == 0)
+		*fdp = fd;
+	if (!acting && own)
+		ward_scratch_leave();
 	return result;
 }
 

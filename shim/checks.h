@@ -49,6 +49,12 @@ int ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, b
 void ward_checks_hold(struct ward_frame *f, struct ward_scratch *s);
 int ward_checks_changing(struct ward_frame *f, struct ward_scratch *s);
 
+/* held.c: the descriptors acts hold, and the program's closes and
+ * replacements made around them */
+unsigned int ward_held_changes(void);
+bool ward_held_add(int fd, unsigned int since, const char *expect, char buf[WARD_PATH_MAX]);
+void ward_held_drop(int fd);
+
 /* opens.c */
 int ward_checks_fopen_flags(const char *mode);
 

@@ -84,6 +84,6 @@ ward_check_name_to_handle(struct ward_frame *f, int dirfd, const char *path, int
 	if (__builtin_expect((ward_restricted & WARD_OP_STAT) == 0, 1) || path == NULL)
 		return 0;
 	if ((flags & AT_EMPTY_PATH) && path[0] == '\0')
-		return ward_check_fd(f, WARD_OP_STAT, dirfd);
+		return ward_check_fd(f, WARD_OP_STAT, &dirfd);
 	return ward_check_path(f, WARD_OP_STAT, dirfd, path, (flags & AT_SYMLINK_FOLLOW) != 0);
 }

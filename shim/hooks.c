@@ -144,6 +144,8 @@ ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int l
 	ward_guard_before_close_range(first, last);
 	f->closing_fd = (int)ward_fdtable_clear_range(first, last, false);
 	int own[WARD_OWN_FDS], n = ward_guard_private_fds(own), inside = 0;
+	if (ward_held_close_range(first, last, flags, own, n))
+		return true; /* closed here, around what acts hold too */
 	for (int i = 0; i < n; i++)
 		inside += (unsigned int)own[i] >= first && (unsigned int)own[i] <= last;
 	if (inside == 0)

@@ -116,15 +116,25 @@ meta(struct ward_frame *f, long dirfd, long path, bool follow)
 	return ward_check_path(f, WARD_OP_STAT, (int)dirfd, PATH_ARG(path), follow);
 }
 
+/* An f-call's descriptor in its slot: made on the shim's held copy. */
+static int
+fd_slot(struct ward_frame *f, unsigned int ops, long *slot)
+{
+	int fd = (int)*slot, r = ward_check_fd(f, ops, &fd);
+	*slot = fd;
+	return r;
+}
+
 /* ops on what an *at call names; "" with AT_EMPTY_PATH is the descriptor's
  * file (the working directory itself for AT_FDCWD). */
 static int
-at_path(struct ward_frame *f, unsigned int ops, long dirfd, long *path, long flags, bool follow)
+at_path(struct ward_frame *f, unsigned int ops, long *dirfd_slot, long *path, long flags, bool follow)
 {
+	long dirfd = *dirfd_slot;
 	if (on_descriptor(*path, flags) && dirfd == AT_FDCWD)
 		return ward_check_path(f, ops, AT_FDCWD, ".", follow);
 	if (on_descriptor(*path, flags))
-		return ward_check_fd(f, ops, (int)dirfd);
+		return fd_slot(f, ops, dirfd_slot);
 	return act(f, ops, dirfd, path, follow, 0);
 }
 
@@ -231,7 +241,7 @@ decide(struct ward_frame *f, struct call *c)
 		bool at = c->n == SYS_linkat;
 		long *from = at ? &c->b : &c->a, *to = at ? &c->d : &c->b;
 		if (at && on_descriptor(b, e)) { /* a new name for the descriptor's file */
-			int r = at_path(f, R | W, a, from, e, false);
+			int r = at_path(f, R | W, &c->a, from, e, false);
 			return r != 0 ? r : act(f, C, cc, to, false, 1);
 		}
 		const char *pf = PATH_ARG(*from), *pt = PATH_ARG(*to);
@@ -268,21 +278,21 @@ decide(struct ward_frame *f, struct call *c)
 	case SYS_fchmodat: /* the system call has no flags */
 		return act(f, W, a, &c->b, true, 0);
 	case SYS_fchmodat2:
-		return at_path(f, W, a, &c->b, d, !(d & AT_SYMLINK_NOFOLLOW));
+		return at_path(f, W, &c->a, &c->b, d, !(d & AT_SYMLINK_NOFOLLOW));
 	case SYS_fchownat:
-		return at_path(f, W, a, &c->b, e, !(e & AT_SYMLINK_NOFOLLOW));
+		return at_path(f, W, &c->a, &c->b, e, !(e & AT_SYMLINK_NOFOLLOW));
 	case SYS_futimesat:
-		return b == 0 ? ward_check_fd(f, W, (int)a) : act(f, W, a, &c->b, true, 0);
+		return b == 0 ? fd_slot(f, W, &c->a) : act(f, W, a, &c->b, true, 0);
 	case SYS_utimensat:
 		if (b == 0)
-			return ward_check_fd(f, W, (int)a);
-		return at_path(f, W, a, &c->b, d, !(d & AT_SYMLINK_NOFOLLOW));
+			return fd_slot(f, W, &c->a);
+		return at_path(f, W, &c->a, &c->b, d, !(d & AT_SYMLINK_NOFOLLOW));
 	case SYS_fchmod:
 	case SYS_fchown:
 	case SYS_ftruncate:
 	case SYS_fsetxattr:
 	case SYS_fremovexattr:
-		return ward_check_fd(f, W, (int)a);
+		return fd_slot(f, W, &c->a);
 
 	/* ---- metadata ---- */
 	case SYS_stat:
@@ -506,6 +516,10 @@ ward_syscall_call(long n, long a, long b, long c, long d, long e, long g)
 		ward_frame_done(&frame_);
 		return 0;
 	}
+	if (call.after == AFTER_CLOSED) /* made around the descriptors acts hold (held.c) */
+		ward_held_close(&frame_, (int)a);
+	else if (n == SYS_dup2 || n == SYS_dup3)
+		ward_held_replace(&frame_, (int)a, (int)b, n == SYS_dup3 ? (int)c : -1);
 	long r;
 	if (__builtin_expect(frame_.done, 0)) {
 		r = frame_.result;

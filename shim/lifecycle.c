@@ -88,6 +88,7 @@ after_fork_child(void)
 	ward_children_reset();
 	ward_spawn_after_fork_child();
 	ward_checks_after_fork_child();
+	ward_held_after_fork_child();
 	ward_fdtable_reset_figures();
 }
 

@@ -149,6 +149,7 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, boo
 		if (!ward_checks_keep_trailing_slash(s, *path))
 			return EACCES;
 		bool cloexec = !make_stream || strchr(*mode, 'e') != NULL;
+		unsigned int since = ward_held_changes();
 		long fd = ward_checks_open_exact(s->resolved, flags | (cloexec ? O_CLOEXEC : 0), 0666);
 		if (fd >= 0 && make_stream) { /* fopen: the stream is made on the very file opened */
 			FILE *stream = WARD_REAL(fdopen)((int)fd, *mode);
@@ -162,6 +163,8 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, boo
 		}
 		if (fd < 0 && ward_checks_nameless_object(s, errno))
 			return 0; /* a deleted file a descriptor holds: through the link, as asked */
+		if (fd >= 0 && !ward_held_add((int)fd, since, s->resolved, s->fd_target))
+			continue; /* the program put something else at that number: again */
 		if (fd >= 0) { /* freopen: libc reopens the stream's descriptor on it */
 			s->act[0].fd = (int)fd;
 			*path = ward_procfd_name(s->act[0].path, (int)fd);
@@ -188,7 +191,8 @@ ward_check_reopen(struct ward_frame *f, const char *mode, int fd)
 	if (mode == NULL || fd < 0)
 		return 0;
 	int flags = ward_checks_fopen_flags(mode) & ~(O_CREAT | O_EXCL); /* the file exists: it is the stream's */
-	return ward_check_fd(f, ward_checks_open_ops(flags), fd);
+	int decided = fd; /* (libc reopens the stream's own number) */
+	return ward_check_fd(f, ward_checks_open_ops(flags), &decided);
 }
 
 /* opendir: decided, the directory opened here on exactly the decided path

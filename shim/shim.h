@@ -173,6 +173,12 @@ bool ward_guard_is_private(int fd);
 int ward_guard_private_fds(int out[WARD_OWN_FDS]);
 void ward_output_own(int fd, bool own);
 
+/* ---- held descriptors (held.c): the program's closes and replacements ---- */
+bool ward_held_close(struct ward_frame *f, int fd);
+bool ward_held_replace(struct ward_frame *f, int fd, int newfd, int flags);
+bool ward_held_close_range(unsigned int first, unsigned int last, int flags, const int *own, int own_n);
+void ward_held_after_fork_child(void);
+
 /* ---- per-thread scratch (scratch.c) ---- */
 #define WARD_SCRATCH_NESTING 2
 #define WARD_RECORD_MAX 4096     /* one violation record, one write */
@@ -254,14 +260,14 @@ int ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags
 int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, int flags);
 int ward_check_open_by_name(struct ward_frame *f, int dirfd, const char *path, int flags);
 int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);
-int ward_check_fd(struct ward_frame *f, unsigned int ops, int fd);
+int ward_check_fd(struct ward_frame *f, unsigned int ops, int *fd);
 /* olddirfd/newdirfd: the *at forms' own descriptors (replaced like
  * ward_check_act_at does), or NULL for rename/link (AT_FDCWD). */
 int ward_check_rename(struct ward_frame *f, int *olddirfd, const char **old, int *newdirfd, const char **new,
                       unsigned int flags);
 int ward_check_link(struct ward_frame *f, int *olddirfd, const char **old, int *newdirfd, const char **new,
                     int flags);
-int ward_check_utimensat(struct ward_frame *f, int dirfd, const char **path, int flags);
+int ward_check_utimensat(struct ward_frame *f, int *dirfd, const char **path, int flags);
 void ward_act_hold(struct ward_frame *f, struct ward_scratch *s);
 int ward_act_detach(struct ward_frame *f, const char **file, char copy[WARD_PROCFD_NAME_MAX], const char *asked,
                     struct ward_scratch **kept);

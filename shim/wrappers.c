@@ -82,11 +82,15 @@
 		return value;                       \
 	}
 #define PRE_FD_CLOSING(fd) \
-	if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0)
+	if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0) \
+	ward_held_close(&frame_, fd)
 #define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
 #define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
 #define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
 #define PRE_FD_REPLACING(newfd) ward_hook_fd_replacing(&frame_, newfd)
+/* dup2 (flags -1) and dup3: made around the descriptors acts hold */
+#define FD_REPLACE(fd, newfd, flags) \
+	if (frame_.deny == 0) ward_held_replace(&frame_, fd, newfd, flags)
 #define PRE_RANGE_CLOSING(first, last, flags) \
 	if (ward_hook_range_closing(&frame_, first, last, flags)) WARD_PRETEND_DONE(0)
 #define PRE_RANGE_CLOSING_VOID(first, last, flags) \
@@ -154,7 +158,7 @@
 			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), false)); \
 		}                                                                   \
 	}
-#define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, fd))
+#define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, &(fd)))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, &(fromfd), &(from), &(tofd), &(to), flags))
 /* The plain forms (mkdir, rmdir, unlink, symlink, mknod, mkfifo, rename,
@@ -190,7 +194,7 @@
 #define CHECK_LINK_CWD(from, to) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_link(&frame_, NULL, &(from), NULL, &(to), 0))
 #define CHECK_UTIMENSAT(dirfd, path, flags) \
-	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, dirfd, &(path), flags))
+	WARD_IF_RESTRICTED(WARD_OP_WRITE, ward_check_utimensat(&frame_, &(dirfd), &(path), flags))
 /* Routes that are not a path argument (routes.h). */
 #define CHECK_SOCKADDR(ops, addr, len) \
 	WARD_IF_RESTRICTED(ops, ward_check_sockaddr(&frame_, ops, (addr).__sockaddr__, len))

@@ -1,0 +1,119 @@
+/*
+ * race_fdnum: another thread puts its own descriptor at the number the
+ * confined call is made on, between the decision and the call.
+ *
+ *   race_fdnum run DIR MS thread act
+ *       the victim makes work/n1, work/n2, ... (allowed); the shim makes
+ *       each mkdir on a descriptor of the decided directory
+ *       (DIR/work), at the lowest free number, which the flipper keeps
+ *       taking with dup2 of a descriptor of DIR (readable, not writable)
+ *       and closing.  Any new entry in DIR is a win.
+ *   race_fdnum run DIR MS thread fcall
+ *       the victim fchmods descriptor N to 0640; the flipper makes N, in
+ *       turn, a descriptor of work/mine (allowed) and one of DIR/outside
+ *       (opened read-only: reading is allowed, changing it is not).
+ *       DIR/outside's mode changing is a win.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "race.h"
+
+enum { N = 61 };
+static bool fcall;
+static int top = -1, outside = -1, mine = -1, lowest = -1;
+static int entries; /* DIR's entries before the run */
+
+static void
+setup(const char *dir, int argc, char **argv)
+{
+	(void)dir;
+	(void)argc;
+	(void)argv;
+	race_put("outside", HARMLESS_TEXT, 0644);
+	race_put("work/mine", HARMLESS_TEXT, 0644);
+}
+
+/* Entries of the directory open on dir, read from the descriptor itself. */
+static int
+count_entries(int dir)
+{
+	char buf[8192];
+	int n = 0;
+	ssize_t got;
+	if (lseek(dir, 0, SEEK_SET) != 0)
+		race_die("lseek");
+	while ((got = getdents64(dir, buf, sizeof(buf))) > 0)
+		for (ssize_t at = 0; at < got; at += ((struct dirent64 *)(buf + at))->d_reclen)
+			n++;
+	return n;
+}
+
+static void
+prepare(struct race_run *r)
+{
+	if (r->argc != 1 || (strcmp(r->argv[0], "act") != 0 && strcmp(r->argv[0], "fcall") != 0))
+		race_die("usage: run DIR MS FLIPPER act|fcall");
+	fcall = strcmp(r->argv[0], "fcall") == 0;
+	top = open(race_path(""), O_RDONLY | O_DIRECTORY); /* read: listing it is how a win is seen */
+	outside = open(race_path("outside"), O_RDONLY);
+	mine = open(race_path("work/mine"), O_RDONLY);
+	if (top < 0 || outside < 0 || mine < 0)
+		race_die("open");
+	entries = count_entries(top);
+	lowest = dup(0); /* the number the shim's next descriptor gets */
+	close(lowest);
+	dup2(mine, N);
+}
+
+static void
+flip_numbers(void)
+{
+	if (fcall) {
+		dup2(mine, N);
+		dup2(outside, N);
+	} else {
+		dup2(top, lowest);
+		close(lowest);
+	}
+}
+
+static bool
+outside_changed(void)
+{
+	struct stat st;
+	return fstat(outside, &st) == 0 && (st.st_mode & 07777) != 0644;
+}
+
+static void
+victim(struct race_run *r)
+{
+	bool won = false;
+	char name[64];
+	while (!race_over()) {
+		r->n.attempts++;
+		snprintf(name, sizeof(name), "work/n%ld", r->n.attempts);
+		int rc = fcall ? fchmod(N, 0640) : mkdir(race_path(name), 0755);
+		if (rc != 0)
+			race_failed(r);
+		else
+			r->n.allowed++;
+		bool now = fcall ? outside_changed() : count_entries(top) != entries;
+		if (now && !won)
+			r->n.wins++; /* once: the evidence stays */
+		won = now;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct race_case c = { setup, prepare, victim, flip_numbers };
+	return race_main(argc, argv, &c);
+}
