@@ -337,8 +337,10 @@ is_temporary_dir(const struct ward_learned *l, const char *dir)
 	       strcmp(dir, "/dev/shm") == 0;
 }
 
-/* A file made by mkstemp is decided on its template (ccXXXXXX.s), then
- * used under its real name (ccAb12Xy.s): both become the template's glob. */
+/* A template seen in a record (ccXXXXXX.s: a program's own name that looks
+ * like one) and the real names made from it (ccAb12Xy.s) become the
+ * template's glob.  (mkstemp's own records name the file made, and are
+ * folded as temporaries: temporary_pattern.) */
 static void
 find_templates(struct ward_learned *l)
 {
@@ -419,7 +421,7 @@ fold_op(const struct ward_learned *l, unsigned int op, struct list *out)
 			continue;
 		const char *tree = kind == KIND_READ ? system_tree(p) : NULL;
 		char *temporary = template_glob(l, p);
-		if (temporary == NULL && kind == KIND_WRITE)
+		if (temporary == NULL && kind != KIND_EXEC) /* mkstemp's file is read and written under its name */
 			temporary = temporary_pattern(l, p);
 		if (tree != NULL)
 			list_add(out, joined(tree, "/**"));

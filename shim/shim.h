@@ -261,6 +261,7 @@ int ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mod
 int ward_check_open_by_name(struct ward_frame *f, int dirfd, const char *path, int flags);
 int ward_check_reopen(struct ward_frame *f, const char *mode, int fd);
 int ward_check_fd(struct ward_frame *f, unsigned int ops, int *fd);
+int ward_check_mktemp(struct ward_frame *f, char *template, int suffixlen, int flags, bool dir);
 /* olddirfd/newdirfd: the *at forms' own descriptors (replaced like
  * ward_check_act_at does), or NULL for rename/link (AT_FDCWD). */
 int ward_check_rename(struct ward_frame *f, int *olddirfd, const char **old, int *newdirfd, const char **new,

@@ -158,6 +158,9 @@
 			WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), false)); \
 		}                                                                   \
 	}
+/* mkstemp family, mkdtemp: the names made and created by the shim (tempnames.c) */
+#define CHECK_MKTEMP(template, suffixlen, flags, dir) \
+	WARD_IF_RESTRICTED(WARD_OP_CREATE, ward_check_mktemp(&frame_, template, suffixlen, flags, dir))
 #define CHECK_FD(ops, fd) WARD_IF_RESTRICTED(ops, ward_check_fd(&frame_, ops, &(fd)))
 #define CHECK_RENAME(fromfd, from, tofd, to, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_rename(&frame_, &(fromfd), &(from), &(tofd), &(to), flags))

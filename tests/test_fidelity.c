@@ -158,6 +158,54 @@ Test(fidelity, loops_and_bad_descriptors_fail_as_the_kernel_says)
 	outcome_free(&o);
 }
 
+/* mkstemp's family and mkdtemp are made by the shim under a policy
+ * (tempnames.c): what libc would give, names filled in, refusals named. */
+Test(fidelity, mkstemp_and_mkdtemp_behave_as_libc_s)
+{
+	static const char script[] =
+		"import ctypes, os, stat\n"
+		"c = ctypes.CDLL(None, use_errno=True)\n"
+		"def t(what, fn, tmpl, *args):\n"
+		"    b = ctypes.create_string_buffer(tmpl.encode())\n"
+		"    r = fn(b, *args)\n"
+		"    e = ctypes.get_errno()\n"
+		"    name = b.value.decode()\n"
+		"    if (r is None or r == 0) and fn is c.mkdtemp or (isinstance(r, int) and r < 0):\n"
+		"        print(what, 'errno', e, name == tmpl)\n"
+		"        return\n"
+		"    st = os.lstat(name)\n"
+		"    print(what, 'made', oct(stat.S_IMODE(st.st_mode)), stat.S_ISDIR(st.st_mode), name != tmpl,\n"
+		"          name[:len(tmpl) - 6 - (len(tmpl) - tmpl.rindex('X') - 1)] + '*' + name[len(name) - (len(tmpl) - tmpl.rindex('X') - 1):])\n"
+		"c.mkdtemp.restype = ctypes.c_void_p\n"
+		"os.umask(0)\n"
+		"t('mkstemp', c.mkstemp, 'tXXXXXX')\n"
+		"t('mkstemps', c.mkstemps, 'sXXXXXX.c', 2)\n"
+		"t('mkostemp', c.mkostemp, 'oXXXXXX', os.O_CLOEXEC)\n"
+		"t('mkdtemp', c.mkdtemp, 'dXXXXXX')\n"
+		"t('bad', c.mkstemp, 'tXXXXX')\n"
+		"t('badsuffix', c.mkstemps, 'sXXXXXX.c', 3)\n"
+		"t('missing', c.mkstemp, 'nodir/tXXXXXX')\n";
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	same_as_bare(argv, "mkstemp family");
+	struct outcome o = run_in_work(argv, true, NULL);
+	cr_expect_str_eq(o.out,
+	                 "mkstemp made 0o600 False True t*\nmkstemps made 0o600 False True s*.c\n"
+	                 "mkostemp made 0o600 False True o*\nmkdtemp made 0o700 True True d*\n"
+	                 "bad errno 22 True\nbadsuffix errno 22 True\nmissing errno 2 False\n",
+	                 "%s", o.err);
+	outcome_free(&o);
+	/* outside the write tree: refused with the name tried */
+	const char *outside[] = { PYTHON3, "-c",
+		                  "import ctypes\nc = ctypes.CDLL(None, use_errno=True)\n"
+		                  "b = ctypes.create_string_buffer(b'/etc/wardXXXXXX')\n"
+		                  "print(c.mkstemp(b), ctypes.get_errno())\n",
+		                  NULL };
+	o = run_in_work(outside, true, NULL);
+	cr_expect_str_eq(o.out, "-1 13\n", "%s", o.err);
+	cr_expect(strstr(o.err, "ward: denied create /etc/ward") != NULL && strstr(o.err, "(mkstemp)") != NULL, "%s", o.err);
+	outcome_free(&o);
+}
+
 Test(fidelity, access_probes_predict_the_policy)
 {
 	char command[4 * PATH_MAX];

@@ -534,6 +534,20 @@ Test(races, fchmod_of_a_descriptor_number_another_thread_swaps)
 	                                 .args = BY_FCALL, .flipper = "thread", .policy = READ_THE_SYSTEM });
 }
 
+/* 16: mkstemp and mkdtemp through a directory swapped for a symlink */
+static const char *const TEMP_FILE[] = { "file", NULL };
+static const char *const TEMP_DIR[] = { "dir", NULL };
+
+Test(races, mkstemp_and_mkdtemp_through_a_directory_swapped_for_a_symlink)
+{
+	struct race_case c = { .what = "mkstemp", .prog = PROG_RACE_MKTEMP, .args = TEMP_FILE, .flipper = "thread",
+		               .policy = READ_THE_SYSTEM };
+	expect_held(&c);
+	c.what = "mkdtemp";
+	c.args = TEMP_DIR;
+	expect_held(&c);
+}
+
 /* With the flipper off every call of every program is allowed and works. */
 Test(races, no_race_every_allowed_call_succeeds)
 {
@@ -558,4 +572,6 @@ Test(races, no_race_every_allowed_call_succeeds)
 	expect_all_allowed("open of a looping name", PROG_RACE_UNRESOLVED, NULL, BY_LOOP, DENY_SECRET);
 	expect_all_allowed("mkdir on an acting descriptor", PROG_RACE_FDNUM, NULL, BY_ACT, READ_THE_SYSTEM);
 	expect_all_allowed("fchmod of a descriptor", PROG_RACE_FDNUM, NULL, BY_FCALL, READ_THE_SYSTEM);
+	expect_all_allowed("mkstemp", PROG_RACE_MKTEMP, NULL, TEMP_FILE, READ_THE_SYSTEM);
+	expect_all_allowed("mkdtemp", PROG_RACE_MKTEMP, NULL, TEMP_DIR, READ_THE_SYSTEM);
 }
