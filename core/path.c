@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -176,6 +177,8 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 	scratch->via_proc = false;
 	char *s = rest;
 	bool exists = true; /* false once a component is missing: fold the rest */
+	int missing = 0;    /* why it is missing */
+	bool unchecked = false; /* out's last component was walked, but is it a directory? */
 	while (*s) {
 		while (*s == '/')
 			s++;
@@ -188,6 +191,17 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 			continue;
 		}
 		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			/* ".." applies to a directory: the kernel says ENOENT after a
+			 * missing component, ENOTDIR after a file (a lexical fold would
+			 * make "missing/../f" name f) */
+			struct stat st;
+			if (!exists)
+				return missing;
+			if (unchecked && ward_syscall(SYS_newfstatat, AT_FDCWD, out, &st, 0) != 0)
+				return errno == ENOTDIR ? ENOTDIR : ENOENT;
+			if (unchecked && !S_ISDIR(st.st_mode))
+				return ENOTDIR;
+			unchecked = false;
 			pop(out, &len);
 			s += n;
 			continue;
@@ -200,10 +214,14 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 			continue;
 		long got = ward_syscall(SYS_readlinkat, AT_FDCWD, out, target, WARD_PATH_MAX - 1);
 		if (got < 0) {
-			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES) {
 				exists = false;
+				missing = errno == EACCES ? ENOENT : errno;
+			}
+			unchecked = true;
 			continue; /* EINVAL: not a symlink */
 		}
+		unchecked = false; /* a symlink: its target is walked next */
 		if (++links > WARD_PATH_MAX_LINKS)
 			return ELOOP;
 		scratch->via_proc |= strncmp(out, "/proc/", 6) == 0;

@@ -41,7 +41,8 @@ struct ward_path_scratch {
  * in the last component is followed.  scratch->via_proc says whether a
  * link under /proc was followed (a magic link such as /proc/self/fd/N names
  * an object, not a path: the caller may want to act through it).  Returns 0, or an errno value
- * (ELOOP, ENAMETOOLONG) when the kernel would refuse the path itself. */
+ * when the kernel would refuse the path itself: ELOOP, ENAMETOOLONG, and
+ * ENOENT or ENOTDIR for a ".." after a missing component or a file. */
 int ward_path_resolve(const char *base, const char *path, bool follow_last, char *out,
                       struct ward_path_scratch *scratch);
 

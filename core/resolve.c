@@ -34,6 +34,10 @@ base_for(const struct ward_resolve_options *o, int dirfd, char *out, struct ward
 			return 0;
 		return ward_syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0 && out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
 	}
+	if (dirfd < 0) {
+		s->fails_with = EBADF; /* (ward_procfd_name would name descriptor 0) */
+		return WARD_RESOLVE_FAILS;
+	}
 	char link[WARD_PROCFD_NAME_MAX];
 	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, dirfd), out, WARD_PATH_MAX - 1);
 	if (n < 0 && (errno == ENOENT || errno == EBADF)) {
@@ -85,11 +89,25 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 	return 0;
 }
 
+bool
+ward_resolve_ends_in_dot(const char *path)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	size_t len = n - start;
+	return (len == 1 && path[start] == '.') || (len == 2 && path[start] == '.' && path[start + 1] == '.');
+}
+
 int
 ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                    bool *unsettled, struct ward_resolve_scratch *s)
 {
 	const char *base = NULL;
+	follow |= ward_resolve_ends_in_dot(path); /* "x/." and "x/..": x is walked, as the kernel does */
 	*unsettled = false;
 	s->path.via_proc = false;
 	size_t slash, len = ward_path_normal(path, &slash); /* the common case: nothing to fold */

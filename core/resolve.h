@@ -58,6 +58,10 @@ int ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const ch
 /* out is absolute and its last component unsettled: if it is a symlink,
  * resolve it fully (following).  0, or WARD_RESOLVE_* as above. */
 int ward_resolve_settle(char *out, struct ward_resolve_scratch *s);
+/* The last component is "." or "..": the call names a directory reached
+ * through the one before (which is followed); calls that make or remove
+ * that name fail in the kernel (EEXIST, EINVAL, EBUSY...). */
+bool ward_resolve_ends_in_dot(const char *path);
 /* Both steps: what the call would act on. */
 int ward_resolve(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                  struct ward_resolve_scratch *s);

@@ -108,18 +108,21 @@ ward_checks_open_exact(const char *path, int flags, mode_t mode)
 }
 
 
-/* A path the program wrote with a trailing '/' keeps it: the kernel then
- * insists on a directory.  Appends it to s->resolved when it fits. */
+/* A path the program wrote with a trailing '/' keeps it, and one ending
+ * in "." or ".." gets "/.": the kernel then insists on an existing
+ * directory (open("x/.", O_CREAT) is EISDIR or ENOENT, never a file x).
+ * Appended to s->resolved when it fits. */
 bool
 ward_checks_keep_trailing_slash(struct ward_scratch *s, const char *path)
 {
 	size_t n = strlen(path), r = strlen(s->resolved);
-	if (n == 0 || path[n - 1] != '/' || r <= 1)
+	bool dot = ward_resolve_ends_in_dot(path);
+	if (n == 0 || (path[n - 1] != '/' && !dot))
 		return true;
-	if (r + 2 > sizeof(s->resolved))
+	if (r + 3 > sizeof(s->resolved))
 		return false;
-	s->resolved[r] = '/';
-	s->resolved[r + 1] = '\0';
+	if (r > 1 || dot)
+		memcpy(s->resolved + r, dot ? "/." : "/", dot ? 3 : 2);
 	return true;
 }
 
@@ -127,6 +130,8 @@ void
 ward_checks_drop_trailing_slash(struct ward_scratch *s)
 {
 	size_t r = strlen(s->resolved);
+	if (r > 2 && s->resolved[r - 1] == '.' && s->resolved[r - 2] == '/')
+		s->resolved[r -= 2] = '\0';
 	if (r > 1 && s->resolved[r - 1] == '/')
 		s->resolved[r - 1] = '\0';
 }
@@ -304,6 +309,50 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 	return ward_checks_changing(f, s);
 }
 
+/* A call that makes or removes a name ending in "." or ".." (mkdir("x/."),
+ * rmdir("."), rename("x/..", y)) fails in the kernel whatever the policy
+ * (EEXIST, EINVAL, ENOTEMPTY, EBUSY...), after walking to x: it is made on
+ * the held descriptor of exactly x with that last component, so the
+ * kernel gives its own answer and changes nothing (a fold to "x" would
+ * make or remove x itself). */
+static int
+dotted(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char **path, int which, int *dirfd_out)
+{
+	size_t n = strlen(*path);
+	while (n > 1 && (*path)[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && (*path)[start - 1] != '/')
+		start--;
+	const char *last = n - start == 1 ? "." : "..";
+	if (start >= sizeof(s->walk_path))
+		return -ENAMETOOLONG;
+	memcpy(s->walk_path, *path, start);
+	strcpy(s->walk_path + start, "."); /* "x/." (or "."): x itself, followed */
+	int r = ward_resolve(ward_checks_resolve_options(), dirfd, s->walk_path, true, s->resolved, &s->resolve);
+	if (r != 0)
+		return ward_checks_unresolved(f, s, *path, r);
+	unsigned int since = ward_held_changes();
+	long fd = ward_checks_open_exact(s->resolved, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno; /* the walk to x fails: the kernel's ENOENT, ENOTDIR (or ELOOP) */
+	if (!ward_held_add((int)fd, since, s->resolved, s->fd_target))
+		return ward_checks_changing(f, s);
+	struct ward_act *a = &s->act[which];
+	a->fd = (int)fd;
+	ward_procfd_name(a->path, a->fd);
+	a->name_at = (unsigned short)(strlen(a->path) + 1);
+	strcat(a->path, "/");
+	strcat(a->path, last);
+	if (dirfd_out != NULL) {
+		*dirfd_out = a->fd;
+		*path = a->path + a->name_at;
+	} else {
+		*path = a->path;
+	}
+	return 0;
+}
+
 static int
 act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool follow, int which, int *dirfd_out)
 {
@@ -317,6 +366,8 @@ act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool f
 	if (!f->active || *path == NULL || (*path)[0] == '\0')
 		return 0;
 	ward_checks_hold(f, s);
+	if (!follow && (ops & (WARD_OP_CREATE | WARD_OP_REMOVE)) && ward_resolve_ends_in_dot(*path))
+		return dotted(f, s, dirfd, path, which, dirfd_out);
 	size_t len = strlen(*path);
 	bool trailing_slash = len > 0 && (*path)[len - 1] == '/';
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
@@ -406,10 +457,13 @@ ward_check_rename(struct ward_frame *f, int *olddirfd_at, const char **old, int 
 	int r = guard_moved_tree(f, olddirfd, *old);
 	if (r == 0 && exchange)
 		r = guard_moved_tree(f, newdirfd, *new);
+	/* what is moved must be readable where it is: a new name would
+	 * otherwise carry a file out from under a rule that denies reading it */
 	if (r == 0)
-		r = act(f, exchange ? both : WARD_OP_REMOVE, olddirfd, old, false, 0, olddirfd_at);
+		r = act(f, (exchange ? both : WARD_OP_REMOVE) | WARD_OP_READ, olddirfd, old, false, 0, olddirfd_at);
 	if (r == 0)
-		r = act(f, exchange || replaces ? both : WARD_OP_CREATE, newdirfd, new, false, 1, newdirfd_at);
+		r = act(f, (exchange ? both | WARD_OP_READ : replaces ? both : WARD_OP_CREATE), newdirfd, new, false, 1,
+		        newdirfd_at);
 	return r == -EEXIST ? EACCES : r; /* made in between: rename's EEXIST is not ours to give, refuse */
 }
 

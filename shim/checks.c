@@ -105,9 +105,30 @@ ops_text(struct ward_scratch *s, unsigned int ops)
 
 /* A refusal by the policy: count it, record it (unless quiet), and say
  * what the call must do (ward_refuse). */
+/* A refused call on a name that is not there fails in the kernel before
+ * any permission is looked at: ENOENT (or ENOTDIR under a file) when it
+ * needs the name to exist, the same for its directory when it makes the
+ * name.  Negated, or 0. */
+static int
+missing_first(struct ward_scratch *s, unsigned int refused)
+{
+	struct stat st;
+	if (ward_checks_through_proc(s) || ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	int err = errno;
+	if (err != ENOENT && err != ENOTDIR)
+		return 0;
+	if (refused & WARD_OP_CREATE)
+		return ward_checks_kernel_first(s, false); /* making it: only its directory must be there */
+	return -err;
+}
+
 int
 ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const struct verdict *v)
 {
+	int first = missing_first(s, v->refused);
+	if (first != 0)
+		return first;
 	if (f->counting || (f->active && ward_in_vfork)) { /* a vfork child: its parent's slot, see below */
 		struct ward_counter_slot *slot = ward_counters_slot();
 		ward_counters_begin(slot);
@@ -399,6 +420,13 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		return result;
 	bool unsettled;
 	struct verdict v;
+	size_t len = strlen(path);
+	if (len > 1 && path[len - 1] == '/') { /* "x/": x followed, and it must be a directory */
+		result = ward_checks_check(f, s, WARD_OP_STAT, dirfd, path, true);
+		if (result == 0 && ward_checks_keep_trailing_slash(s, path)) /* the kernel's answer on "x/" */
+			ward_checks_complete(f, ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, buf, 0));
+		goto out;
+	}
 	int r = ward_resolve_where(ward_checks_resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), s->resolved,
 	                           &unsettled, &s->resolve);
 	if (r != 0) {
@@ -513,9 +541,12 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int *fdp)
 	int result = 0;
 	if (n > 0) {
 		target[n] = '\0';
-		/* pipes, sockets, memfds and deleted files have no name to protect */
+		/* pipes, sockets, memfds and deleted files have no name to protect
+		 * (a file named "x (deleted)" has one: the link count tells) */
+		struct stat st;
 		bool nameless = target[0] != '/' || strncmp(target, "/memfd:", 7) == 0 ||
-		                (n > 10 && strcmp(target + n - 10, " (deleted)") == 0);
+		                (n > 10 && strcmp(target + n - 10, " (deleted)") == 0 &&
+		                 ward_syscall(SYS_fstat, fd, &st) == 0 && st.st_nlink == 0);
 		if (!nameless)
 			result = ward_checks_check(f, s, ops & ward_restricted, AT_FDCWD, target, false);
 	} /* else not an open descriptor: the call fails by itself */

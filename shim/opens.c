@@ -37,7 +37,10 @@ open_refused(struct ward_frame *f, struct ward_scratch *s, int flags, const stru
 static int
 decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, int flags, bool *unsettled)
 {
-	bool follow = !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
+	size_t len = strlen(path);
+	bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+	/* a trailing '/' is followed whatever O_NOFOLLOW says, as the kernel does */
+	bool follow = !excl && (!(flags & O_NOFOLLOW) || (len > 1 && path[len - 1] == '/'));
 	struct verdict v;
 	int r = ward_checks_resolve_decide_as(f, s, dirfd, path, follow, 0, flags, &v, unsettled);
 	if (r > 0)
@@ -91,6 +94,14 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 			if (result != ELOOP)
 				return result; /* the frame holds the scratch */
 			continue;
+		}
+		struct stat st;
+		size_t len = strlen(*path);
+		if ((flags & O_NOFOLLOW) && !(len > 1 && (*path)[len - 1] == '/') &&
+		    ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+			errno = ELOOP; /* O_NOFOLLOW on a symlink: the kernel's own answer, nothing opened */
+			ward_checks_complete(f, -1);
+			goto out;
 		}
 		if (!unsettled) /* a symlink appeared on a path decided whole: what was remembered may be stale */
 			ward_dircache_invalidate();

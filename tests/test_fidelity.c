@@ -158,6 +158,102 @@ Test(fidelity, loops_and_bad_descriptors_fail_as_the_kernel_says)
 	outcome_free(&o);
 }
 
+/* What the kernel decides from the shape of a path comes out as it does
+ * bare: O_NOFOLLOW on a symlink, a trailing '/', a last component "." or
+ * "..", ".." after a missing name or a file, a missing name the policy
+ * would refuse, a dirfd that is not a directory or not a descriptor. */
+Test(fidelity, the_shape_of_a_path_gives_the_kernel_s_errors)
+{
+	static const char script[] =
+		"import os, tempfile\n"
+		"os.chdir(tempfile.mkdtemp(dir='.'))\n"
+		"os.mkdir('d'); os.mkdir('c'); os.mkdir('e'); open('f', 'w').close()\n"
+		"os.symlink('f', 'flink'); os.symlink('d', 'dlink'); os.symlink('self', 'self')\n"
+		"def t(what, fn):\n"
+		"    try:\n"
+		"        r = fn(); print(what, 'ok', r if isinstance(r, bool) else '')\n"
+		"    except OSError as e:\n"
+		"        print(what, e.errno)\n"
+		"def o(p, fl, dir_fd=None):\n"
+		"    fd = os.open(p, fl, 0o644, dir_fd=dir_fd); os.close(fd); return True\n"
+		"t('nofollow-symlink', lambda: o('flink', os.O_RDONLY | os.O_NOFOLLOW))\n"
+		"t('nofollow-loop', lambda: o('self', os.O_RDONLY | os.O_NOFOLLOW))\n"
+		"t('nofollow-dirlink-slash', lambda: o('dlink/', os.O_RDONLY | os.O_NOFOLLOW))\n"
+		"t('path-nofollow-symlink', lambda: o('flink', os.O_PATH | os.O_NOFOLLOW))\n"
+		"t('stat-file-slash', lambda: os.stat('f/'))\n"
+		"t('lstat-dirlink-slash', lambda: os.lstat('dlink/') is not None)\n"
+		"t('mkdir-missing-dot', lambda: os.mkdir('n1/.'))\n"
+		"t('mkdir-dir-dot', lambda: os.mkdir('d/.'))\n"
+		"t('rmdir-dot', lambda: os.rmdir('.'))\n"
+		"t('rmdir-dir-dot', lambda: os.rmdir('e/.'))\n"
+		"t('rmdir-dir-dotdot', lambda: os.rmdir('e/..'))\n"
+		"t('rename-dir-dot', lambda: os.rename('c/.', 'x'))\n"
+		"t('symlink-dot', lambda: os.symlink('t', 'd/.'))\n"
+		"t('creat-missing-dot', lambda: o('n4/.', os.O_CREAT | os.O_WRONLY))\n"
+		"t('creat-dir-dot', lambda: o('d/.', os.O_CREAT | os.O_WRONLY))\n"
+		"t('open-missing-dotdot', lambda: o('missing/../f', os.O_RDONLY))\n"
+		"t('unlink-missing-dotdot', lambda: os.unlink('missing/../f'))\n"
+		"t('mkdir-file-dotdot', lambda: os.mkdir('f/../n5'))\n"
+		"t('open-file-dotdot', lambda: o('f/../f', os.O_RDONLY))\n"
+		"t('unlink-missing-outside', lambda: os.unlink('/usr/ward-missing'))\n"
+		"t('open-missing-outside', lambda: o('/usr/ward-missing/x', os.O_WRONLY | os.O_CREAT))\n"
+		"t('read-missing-outside', lambda: o('/etc/ward-missing', os.O_RDONLY))\n"
+		"t('stat-missing', lambda: os.stat('/usr/ward-missing'))\n"
+		"fd = os.open('f', os.O_RDONLY)\n"
+		"t('openat-file-dirfd', lambda: o('x', os.O_RDONLY, dir_fd=fd))\n"
+		"t('mkdir-file-dirfd', lambda: os.mkdir('x', dir_fd=fd))\n"
+		"t('dirs-left', lambda: sorted(os.listdir('.')) == ['c', 'd', 'dlink', 'e', 'f', 'flink', 'self'])\n";
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	same_as_bare(argv, "path shapes");
+	const char *rm[] = { "sh", "-c", "rm -f /usr/ward-missing /etc/ward-missing; echo $?; rm -rf /usr/ward-missing; echo $?", NULL };
+	same_as_bare(rm, "rm -f of missing files outside the write tree");
+}
+
+/* A rule that denies reading a tree holds what is in it: a rename out of
+ * it needs read too (a new name would carry the file out from under the
+ * rule), and a file named "x (deleted)" is still a named file. */
+Test(fidelity, a_protected_file_is_not_renamed_out_nor_hidden_by_its_name)
+{
+	char text[4 * PATH_MAX], p[PATH_MAX], env_policy[PATH_MAX + 16], kept[PATH_MAX], ro[PATH_MAX];
+	path_in(kept, work, "kept");
+	path_in(ro, work, "ro");
+	mkdir(kept, 0755);
+	mkdir(ro, 0755);
+	path_in(p, kept, "key");
+	cr_assert(file_write(p, "KEY\n", 4));
+	path_in(p, ro, "f (deleted)");
+	cr_assert(file_write(p, "ro\n", 3));
+	chmod(p, 0644);
+	snprintf(text, sizeof(text),
+	         "default deny\nallow ro /**\nallow exec /usr/bin/* /bin/*\nallow rw %s/**\n"
+	         "deny read %s/**\ndeny write %s/**\n",
+	         work, kept, ro);
+	path_in(p, dir, "p2.ward");
+	cr_assert(file_write(p, text, strlen(text)));
+	snprintf(env_policy, sizeof(env_policy), "WARD_POLICY=%s", p);
+	static const char script[] =
+		"import os\n"
+		"def t(what, fn):\n"
+		"    try:\n"
+		"        fn(); print(what, 'ok')\n"
+		"    except OSError as e:\n"
+		"        print(what, e.errno)\n"
+		"t('rename-out', lambda: os.rename('kept/key', 'key'))\n"
+		"t('rename-dir-out', lambda: os.rename('kept', 'kept2'))\n"
+		"fd = os.open('ro/f (deleted)', os.O_RDONLY)\n"
+		"t('fchmod-named-deleted', lambda: os.fchmod(fd, 0o777))\n"
+		"t('left', lambda: print(os.path.exists('kept/key'), oct(os.stat('ro/f (deleted)').st_mode & 0o777)))\n";
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	const char *env[] = { env_policy, NULL };
+	struct run_opts o = { .env = env, .shim = true, .cwd = work };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect_str_eq(r.out, "rename-out 13\nrename-dir-out 13\nfchmod-named-deleted 13\nTrue 0o644\nleft ok\n",
+	                 "%s", r.err);
+	cr_expect(strstr(r.err, "ward: denied read ") != NULL && strstr(r.err, "/kept/key (rename)") != NULL, "%s", r.err);
+	run_free(&r);
+}
+
 /* mkstemp's family and mkdtemp are made by the shim under a policy
  * (tempnames.c): what libc would give, names filled in, refusals named. */
 Test(fidelity, mkstemp_and_mkdtemp_behave_as_libc_s)
