@@ -315,7 +315,9 @@ char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t 
 int ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_path);
 void ward_spawn_after_fork_child(void);
 /* posix_spawn's file actions, in the order the child runs them (spawn_actions.c). */
-int ward_check_spawn_actions(struct ward_frame *f, const void *actions);
+/* *child_dir: where the child will be when it execs (AT_FDCWD, or a
+ * descriptor the caller closes). */
+int ward_check_spawn_actions(struct ward_frame *f, const void *actions, int *child_dir);
 char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);

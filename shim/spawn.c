@@ -37,11 +37,13 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
       char *const envp[], int *errno_after)
 {
 	const char *asked = file;
-	int denied = ward_check_children(f);
+	int denied = ward_check_children(f), child_dir = AT_FDCWD;
 	if (!denied)
-		denied = ward_check_spawn_actions(f, actions);
-	if (!denied)
-		denied = ward_check_exec(f, AT_FDCWD, &file, search_path); /* file: exactly the program decided */
+		denied = ward_check_spawn_actions(f, actions, &child_dir);
+	if (!denied) /* file: exactly the program decided, from where the child will be */
+		denied = ward_check_exec(f, child_dir, &file, search_path);
+	if (child_dir != AT_FDCWD)
+		ward_syscall(SYS_close, child_dir);
 	if (denied)
 		return f->deny = denied;
 	char *slots[f->active ? ward_exec_env_size(envp) + 1 : 1];

@@ -8,7 +8,8 @@
  * open decided like open(2) against the directory the child will be in
  * (the caller's, changed by the chdir actions before it), each chdir
  * decided like chdir(2).  A refused action refuses the spawn (its errno,
- * nothing runs).
+ * nothing runs).  A relative program is then found from the directory the
+ * child will be in (spawn.c passes it to the exec check).
  *
  * The list is glibc's own (struct __spawn_action in glibc's
  * posix/spawn_int.h, the same from 2.29 to 2.36 and later): the public
@@ -112,9 +113,10 @@ action(struct ward_frame *f, struct walk *w, const struct ward_spawn_action *a)
 }
 
 int
-ward_check_spawn_actions(struct ward_frame *f, const void *opaque)
+ward_check_spawn_actions(struct ward_frame *f, const void *opaque, int *child_dir)
 {
 	const posix_spawn_file_actions_t *actions = opaque;
+	*child_dir = AT_FDCWD;
 	if (actions == NULL || ward_restricted == 0 || !f->active || actions->__used <= 0)
 		return 0;
 	const struct ward_spawn_action *list = (const struct ward_spawn_action *)actions->__actions;
@@ -122,6 +124,9 @@ ward_check_spawn_actions(struct ward_frame *f, const void *opaque)
 	int r = 0;
 	for (int i = 0; i < actions->__used && r == 0; i++)
 		r = action(f, &w, &list[i]);
-	walk_end(&w);
+	if (r != 0)
+		walk_end(&w);
+	else
+		*child_dir = w.dir; /* a relative program is found from there, as the child will */
 	return r;
 }

@@ -422,6 +422,22 @@ Test(fidelity, spawn_file_actions_are_decided)
 	out = spawned("fchdir", dir, "secret");
 	cr_expect_str_eq(out, "spawn 13\n", "a relative open after addfchdir_np: %s", out);
 	free(out);
+	/* a relative program is found where the child will be, as the kernel does */
+	out = spawned("run", "/usr", "bin/true");
+	cr_expect_str_eq(out, "spawn 0\nstatus 0\n", "%s", out);
+	free(out);
+	char sub[PATH_MAX + 32];
+	snprintf(sub, sizeof(sub), "%s/sub", work);
+	mkdir(sub, 0755);
+	snprintf(sub, sizeof(sub), "%s/sub/bin", work);
+	mkdir(sub, 0755);
+	char cp[2 * PATH_MAX];
+	snprintf(cp, sizeof(cp), "cp /bin/true %s/sub/bin/true", work);
+	cr_assert_eq(system(cp), 0);
+	snprintf(sub, sizeof(sub), "%s/sub", work);
+	out = spawned("run", sub, "bin/true"); /* exec is allowed in /usr/bin and /bin only */
+	cr_expect_str_eq(out, "spawn 13\n", "%s", out);
+	free(out);
 	/* allowed actions run as bare */
 	char mine[PATH_MAX + 8];
 	snprintf(mine, sizeof(mine), "%s/mine", work);
