@@ -220,6 +220,8 @@ ward_act_release(struct ward_frame *f)
 {
 	struct ward_scratch *s = f->held;
 	f->held = NULL;
+	if (s->spawn.nheld > 0)
+		ward_spawn_actions_release(s);
 	for (int i = 0; i < 2; i++)
 		if (s->act[i].fd >= 0) {
 			ward_syscall(SYS_close, s->act[i].fd);

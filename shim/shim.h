@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <limits.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -183,6 +184,7 @@ void ward_held_after_fork_child(void);
 #define WARD_SCRATCH_NESTING 2
 #define WARD_RECORD_MAX 4096     /* one violation record, one write */
 #define WARD_BACKTRACE_FRAMES 32
+#define WARD_SPAWN_ACTIONS_MAX 64 /* file actions of one posix_spawn (more: refused) */
 struct ward_scratch {
 	struct stat found;
 	char resolved[WARD_PATH_MAX];
@@ -204,6 +206,13 @@ struct ward_scratch {
 		char path[WARD_PROCFD_NAME_MAX + 256 + 2];   /* /proc/self/fd/N[/NAME][/] */
 	} act[2];
 	char act_mode[8];                            /* fopen's mode for the reopen */
+	/* posix_spawn's file actions as the child runs them (spawn_actions.c) */
+	struct {
+		posix_spawn_file_actions_t actions;
+		unsigned char list[WARD_SPAWN_ACTIONS_MAX][32]; /* glibc's struct __spawn_action, 32 bytes */
+		int held[WARD_SPAWN_ACTIONS_MAX];
+		int nheld;
+	} spawn;
 };
 void ward_scratch_init(void);
 /* This thread's next scratch set, or NULL (nested too deep, no memory):
@@ -316,8 +325,12 @@ int ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool sea
 void ward_spawn_after_fork_child(void);
 /* posix_spawn's file actions, in the order the child runs them (spawn_actions.c). */
 /* *child_dir: where the child will be when it execs (AT_FDCWD, or a
- * descriptor the caller closes). */
-int ward_check_spawn_actions(struct ward_frame *f, const void *actions, int *child_dir);
+ * descriptor the caller closes); *use: the actions to spawn with (the
+ * program's, or the shim's own list with the opens made: held in the
+ * frame until the call is done). */
+int ward_check_spawn_actions(struct ward_frame *f, const void *actions, int *child_dir, const void **use);
+/* The descriptors a spawn's actions were opened on, closed (ward_act_release). */
+void ward_spawn_actions_release(struct ward_scratch *s);
 char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);

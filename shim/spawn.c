@@ -38,8 +38,10 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
 {
 	const char *asked = file;
 	int denied = ward_check_children(f), child_dir = AT_FDCWD;
+	const void *use = actions;
 	if (!denied)
-		denied = ward_check_spawn_actions(f, actions, &child_dir);
+		denied = ward_check_spawn_actions(f, actions, &child_dir, &use);
+	actions = use; /* the opens made here, exactly: the child dup2s them */
 	if (!denied) /* file: exactly the program decided, from where the child will be */
 		denied = ward_check_exec(f, child_dir, &file, search_path);
 	if (child_dir != AT_FDCWD)

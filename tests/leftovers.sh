@@ -54,9 +54,10 @@ done
 dead=$!
 wait "$dead"
 kill -0 "$dead" 2>/dev/null && fail "pid $dead was reused at once"
-touch "$shm/ward-tree.$dead.0123abcd" "$shm/ward-policy.$dead.0123abcd"
-mkdir "$shm/ward-records.$dead.XyZ123"
-touch "$shm/ward-records.$dead.XyZ123/0123abcd.jsonl"
+# (another ward run's janitor may sweep these first: the test only needs them gone)
+touch "$shm/ward-tree.$dead.0123abcd" "$shm/ward-policy.$dead.0123abcd" 2>/dev/null || true
+mkdir "$shm/ward-records.$dead.XyZ123" 2>/dev/null || true
+touch "$shm/ward-records.$dead.XyZ123/0123abcd.jsonl" 2>/dev/null || true
 touch "$shm/ward-tree.$$.0123abcd" "$shm/ward-treeish.$dead.0123abcd"
 "$ward" run -s none -- true
 left=$(mine "$dead")

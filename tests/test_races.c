@@ -548,6 +548,13 @@ Test(races, mkstemp_and_mkdtemp_through_a_directory_swapped_for_a_symlink)
 	expect_held(&c);
 }
 
+/* 17: posix_spawn's addopen through a directory swapped for a symlink */
+Test(races, spawn_addopen_through_a_directory_swapped_for_a_symlink)
+{
+	expect_held(&(struct race_case){ .what = "posix_spawn addopen", .prog = PROG_RACE_SPAWN, .flipper = "thread",
+	                                 .policy = DENY_SECRET, .min_allowed = EXEC_MIN });
+}
+
 /* With the flipper off every call of every program is allowed and works. */
 Test(races, no_race_every_allowed_call_succeeds)
 {
@@ -574,4 +581,5 @@ Test(races, no_race_every_allowed_call_succeeds)
 	expect_all_allowed("fchmod of a descriptor", PROG_RACE_FDNUM, NULL, BY_FCALL, READ_THE_SYSTEM);
 	expect_all_allowed("mkstemp", PROG_RACE_MKTEMP, NULL, TEMP_FILE, READ_THE_SYSTEM);
 	expect_all_allowed("mkdtemp", PROG_RACE_MKTEMP, NULL, TEMP_DIR, READ_THE_SYSTEM);
+	expect_all_allowed("posix_spawn addopen", PROG_RACE_SPAWN, NULL, NULL, DENY_SECRET);
 }
