@@ -175,7 +175,24 @@ openat2_call(struct ward_frame *f, struct call *c)
 		if (s != NULL)
 			ward_scratch_leave();
 	}
-	return r != 0 ? r : ward_check_open_by_name(f, (int)c->a, PATH_ARG(c->b), flags);
+	if (r != 0 || (size_t)c->d != sizeof(*how) || ward_restricted == 0 || !f->active)
+		return r != 0 ? r : ward_check_open_by_name(f, (int)c->a, PATH_ARG(c->b), flags);
+	/* RESOLVE_BENEATH, _NO_XDEV, _NO_SYMLINKS, _NO_MAGICLINKS, _CACHED: the
+	 * kernel's verdict on the program's path with its own flags first (an
+	 * O_PATH open, which touches nothing: EXDEV, ELOOP, EAGAIN come out as
+	 * bare), then the open made exactly on the decided path, as every open
+	 * (made on the program's path, another thread could swap a directory
+	 * in between).  An O_CREAT is not tried first (its name may not exist). */
+	if (!(flags & O_CREAT)) {
+		struct open_how probe = { .flags = O_PATH | O_CLOEXEC | ((uint64_t)flags & (O_NOFOLLOW | O_DIRECTORY)),
+			                  .resolve = how->resolve };
+		long fd = ward_syscall(SYS_openat2, c->a, PATH_ARG(c->b), &probe, sizeof(probe));
+		if (fd < 0 && errno != ENOENT)
+			return -errno;
+		if (fd >= 0)
+			ward_syscall(SYS_close, fd);
+	}
+	return open_call(f, c, (int)c->a, &c->b, flags, (mode_t)how->mode);
 }
 
 /* The decision for one call: 0, or the errno to fail with. */

@@ -555,6 +555,15 @@ Test(races, spawn_addopen_through_a_directory_swapped_for_a_symlink)
 	                                 .policy = DENY_SECRET, .min_allowed = EXEC_MIN });
 }
 
+/* 18: openat2 through syscall() with resolve flags of its own */
+static const char *const OPENAT2_DIR[] = { "openat2", "dir", NULL };
+
+Test(races, openat2_with_resolve_flags_through_a_directory_swapped_for_a_symlink)
+{
+	expect_held(&(struct race_case){ .what = "openat2 RESOLVE_NO_MAGICLINKS d/S.txt", .prog = PROG_RACE_READ,
+	                                 .args = OPENAT2_DIR, .flipper = "thread", .policy = DENY_SECRET });
+}
+
 /* With the flipper off every call of every program is allowed and works. */
 Test(races, no_race_every_allowed_call_succeeds)
 {
@@ -582,4 +591,5 @@ Test(races, no_race_every_allowed_call_succeeds)
 	expect_all_allowed("mkstemp", PROG_RACE_MKTEMP, NULL, TEMP_FILE, READ_THE_SYSTEM);
 	expect_all_allowed("mkdtemp", PROG_RACE_MKTEMP, NULL, TEMP_DIR, READ_THE_SYSTEM);
 	expect_all_allowed("posix_spawn addopen", PROG_RACE_SPAWN, NULL, NULL, DENY_SECRET);
+	expect_all_allowed("openat2 RESOLVE_NO_MAGICLINKS", PROG_RACE_READ, NULL, OPENAT2_DIR, DENY_SECRET);
 }

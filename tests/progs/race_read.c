@@ -4,7 +4,8 @@
  * bytes, or a descriptor on the secret's inode, is a win.
  *
  *   race_read run DIR MS FLIPPER CALL SHAPE [proc]
- *   CALL   open: open + read; fopen: fopen + fread
+ *   CALL   open: open + read; fopen: fopen + fread; openat2: openat2
+ *          through syscall() with RESOLVE_NO_MAGICLINKS, + read
  *   SHAPE  file: work/flip is exchanged (RENAME_EXCHANGE) with work/lnk, a
  *                symlink to DIR/secret/S.txt; the victim reads work/flip
  *          dir: work/d (a directory holding a harmless S.txt) is exchanged
@@ -16,7 +17,9 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,7 +28,7 @@
 #include "race.h"
 
 static const char *flip, *lnk, *d, *dlnk, *dreal, *target;
-static bool use_fopen;
+static bool use_fopen, use_openat2;
 static enum { FILE_SWAP, DIR_SWAP, DIR_RENAME } shape;
 
 static void
@@ -49,6 +52,7 @@ prepare(struct race_run *r)
 	if (r->argc != 2 && r->argc != 3)
 		race_die("usage: run DIR MS FLIPPER open|fopen file|dir|dirrename [proc]");
 	use_fopen = strcmp(r->argv[0], "fopen") == 0;
+	use_openat2 = strcmp(r->argv[0], "openat2") == 0;
 	shape = strcmp(r->argv[1], "file") == 0  ? FILE_SWAP
 	        : strcmp(r->argv[1], "dir") == 0 ? DIR_SWAP
 	                                         : DIR_RENAME;
@@ -102,7 +106,9 @@ victim(struct race_run *r)
 			len = fread(buf, 1, sizeof(buf), f);
 			fclose(f);
 		} else {
-			int fd = open(target, O_RDONLY);
+			struct open_how how = { .flags = O_RDONLY, .resolve = RESOLVE_NO_MAGICLINKS };
+			int fd = use_openat2 ? (int)syscall(SYS_openat2, AT_FDCWD, target, &how, sizeof(how))
+			                     : open(target, O_RDONLY);
 			if (fd < 0) {
 				race_failed(r);
 				continue;
