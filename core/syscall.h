@@ -7,6 +7,13 @@
  * libc's syscall(): the result, or -1 with errno set.  ward_syscall_raw()
  * returns the kernel's answer as is (-errno on failure) and touches no
  * errno at all: for the allocator's calls and signal-handler paths.
+ *
+ * Where the instruction is made: in line, or, when ward_syscall_gate is
+ * set, by that function.  Under Syscall User Dispatch (`ward run --strict`,
+ * shim/rawsys.c) the kernel lets through only the system calls made from
+ * libc's text; the gate is then a call into libc, so the shim's own calls
+ * pass with no per-thread state to switch.  Unset, it costs a load and a
+ * branch that is never taken.
  */
 #ifndef WARD_CORE_SYSCALL_H
 #define WARD_CORE_SYSCALL_H
@@ -14,9 +21,14 @@
 #include <errno.h>
 #include <sys/syscall.h>
 
+typedef long (*ward_syscall_gate_fn)(long n, long a, long b, long c, long d, long e, long f);
+extern ward_syscall_gate_fn ward_syscall_gate __attribute__((visibility("hidden")));
+
 static inline long
 ward_syscall_raw(long n, long a, long b, long c, long d, long e, long f)
 {
+	if (__builtin_expect(ward_syscall_gate != 0, 0))
+		return ward_syscall_gate(n, a, b, c, d, e, f);
 #if defined(__x86_64__)
 	register long r10 __asm__("r10") = d;
 	register long r8 __asm__("r8") = e;
