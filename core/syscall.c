@@ -3,4 +3,4 @@
  */
 #include "syscall.h"
 
-ward_syscall_gate_fn ward_syscall_gate;
+void *ward_syscall_gate;

@@ -18,15 +18,15 @@
  *
  * The shim's own system calls: the kernel decides by the address of the
  * instruction alone (no selector byte: the prctl's selector is NULL), and
- * core/syscall.h's gate sends every one of the shim's calls through libc's
- * syscall(), in libc's text.  Measured against the alternatives (docs/
- * PERFORMANCE.md): a trap costs some 2.4 us, so treating the shim's own
- * calls as traps to emulate would add that to every decided open; a
- * selector toggled around them costs about what the gate does, but a signal
- * arriving as one of the shim's calls returns runs the program's handler
- * with the selector open, and every new thread would need a byte of its own
- * before its first call.  With no selector there is no window and nothing a
- * thread can share.
+ * core/syscall.h's gate makes every one of the shim's calls by calling a
+ * `syscall; ret` found in libc's text.  Measured against the alternatives
+ * (docs/PERFORMANCE.md): a trap costs some 2.4 us, so treating the shim's
+ * own calls as traps to emulate would add that to every decided open; a
+ * selector toggled around them costs about what the gate does (two stores
+ * against a call and a return), but a signal arriving as one of the shim's
+ * calls returns would run the program's handler with the selector open,
+ * and every new thread would need a byte of its own before its first call.
+ * With no selector there is no window and nothing a thread can share.
  *
  * What the kernel does (checked on 6.18 with a test program): dispatch is
  * not inherited by fork, by a new thread, nor across exec.  So it is turned
@@ -101,15 +101,14 @@ static struct kernel_action program_sigsys; /* what the program asked SIGSYS to 
 
 /* ---- the shim's own calls, made from libc's text ---- */
 
-static long
-through_libc(long n, long a, long b, long c, long d, long e, long f)
+/* A `syscall; ret` in libc's text, for core/syscall.h's gate (any such
+ * bytes will do: the kernel looks at where the instruction is, and the
+ * gate only calls it). */
+static void *
+find_gate(void)
 {
-	int saved = errno;
-	long r = ward_libc_syscall(n, a, b, c, d, e, f);
-	if (r == -1)
-		r = -errno;
-	errno = saved;
-	return r;
+	static const unsigned char pair[] = { 0x0f, 0x05, 0xc3 };
+	return memmem((const void *)text_start, text_len, pair, sizeof(pair));
 }
 
 static bool
@@ -335,13 +334,22 @@ ward_rawsys_init(void)
 	const char *strict = ward_env("WARD_STRICT");
 	if (strict == NULL || strcmp(strict, "1") != 0)
 		return;
+	const char *preload = getenv("LD_PRELOAD"); /* the live one: valgrind adds its own to the program's */
+	if (preload != NULL && strstr(preload, "/vgpreload_") != NULL) {
+		/* valgrind hands the prctl to the kernel, whose dispatch would
+		 * then trap valgrind's own calls: the run would die of SIGSYS */
+		note_unwatched("raw system calls unseen: under valgrind");
+		return;
+	}
 	ward_libc_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
 	int (*real_sigaction)(int, const struct sigaction *, struct sigaction *) = WARD_REAL(sigaction);
 	int (*real_sigprocmask)(int, const sigset_t *, sigset_t *) = WARD_REAL(sigprocmask);
 	if (ward_libc_syscall != NULL)
 		dl_iterate_phdr(find_text, (void *)ward_libc_syscall);
-	if (text_len == 0) {
-		note_unwatched("libc's text not found: raw system calls not seen");
+	void *gate = text_len != 0 ? find_gate() : NULL;
+	if (gate == NULL) {
+		note_unwatched(text_len == 0 ? "raw system calls unseen: libc's text not found"
+		                             : "raw system calls unseen: no syscall instruction to call in libc");
 		return;
 	}
 	/* SA_ONSTACK: on the thread's alternate stack when it has one (Go's
@@ -356,10 +364,10 @@ ward_rawsys_init(void)
 	sigaddset(&sys, SIGSYS);
 	real_sigprocmask(SIG_UNBLOCK, &sys, NULL);
 	if (!dispatch_on()) {
-		note_unwatched("no Syscall User Dispatch: raw system calls not seen");
+		note_unwatched("raw system calls unseen: no Syscall User Dispatch");
 		return;
 	}
-	ward_syscall_gate = through_libc;
+	ward_syscall_gate = gate;
 	ward_rawsys_on = true;
 }
 
@@ -367,7 +375,7 @@ void
 ward_rawsys_after_fork(void)
 {
 	if (ward_rawsys_on && !dispatch_on())
-		note_unwatched("Syscall User Dispatch lost after fork");
+		note_unwatched("raw system calls unseen: dispatch lost after fork");
 }
 
 struct start {
