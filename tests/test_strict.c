@@ -426,6 +426,24 @@ Test(strict, raw_calls_of_threads_fork_children_and_new_images_are_caught)
 	}
 }
 
+/* A raw execve is decided like execve: a program outside the exec rules
+ * does not start; one inside does. */
+Test(strict, raw_execve_is_decided)
+{
+	NEEDS_DISPATCH();
+	copy(PROG_RAW_CALLS, "elsewhere");
+	char *elsewhere = path_of("elsewhere"), *inside = path_of("bin/raw_calls"), want[PATH_MAX + 64];
+	struct run_result r = raw_calls(NULL, "rawexec", elsewhere, NULL);
+	cr_expect(strstr(r.out, ": Permission denied") != NULL, "%s", r.out);
+	expect_raw_refusal(&r, "exec", elsewhere);
+	run_free(&r);
+	r = raw_calls(NULL, "rawexec", inside, NULL);
+	snprintf(want, sizeof(want), "read /dev/null: ok");
+	cr_expect(strstr(r.out, want) != NULL, "the program did not start: %s %s", r.out, r.err);
+	cr_expect_eq(run_exit_code(&r), 0, "exit %d: %s", run_exit_code(&r), r.err);
+	run_free(&r);
+}
+
 /* A program that installs its own SIGSYS handler (sigaction and raw
  * rt_sigaction) and blocks SIGSYS (sigprocmask and raw rt_sigprocmask) is
  * told it did, and is caught all the same. */

@@ -12,6 +12,7 @@
  *   raw_calls fork PATH          ... by the child of libc's fork
  *   raw_calls rawfork PATH       ... by the child of a raw fork
  *   raw_calls exec PATH          ... by the image this one execs
+ *   raw_calls rawexec PROGRAM    a raw execve of PROGRAM (as `PROGRAM read /dev/null`)
  *   raw_calls handler PATH       SIGSYS handled (sigaction, raw rt_sigaction)
  *                                and blocked (sigprocmask, raw rt_sigprocmask)
  *                                by the program first
@@ -195,6 +196,10 @@ main(int argc, char **argv)
 	} else if (strcmp(op, "exec") == 0) {
 		execl("/proc/self/exe", "raw_calls", "open", path, (char *)NULL);
 		return 2;
+	} else if (strcmp(op, "rawexec") == 0) {
+		char *args[] = { (char *)path, "read", "/dev/null", NULL };
+		extern char **environ;
+		say(op, path, raw6(SYS_execve, (long)path, (long)args, (long)environ, 0), NULL);
 	} else if (strcmp(op, "handler") == 0) {
 		take_sigsys();
 		raw_open("handler", path);
