@@ -61,6 +61,13 @@ note_kernel_confined(struct ward_frame *f, const char *path, const char *why_tex
 	struct ward_scratch *s = ward_scratch_enter();
 	if (s == NULL)
 		return;
+	/* one name for the program, whatever the directory it was run from */
+	if (path[0] != '/' && ward_syscall(SYS_getcwd, s->walk_path, sizeof(s->walk_path)) > 0 &&
+	    strlen(s->walk_path) + strlen(path) + 2 <= sizeof(s->walk_path)) {
+		strcat(s->walk_path, "/");
+		strcat(s->walk_path, path[0] == '.' && path[1] == '/' ? path + 2 : path);
+		path = s->walk_path;
+	}
 	ward_record_note(f, s, "kernel-confined", "exec", path, rule);
 	ward_scratch_leave();
 }

@@ -16,6 +16,9 @@
  *   raw_calls handler PATH       SIGSYS handled (sigaction, raw rt_sigaction)
  *                                and blocked (sigprocmask, raw rt_sigprocmask)
  *                                by the program first
+ *   raw_calls killsys            SIGSYS sent by kill() to a handler the program
+ *                                installed with sigaction (not dispatch's: it
+ *                                reaches the program's handler)
  *   raw_calls trampoline         a signal handler returning through the
  *                                program's own rt_sigreturn
  *   raw_calls clone              a raw clone of a thread (CLONE_VM)
@@ -204,6 +207,11 @@ main(int argc, char **argv)
 		take_sigsys();
 		raw_open("handler", path);
 		printf("program's SIGSYS handler %s\n", program_handler_ran ? "ran" : "did not run");
+	} else if (strcmp(op, "killsys") == 0) {
+		struct sigaction sa = { .sa_handler = program_handler };
+		sigaction(SIGSYS, &sa, NULL);
+		kill(getpid(), SIGSYS);
+		printf("killsys: program's SIGSYS handler %s\n", program_handler_ran ? "ran" : "did not run");
 	} else if (strcmp(op, "trampoline") == 0)
 		trampoline();
 	else if (strcmp(op, "clone") == 0)
