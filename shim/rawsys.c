@@ -49,7 +49,9 @@
  * which every correct vfork child tolerates).  clone sharing memory or on
  * a stack of its own (a thread made without libc) cannot be started from a
  * signal handler: refused with a record (EPERM); clone3 fails with ENOSYS,
- * on which callers fall back to clone.  Landlock holds all of these
+ * on which callers fall back to clone.  prctl(PR_SET_SYSCALL_USER_DISPATCH)
+ * by the program, raw or through libc, would end the watch: refused with a
+ * record (EPERM).  Landlock holds all of these
  * underneath whatever the shim does.
  */
 #define _GNU_SOURCE
@@ -58,6 +60,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +132,7 @@ dispatch_on(void)
 	X(access) X(faccessat) X(faccessat2) X(chdir) X(readlink) X(readlinkat) X(getxattr) X(lgetxattr)          \
 	X(listxattr) X(llistxattr) X(statfs) X(inotify_add_watch) X(execve) X(execveat) X(bind) X(connect)        \
 	X(sendto) X(sendmsg) X(sendmmsg) X(mmap) X(mprotect) X(pkey_mprotect) X(personality) X(chroot) X(mount)   \
-	X(umount2) X(pivot_root) X(clone) X(clone3) X(fork) X(vfork) X(dup) X(dup2) X(dup3) X(close)
+	X(umount2) X(pivot_root) X(clone) X(clone3) X(fork) X(vfork) X(dup) X(dup2) X(dup3) X(close) X(prctl)
 
 const char *
 ward_rawsys_call_name(void)
@@ -222,6 +225,25 @@ refuse_thread(void)
 	return -EPERM;
 }
 
+/* prctl(PR_SET_SYSCALL_USER_DISPATCH) by the program would turn the watch
+ * off (or point it elsewhere) for its thread: refused, with a record. */
+static long
+refuse_dispatch_change(void)
+{
+	struct ward_frame f;
+	ward_frame_enter(&f, WARD_ID_prctl);
+	struct ward_refusal why = { .op = "syscalls", .what = "PR_SET_SYSCALL_USER_DISPATCH",
+		                    .by = "ward (it would end the watch on raw system calls)",
+		                    .rule = "prctl PR_SET_SYSCALL_USER_DISPATCH under --strict", .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	ward_refuse(&f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	f.deny = EPERM; /* whatever the mode */
+	ward_frame_refuse(&f);
+	return -EPERM;
+}
+
 long ward_syscall_call(long n, long a, long b, long c, long d, long e, long g);
 
 /* The call the program made, decided and made: the kernel's result (or
@@ -243,6 +265,10 @@ decide_and_make(long n, long a, long b, long c, long d, long e, long g)
 		break;
 	case SYS_clone3:
 		return -ENOSYS;
+	case SYS_prctl:
+		if (a == PR_SET_SYSCALL_USER_DISPATCH)
+			return refuse_dispatch_change();
+		break;
 	default:
 		break;
 	}
@@ -499,6 +525,21 @@ pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *
 	if (__builtin_expect(!ward_rawsys_on, 1))
 		return WARD_REAL(pthread_create)(thread, attr, fn, arg);
 	return create(thread, attr, fn, NULL, arg);
+}
+
+WARD_EXPORT int
+prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long), c = va_arg(ap, unsigned long),
+	              d = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (__builtin_expect(ward_rawsys_on, 0) && option == PR_SET_SYSCALL_USER_DISPATCH) {
+		refuse_dispatch_change(); /* errno EPERM */
+		return -1;
+	}
+	return WARD_REAL(prctl)(option, a, b, c, d);
 }
 
 /* glibc's thrd_create calls its pthread_create inside libc, where no

@@ -461,6 +461,25 @@ Test(strict, taking_sigsys_does_not_escape)
 	run_free(&r);
 }
 
+/* Turning dispatch off (prctl through libc or raw) is refused with a
+ * record: the raw open after it is still caught. */
+Test(strict, turning_dispatch_off_is_refused)
+{
+	NEEDS_DISPATCH();
+	char *secret = path_of("secret");
+	struct run_result r = raw_calls(NULL, "undispatch", secret, NULL);
+	cr_expect(strstr(r.out, "prctl dispatch off: Operation not permitted\nraw prctl dispatch off: Operation not permitted\n")
+	                  != NULL,
+	          "%s", r.out);
+	cr_expect(strstr(r.out, "undispatch ") != NULL && strstr(r.out, ": Permission denied") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "ward:       1 denied syscalls PR_SET_SYSCALL_USER_DISPATCH by prctl PR_SET_SYSCALL_USER_DISPATCH "
+	                        "under --strict [raw_calls]") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "ward:       1 denied syscalls PR_SET_SYSCALL_USER_DISPATCH by prctl PR_SET_SYSCALL_USER_DISPATCH "
+	                        "under --strict (raw syscall, a system call made outside libc) [raw_calls]") != NULL, "%s", r.err);
+	expect_raw_refusal(&r, "read", secret);
+	run_free(&r);
+}
+
 /* A SIGSYS that is not dispatch's (kill) reaches the handler the program
  * installed, under --strict (the shim passes it on) and without. */
 Test(strict, a_sigsys_of_its_own_reaches_the_program)

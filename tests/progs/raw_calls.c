@@ -19,6 +19,8 @@
  *   raw_calls killsys            SIGSYS sent by kill() to a handler the program
  *                                installed with sigaction (not dispatch's: it
  *                                reaches the program's handler)
+ *   raw_calls undispatch PATH    turns Syscall User Dispatch off (prctl through
+ *                                libc, then raw), then the raw open
  *   raw_calls trampoline         a signal handler returning through the
  *                                program's own rt_sigreturn
  *   raw_calls clone              a raw clone of a thread (CLONE_VM)
@@ -28,6 +30,7 @@
  * `ward run` tells refusals by its own exit status (3).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -36,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -207,6 +211,11 @@ main(int argc, char **argv)
 		take_sigsys();
 		raw_open("handler", path);
 		printf("program's SIGSYS handler %s\n", program_handler_ran ? "ran" : "did not run");
+	} else if (strcmp(op, "undispatch") == 0) {
+		int r = prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 0 /* OFF */, 0UL, 0UL, 0UL);
+		say("prctl", "dispatch off", r == 0 ? 0 : -errno, NULL);
+		say("raw prctl", "dispatch off", raw6(SYS_prctl, 59, 0, 0, 0), NULL);
+		raw_open("undispatch", path);
 	} else if (strcmp(op, "killsys") == 0) {
 		struct sigaction sa = { .sa_handler = program_handler };
 		sigaction(SIGSYS, &sa, NULL);
