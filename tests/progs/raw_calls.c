@@ -9,6 +9,10 @@
  *   raw_calls open PATH          openat for reading
  *   raw_calls mkdir PATH | unlink PATH | rename FROM TO
  *   raw_calls thread PATH        the open, made by a second thread
+ *   raw_calls smallthread PATH   ... by a thread on a 32 KiB stack, which the
+ *                                signal frame and the handler share (glibc
+ *                                puts static TLS there too: libward.so's 15 KB
+ *                                of it make a 16 KiB stack fail to start)
  *   raw_calls fork PATH          ... by the child of libc's fork
  *   raw_calls rawfork PATH       ... by the child of a raw fork
  *   raw_calls exec PATH          ... by the image this one execs
@@ -89,6 +93,14 @@ static void *
 thread_main(void *path)
 {
 	raw_open("thread", path);
+	return NULL;
+}
+
+static void *
+small_thread_main(void *path)
+{
+	raw_open("smallthread", path);
+	raw_read(path);
 	return NULL;
 }
 
@@ -189,6 +201,14 @@ main(int argc, char **argv)
 	else if (strcmp(op, "thread") == 0) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, thread_main, (void *)path) != 0)
+			return 2;
+		pthread_join(t, NULL);
+	} else if (strcmp(op, "smallthread") == 0) {
+		pthread_attr_t attr;
+		pthread_t t;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 32768);
+		if (pthread_create(&t, &attr, small_thread_main, (void *)path) != 0)
 			return 2;
 		pthread_join(t, NULL);
 	} else if (strcmp(op, "fork") == 0 || strcmp(op, "rawfork") == 0) {
