@@ -20,7 +20,7 @@
  * instruction alone (no selector byte: the prctl's selector is NULL), and
  * core/syscall.h's gate makes every one of the shim's calls by calling a
  * `syscall; ret` found in libc's text.  Measured against the alternatives
- * (docs/PERFORMANCE.md): a trap costs some 2.4 us, so treating the shim's
+ * (docs/PERFORMANCE.md): a trap costs some 2.5 to 4.5 us, so treating the shim's
  * own calls as traps to emulate would add that to every decided open; a
  * selector toggled around them costs about what the gate does (two stores
  * against a call and a return), but a signal arriving as one of the shim's
@@ -51,8 +51,9 @@
  * signal handler: refused with a record (EPERM); clone3 fails with ENOSYS,
  * on which callers fall back to clone.  prctl(PR_SET_SYSCALL_USER_DISPATCH)
  * by the program, raw or through libc, would end the watch: refused with a
- * record (EPERM).  Landlock holds all of these
- * underneath whatever the shim does.
+ * record (EPERM).  Landlock holds all of these underneath whatever the
+ * shim does.  Threads made by libc's clone() or by glibc for itself, and a
+ * vfork child inside libc before its exec, run without dispatch.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
