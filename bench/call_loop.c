@@ -25,6 +25,11 @@
  *               rewinddir after the end
  *   listdir     opendir(DIR/small) + readdir to the end (8 files: 11
  *               calls) + closedir: a tree walk's visit of a small directory
+ *   raw_open_close, raw_stat, raw_getppid
+ *               openat + close, newfstatat, getppid made with the syscall
+ *               instruction itself, never through libc (what
+ *               bench/strict_cost.sh times under --strict, where each one
+ *               is a SIGSYS the shim's handler decides and makes)
  *
  * Linked with nothing of ward's: the same binary runs bare, under an empty
  * preloaded library and under libward.so, before and after a change.
@@ -37,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define BLOCK 4096
@@ -101,6 +107,35 @@ loop_stat(const char *path, long n)
 			fail("stat", path);
 }
 
+#if defined(__x86_64__)
+static long
+raw4(long n, long a, long b, long c, long d)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void
+loop_raw(const char *op, const char *path, long n)
+{
+	struct stat st;
+	for (long i = 0; i < n; i++) {
+		if (strcmp(op, "raw_getppid") == 0) {
+			raw4(SYS_getppid, 0, 0, 0, 0);
+		} else if (strcmp(op, "raw_stat") == 0) {
+			if (raw4(SYS_newfstatat, AT_FDCWD, (long)path, (long)&st, 0) != 0)
+				fail("raw stat", path);
+		} else {
+			long fd = raw4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY, 0);
+			if (fd < 0 || raw4(SYS_close, fd, 0, 0, 0) != 0)
+				fail("raw open", path);
+		}
+	}
+}
+#endif
+
 static void
 loop_pread(const char *path, long n)
 {
@@ -151,7 +186,8 @@ main(int argc, char **argv)
 	char *end;
 	long n = argc == 4 ? strtol(argv[2], &end, 10) : -1;
 	if (argc != 4 || *end != '\0' || n < 0) {
-		fputs("usage: bench_call_loop open_close|stat|pread|readdir|listdir N DIR\n", stderr);
+		fputs("usage: bench_call_loop open_close|stat|pread|readdir|listdir|raw_open_close|raw_stat|raw_getppid N DIR\n",
+		      stderr);
 		return 2;
 	}
 	const char *op = argv[1], *dir = argv[3];
@@ -174,6 +210,10 @@ main(int argc, char **argv)
 			loop_stat(path, n);
 		else if (strcmp(op, "pread") == 0)
 			loop_pread(path, n);
+#if defined(__x86_64__)
+		else if (strncmp(op, "raw_", 4) == 0)
+			loop_raw(op, path, n);
+#endif
 		else {
 			fprintf(stderr, "call_loop: unknown operation %s\n", op);
 			return 2;

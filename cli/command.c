@@ -152,18 +152,29 @@ launch_decide_command(const struct ward_policy *policy, const struct ward_matche
 	enum ward_mode mode = tree_mode(policy);
 	bool audit = mode == WARD_MODE_AUDIT;
 	if (levels_allowed(policy, matcher, &program, &r)) {
-		if (program.unconfined == NULL || policy->unconfined_exec == WARD_UNCONFINED_ALLOW)
+		if (program.unconfined == NULL)
 			return 0;
-		audit |= policy->unconfined_exec == WARD_UNCONFINED_AUDIT;
 		/* under --strict what runs is held by the kernel: said as the shim says it */
-		const char *strict = getenv("WARD_STRICT");
-		const char *held = policy->unconfined_exec == WARD_UNCONFINED_AUDIT && strict != NULL && strcmp(strict, "1") == 0
-		                           ? "; kernel-confined"
-		                           : "";
+		const char *strict_env = getenv("WARD_STRICT");
+		bool strict = strict_env != NULL && strcmp(strict_env, "1") == 0;
 		int at;
 		r.path = ward_program_level(&program, program.unconfined_level, &at);
 		if (ward_resolve(&options, at, r.path, true, resolved, &scratch) == 0)
 			r.path = resolved;
+		if (strict && (policy->unconfined_exec != WARD_UNCONFINED_DENY || audit)) {
+			/* it will run, held by the kernel alone: a note for the summary's count */
+			static struct refusal note;
+			static char line[16 * PATH_MAX];
+			note = r;
+			note.decision = "kernel-confined";
+			snprintf(note.rule, sizeof(note.rule), "unconfined-exec (%s; kernel-confined)", program.unconfined);
+			if (records_path != NULL && records_path[0] != '\0') /* the records file only */
+				append_line(records_path, line, json_record(line, sizeof(line), &note, false));
+		}
+		if (policy->unconfined_exec == WARD_UNCONFINED_ALLOW)
+			return 0;
+		audit |= policy->unconfined_exec == WARD_UNCONFINED_AUDIT;
+		const char *held = policy->unconfined_exec == WARD_UNCONFINED_AUDIT && strict ? "; kernel-confined" : "";
 		snprintf(r.rule, sizeof(r.rule), "unconfined-exec (%s%s)", program.unconfined, held);
 		snprintf(r.by, sizeof(r.by), "unconfined-exec %s (%s%s)", audit ? "audit" : "deny", program.unconfined, held);
 	}

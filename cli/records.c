@@ -95,10 +95,14 @@ ward_records_remove(const char *dir, const char *path)
 		rmdir(dir);
 }
 
+/* A note under --strict: a process only the kernel held (static, or no
+ * Syscall User Dispatch); not a violation. */
+#define KERNEL_CONFINED "kernel-confined"
+
 /* ---- one JSON line ---- */
 
 struct fields {
-	char decision[16], op[128], path[4096], rule[4200], exe[256];
+	char decision[16], op[128], path[4096], rule[4200], exe[256], via[32];
 	bool quiet;
 	bool has_decision, has_op, has_path;
 };
@@ -247,6 +251,7 @@ read_member(const char *s, const char *key, struct fields *f)
 		  offsetof(struct fields, has_path) },
 		{ "rule", offsetof(struct fields, rule), sizeof(((struct fields *)0)->rule), SIZE_MAX },
 		{ "exe", offsetof(struct fields, exe), sizeof(((struct fields *)0)->exe), SIZE_MAX },
+		{ "via", offsetof(struct fields, via), sizeof(((struct fields *)0)->via), SIZE_MAX },
 	};
 	if (strcmp(key, "quiet") == 0) {
 		f->quiet = strncmp(s, "true", 4) == 0;
@@ -303,6 +308,7 @@ ward_records_free(struct ward_records *r)
 		free(e->op);
 		free(e->path);
 		free(e->rule);
+		free(e->via);
 		for (size_t k = 0; k < e->nprograms; k++)
 			free(e->program[k]);
 	}
@@ -325,8 +331,8 @@ static uint64_t
 hash_fields(const struct fields *f)
 {
 	uint64_t h = 1469598103934665603ull;
-	const char *parts[] = { f->decision, f->op, f->path, f->rule };
-	for (size_t i = 0; i < 4; i++) {
+	const char *parts[] = { f->decision, f->op, f->path, f->rule, f->via };
+	for (size_t i = 0; i < 5; i++) {
 		for (const char *s = parts[i]; *s; s++)
 			h = (h ^ (unsigned char)*s) * 1099511628211ull;
 		h = (h ^ 0xff) * 1099511628211ull;
@@ -338,7 +344,7 @@ static bool
 same(const struct ward_record_entry *e, const struct fields *f)
 {
 	return e->quiet == f->quiet && strcmp(e->path, f->path) == 0 && strcmp(e->op, f->op) == 0 &&
-	       strcmp(e->decision, f->decision) == 0 && strcmp(e->rule, f->rule) == 0;
+	       strcmp(e->decision, f->decision) == 0 && strcmp(e->rule, f->rule) == 0 && strcmp(e->via, f->via) == 0;
 }
 
 static void
@@ -352,6 +358,7 @@ grow_index(struct ward_records *r)
 		snprintf(f.op, sizeof(f.op), "%s", r->entry[i].op);
 		snprintf(f.path, sizeof(f.path), "%s", r->entry[i].path);
 		snprintf(f.rule, sizeof(f.rule), "%s", r->entry[i].rule);
+		snprintf(f.via, sizeof(f.via), "%s", r->entry[i].via);
 		f.quiet = r->entry[i].quiet;
 		size_t k = hash_fields(&f) & (nslots - 1);
 		while (slot[k] != 0)
@@ -379,7 +386,7 @@ find_or_add(struct ward_records *r, const struct fields *f)
 	struct ward_record_entry *e = &r->entry[r->n];
 	*e = (struct ward_record_entry){
 		.decision = must(strdup(f->decision)), .op = must(strdup(f->op)), .path = must(strdup(f->path)),
-		.rule = must(strdup(f->rule)), .quiet = f->quiet, .first = r->n,
+		.rule = must(strdup(f->rule)), .via = must(strdup(f->via)), .quiet = f->quiet, .first = r->n,
 	};
 	r->slot[k] = ++r->n;
 	return e;
@@ -409,6 +416,8 @@ ward_records_add_line(struct ward_records *r, const char *line)
 	r->lines++;
 	if (strcmp(f.decision, "probed") == 0)
 		r->probed++;
+	else if (strcmp(f.decision, KERNEL_CONFINED) == 0)
+		r->kernel_confined++;
 	else if (f.quiet)
 		r->quiet++;
 	else if (strcmp(f.decision, "audited") == 0)
@@ -477,12 +486,19 @@ most_frequent_first(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+static bool
+is_note(const struct ward_record_entry *e)
+{
+	return strcmp(e->decision, "probed") == 0 || strcmp(e->decision, KERNEL_CONFINED) == 0;
+}
+
 static void
 print_entry(const struct ward_record_entry *e, FILE *out)
 {
 	char by[4300];
 	ward_records_describe_rule(e->rule, by, sizeof(by));
-	fprintf(out, "ward: %7lu %s %s %s by %s [", e->count, e->decision, e->op, e->path, by);
+	fprintf(out, "ward: %7lu %s %s %s by %s%s%s%s [", e->count, e->decision, e->op, e->path, by,
+	        e->via[0] ? " (" : "", e->via, e->via[0] ? ", a system call made outside libc)" : "");
 	for (size_t i = 0; i < e->nprograms; i++)
 		fprintf(out, "%s%s", i ? ", " : "", e->program[i]);
 	fprintf(out, "%s]\n", e->more_programs ? ", ..." : "");
@@ -515,7 +531,7 @@ ward_records_summary(const struct ward_records *r, FILE *out, size_t max_lines)
 	const struct ward_record_entry **order = must(calloc(r->n + 1, sizeof(*order)));
 	size_t listed = 0;
 	for (size_t i = 0; i < r->n; i++)
-		if (!r->entry[i].quiet && strcmp(r->entry[i].decision, "probed") != 0)
+		if (!r->entry[i].quiet && !is_note(&r->entry[i]))
 			order[listed++] = &r->entry[i];
 	qsort(order, listed, sizeof(*order), most_frequent_first);
 	if (r->denied + r->killed + r->audited + r->quiet + r->malformed > 0) {
@@ -534,6 +550,18 @@ ward_records_summary(const struct ward_records *r, FILE *out, size_t max_lines)
 		size_t shown = 0;
 		for (size_t i = 0; i < r->n && shown < max_lines; i++)
 			if (strcmp(r->entry[i].decision, "probed") == 0) {
+				print_entry(&r->entry[i], out);
+				shown++;
+			}
+	}
+	if (r->kernel_confined) { /* under --strict: held by the kernel, which says nothing of what it refused */
+		fprintf(out,
+		        "ward: %7lu process%s ran kernel-confined only (the kernel held %s to the policy; no record of "
+		        "what it refused could be had):\n",
+		        r->kernel_confined, r->kernel_confined == 1 ? "" : "es", r->kernel_confined == 1 ? "it" : "them");
+		size_t shown = 0;
+		for (size_t i = 0; i < r->n && shown < max_lines; i++)
+			if (strcmp(r->entry[i].decision, KERNEL_CONFINED) == 0) {
 				print_entry(&r->entry[i], out);
 				shown++;
 			}

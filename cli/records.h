@@ -24,6 +24,7 @@ struct ward_record_entry {
 	char *op;          /* comma list, or a limit's name */
 	char *path;        /* or what a limit counted */
 	char *rule;        /* FILE:LINE, default, limit ..., unconfined-exec (...) */
+	char *via;         /* "raw syscall": made outside libc (--strict), or "" */
 	bool quiet;
 	unsigned long count;
 	char *program[WARD_RECORDS_PROGRAMS];
@@ -41,6 +42,7 @@ struct ward_records {
 	unsigned long malformed; /* lines that were not a record */
 	unsigned long quiet, denied, audited, killed; /* per record, not per entry */
 	unsigned long probed; /* access() probes the policy answered no (not violations) */
+	unsigned long kernel_confined; /* --strict: processes only the kernel held (not violations) */
 };
 
 /* Create the records file in a fresh private directory under the first of

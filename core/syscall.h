@@ -7,12 +7,23 @@
  * libc's syscall(): the result, or -1 with errno set.  ward_syscall_raw()
  * returns the kernel's answer as is (-errno on failure) and touches no
  * errno at all: for the allocator's calls and signal-handler paths.
+ *
+ * Where the instruction is made: in line, or, when ward_syscall_gate is
+ * set, by calling the `syscall; ret` it points to.  Under Syscall User
+ * Dispatch (`ward run --strict`, shim/rawsys.c) the kernel lets through
+ * only the system calls made from libc's text, and the gate is such a pair
+ * of instructions there: the shim's own calls pass with no per-thread state
+ * to switch and no C code between.  Unset, it costs a compare with memory
+ * and a branch that is never taken.
  */
 #ifndef WARD_CORE_SYSCALL_H
 #define WARD_CORE_SYSCALL_H
 
 #include <errno.h>
 #include <sys/syscall.h>
+
+/* The address of a `syscall; ret` in libc's text, or NULL (rawsys.c). */
+extern void *ward_syscall_gate __attribute__((visibility("hidden")));
 
 static inline long
 ward_syscall_raw(long n, long a, long b, long c, long d, long e, long f)
@@ -22,10 +33,22 @@ ward_syscall_raw(long n, long a, long b, long c, long d, long e, long f)
 	register long r8 __asm__("r8") = e;
 	register long r9 __asm__("r9") = f;
 	long ret;
-	__asm__ volatile("syscall"
-	                 : "=a"(ret)
-	                 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
+	/* The gate's path is out of line, below the red zone, and "asm inline"
+	 * keeps the compiler's inlining decisions what they were without it. */
+	__asm__ volatile inline("cmpq $0, ward_syscall_gate(%%rip)\n\t"
+	                        "jne .Lward_gate%=\n\t"
+	                        "syscall\n"
+	                        ".Lward_gated%=:\n\t"
+	                        ".pushsection .text.unlikely,\"ax\",@progbits\n"
+	                        ".Lward_gate%=:\n\t"
+	                        "leaq -128(%%rsp), %%rsp\n\t"
+	                        "call *ward_syscall_gate(%%rip)\n\t"
+	                        "leaq 128(%%rsp), %%rsp\n\t"
+	                        "jmp .Lward_gated%=\n\t"
+	                        ".popsection"
+	                        : "=a"(ret)
+	                        : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+	                        : "rcx", "r11", "memory", "cc");
 	return ret;
 #elif defined(__aarch64__)
 	register long x8 __asm__("x8") = n;

@@ -17,6 +17,9 @@
  * - clone with CLONE_VM on a stack of its own, clone3: counted first, then
  *   made exactly as glibc's syscall() makes them, with no frame of ours: the
  *   child returns as it would without the shim.
+ * Under --strict (the gate of core/syscall.h is set: only libc's text may
+ * make system calls) the vfork-like ones are made as fork, and the ones
+ * sharing memory by a jump to libc's own syscall().
  */
 	.text
 
@@ -66,6 +69,8 @@ syscall:
 	jnz	.Lshared
 
 .Lvfork:
+	cmpq	$0, ward_syscall_gate(%rip)
+	jne	.Lvfork_as_fork
 	save_arguments
 	call	ward_syscall_vfork_check	/* limit children: 0, or an errno already set */
 	restore_arguments
@@ -87,11 +92,18 @@ syscall:
 	movq	%rax, %rdi
 	jmp	ward_syscall_vfork_parent	/* counts, sets errno on failure, returns the pid */
 
+.Lvfork_as_fork:
+	movq	$57, %rdi		/* SYS_fork: the child gets memory of its own */
+	jmp	ward_syscall_call
+
 .Lshared:
 	save_arguments
 	call	ward_syscall_count_shared
 	restore_arguments
-	shift_arguments
+	cmpq	$0, ward_syscall_gate(%rip)
+	je	4f
+	jmp	*ward_libc_syscall(%rip)	/* libc's syscall(), as the program asked */
+4:	shift_arguments
 	movq	8(%rsp), %r9
 	syscall
 	cmpq	$-4095, %rax

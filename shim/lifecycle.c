@@ -90,6 +90,7 @@ after_fork_child(void)
 	ward_checks_after_fork_child();
 	ward_held_after_fork_child();
 	ward_fdtable_reset_figures();
+	ward_rawsys_after_fork();
 }
 
 static void
@@ -122,6 +123,7 @@ start(int argc, char **argv, char **envp)
 	ward_config.allocator = ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)
 		ward_say3("WARD_MALLOC=", ward_alloc_bad_choice(), ": unknown allocator (jemalloc or libc); using jemalloc");
+	ward_rawsys_init(); /* last: from here on, system calls outside libc trap (--strict) */
 }
 
 /* 0 not started, 1 starting, 2 started. */

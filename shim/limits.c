@@ -43,29 +43,64 @@ refuse_limit(struct ward_frame *f, const char *name, uint64_t limit, int err)
 	return refuse(f, &why);
 }
 
+bool
+ward_strict(void)
+{
+	const char *env = ward_env("WARD_STRICT"); /* ward run --strict: the kernel holds what runs (SPEC 5.6) */
+	return env != NULL && strcmp(env, "1") == 0;
+}
+
+/* Under --strict an unconfined exec that goes on is held by the kernel
+ * alone: no record of what it is refused can be had, so the launcher's
+ * records get a note and the summary counts such processes. */
+static void
+note_kernel_confined(struct ward_frame *f, const char *path, const char *why_text)
+{
+	char rule[160];
+	snprintf(rule, sizeof(rule), "unconfined-exec (%s; kernel-confined)", why_text);
+	struct ward_scratch *s = ward_scratch_enter();
+	if (s == NULL)
+		return;
+	/* one name for the program, whatever the directory it was run from */
+	if (path[0] != '/' && ward_syscall(SYS_getcwd, s->walk_path, sizeof(s->walk_path)) > 0 &&
+	    strlen(s->walk_path) + strlen(path) + 2 <= sizeof(s->walk_path)) {
+		strcat(s->walk_path, "/");
+		strcat(s->walk_path, path[0] == '.' && path[1] == '/' ? path + 2 : path);
+		path = s->walk_path;
+	}
+	ward_record_note(f, s, "kernel-confined", "exec", path, rule);
+	ward_scratch_leave();
+}
+
 /* Exec of a program the shim cannot follow (static, set-user-ID, file
  * capabilities): refused, audited or allowed by unconfined-exec. */
 int
 ward_refuse_unconfined(struct ward_frame *f, const char *path, const char *why_text)
 {
 	const struct ward_policy *p = ward_config.policy;
-	if (p == NULL || p->unconfined_exec == WARD_UNCONFINED_ALLOW)
+	bool strict = ward_strict();
+	if (p == NULL || p->unconfined_exec == WARD_UNCONFINED_ALLOW) {
+		if (p != NULL && strict)
+			note_kernel_confined(f, path, why_text);
 		return 0;
+	}
 	bool audit = p->unconfined_exec == WARD_UNCONFINED_AUDIT;
-	const char *env = ward_env("WARD_STRICT"); /* ward run --strict: the kernel holds what runs (SPEC 5.6) */
-	const char *held = audit && env != NULL && strcmp(env, "1") == 0 ? "; kernel-confined" : "";
+	const char *held = audit && strict ? "; kernel-confined" : "";
 	char by[160], rule[160];
 	snprintf(by, sizeof(by), "unconfined-exec %s (%s%s)", audit || ward_config.mode == WARD_MODE_AUDIT ? "audit" : "deny",
 	         why_text, held);
 	snprintf(rule, sizeof(rule), "unconfined-exec (%s%s)", why_text, held);
 	struct ward_refusal why = { .op = "exec", .what = path, .by = by, .rule = rule, .audit = audit, .err = EACCES };
-	return refuse(f, &why);
+	int r = refuse(f, &why);
+	if (r == 0 && strict) /* audited: it runs */
+		note_kernel_confined(f, path, why_text);
+	return r;
 }
 
 bool
 ward_limits_watch_unconfined(void)
 {
-	return ward_config.policy != NULL && ward_config.policy->unconfined_exec != WARD_UNCONFINED_ALLOW;
+	return ward_config.policy != NULL && (ward_config.policy->unconfined_exec != WARD_UNCONFINED_ALLOW || ward_strict());
 }
 
 /* Is pid no longer a child of ours (reaped without a wait we saw)? */

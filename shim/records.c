@@ -103,13 +103,27 @@ add_backtrace(struct line *l, struct ward_scratch *s, bool json)
 	}
 }
 
+/* The call a record names: the table's function, or under --strict the
+ * system call a program made outside libc (rawsys.c), marked as such. */
+#define RAW_SYSCALL "raw syscall"
+
+static const char *
+call_name(const struct ward_record *r, const char **raw)
+{
+	const char *name = ward_rawsys_call_name();
+	*raw = name;
+	return name != NULL ? name : ward_call_names[r->call];
+}
+
 static size_t
 human(struct ward_scratch *s, const struct ward_record *r)
 {
 	struct line l = { s->record, 0, sizeof(s->record) - 1 };
+	const char *raw;
+	const char *call = call_name(r, &raw);
 	add(&l, "ward: %s %s ", r->decision, r->op);
 	add_escaped(&l, r->path, 256);
-	add(&l, " (%s) by ", ward_call_names[r->call]);
+	add(&l, " (%s%s) by ", call, raw != NULL ? ", " RAW_SYSCALL " outside libc" : "");
 	add_escaped(&l, r->by, 128);
 	add(&l, " [pid %ld ", (long)r->pid);
 	add_escaped(&l, ward_config.exe, 8);
@@ -136,7 +150,12 @@ json(struct ward_scratch *s, const struct ward_record *r, bool with_quiet)
 		if (ward_syscall(SYS_getcwd, s->record_cwd, sizeof(s->record_cwd)) <= 0)
 			s->record_cwd[0] = '\0';
 	add_escaped(&l, s->record_cwd, 1024);
-	add(&l, "\",\"call\":\"%s\",\"op\":\"%s\",\"path\":\"", ward_call_names[r->call], r->op);
+	const char *raw;
+	const char *call = call_name(r, &raw);
+	add(&l, "\",\"call\":\"%s\",", call);
+	if (raw != NULL)
+		add(&l, "\"via\":\"" RAW_SYSCALL "\",");
+	add(&l, "\"op\":\"%s\",\"path\":\"", r->op);
 	add_escaped(&l, r->path, 512);
 	add(&l, "\",\"decision\":\"%s\",\"rule\":\"", r->decision);
 	add_escaped(&l, r->rule, 256);
@@ -164,6 +183,17 @@ ward_record_probe(struct ward_frame *f, struct ward_scratch *s, const char *op, 
 	if (ward_config.records_path[0] == '\0')
 		return;
 	struct ward_record r = { .decision = "probed", .op = op, .path = path, .call = f->id, .by = rule,
+		                 .rule = rule, .pid = (pid_t)ward_syscall(SYS_getpid) };
+	ward_write_log(s->record, json(s, &r, true), ward_config.records_path);
+}
+
+void
+ward_record_note(struct ward_frame *f, struct ward_scratch *s, const char *decision, const char *op,
+                 const char *path, const char *rule)
+{
+	if (ward_config.records_path[0] == '\0')
+		return;
+	struct ward_record r = { .decision = decision, .op = op, .path = path, .call = f->id, .by = rule,
 		                 .rule = rule, .pid = (pid_t)ward_syscall(SYS_getpid) };
 	ward_write_log(s->record, json(s, &r, true), ward_config.records_path);
 }

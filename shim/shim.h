@@ -240,6 +240,10 @@ void ward_records_init(void);
 void ward_record_write(struct ward_scratch *s, const struct ward_record *r);
 void ward_record_probe(struct ward_frame *f, struct ward_scratch *s, const char *op, const char *path,
                        const char *rule);
+/* A line for the launcher's records only (not a violation): decision
+ * "kernel-confined" for what the kernel alone holds under --strict. */
+void ward_record_note(struct ward_frame *f, struct ward_scratch *s, const char *decision, const char *op,
+                      const char *path, const char *rule);
 /* Record a refusal (s may be NULL: no record) and say what the call does:
  * fail with why->err (enforce), 0 (audit), or never return (kill). */
 int ward_refuse(struct ward_frame *f, struct ward_scratch *s, const struct ward_refusal *why);
@@ -396,6 +400,16 @@ int ward_vfork_check_as(enum ward_call_id id);
 long ward_vfork_parent_as(enum ward_call_id id, long r);
 /* After _Fork in the child: figures start from zero. */
 void ward_after_fork_child(void);
+
+/* ---- system calls made outside libc, under --strict (rawsys.c) ---- */
+extern bool ward_rawsys_on;
+void ward_rawsys_init(void);
+void ward_rawsys_after_fork(void);
+/* The raw system call this thread's SIGSYS handler is deciding (its name
+ * for the record), or NULL. */
+const char *ward_rawsys_call_name(void);
+/* WARD_STRICT=1: the kernel holds this tree (ward run --strict). */
+bool ward_strict(void);
 
 /* The one export marker: only interposed symbols leave libward.so. */
 #define WARD_EXPORT __attribute__((visibility("default")))

@@ -11,11 +11,18 @@
  * rescue), and the parent, resumed once the child has exec'd or exited,
  * lowers it and counts the call in C.  Before all that, a C call checks
  * limit children (the stack is still the caller's then).
+ *
+ * Under --strict (the system call gate of core/syscall.h is set) the
+ * kernel would trap a vfork made here, outside libc's text: it is made as
+ * a fork instead (ward_vfork_as_fork), which every correct vfork child
+ * tolerates, and whose child is watched like any fork child.
  */
 	.text
 	.globl	vfork
 	.type	vfork, @function
 vfork:
+	cmpq	$0, ward_syscall_gate(%rip)
+	jne	ward_vfork_as_fork
 	subq	$8, %rsp		/* align the stack for a C call */
 	call	ward_vfork_check	/* limit children: 0, or an errno already set */
 	addq	$8, %rsp

@@ -557,6 +557,13 @@ ward_vfork_parent(long r)
 		return r;                                             \
 	} while (0)
 
+/* vfork.S under --strict: a fork, counted as the vfork it was asked as. */
+__attribute__((used)) pid_t
+ward_vfork_as_fork(void)
+{
+	WARD_FORK(vfork, WARD_REAL(fork)());
+}
+
 /* fork runs the atfork handlers, which reset the child (runtime.c). */
 WARD_EXPORT pid_t
 fork(void)

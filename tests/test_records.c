@@ -62,6 +62,38 @@ Test(records, summary_merges_equal_records_most_frequent_first)
 	free(text);
 }
 
+/* --strict: a raw system call's record is its own entry, said to be one;
+ * kernel-confined notes are counted apart, never as violations. */
+Test(records, raw_calls_and_kernel_confined_processes)
+{
+	struct ward_records r;
+	ward_records_init(&r);
+	const char *raw = "{\"time\":1,\"pid\":4,\"exe\":\"gen\",\"call\":\"openat\",\"via\":\"raw syscall\",\"op\":\"read\","
+	                  "\"path\":\"/etc/secret\",\"decision\":\"denied\",\"rule\":\"default\",\"quiet\":false}";
+	ward_records_add_line(&r, raw);
+	ward_records_add_line(&r, RECORD("cat", "read", "/etc/secret", "denied", "default", "false"));
+	ward_records_add_line(&r, RECORD("sh", "exec", "/w/bin/static", "kernel-confined",
+	                                 "unconfined-exec (statically linked; kernel-confined)", "false"));
+	ward_records_add_line(&r, RECORD("sh", "exec", "/w/bin/static", "kernel-confined",
+	                                 "unconfined-exec (statically linked; kernel-confined)", "false"));
+	cr_expect_eq(ward_records_refusals(&r), 2);
+	cr_expect_eq(r.kernel_confined, 2);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	ward_records_summary(&r, out, 200);
+	fclose(out);
+	cr_expect_not_null(strstr(text, "(2 denied)"), "%s", text);
+	cr_expect_not_null(strstr(text, "      1 denied read /etc/secret by default deny (raw syscall, a system call made "
+	                                "outside libc) [gen]\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "      1 denied read /etc/secret by default deny [cat]\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "      2 processes ran kernel-confined only"), "%s", text);
+	cr_expect_not_null(strstr(text, "      2 kernel-confined exec /w/bin/static by unconfined-exec (statically linked; "
+	                                "kernel-confined) [sh]\n"), "%s", text);
+	free(text);
+	ward_records_free(&r);
+}
+
 Test(records, refusals_count_denials_and_kills_but_not_audits_or_quiet_ones)
 {
 	struct ward_records r;
