@@ -155,9 +155,10 @@ Test(profiles, python_venv_installs_a_local_wheel_and_refuses_outside)
 	make_wheel();
 	struct run_result r = under("python-venv.ward",
 	                            PYTHON3 " -m venv .venv && .venv/bin/pip install -q --no-index --find-links wheels/ "
-	                            "wardhello && .venv/bin/python -c 'import wardhello; print(wardhello.greet())'");
+	                            "wardhello && .venv/bin/python -c 'import wardhello; print(wardhello.greet())' && "
+	                            ".venv/bin/python -c 'import multiprocessing as m; l = m.Lock(); print(\"locked\")'");
 	expect_clean(&r);
-	cr_expect_str_eq(r.out, "hello from a wheel\n", "%s", r.err);
+	cr_expect_str_eq(r.out, "hello from a wheel\nlocked\n", "%s", r.err);
 	run_free(&r);
 	cr_expect(exists_in(".venv/bin/pip") && exists_in(".venv/pyvenv.cfg"), "no venv");
 	char script[PATH_MAX + 128];
