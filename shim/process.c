@@ -9,7 +9,9 @@
  * of its directory (a denied directory is refused with EACCES and recorded,
  * like chdir), then, allowed or not by the rules, refused with EPERM, what
  * an unprivileged process gets anyway, with a record of its own (audit
- * mode records it and lets it go).  Without a policy it is only counted.
+ * mode records it and lets it go).  Without a policy, or under one that
+ * restricts no operation on any path (examples/observe.ward: default
+ * allow), there is no decision it could mislead: it is only counted.
  * The mount calls made through syscall() are refused the same way
  * (ward_refuse_remount).
  *
@@ -45,8 +47,8 @@ refuse_root_change(struct ward_frame *f, const char *op, const char *what)
 int
 ward_check_chroot(struct ward_frame *f, const char *path)
 {
-	if (ward_config.policy == NULL || !f->active)
-		return 0;
+	if (ward_config.policy == NULL || !f->active || ward_restricted == 0)
+		return 0; /* no rule to mislead: a policy that restricts no path (observe.ward) only counts it */
 	int r = ward_check_path(f, WARD_OP_STAT, AT_FDCWD, path, true);
 	return r != 0 ? r : refuse_root_change(f, "chroot", path);
 }

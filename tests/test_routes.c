@@ -524,6 +524,24 @@ Test(routes, chroot_is_refused_under_a_policy)
 	outcome_free(&seen);
 }
 
+Test(routes, chroot_is_only_counted_under_a_policy_that_restricts_nothing)
+{
+	const char *into_work[] = { PROG_CHROOT_ROUTE, in_dir("work"), "/input", NULL };
+	char observe[PATH_MAX + 16];
+	snprintf(observe, sizeof(observe), "WARD_POLICY=%s/observe.ward", EXAMPLES);
+	const char *env[] = { observe, NULL };
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	struct run_opts o = { .env = env, .shim = true, .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(into_work, &o, &r));
+	struct outcome bare = run_as(BARE, into_work, NULL);
+	cr_expect_str_eq(r.out, bare.out, "observe.ward changed chroot: %s (stderr %s)", r.out, r.err);
+	cr_expect(strstr(r.err, "ward: denied") == NULL, "%s", r.err);
+	run_free(&r);
+	outcome_free(&bare);
+}
+
 /* ---- fts_children ---- */
 
 Test(routes, fts_children_hides_what_fts_read_hides)
