@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,6 +351,11 @@ launch_run(char **argv)
 	if (refused != 0)
 		return refused;
 	watch_signals();
+	/* Not dumpable: a process of the tree (same user) cannot ptrace-attach
+	 * to the launcher, or open its /proc/PID/mem, to run code outside the
+	 * shim.  CMD is not affected: exec makes a process dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		cli_fail("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	fflush(NULL);
 	if (pipe2(report, O_CLOEXEC) != 0)
 		cli_fail("pipe: %s", strerror(errno));

@@ -34,6 +34,8 @@
  *   name_to_handle_at, open_by_handle_at (handles.c)
  *   bind, connect, sendto, sendmsg, sendmmsg (sockets.c)
  *   mmap, mprotect, pkey_mprotect (memory wx deny), personality (process.c)
+ *   ptrace (PTRACE_ATTACH, PTRACE_SEIZE), process_vm_readv, process_vm_writev,
+ *     pidfd_getfd: refused with EPERM under a policy (process.c)
  *   chroot (process.c); mount, umount2, pivot_root and the new mount API
  *     (open_tree, move_mount, fsopen, fsmount, mount_setattr) are refused
  *     with EPERM under a policy for the same reason: they change which file
@@ -364,6 +366,16 @@ decide(struct ward_frame *f, struct call *c)
 		return ward_check_personality(f, (unsigned long)a);
 	case SYS_chroot:
 		return ward_check_chroot(f, PATH_ARG(a));
+	case SYS_ptrace:
+		return ward_check_ptrace(f, a, b);
+	case SYS_process_vm_readv:
+		return ward_refuse_reach(f, "process_vm_readv", a);
+	case SYS_process_vm_writev:
+		return ward_refuse_reach(f, "process_vm_writev", a);
+	case SYS_pidfd_getfd:
+		c->after = AFTER_OPENED;
+		c->open_flags = O_RDWR;
+		return ward_refuse_reach(f, "pidfd_getfd", a);
 	case SYS_mount:
 		return ward_refuse_remount(f, "mount", PATH_ARG(b));
 	case SYS_umount2:

@@ -15,6 +15,16 @@
  * The mount calls made through syscall() are refused the same way
  * (ward_refuse_remount).
  *
+ * ptrace (PTRACE_ATTACH, PTRACE_SEIZE), process_vm_readv, process_vm_writev
+ * and pidfd_getfd reach into another process: its memory (code injected
+ * into the launcher, or into a process outside the tree, runs without the
+ * shim) or its descriptors (opened by a process the policy does not
+ * decide).  Under a policy they are refused with EPERM and a record of op
+ * the call's name; PTRACE_TRACEME and requests on a child already traced
+ * go on (a debugger started under ward traces its own children).  The
+ * launcher also makes itself non-dumpable (cli/launch.c), so the kernel
+ * refuses an unprivileged raw attach to it as well.
+ *
  * personality: READ_IMPLIES_EXEC makes every readable mapping executable, so
  * an RW mmap becomes RWX without PROT_EXEC ever being asked for.  Under
  * `memory wx deny` setting it is refused like any other W^X request (EACCES,
@@ -24,8 +34,10 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/ptrace.h>
 
 #include "routes.h"
 #include "../core/syscall.h"
@@ -59,6 +71,32 @@ ward_refuse_remount(struct ward_frame *f, const char *op, const char *what)
 	if (ward_config.policy == NULL || !f->active)
 		return 0;
 	return refuse_root_change(f, op, what);
+}
+
+/* A call that reaches into another process: EPERM, recorded. */
+int
+ward_refuse_reach(struct ward_frame *f, const char *op, long pid)
+{
+	if (ward_config.policy == NULL || !f->active)
+		return 0;
+	char what[32];
+	snprintf(what, sizeof(what), "pid %ld", pid);
+	struct ward_refusal why = { .op = op, .what = what,
+		                    .by = "ward (another process's memory and descriptors are not the policy's to decide)",
+		                    .rule = op, .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
+}
+
+int
+ward_check_ptrace(struct ward_frame *f, long request, long pid)
+{
+	if (request != PTRACE_ATTACH && request != PTRACE_SEIZE)
+		return 0; /* PTRACE_TRACEME, and requests on a tracee this process already holds */
+	return ward_refuse_reach(f, "ptrace", pid);
 }
 
 int

@@ -36,6 +36,11 @@ int ward_check_chroot(struct ward_frame *f, const char *path);
  * refused with EPERM and recorded under a policy; op names the call. */
 int ward_refuse_remount(struct ward_frame *f, const char *op, const char *what);
 int ward_check_personality(struct ward_frame *f, unsigned long persona);
+/* ptrace attach and seize, process_vm_readv/writev, pidfd_getfd: another
+ * process's memory or descriptors, refused with EPERM and recorded under
+ * a policy; op names the call, pid the target. */
+int ward_refuse_reach(struct ward_frame *f, const char *op, long pid);
+int ward_check_ptrace(struct ward_frame *f, long request, long pid);
 
 /* ---- dlopen (dlopen.c) ---- */
 int ward_check_dlopen(struct ward_frame *f, const char *file, int mode, const void *caller);

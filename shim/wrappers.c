@@ -18,6 +18,8 @@
 #include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/pidfd.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -218,6 +220,22 @@
 	char shm_path_[sizeof(dir) + 256];                                          \
 	snprintf(shm_path_, sizeof(shm_path_), "%s%s", dir, ward_shm_name(name))
 #define CHECK_OPEN_NAME(path, flags) CHECK_NAME_ONLY(ward_checks_ops_of_open(flags), AT_FDCWD, path, NOFOLLOW)
+/* ptrace's three variadic arguments, read as glibc's ptrace reads them. */
+#define PRE_VA_PTRACE(request)                      \
+	pid_t pid;                                  \
+	void *addr, *data;                          \
+	{                                           \
+		va_list ap_;                        \
+		va_start(ap_, request);             \
+		pid = va_arg(ap_, pid_t);           \
+		addr = va_arg(ap_, void *);         \
+		data = va_arg(ap_, void *);         \
+		va_end(ap_);                        \
+	}
+#define CHECK_PTRACE(request, pid) \
+	if (ward_config.policy != NULL && frame_.active) frame_.deny = ward_check_ptrace(&frame_, request, pid)
+#define CHECK_REACH(what, pid) \
+	if (ward_config.policy != NULL && frame_.active && frame_.deny == 0) frame_.deny = ward_refuse_reach(&frame_, what, pid)
 #define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
 #define CHECK_DLOPEN(file, mode) \
 	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))

@@ -542,6 +542,89 @@ Test(routes, chroot_is_only_counted_under_a_policy_that_restricts_nothing)
 	outcome_free(&bare);
 }
 
+/* ---- another process's memory and descriptors ---- */
+
+static char held_secret[] = "held top secret\n";
+
+Test(routes, ptrace_attach_and_seize_are_refused_under_a_policy)
+{
+	const char *modes[] = { "attach", "seize", "syscall-attach" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = { PROG_REACH_ROUTE, modes[i], NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EPERM);
+		expect_refused(&o, line, "ward: denied ptrace pid ");
+		outcome_free(&o);
+		struct outcome bare = run_as(BARE, argv, NULL); /* the route is real */
+		snprintf(line, sizeof(line), "%s: result 0 errno 0\n", modes[i]);
+		cr_expect(strstr(bare.out, line) != NULL, "bare: %s", bare.out);
+		outcome_free(&bare);
+	}
+	/* a debugger's own children: PTRACE_TRACEME and requests on the tracee go on */
+	const char *traceme[] = { PROG_REACH_ROUTE, "traceme", NULL };
+	expect_as_bare(traceme, NULL);
+}
+
+Test(routes, process_vm_and_pidfd_getfd_are_refused_under_a_policy)
+{
+	char pid[24], addr[32], fdnum[16];
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	snprintf(addr, sizeof(addr), "%lx", (unsigned long)held_secret);
+	int fd = open(in_dir("secret"), O_RDONLY);
+	cr_assert(fd >= 0);
+	snprintf(fdnum, sizeof(fdnum), "%d", fd);
+	const char *const calls[][6] = {
+		{ PROG_REACH_ROUTE, "vm-read", pid, addr, "16", NULL },
+		{ PROG_REACH_ROUTE, "vm-write", pid, addr, NULL },
+		{ PROG_REACH_ROUTE, "getfd", pid, fdnum, NULL },
+	};
+	const char *records[] = { "ward: denied process_vm_readv pid ", "ward: denied process_vm_writev pid ",
+		                  "ward: denied pidfd_getfd pid " };
+	for (size_t i = 0; i < 3; i++) {
+		struct outcome o = run_as(CONFINED, calls[i], NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", calls[i][1], EPERM);
+		expect_refused(&o, line, records[i]);
+		cr_expect(strstr(o.out, "got:") == NULL, "%s read something: %s", calls[i][1], o.out);
+		outcome_free(&o);
+	}
+	cr_expect_str_eq(held_secret, "held top secret\n", "process_vm_writev changed our memory");
+	/* the routes are real: bare, the same calls read the secret */
+	struct outcome bare = run_as(BARE, calls[2], NULL);
+	cr_expect(strstr(bare.out, "got: top secret") != NULL, "bare getfd: %s", bare.out);
+	outcome_free(&bare);
+	bare = run_as(BARE, calls[0], NULL);
+	cr_expect(strstr(bare.out, "got: held top secret") != NULL, "bare vm-read: %s", bare.out);
+	outcome_free(&bare);
+	close(fd);
+}
+
+/* ward run's launcher is not dumpable: a process of the tree with the same
+ * user cannot attach to it with the kernel's own ptrace (no libc call for
+ * the shim to refuse), while CMD itself is dumpable as usual.  As root the
+ * run is made as nobody (root may attach to anything). */
+Test(routes, the_launcher_cannot_be_attached_to)
+{
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	chmod(dir, 0755);
+	put("px.ward", "version 1\ndefault deny\nallow ro,exec /**\n");
+	chmod(in_dir("px.ward"), 0644);
+	const char *as_root[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+		                  WARD_EXE, "run", "-s", "none", "-p", in_dir("px.ward"), "--",
+		                  PROG_REACH_ROUTE, "raw-attach-parent", NULL };
+	const char *const *argv = geteuid() == 0 ? as_root : as_root + 5;
+	struct run_opts o = { .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect(strstr(r.out, "dumpable 1\n") != NULL, "CMD is not dumpable: %s %s", r.out, r.err);
+	char line[64];
+	snprintf(line, sizeof(line), "raw-attach-parent: result -1 errno %d\n", EPERM);
+	cr_expect(strstr(r.out, line) != NULL, "attached to the launcher: %s %s", r.out, r.err);
+	run_free(&r);
+}
+
 /* ---- fts_children ---- */
 
 Test(routes, fts_children_hides_what_fts_read_hides)
