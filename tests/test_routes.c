@@ -542,6 +542,70 @@ Test(routes, chroot_is_only_counted_under_a_policy_that_restricts_nothing)
 	outcome_free(&bare);
 }
 
+/* ---- the new mount API ---- */
+
+Test(routes, the_new_mount_api_is_refused_under_a_policy)
+{
+	mkdir(in_dir("work/view"), 0755);
+	const char *clone[] = { PROG_MOUNT_ROUTE, "clone", in_dir("secretdir"), in_dir("work/view"), NULL };
+	struct outcome o = run_as(CONFINED, clone, NULL);
+	expect_refused(&o, "open_tree: result -1 errno 1\n", "ward: denied open_tree ");
+	expect_refused(&o, "move_mount-path: result -1 errno 1\n", "ward: denied move_mount ");
+	cr_expect(!exists("work/view/inner"), "the secret directory was mounted in the write tree");
+	outcome_free(&o);
+	const char *const calls[][3] = {
+		{ "fsopen", NULL }, { "fspick", in_dir("work") }, { "mount_setattr", in_dir("work") },
+		{ "fsmount", NULL }, { "fsconfig", NULL }, { "open_tree_attr", in_dir("secretdir") },
+	};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		const char *argv[] = { PROG_MOUNT_ROUTE, calls[i][0], calls[i][1], NULL };
+		o = run_as(CONFINED, argv, NULL);
+		char line[64], record[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", calls[i][0], EPERM);
+		snprintf(record, sizeof(record), "ward: denied %s ", calls[i][0]);
+		expect_refused(&o, line, record);
+		outcome_free(&o);
+	}
+}
+
+Test(routes, syscall_numbers_newer_than_the_headers_are_decided)
+{
+	const char *const denied[][2] = {
+		{ "setxattrat", "ward: denied write" }, { "removexattrat", "ward: denied write" },
+		{ "file_setattr", "ward: denied write" }, { "getxattrat", "ward: denied stat" },
+		{ "listxattrat", "ward: denied stat" }, { "file_getattr", "ward: denied stat" },
+	};
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		const char *argv[] = { PROG_MOUNT_ROUTE, denied[i][0], in_dir("secret"), NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", denied[i][0], EACCES);
+		expect_refused(&o, line, denied[i][1]);
+		outcome_free(&o);
+		const char *allowed[] = { PROG_MOUNT_ROUTE, denied[i][0], in_dir("work/input"), NULL };
+		if (strcmp(denied[i][0], "removexattrat") != 0) {
+			expect_as_bare(allowed, NULL);
+			continue;
+		}
+		const char *set[] = { PROG_MOUNT_ROUTE, "setxattrat", in_dir("work/input"), NULL };
+		struct outcome made = run_as(BARE, set, NULL), removed = run_as(CONFINED, allowed, NULL);
+		cr_expect(strstr(removed.out, "removexattrat: result 0 errno 0\n") != NULL, "%s %s", removed.out,
+		          removed.err);
+		outcome_free(&made);
+		outcome_free(&removed);
+	}
+	/* above the highest number decided: ENOSYS under a policy, no record */
+	const char *beyond[] = { PROG_MOUNT_ROUTE, "number", "470", NULL };
+	struct outcome o = run_as(CONFINED, beyond, NULL);
+	cr_expect(strstr(o.out, "number: result -1 errno 38\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.err, "ward: denied") == NULL, "%s", o.err);
+	outcome_free(&o);
+	const char *x32[] = { PROG_MOUNT_ROUTE, "number", "0x40000027", NULL }; /* x32 getpid */
+	o = run_as(CONFINED, x32, NULL);
+	cr_expect(strstr(o.out, "number: result -1 errno 38\n") != NULL, "%s %s", o.out, o.err);
+	outcome_free(&o);
+}
+
 /* ---- another process's memory and descriptors ---- */
 
 static char held_secret[] = "held top secret\n";
