@@ -34,6 +34,7 @@
  *   name_to_handle_at, open_by_handle_at (handles.c)
  *   bind, connect, sendto, sendmsg, sendmmsg (sockets.c)
  *   mmap, mprotect, pkey_mprotect (memory wx deny), personality (process.c)
+ *   ioctl TIOCSTI, TIOCLINUX set/paste selection (process.c)
  *   ptrace (PTRACE_ATTACH, PTRACE_SEIZE), process_vm_readv, process_vm_writev,
  *     pidfd_getfd: refused with EPERM under a policy (process.c)
  *   setxattrat, removexattrat, file_setattr (write on the at-path, on the
@@ -396,6 +397,8 @@ decide(struct ward_frame *f, struct call *c)
 		return ward_check_personality(f, (unsigned long)a);
 	case SYS_chroot:
 		return ward_check_chroot(f, PATH_ARG(a));
+	case SYS_ioctl:
+		return WARD_IOCTL_TYPES((unsigned long)b) ? ward_check_ioctl(f, (unsigned long)b, (const void *)cc) : 0;
 	case SYS_ptrace:
 		return ward_check_ptrace(f, a, b);
 	case SYS_process_vm_readv:

@@ -25,6 +25,13 @@
  * launcher also makes itself non-dumpable (cli/launch.c), so the kernel
  * refuses an unprivileged raw attach to it as well.
  *
+ * ioctl TIOCSTI pushes bytes into a terminal's input, and TIOCLINUX with
+ * subcode 2 (set the selection) or 3 (paste it) does the same on a virtual
+ * console: a confined process would type commands that the user's shell,
+ * outside the tree, runs after ward exits.  Under a policy they are refused
+ * with EPERM and a record of op ioctl; every other request goes on untouched
+ * (the wrapper compares the request first, nothing else).
+ *
  * personality: READ_IMPLIES_EXEC makes every readable mapping executable, so
  * an RW mmap becomes RWX without PROT_EXEC ever being asked for.  Under
  * `memory wx deny` setting it is refused like any other W^X request (EACCES,
@@ -37,7 +44,10 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "routes.h"
 #include "../core/syscall.h"
@@ -97,6 +107,36 @@ ward_check_ptrace(struct ward_frame *f, long request, long pid)
 	if (request != PTRACE_ATTACH && request != PTRACE_SEIZE)
 		return 0; /* PTRACE_TRACEME, and requests on a tracee this process already holds */
 	return ward_refuse_reach(f, "ptrace", pid);
+}
+
+_Static_assert(WARD_IOCTL_TYPES(TIOCSTI) && WARD_IOCTL_TYPES(TIOCLINUX), "routes.h's ioctl numbers");
+
+int
+ward_check_ioctl(struct ward_frame *f, unsigned long request, const void *arg)
+{
+	if (ward_config.policy == NULL || !f->active)
+		return 0;
+	const char *what = "TIOCSTI";
+	if (request == TIOCLINUX) {
+		/* the subcode is the first byte arg points to; read without trusting
+		 * the pointer (a bad one is the kernel's EFAULT, not a crash here) */
+		unsigned char sub = 0;
+		struct iovec local = { &sub, 1 }, remote = { (void *)arg, 1 };
+		if (ward_syscall(SYS_process_vm_readv, ward_syscall(SYS_getpid), &local, 1, &remote, 1, 0) != 1 ||
+		    (sub != 2 && sub != 3))
+			return 0;
+		what = sub == 2 ? "TIOCLINUX set selection" : "TIOCLINUX paste selection";
+	} else if (request != TIOCSTI) {
+		return 0;
+	}
+	struct ward_refusal why = { .op = "ioctl", .what = what,
+		                    .by = "ward (input pushed into a terminal runs outside the tree)", .rule = "ioctl",
+		                    .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
 }
 
 int

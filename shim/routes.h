@@ -41,6 +41,11 @@ int ward_check_personality(struct ward_frame *f, unsigned long persona);
  * a policy; op names the call, pid the target. */
 int ward_refuse_reach(struct ward_frame *f, const char *op, long pid);
 int ward_check_ptrace(struct ward_frame *f, long request, long pid);
+/* ioctl TIOCSTI, TIOCLINUX set/paste selection: input pushed into a
+ * terminal, refused with EPERM and recorded under a policy.  Called only
+ * for those two requests (WARD_IOCTL_TYPES). */
+int ward_check_ioctl(struct ward_frame *f, unsigned long request, const void *arg);
+#define WARD_IOCTL_TYPES(request) ((request) == 0x5412 /* TIOCSTI */ || (request) == 0x541C /* TIOCLINUX */)
 
 /* ---- dlopen (dlopen.c) ---- */
 int ward_check_dlopen(struct ward_frame *f, const char *file, int mode, const void *caller);

@@ -236,6 +236,9 @@
 	if (ward_config.policy != NULL && frame_.active) frame_.deny = ward_check_ptrace(&frame_, request, pid)
 #define CHECK_REACH(what, pid) \
 	if (ward_config.policy != NULL && frame_.active && frame_.deny == 0) frame_.deny = ward_refuse_reach(&frame_, what, pid)
+/* One compare on the request before anything else: ioctl is frequent. */
+#define CHECK_IOCTL(request, arg) \
+	if (__builtin_expect(WARD_IOCTL_TYPES(request), 0)) frame_.deny = ward_check_ioctl(&frame_, request, arg)
 #define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
 #define CHECK_DLOPEN(file, mode) \
 	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))

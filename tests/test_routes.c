@@ -606,6 +606,29 @@ Test(routes, syscall_numbers_newer_than_the_headers_are_decided)
 	outcome_free(&o);
 }
 
+/* ---- typing into a terminal ---- */
+
+Test(routes, tiocsti_types_nothing_under_a_policy)
+{
+	const char *modes[] = { "sti", "syscall-sti" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *argv[] = { PROG_TTY_ROUTE, modes[i], NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EPERM);
+		expect_refused(&o, line, "ward: denied ioctl TIOCSTI ");
+		cr_expect(strstr(o.out, "typed:") == NULL, "typed into the terminal: %s", o.out);
+		outcome_free(&o);
+	}
+	const char *sel[] = { PROG_TTY_ROUTE, "linux", NULL };
+	struct outcome o = run_as(CONFINED, sel, NULL);
+	expect_refused(&o, "linux: result -1 errno 1\n", "ward: denied ioctl TIOCLINUX set selection ");
+	outcome_free(&o);
+	/* every other request is the kernel's */
+	const char *winsize[] = { PROG_TTY_ROUTE, "winsize", NULL };
+	expect_as_bare(winsize, NULL);
+}
+
 /* ---- another process's memory and descriptors ---- */
 
 static char held_secret[] = "held top secret\n";
