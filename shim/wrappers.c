@@ -30,8 +30,11 @@
 #include <sys/mount.h>
 #include <sys/swap.h>
 #include <sys/ipc.h>
+#include <mntent.h>
 #include <unistd.h>
 #include <utime.h>
+#include <utmp.h>
+#include <utmpx.h>
 
 #include "shim.h"
 #include "routes.h"
@@ -149,6 +152,9 @@
 #define CHECK_ACCESS(dirfd, path, mode, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_access(&frame_, dirfd, path, mode, flags))
 #define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), true))
+/* setmntent: decided like fopen, then libc's own fopen made on the decided
+ * file (its /proc/self/fd name, as for freopen). */
+#define CHECK_STDIO_OPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), false))
 #define CHECK_OPENDIR(path) WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_opendir(&frame_, &(path)))
 /* freopen(NULL, mode, stream) reopens the stream's own file with a new
  * mode: decided on that file like an open. */
@@ -310,6 +316,10 @@
 		struct ward_frame frame_;                          \
 		ward_frame_enter(&frame_, WARD_ID_##name);         \
 		pre;                                               \
+		if (__builtin_expect(frame_.deny != 0, 0)) {       \
+			ward_frame_refuse(&frame_);                \
+			return;                                    \
+		}                                                  \
 		errno = frame_.saved_errno;                        \
 		WARD_REAL(name) args;                              \
 		ward_frame_count(&frame_, false);                  \

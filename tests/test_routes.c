@@ -606,6 +606,54 @@ Test(routes, syscall_numbers_newer_than_the_headers_are_decided)
 	outcome_free(&o);
 }
 
+/* ---- files the caller names that libc opens itself ---- */
+
+Test(routes, setmntent_is_decided_like_fopen)
+{
+	const char *read_secret[] = { PROG_LIBC_FILE_ROUTE, "mntent-read", in_dir("secret"), NULL };
+	struct outcome o = run_as(CONFINED, read_secret, NULL);
+	expect_refused(&o, "setmntent: result -1 errno 13\n", "ward: denied read");
+	cr_expect(strstr(o.out, "got:") == NULL, "%s", o.out);
+	cr_expect(strstr(o.err, "(setmntent)") != NULL, "%s", o.err);
+	outcome_free(&o);
+	const char *outside[] = { PROG_LIBC_FILE_ROUTE, "mntent-append", in_dir("made"), NULL };
+	o = run_as(CONFINED, outside, NULL);
+	expect_refused(&o, "setmntent: result -1 errno 13\n", "ward: denied ");
+	cr_expect(!exists("made"), "setmntent created a file outside the write tree");
+	outcome_free(&o);
+	const char *inside[] = { PROG_LIBC_FILE_ROUTE, "mntent-append", in_dir("work/mtab"), NULL };
+	expect_as_bare(inside, NULL);
+	const char *readable[] = { PROG_LIBC_FILE_ROUTE, "mntent-read", in_dir("work/mtab"), NULL };
+	expect_as_bare(readable, NULL);
+}
+
+Test(routes, the_utmp_functions_are_decided_on_the_file_named)
+{
+	const char *modes[] = { "utmp-read", "utmpx-read" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *argv[] = { PROG_LIBC_FILE_ROUTE, modes[i], in_dir("secret"), NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		expect_refused(&o, i == 0 ? "utmpname: result -1 errno 13\n" : "utmpxname: result -1 errno 13\n",
+		               "ward: denied ");
+		cr_expect(strstr(o.out, "got:") == NULL, "%s", o.out);
+		outcome_free(&o);
+	}
+	const char *write_secret[] = { PROG_LIBC_FILE_ROUTE, "utmp-write", in_dir("secret"), NULL };
+	struct outcome o = run_as(CONFINED, write_secret, NULL);
+	expect_refused(&o, "updwtmp: result -1 errno 13\n", "(updwtmp)");
+	expect_refused(&o, "updwtmpx: result -1 errno 13\n", "(updwtmpx)");
+	expect_refused(&o, "utmpname: result -1 errno 13\n", "(utmpname)");
+	outcome_free(&o);
+	/* a read-only file: utmpname needs write as well (pututline writes it) */
+	const char *write_input[] = { PROG_LIBC_FILE_ROUTE, "utmp-write", "../../p.ward", NULL };
+	o = run_as(CONFINED, write_input, NULL);
+	cr_expect(strstr(o.out, "updwtmp: result -1 errno 13\n") != NULL, "%s %s", o.out, o.err);
+	outcome_free(&o);
+	put("work/wtmp", "");
+	const char *allowed[] = { PROG_LIBC_FILE_ROUTE, "utmp-write", in_dir("work/wtmp"), NULL };
+	expect_as_bare(allowed, NULL);
+}
+
 /* ---- typing into a terminal ---- */
 
 Test(routes, tiocsti_types_nothing_under_a_policy)
