@@ -152,6 +152,39 @@ expect_as_bare(const char *const argv[], const char *extra)
 
 TestSuite(routes, .init = setup, .fini = teardown, .timeout = 60);
 
+/* `ward run -s none -p dir/NAME -- argv...` in dir/work, NAME written from
+ * text first (its programs may run from anywhere). */
+static struct outcome
+ward_run(const char *name, const char *text, const char *const cmd[])
+{
+	put(name, text);
+	const char *argv[32] = { WARD_EXE, "run", "-s", "none", "-p", in_dir(name), "--" };
+	size_t n = 7;
+	for (size_t i = 0; cmd[i] != NULL && n < 31; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	struct run_opts o = { .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r), "could not start ward run");
+	struct outcome oc = { run_exit_code(&r), strdup(r.out), strdup(r.err) };
+	run_free(&r);
+	return oc;
+}
+
+/* The test's policy with every program allowed to run. */
+static const char *
+exec_policy(void)
+{
+	static char text[4 * PATH_MAX];
+	snprintf(text, sizeof(text),
+	         "version 1\ndefault deny\nallow ro,exec /**\nallow rw /dev/null\nallow rw %s/work/**\n"
+	         "deny all %s/secret %s/secretdir/**\n",
+	         dir, dir, dir);
+	return text;
+}
+
 /* ---- syscall() ---- */
 
 Test(routes, syscall_openat_of_the_secret_fails_with_eacces)
@@ -540,6 +573,25 @@ Test(routes, chroot_is_only_counted_under_a_policy_that_restricts_nothing)
 	cr_expect(strstr(r.err, "ward: denied") == NULL, "%s", r.err);
 	run_free(&r);
 	outcome_free(&bare);
+}
+
+/* ---- violations whose record could not be written ---- */
+
+Test(routes, a_refusal_without_a_record_still_exits_3)
+{
+	const char *cmd[] = { PROG_HIDE_ROUTE, in_dir("secret"), NULL };
+	struct outcome o = ward_run("px.ward", exec_policy(), cmd);
+	cr_expect(strstr(o.out, "open: result -1 errno 13\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect_eq(o.code, 3, "ward run exited %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "ward: 1 refusal counted by the tree had no record") != NULL, "%s", o.err);
+	expect_untouched(&o);
+	outcome_free(&o);
+	/* an allowed open under the same limit: nothing to hide, CMD's 0 */
+	const char *ok[] = { PROG_HIDE_ROUTE, in_dir("work/input"), NULL };
+	o = ward_run("px.ward", exec_policy(), ok);
+	cr_expect_eq(o.code, 0, "ward run exited %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "no record") == NULL, "%s", o.err);
+	outcome_free(&o);
 }
 
 /* ---- the new mount API ---- */
