@@ -594,6 +594,26 @@ Test(routes, a_refusal_without_a_record_still_exits_3)
 	outcome_free(&o);
 }
 
+/* ---- a wildcard in $CWD ---- */
+
+Test(routes, a_working_directory_with_a_wildcard_is_no_pattern)
+{
+	mkdir(in_dir("w*"), 0755);
+	mkdir(in_dir("wsibling"), 0755);
+	put("pc.ward", "version 1\ndefault deny\nallow ro,exec /**\nallow rw /dev/null\nallow rw $CWD/**\n");
+	const char *argv[] = { WARD_EXE, "run", "-s", "none", "-p", in_dir("pc.ward"), "--",
+		               "/bin/sh", "-c", "echo pwn > ../wsibling/x", NULL };
+	struct run_opts o = { .cwd = in_dir("w*") };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect_eq(run_exit_code(&r), 125, "exit %d: %s", run_exit_code(&r), r.err);
+	char message[PATH_MAX + 64];
+	snprintf(message, sizeof(message), "pc.ward:5:10: error: $CWD is '%s/w*': its '*' would be a wildcard", dir);
+	cr_expect(strstr(r.err, message) != NULL, "%s", r.err);
+	cr_expect(!exists("wsibling/x"), "a sibling of the working directory was written");
+	run_free(&r);
+}
+
 /* ---- the new mount API ---- */
 
 Test(routes, the_new_mount_api_is_refused_under_a_policy)
