@@ -34,6 +34,9 @@
  *   name_to_handle_at, open_by_handle_at (handles.c)
  *   bind, connect, sendto, sendmsg, sendmmsg (sockets.c)
  *   mmap, mprotect, pkey_mprotect (memory wx deny), personality (process.c)
+ *   setrlimit, prlimit64 (RLIMIT_AS, RLIMIT_DATA below the floor), prctl
+ *     PR_SET_SECCOMP and seccomp with a filter: refused under a policy, not
+ *     under --strict (process.c)
  *   ioctl TIOCSTI, TIOCLINUX set/paste selection (process.c)
  *   ptrace (PTRACE_ATTACH, PTRACE_SEIZE), process_vm_readv, process_vm_writev,
  *     pidfd_getfd: refused with EPERM under a policy (process.c)
@@ -62,7 +65,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -397,6 +403,14 @@ decide(struct ward_frame *f, struct call *c)
 		return ward_check_personality(f, (unsigned long)a);
 	case SYS_chroot:
 		return ward_check_chroot(f, PATH_ARG(a));
+	case SYS_setrlimit:
+		return ward_check_rlimit(f, 0, (int)a, (const struct rlimit *)b);
+	case SYS_prlimit64:
+		return ward_check_rlimit(f, a, (int)b, (const struct rlimit *)cc);
+	case SYS_prctl:
+		return a == PR_SET_SECCOMP ? ward_check_seccomp(f, (unsigned long)b) : 0;
+	case SYS_seccomp:
+		return ward_check_seccomp(f, (unsigned long)a == SECCOMP_SET_MODE_FILTER ? SECCOMP_MODE_FILTER : 0);
 	case SYS_ioctl:
 		return WARD_IOCTL_TYPES((unsigned long)b) ? ward_check_ioctl(f, (unsigned long)b, (const void *)cc) : 0;
 	case SYS_ptrace:

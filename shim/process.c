@@ -32,6 +32,24 @@
  * with EPERM and a record of op ioctl; every other request goes on untouched
  * (the wrapper compares the request first, nothing else).
  *
+ * Keeping the shim in the tree: a process that lowers RLIMIT_AS or
+ * RLIMIT_DATA far enough makes the loader of its children fail to map
+ * libward.so, which the loader then ignores ("cannot be preloaded ...:
+ * ignored") and runs the program without it; a seccomp filter can make the
+ * loader's mmap or open of libward.so fail the same way.  Under a policy
+ * (not under ward run --strict, WARD_STRICT=1, where the kernel holds the
+ * tree whatever runs in it) setrlimit, setrlimit64, prlimit, prlimit64 (and
+ * through syscall()) may not lower either soft or hard limit below
+ * WARD_RLIMIT_FLOOR, and seccomp filters (prctl PR_SET_SECCOMP with
+ * SECCOMP_MODE_FILTER, seccomp SECCOMP_SET_MODE_FILTER) are refused; both
+ * with a record.  The floor: /bin/echo under the shim with a policy needs
+ * 32 MiB of address space and 16 MiB of data to start (below that the
+ * shim itself cannot start and the program is stopped: no escape), and
+ * between about 3 and 6 MiB of address space the loader drops libward.so
+ * and the program runs without it.  256 MiB is eight times what the
+ * smallest program needs and leaves no limit that window could be reached
+ * from; a limit already below it (set before ward run) is kept.
+ *
  * personality: READ_IMPLIES_EXEC makes every readable mapping executable, so
  * an RW mmap becomes RWX without PROT_EXEC ever being asked for.  Under
  * `memory wx deny` setting it is refused like any other W^X request (EACCES,
@@ -44,7 +62,10 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <linux/seccomp.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -137,6 +158,56 @@ ward_check_ioctl(struct ward_frame *f, unsigned long request, const void *arg)
 	if (s != NULL)
 		ward_scratch_leave();
 	return r;
+}
+
+static bool
+kernel_holds_the_tree(void)
+{
+	const char *env = ward_env("WARD_STRICT");
+	return env != NULL && strcmp(env, "1") == 0;
+}
+
+static int
+refuse_keeping(struct ward_frame *f, const char *op, const char *what, const char *by, int err)
+{
+	struct ward_refusal why = { .op = op, .what = what, .by = by, .rule = op, .err = err };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
+}
+
+int
+ward_check_rlimit(struct ward_frame *f, long pid, int resource, const struct rlimit *want)
+{
+	if (want == NULL || (resource != RLIMIT_AS && resource != RLIMIT_DATA))
+		return 0;
+	if (ward_config.policy == NULL || !f->active || kernel_holds_the_tree())
+		return 0;
+	struct rlimit now;
+	if (ward_syscall(SYS_prlimit64, pid, resource, NULL, &now) != 0)
+		return 0; /* the kernel's own error (no such process) comes first */
+	const rlim_t floor = WARD_RLIMIT_FLOOR;
+	bool soft = want->rlim_cur < floor && want->rlim_cur < now.rlim_cur;
+	bool hard = want->rlim_max < floor && want->rlim_max < now.rlim_max;
+	if (!soft && !hard)
+		return 0;
+	char what[96];
+	snprintf(what, sizeof(what), "%s %s %llu", resource == RLIMIT_AS ? "RLIMIT_AS" : "RLIMIT_DATA",
+	         soft ? "soft" : "hard", (unsigned long long)(soft ? want->rlim_cur : want->rlim_max));
+	return refuse_keeping(f, "rlimit", what,
+	                      "ward (below 256 MiB the loader may run the tree's programs without libward.so)", EPERM);
+}
+
+int
+ward_check_seccomp(struct ward_frame *f, unsigned long mode)
+{
+	if (mode != SECCOMP_MODE_FILTER || ward_config.policy == NULL || !f->active || kernel_holds_the_tree())
+		return 0;
+	return refuse_keeping(f, "seccomp", "filter",
+	                      "ward (a filter could keep libward.so out of the tree's programs; ward run --strict allows them)",
+	                      EACCES);
 }
 
 int

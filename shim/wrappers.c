@@ -18,6 +18,8 @@
 #include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
+#include <linux/seccomp.h>
 #include <sys/pidfd.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -226,6 +228,23 @@
 	char shm_path_[sizeof(dir) + 256];                                          \
 	snprintf(shm_path_, sizeof(shm_path_), "%s%s", dir, ward_shm_name(name))
 #define CHECK_OPEN_NAME(path, flags) CHECK_NAME_ONLY(ward_checks_ops_of_open(flags), AT_FDCWD, path, NOFOLLOW)
+/* Keeping libward.so in the tree (process.c). */
+#define CHECK_RLIMIT(pid, resource, rlim) \
+	if (ward_config.policy != NULL && frame_.active) frame_.deny = ward_check_rlimit(&frame_, pid, (int)(resource), rlim)
+/* prctl's four further arguments, read as glibc's prctl reads them. */
+#define PRE_VA_PRCTL(option)                        \
+	unsigned long a2, a3, a4, a5;               \
+	{                                           \
+		va_list ap_;                        \
+		va_start(ap_, option);              \
+		a2 = va_arg(ap_, unsigned long);    \
+		a3 = va_arg(ap_, unsigned long);    \
+		a4 = va_arg(ap_, unsigned long);    \
+		a5 = va_arg(ap_, unsigned long);    \
+		va_end(ap_);                        \
+	}
+#define CHECK_PRCTL(option, mode) \
+	if (__builtin_expect((option) == PR_SET_SECCOMP, 0)) frame_.deny = ward_check_seccomp(&frame_, mode)
 /* ptrace's three variadic arguments, read as glibc's ptrace reads them. */
 #define PRE_VA_PTRACE(request)                      \
 	pid_t pid;                                  \

@@ -594,6 +594,55 @@ Test(routes, a_refusal_without_a_record_still_exits_3)
 	outcome_free(&o);
 }
 
+/* ---- keeping libward.so in the tree ---- */
+
+#define ESCAPE_SCRIPT "ulimit -v unlimited 2>/dev/null; ulimit -d unlimited 2>/dev/null; unset LD_PRELOAD; cat ../secret"
+
+Test(routes, memory_limits_cannot_drop_the_shim_from_children)
+{
+	const char *modes[] = { "setrlimit", "setrlimit64", "prlimit", "prlimit64", "syscall-setrlimit",
+		                "syscall-prlimit", "data" };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *argv[] = { PROG_KEEP_ROUTE, modes[i], "3500", ESCAPE_SCRIPT, NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EPERM);
+		expect_refused(&o, line, i == 6 ? "ward: denied rlimit RLIMIT_DATA soft 3584000 " :
+		                                  "ward: denied rlimit RLIMIT_AS soft 3584000 ");
+		cr_expect(strstr(o.err, "ward: denied read") != NULL, "%s: the child ran without the shim: %s",
+		          modes[i], o.err);
+		outcome_free(&o);
+	}
+	/* the route is real: bare, the child reads the secret */
+	const char *bare_argv[] = { PROG_KEEP_ROUTE, "setrlimit", "3500", ESCAPE_SCRIPT, NULL };
+	struct outcome bare = run_as(BARE, bare_argv, NULL);
+	cr_expect(strstr(bare.out, "top secret") != NULL, "%s", bare.out);
+	outcome_free(&bare);
+	/* a limit above the floor is the program's to set */
+	const char *roomy[] = { PROG_KEEP_ROUTE, "setrlimit", "1048576", "true", NULL };
+	expect_as_bare(roomy, NULL);
+}
+
+Test(routes, seccomp_filters_are_refused_outside_strict_mode)
+{
+	const char *modes[] = { "prctl-filter", "syscall-seccomp" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *argv[] = { PROG_KEEP_ROUTE, modes[i], ESCAPE_SCRIPT, NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EACCES);
+		expect_refused(&o, line, "ward: denied seccomp filter ");
+		cr_expect(strstr(o.err, "--strict allows them") != NULL, "%s", o.err);
+		outcome_free(&o);
+		/* ward run --strict: the kernel holds the tree, filters are the program's */
+		const char *quiet[] = { PROG_KEEP_ROUTE, modes[i], "true", NULL };
+		o = run_as(CONFINED, quiet, "WARD_STRICT=1");
+		snprintf(line, sizeof(line), "%s: result 0 errno 0\n", modes[i]);
+		cr_expect(strstr(o.out, line) != NULL, "strict: %s %s", o.out, o.err);
+		outcome_free(&o);
+	}
+}
+
 /* ---- a wildcard in $CWD ---- */
 
 Test(routes, a_working_directory_with_a_wildcard_is_no_pattern)
