@@ -594,6 +594,37 @@ Test(routes, a_refusal_without_a_record_still_exits_3)
 	outcome_free(&o);
 }
 
+/* ---- glibc's second names ---- */
+
+Test(routes, glibc_aliases_are_decided_like_the_functions)
+{
+	const char *const calls[][2] = { { "open", "__open" }, { "open64", "__open64" }, { "fopen", "_IO_fopen" } };
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = { PROG_ALIAS_ROUTE, calls[i][0], in_dir("secret"), NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", calls[i][1], EACCES);
+		expect_refused(&o, line, "ward: denied read");
+		outcome_free(&o);
+		const char *allowed[] = { PROG_ALIAS_ROUTE, calls[i][0], in_dir("work/input"), NULL };
+		expect_as_bare(allowed, NULL);
+	}
+	/* _IO_popen's shell is a child of the tree */
+	const char *popen_argv[] = { PROG_ALIAS_ROUTE, "popen", "cat ../secret", NULL };
+	struct outcome o = run_as(CONFINED, popen_argv, NULL);
+	expect_refused(&o, "_IO_popen: result 0 errno 0\n", "ward: denied read");
+	outcome_free(&o);
+	/* __libc_malloc and __libc_calloc are held to limit memory like malloc */
+	char text[128];
+	snprintf(text, sizeof(text), "version 1\ndefault allow\nlimit memory 1M\n");
+	const char *cmd[] = { PROG_ALIAS_ROUTE, "malloc", "8192", NULL };
+	o = ward_run("pm.ward", text, cmd);
+	cr_expect(strstr(o.out, "__libc_malloc: result -1 errno 12\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.out, "__libc_calloc: result -1 errno 12\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.err, "limit memory") != NULL, "%s", o.err);
+	outcome_free(&o);
+}
+
 /* ---- keeping libward.so in the tree ---- */
 
 #define ESCAPE_SCRIPT "ulimit -v unlimited 2>/dev/null; ulimit -d unlimited 2>/dev/null; unset LD_PRELOAD; cat ../secret"
