@@ -609,6 +609,11 @@ Test(routes, glibc_aliases_are_decided_like_the_functions)
 		const char *allowed[] = { PROG_ALIAS_ROUTE, calls[i][0], in_dir("work/input"), NULL };
 		expect_as_bare(allowed, NULL);
 	}
+	/* a GLIBC_PRIVATE name too: __mmap under memory wx deny */
+	const char *rwx[] = { PROG_ALIAS_ROUTE, "mmap", "rwx", NULL };
+	struct outcome m = run_as(CONFINED, rwx, NULL);
+	expect_refused(&m, "__mmap: result -1 errno 13\n", "ward: denied memory PROT_WRITE|PROT_EXEC (mmap)");
+	outcome_free(&m);
 	/* _IO_popen's shell is a child of the tree */
 	const char *popen_argv[] = { PROG_ALIAS_ROUTE, "popen", "cat ../secret", NULL };
 	struct outcome o = run_as(CONFINED, popen_argv, NULL);

@@ -3,6 +3,7 @@
  *   alias_route open|open64|fopen FILE    __open, __open64, _IO_fopen, then read: "got: ..."
  *   alias_route popen COMMAND             _IO_popen(COMMAND, "r"), what it printed
  *   alias_route malloc KIB                __libc_malloc and __libc_calloc of KIB KiB
+ *   alias_route mmap rwx                  __mmap of a writable, executable page (GLIBC_PRIVATE)
  * Prints "NAME: result R errno E" (R is 0 for a descriptor or a pointer).
  */
 #define _GNU_SOURCE
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 extern int __open(const char *path, int flags, ...);
@@ -21,6 +23,7 @@ extern int _IO_fclose(FILE *stream);
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void __libc_free(void *p);
+extern void *__mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
 
 static void
 show(const char *name, long r)
@@ -74,6 +77,9 @@ main(int argc, char **argv)
 		p = __libc_calloc(1, n);
 		show("__libc_calloc", p == NULL ? -1 : 0);
 		__libc_free(p);
+	} else if (strcmp(mode, "mmap") == 0) {
+		void *p = __mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		show("__mmap", p == MAP_FAILED ? -1 : 0);
 	} else {
 		return 2;
 	}
