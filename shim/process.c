@@ -111,7 +111,7 @@ ward_refuse_reach(struct ward_frame *f, const char *op, long pid)
 	if (ward_config.policy == NULL || !f->active)
 		return 0;
 	char what[32];
-	snprintf(what, sizeof(what), "pid %ld", pid);
+	snprintf(what, sizeof(what), "%s %ld", strcmp(op, "pidfd_getfd") == 0 ? "pidfd" : "pid", pid);
 	struct ward_refusal why = { .op = op, .what = what,
 		                    .by = "ward (another process's memory and descriptors are not the policy's to decide)",
 		                    .rule = op, .err = EPERM };

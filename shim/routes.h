@@ -46,7 +46,7 @@ int ward_check_rlimit(struct ward_frame *f, long pid, int resource, const struct
 int ward_check_seccomp(struct ward_frame *f, unsigned long mode);
 /* ptrace attach and seize, process_vm_readv/writev, pidfd_getfd: another
  * process's memory or descriptors, refused with EPERM and recorded under
- * a policy; op names the call, pid the target. */
+ * a policy; op names the call, pid the target (pidfd_getfd: its pidfd). */
 int ward_refuse_reach(struct ward_frame *f, const char *op, long pid);
 int ward_check_ptrace(struct ward_frame *f, long request, long pid);
 /* ioctl TIOCSTI, TIOCLINUX set/paste selection: input pushed into a

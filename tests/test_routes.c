@@ -872,7 +872,7 @@ Test(routes, process_vm_and_pidfd_getfd_are_refused_under_a_policy)
 		{ PROG_REACH_ROUTE, "getfd", pid, fdnum, NULL },
 	};
 	const char *records[] = { "ward: denied process_vm_readv pid ", "ward: denied process_vm_writev pid ",
-		                  "ward: denied pidfd_getfd pid " };
+		                  "ward: denied pidfd_getfd pidfd " };
 	for (size_t i = 0; i < 3; i++) {
 		struct outcome o = run_as(CONFINED, calls[i], NULL);
 		char line[64];
