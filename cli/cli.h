@@ -39,7 +39,7 @@ struct launch {
 	bool audit;           /* WARD_MODE=audit for the tree */
 	const char *log;      /* --log, or NULL */
 	bool backtrace;
-	bool figures;         /* make the tree's shared figures (WARD_TREE) */
+	bool figures;         /* report the tree's shared figures (WARD_TREE; made under a policy anyway) */
 	bool strict;          /* --strict: the kernel holds the tree too (strict.c) */
 };
 /* Everything the tree needs, in the environment; fails with 125. */
@@ -48,6 +48,9 @@ void launch_prepare(const struct launch *l);
 int launch_run(char **argv);
 /* The tree's figures (launch.figures), merged; false without a tree. */
 bool launch_figures(struct ward_report *report);
+/* Refusals by the policy's rules the tree's merged figures count (quiet
+ * ones included): the records should say as many; 0 without a tree. */
+unsigned long launch_denied(void);
 /* The records file every process of the tree appended to (WARD_RECORDS). */
 const char *launch_records_path(void);
 /* Remove what launch_prepare made (also run at exit). */

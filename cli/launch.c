@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -270,7 +271,9 @@ launch_prepare(const struct launch *l)
 	set_preload(find_library());
 	set_policy(l);
 	make_records();
-	if (l->figures)
+	/* under a policy the figures count every refusal, even one whose record
+	 * a process could not write (cmd_run compares) */
+	if (l->figures || l->policy != NULL)
 		make_tree();
 	launch_strict_prepare(l, tree_policy, tree_matcher);
 	const char *mine[] = { image_path, tree_path, records_path };
@@ -300,6 +303,24 @@ launch_figures(struct ward_report *report)
 		ward_report_add(report, r->exe, value, state != WARD_TREE_RUNNING);
 	}
 	return true;
+}
+
+unsigned long
+launch_denied(void)
+{
+	static uint64_t value[WARD_COUNTERS_MAX];
+	unsigned long denied = 0;
+	if (tree == NULL)
+		return 0;
+	uint32_t claimed = __atomic_load_n(&tree->next_record, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < claimed && i < tree->max_records; i++) {
+		const struct ward_tree_record *r = &tree->record[i];
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == WARD_TREE_FREE)
+			continue;
+		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value);
+		denied += (unsigned long)value[WARD_IDX_POLICY_DENIED];
+	}
+	return denied;
 }
 
 void
@@ -350,6 +371,11 @@ launch_run(char **argv)
 	if (refused != 0)
 		return refused;
 	watch_signals();
+	/* Not dumpable: a process of the tree (same user) cannot ptrace-attach
+	 * to the launcher, or open its /proc/PID/mem, to run code outside the
+	 * shim.  CMD is not affected: exec makes a process dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		cli_fail("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	fflush(NULL);
 	if (pipe2(report, O_CLOEXEC) != 0)
 		cli_fail("pipe: %s", strerror(errno));

@@ -405,6 +405,18 @@ add_program(struct ward_record_entry *e, const char *exe)
 	e->program[e->nprograms++] = must(strdup(exe[0] ? exe : "?"));
 }
 
+/* "default" or FILE:LINE: a refusal the policy's rules decided (not a
+ * limit's, not one of the routes the shim refuses itself). */
+static bool
+by_a_rule(const char *rule)
+{
+	const char *colon = strrchr(rule, ':');
+	if (strcmp(rule, "default") == 0)
+		return true;
+	return colon != NULL && colon[1] != '\0' && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	       strncmp(rule, "limit ", 6) != 0;
+}
+
 bool
 ward_records_add_line(struct ward_records *r, const char *line)
 {
@@ -426,6 +438,8 @@ ward_records_add_line(struct ward_records *r, const char *line)
 		r->killed++;
 	else
 		r->denied++;
+	if ((strcmp(f.decision, "denied") == 0 || strcmp(f.decision, "killed") == 0) && by_a_rule(f.rule))
+		r->by_rule++;
 	struct ward_record_entry *e = find_or_add(r, &f);
 	e->count++;
 	add_program(e, f.exe);

@@ -43,6 +43,7 @@ struct ward_records {
 	unsigned long quiet, denied, audited, killed; /* per record, not per entry */
 	unsigned long probed; /* access() probes the policy answered no (not violations) */
 	unsigned long kernel_confined; /* --strict: processes only the kernel held (not violations) */
+	unsigned long by_rule; /* denied or killed by a rule or the default, quiet included: what the tree's figures count */
 };
 
 /* Create the records file in a fresh private directory under the first of

@@ -165,16 +165,23 @@ write_report(enum ward_stats_format format)
 	drop_temporary();
 }
 
-/* The tree's records: summary on stderr; how many refusals. */
+/* The tree's records: summary on stderr; how many refusals (and how many
+ * of the policy's rules' refusals the tree's figures count that no record
+ * says: a process that could not write its record, under a file size
+ * limit of 0 say, still counted the refusal). */
 static unsigned long
-summarize(void)
+summarize(unsigned long *unrecorded)
 {
 	struct ward_records records;
 	ward_records_init(&records);
 	if (!ward_records_read(&records, launch_records_path()))
 		fprintf(stderr, "ward: cannot read the tree's records: %s\n", strerror(errno));
 	ward_records_summary(&records, stderr, SUMMARY_LINES);
-	unsigned long refusals = ward_records_refusals(&records);
+	unsigned long refusals = ward_records_refusals(&records), counted = launch_denied();
+	*unrecorded = counted > records.by_rule ? counted - records.by_rule : 0;
+	if (*unrecorded > 0)
+		fprintf(stderr, "ward: %lu refusal%s counted by the tree had no record (the process could not write it)\n",
+		        *unrecorded, *unrecorded == 1 ? "" : "s");
 	ward_records_free(&records);
 	return refusals;
 }
@@ -238,8 +245,10 @@ cmd_run(int argc, char **argv)
 	launch_prepare(&o.launch);
 	int status = launch_run(argv + optind);
 	write_report((enum ward_stats_format)fmt);
-	unsigned long refusals = summarize();
+	unsigned long unrecorded;
+	unsigned long refusals = summarize(&unrecorded);
 	launch_cleanup();
+	refusals += unrecorded; /* one that left no record may not have been quiet: counted */
 	if (status == 0 && refusals > 0 && !o.no_fail) {
 		fprintf(stderr, "ward: exit %d: the command exited 0 but the policy refused %lu access%s (--no-fail keeps 0)\n",
 		        EXIT_POLICY_DENIED, refusals, refusals == 1 ? "" : "es");

@@ -23,7 +23,7 @@
 
 #include <ck_pr.h>
 
-#define WARD_COUNTERS_MAX 768 /* counters per slot; the shim lays them out */
+#define WARD_COUNTERS_MAX 1024 /* counters per slot; the shim lays them out (3 a call) */
 #define WARD_COUNTER_SLOTS 64 /* threads that get a private slot */
 /* The last WARD_COUNTER_LEVELS values of a slot are levels (a peak, say):
  * slots combine them by maximum, not sum, and their owner raises them with

@@ -20,7 +20,7 @@
 #include "counters.h"
 
 #define WARD_TREE_MAGIC 0x7761726474726565ull /* "wardtree" */
-#define WARD_TREE_VERSION 1
+#define WARD_TREE_VERSION 2 /* 2: 1024 counters a slot */
 #define WARD_TREE_SLOTS 4         /* thread slots per process; more threads share one */
 #define WARD_TREE_RECORDS 16384   /* processes per run */
 

@@ -177,9 +177,26 @@ append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 	(*buf)[*len] = '\0';
 }
 
-/* $NAME, ${NAME}, and a leading ~ (alone or before '/'). NULL on error. */
+/* A variable's value goes into a pattern literally: the glob language has
+ * no escape, so a value with a wildcard in it ('*', '?': a directory named
+ * "w*" as $CWD) would widen the rule to its siblings.  Such a value is an
+ * error at the variable's column. */
+static bool
+literal_value(struct parser *ps, const struct token *t, size_t at, const char *name, const char *value)
+{
+	const char *wild = strpbrk(value, "*?");
+	if (wild == NULL)
+		return true;
+	return fail(ps, t->col + (int)at,
+	            "%s%s is '%s': its '%c' would be a wildcard in a pattern (patterns have no escape); "
+	            "write the path without the variable, or start from a directory without '*' or '?'",
+	            name[0] == '~' ? "" : "$", name, value, *wild);
+}
+
+/* $NAME, ${NAME}, and a leading ~ (alone or before '/'). NULL on error.
+ * pattern: the values must be literal (literal_value). */
 static char *
-expand(struct parser *ps, const struct token *t)
+expand_as(struct parser *ps, const struct token *t, bool pattern)
 {
 	const char *s = t->text;
 	size_t len = 0, cap = strlen(s) + 64;
@@ -190,6 +207,10 @@ expand(struct parser *ps, const struct token *t)
 		if (home == NULL || home[0] == '\0') {
 			free(out);
 			fail(ps, t->col, "~ used but HOME is not defined");
+			return NULL;
+		}
+		if (pattern && !literal_value(ps, t, 0, "~ (HOME)", home)) {
+			free(out);
 			return NULL;
 		}
 		append(&out, &len, &cap, home, strlen(home));
@@ -221,10 +242,20 @@ expand(struct parser *ps, const struct token *t)
 			fail(ps, t->col, "undefined variable $%s", name);
 			return NULL;
 		}
+		if (pattern && !literal_value(ps, t, (size_t)(start - t->text) - (braced ? 2 : 1), name, value)) {
+			free(out);
+			return NULL;
+		}
 		append(&out, &len, &cap, value, strlen(value));
 		s = end + (braced ? 1 : 0);
 	}
 	return out;
+}
+
+static char *
+expand(struct parser *ps, const struct token *t)
+{
+	return expand_as(ps, t, false);
 }
 
 /* ---- patterns, numbers, operations ---- */
@@ -452,7 +483,7 @@ parse_rule(struct parser *ps, const struct line *l, bool deny)
 		return fail(ps, l->tok[0].col, "'%s' expects at least one pattern after the operations", l->tok[0].text);
 	struct ward_policy *p = ps->policy;
 	for (i++; i < l->n; i++) {
-		char *pattern = expand(ps, &l->tok[i]);
+		char *pattern = expand_as(ps, &l->tok[i], true);
 		if (pattern == NULL)
 			return false;
 		if (!check_pattern(ps, &l->tok[i], pattern)) {

@@ -60,14 +60,37 @@ void ward_je_free(void *);
 int ward_je_mallctl(const char *, void *, size_t *, void *, size_t);
 #define MALLOCX_ALIGN(a) ((int)(__builtin_ffsl((long)(a)) - 1))
 
-/* ---- glibc's allocator ---- */
-void *__libc_malloc(size_t);
-void __libc_free(void *);
-void *__libc_calloc(size_t, size_t);
-void *__libc_realloc(void *, size_t);
-void *__libc_memalign(size_t, size_t);
-void *__libc_valloc(size_t);
-void *__libc_pvalloc(size_t);
+/* ---- glibc's allocator ----
+ * Its __libc_* entries, found once with dlsym(RTLD_NEXT) when it is
+ * chosen: libward.so exports those names itself (programs that call them
+ * get the family's wrappers, aliases.S), so a plain reference here would
+ * bind to the shim's own. */
+static struct {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+} libc_alloc;
+#define __libc_malloc(n) libc_alloc.malloc(n)
+#define __libc_free(p) libc_alloc.free(p)
+#define __libc_calloc(count, size) libc_alloc.calloc(count, size)
+#define __libc_realloc(p, n) libc_alloc.realloc(p, n)
+#define __libc_memalign(alignment, n) libc_alloc.memalign(alignment, n)
+
+static void *
+libc_valloc(size_t n)
+{
+	return libc_alloc.valloc(n);
+}
+
+static void *
+libc_pvalloc(size_t n)
+{
+	return libc_alloc.pvalloc(n);
+}
 
 enum allocator { UNCHOSEN = 0, JEMALLOC, LIBC };
 
@@ -183,6 +206,13 @@ choose(void)
 		/* A successful dlsym does not allocate on glibc 2.36; should one
 		 * ever do, the nested call finds the allocator chosen and counts
 		 * its block as 0 bytes (live bytes would then be off by it). */
+		*(void **)&libc_alloc.malloc = dlsym(RTLD_NEXT, "__libc_malloc");
+		*(void **)&libc_alloc.free = dlsym(RTLD_NEXT, "__libc_free");
+		*(void **)&libc_alloc.calloc = dlsym(RTLD_NEXT, "__libc_calloc");
+		*(void **)&libc_alloc.realloc = dlsym(RTLD_NEXT, "__libc_realloc");
+		*(void **)&libc_alloc.memalign = dlsym(RTLD_NEXT, "__libc_memalign");
+		*(void **)&libc_alloc.valloc = dlsym(RTLD_NEXT, "__libc_valloc");
+		*(void **)&libc_alloc.pvalloc = dlsym(RTLD_NEXT, "__libc_pvalloc");
 		__atomic_store_n(&heap.allocator, LIBC, __ATOMIC_RELEASE);
 		void *fn = dlsym(RTLD_NEXT, "malloc_usable_size");
 		__atomic_store_n(&heap.libc_usable, (size_t(*)(void *))fn, __ATOMIC_RELEASE);
@@ -531,7 +561,7 @@ memalign(size_t alignment, size_t n)
 WARD_EXPORT void *
 valloc(size_t n)
 {
-	return aligned(WARD_ID_valloc, (size_t)sysconf(_SC_PAGESIZE), n, __libc_valloc);
+	return aligned(WARD_ID_valloc, (size_t)sysconf(_SC_PAGESIZE), n, libc_valloc);
 }
 
 WARD_EXPORT void *
@@ -543,7 +573,7 @@ pvalloc(size_t n)
 	rounded &= ~(page - 1);
 	if (jemalloc())
 		return aligned(WARD_ID_pvalloc, page, rounded ? rounded : page, NULL);
-	return aligned(WARD_ID_pvalloc, page, n, __libc_pvalloc);
+	return aligned(WARD_ID_pvalloc, page, n, libc_pvalloc);
 }
 
 WARD_EXPORT size_t

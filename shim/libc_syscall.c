@@ -9,7 +9,7 @@
  * call is then made on exactly what was decided: the checks replace a path
  * argument by the /proc/self/fd name of what they opened (held in the frame
  * until the call is done), opens are made by the check itself, and metadata
- * reads are made on the program's path.  Every other number goes
+ * reads are made on the program's path.  Every other number the table knows goes
  * through untouched: the six arguments are forwarded as longs, the result and
  * errno are the kernel's, as glibc's syscall() leaves them (the call is made
  * with the same instruction, so nothing else can differ).
@@ -34,10 +34,24 @@
  *   name_to_handle_at, open_by_handle_at (handles.c)
  *   bind, connect, sendto, sendmsg, sendmmsg (sockets.c)
  *   mmap, mprotect, pkey_mprotect (memory wx deny), personality (process.c)
+ *   setrlimit, prlimit64 (RLIMIT_AS, RLIMIT_DATA below the floor), prctl
+ *     PR_SET_SECCOMP and seccomp with a filter: refused under a policy, not
+ *     under --strict (process.c)
+ *   ioctl TIOCSTI, TIOCLINUX set/paste selection (process.c)
+ *   ptrace (PTRACE_ATTACH, PTRACE_SEIZE), process_vm_readv, process_vm_writev,
+ *     pidfd_getfd: refused with EPERM under a policy (process.c)
+ *   setxattrat, removexattrat, file_setattr (write on the at-path, on the
+ *     descriptor's file with AT_EMPTY_PATH), getxattrat, listxattrat,
+ *     file_getattr (metadata), numbered here as the headers do not know them
  *   chroot (process.c); mount, umount2, pivot_root and the new mount API
- *     (open_tree, move_mount, fsopen, fsmount, mount_setattr) are refused
+ *     (open_tree, open_tree_attr, move_mount, fsopen, fsmount, fsconfig,
+ *     fspick, mount_setattr) are refused
  *     with EPERM under a policy for the same reason: they change which file
  *     a path names behind the shim's back
+ * A number above the highest decided here (file_setattr, 469) fails with
+ * ENOSYS under a policy, counted, no record: a newer call may take a path
+ * in a way nothing here decides, and a program falls back to the older
+ * call as on an older kernel (fail closed).  Without a policy it is made.
  * Kept in step, as the table's hooks do: descriptors opened, dup'ed and
  * closed, close_range included (the shim's own stay the shim's), the working directory after chdir
  * and fchdir, remembered directory resolutions after a name changes, fork and
@@ -51,7 +65,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -68,6 +85,18 @@
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
+/* Newer than these headers (Linux 6.13 to 6.17). */
+#define WARD_SYS_setxattrat 463
+#define WARD_SYS_getxattrat 464
+#define WARD_SYS_listxattrat 465
+#define WARD_SYS_removexattrat 466
+#define WARD_SYS_open_tree_attr 467
+#define WARD_SYS_file_getattr 468
+#define WARD_SYS_file_setattr 469
+/* The highest number decided here: a higher one may take a path in a way
+ * no table knows, so under a policy it fails with ENOSYS, as on a kernel
+ * without it (programs fall back to the older call). */
+#define WARD_SYS_KNOWN_LAST WARD_SYS_file_setattr
 
 /* What to keep in step after the call. */
 enum after {
@@ -310,6 +339,11 @@ decide(struct ward_frame *f, struct call *c)
 	case SYS_fsetxattr:
 	case SYS_fremovexattr:
 		return fd_slot(f, W, &c->a);
+	case WARD_SYS_setxattrat:
+	case WARD_SYS_removexattrat:
+		return at_path(f, W, &c->a, &c->b, cc, !(cc & AT_SYMLINK_NOFOLLOW));
+	case WARD_SYS_file_setattr:
+		return at_path(f, W, &c->a, &c->b, e, !(e & AT_SYMLINK_NOFOLLOW));
 
 	/* ---- metadata ---- */
 	case SYS_stat:
@@ -332,6 +366,11 @@ decide(struct ward_frame *f, struct call *c)
 		return meta(f, a, b, true);
 	case SYS_readlinkat:
 		return meta(f, a, b, false);
+	case WARD_SYS_getxattrat:
+	case WARD_SYS_listxattrat:
+		return on_descriptor(b, cc) ? 0 : meta(f, a, b, !(cc & AT_SYMLINK_NOFOLLOW));
+	case WARD_SYS_file_getattr:
+		return on_descriptor(b, e) ? 0 : meta(f, a, b, !(e & AT_SYMLINK_NOFOLLOW));
 	case SYS_inotify_add_watch:
 		return meta(f, AT_FDCWD, b, !(cc & IN_DONT_FOLLOW));
 	case SYS_chdir:
@@ -381,6 +420,26 @@ decide(struct ward_frame *f, struct call *c)
 		return ward_check_personality(f, (unsigned long)a);
 	case SYS_chroot:
 		return ward_check_chroot(f, PATH_ARG(a));
+	case SYS_setrlimit:
+		return ward_check_rlimit(f, 0, (int)a, (const struct rlimit *)b);
+	case SYS_prlimit64:
+		return ward_check_rlimit(f, a, (int)b, (const struct rlimit *)cc);
+	case SYS_prctl:
+		return a == PR_SET_SECCOMP ? ward_check_seccomp(f, (unsigned long)b) : 0;
+	case SYS_seccomp:
+		return ward_check_seccomp(f, (unsigned long)a == SECCOMP_SET_MODE_FILTER ? SECCOMP_MODE_FILTER : 0);
+	case SYS_ioctl:
+		return WARD_IOCTL_TYPES((unsigned long)b) ? ward_check_ioctl(f, (unsigned long)b, (const void *)cc) : 0;
+	case SYS_ptrace:
+		return ward_check_ptrace(f, a, b);
+	case SYS_process_vm_readv:
+		return ward_refuse_reach(f, "process_vm_readv", a);
+	case SYS_process_vm_writev:
+		return ward_refuse_reach(f, "process_vm_writev", a);
+	case SYS_pidfd_getfd:
+		c->after = AFTER_OPENED;
+		c->open_flags = O_RDWR;
+		return ward_refuse_reach(f, "pidfd_getfd", a);
 	case SYS_mount:
 		return ward_refuse_remount(f, "mount", PATH_ARG(b));
 	case SYS_umount2:
@@ -395,9 +454,19 @@ decide(struct ward_frame *f, struct call *c)
 		return ward_refuse_remount(f, "fsopen", PATH_ARG(a));
 	case SYS_fsmount:
 		return ward_refuse_remount(f, "fsmount", "");
+	case SYS_fsconfig:
+		return ward_refuse_remount(f, "fsconfig", "");
+	case SYS_fspick:
+		return ward_refuse_remount(f, "fspick", PATH_ARG(b));
 	case SYS_mount_setattr:
 		return ward_refuse_remount(f, "mount_setattr", PATH_ARG(b));
+	case WARD_SYS_open_tree_attr:
+		return ward_refuse_remount(f, "open_tree_attr", PATH_ARG(b));
 	default:
+		/* unknown to the table: not decided, so not made under a policy
+		 * (a plain failure, no record: programs probe new calls) */
+		if ((unsigned long)c->n > WARD_SYS_KNOWN_LAST && ward_config.policy != NULL && f->active)
+			return -ENOSYS;
 		return 0;
 	}
 }

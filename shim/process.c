@@ -9,9 +9,46 @@
  * of its directory (a denied directory is refused with EACCES and recorded,
  * like chdir), then, allowed or not by the rules, refused with EPERM, what
  * an unprivileged process gets anyway, with a record of its own (audit
- * mode records it and lets it go).  Without a policy it is only counted.
+ * mode records it and lets it go).  Without a policy, or under one that
+ * restricts no operation on any path (examples/observe.ward: default
+ * allow), there is no decision it could mislead: it is only counted.
  * The mount calls made through syscall() are refused the same way
  * (ward_refuse_remount).
+ *
+ * ptrace (PTRACE_ATTACH, PTRACE_SEIZE), process_vm_readv, process_vm_writev
+ * and pidfd_getfd reach into another process: its memory (code injected
+ * into the launcher, or into a process outside the tree, runs without the
+ * shim) or its descriptors (opened by a process the policy does not
+ * decide).  Under a policy they are refused with EPERM and a record of op
+ * the call's name; PTRACE_TRACEME and requests on a child already traced
+ * go on (a debugger started under ward traces its own children).  The
+ * launcher also makes itself non-dumpable (cli/launch.c), so the kernel
+ * refuses an unprivileged raw attach to it as well.
+ *
+ * ioctl TIOCSTI pushes bytes into a terminal's input, and TIOCLINUX with
+ * subcode 2 (set the selection) or 3 (paste it) does the same on a virtual
+ * console: a confined process would type commands that the user's shell,
+ * outside the tree, runs after ward exits.  Under a policy they are refused
+ * with EPERM and a record of op ioctl; every other request goes on untouched
+ * (the wrapper compares the request first, nothing else).
+ *
+ * Keeping the shim in the tree: a process that lowers RLIMIT_AS or
+ * RLIMIT_DATA far enough makes the loader of its children fail to map
+ * libward.so, which the loader then ignores ("cannot be preloaded ...:
+ * ignored") and runs the program without it; a seccomp filter can make the
+ * loader's mmap or open of libward.so fail the same way.  Under a policy
+ * (not under ward run --strict, WARD_STRICT=1, where the kernel holds the
+ * tree whatever runs in it) setrlimit, setrlimit64, prlimit, prlimit64 (and
+ * through syscall()) may not lower either soft or hard limit below
+ * WARD_RLIMIT_FLOOR, and seccomp filters (prctl PR_SET_SECCOMP with
+ * SECCOMP_MODE_FILTER, seccomp SECCOMP_SET_MODE_FILTER) are refused; both
+ * with a record.  The floor: /bin/echo under the shim with a policy needs
+ * 32 MiB of address space and 16 MiB of data to start (below that the
+ * shim itself cannot start and the program is stopped: no escape), and
+ * between about 3 and 6 MiB of address space the loader drops libward.so
+ * and the program runs without it.  256 MiB is eight times what the
+ * smallest program needs and leaves no limit that window could be reached
+ * from; a limit already below it (set before ward run) is kept.
  *
  * personality: READ_IMPLIES_EXEC makes every readable mapping executable, so
  * an RW mmap becomes RWX without PROT_EXEC ever being asked for.  Under
@@ -22,8 +59,16 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <linux/seccomp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "routes.h"
 #include "../core/syscall.h"
@@ -45,8 +90,8 @@ refuse_root_change(struct ward_frame *f, const char *op, const char *what)
 int
 ward_check_chroot(struct ward_frame *f, const char *path)
 {
-	if (ward_config.policy == NULL || !f->active)
-		return 0;
+	if (ward_config.policy == NULL || !f->active || ward_restricted == 0)
+		return 0; /* no rule to mislead: a policy that restricts no path (observe.ward) only counts it */
 	int r = ward_check_path(f, WARD_OP_STAT, AT_FDCWD, path, true);
 	return r != 0 ? r : refuse_root_change(f, "chroot", path);
 }
@@ -57,6 +102,112 @@ ward_refuse_remount(struct ward_frame *f, const char *op, const char *what)
 	if (ward_config.policy == NULL || !f->active)
 		return 0;
 	return refuse_root_change(f, op, what);
+}
+
+/* A call that reaches into another process: EPERM, recorded. */
+int
+ward_refuse_reach(struct ward_frame *f, const char *op, long pid)
+{
+	if (ward_config.policy == NULL || !f->active)
+		return 0;
+	char what[32];
+	snprintf(what, sizeof(what), "%s %ld", strcmp(op, "pidfd_getfd") == 0 ? "pidfd" : "pid", pid);
+	struct ward_refusal why = { .op = op, .what = what,
+		                    .by = "ward (another process's memory and descriptors are not the policy's to decide)",
+		                    .rule = op, .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
+}
+
+int
+ward_check_ptrace(struct ward_frame *f, long request, long pid)
+{
+	if (request != PTRACE_ATTACH && request != PTRACE_SEIZE)
+		return 0; /* PTRACE_TRACEME, and requests on a tracee this process already holds */
+	return ward_refuse_reach(f, "ptrace", pid);
+}
+
+_Static_assert(WARD_IOCTL_TYPES(TIOCSTI) && WARD_IOCTL_TYPES(TIOCLINUX), "routes.h's ioctl numbers");
+
+int
+ward_check_ioctl(struct ward_frame *f, unsigned long request, const void *arg)
+{
+	if (ward_config.policy == NULL || !f->active)
+		return 0;
+	const char *what = "TIOCSTI";
+	if (request == TIOCLINUX) {
+		/* the subcode is the first byte arg points to; read without trusting
+		 * the pointer (a bad one is the kernel's EFAULT, not a crash here) */
+		unsigned char sub = 0;
+		struct iovec local = { &sub, 1 }, remote = { (void *)arg, 1 };
+		if (ward_syscall(SYS_process_vm_readv, ward_syscall(SYS_getpid), &local, 1, &remote, 1, 0) != 1 ||
+		    (sub != 2 && sub != 3))
+			return 0;
+		what = sub == 2 ? "TIOCLINUX set selection" : "TIOCLINUX paste selection";
+	} else if (request != TIOCSTI) {
+		return 0;
+	}
+	struct ward_refusal why = { .op = "ioctl", .what = what,
+		                    .by = "ward (input pushed into a terminal runs outside the tree)", .rule = "ioctl",
+		                    .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
+}
+
+static bool
+kernel_holds_the_tree(void)
+{
+	const char *env = ward_env("WARD_STRICT");
+	return env != NULL && strcmp(env, "1") == 0;
+}
+
+static int
+refuse_keeping(struct ward_frame *f, const char *op, const char *what, const char *by, int err)
+{
+	struct ward_refusal why = { .op = op, .what = what, .by = by, .rule = op, .err = err };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
+}
+
+int
+ward_check_rlimit(struct ward_frame *f, long pid, int resource, const struct rlimit *want)
+{
+	if (want == NULL || (resource != RLIMIT_AS && resource != RLIMIT_DATA))
+		return 0;
+	if (ward_config.policy == NULL || !f->active || kernel_holds_the_tree())
+		return 0;
+	struct rlimit now;
+	if (ward_syscall(SYS_prlimit64, pid, resource, NULL, &now) != 0)
+		return 0; /* the kernel's own error (no such process) comes first */
+	const rlim_t floor = WARD_RLIMIT_FLOOR;
+	bool soft = want->rlim_cur < floor && want->rlim_cur < now.rlim_cur;
+	bool hard = want->rlim_max < floor && want->rlim_max < now.rlim_max;
+	if (!soft && !hard)
+		return 0;
+	char what[96];
+	snprintf(what, sizeof(what), "%s %s %llu", resource == RLIMIT_AS ? "RLIMIT_AS" : "RLIMIT_DATA",
+	         soft ? "soft" : "hard", (unsigned long long)(soft ? want->rlim_cur : want->rlim_max));
+	return refuse_keeping(f, "rlimit", what,
+	                      "ward (below 256 MiB the loader may run the tree's programs without libward.so)", EPERM);
+}
+
+int
+ward_check_seccomp(struct ward_frame *f, unsigned long mode)
+{
+	if (mode != SECCOMP_MODE_FILTER || ward_config.policy == NULL || !f->active || kernel_holds_the_tree())
+		return 0;
+	return refuse_keeping(f, "seccomp", "filter",
+	                      "ward (a filter could keep libward.so out of the tree's programs; ward run --strict allows them)",
+	                      EACCES);
 }
 
 int

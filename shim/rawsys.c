@@ -528,19 +528,20 @@ pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *
 	return create(thread, attr, fn, NULL, arg);
 }
 
-WARD_EXPORT int
-prctl(int option, ...)
+/* prctl's wrapper (calls.def): the same refusal in its frame. */
+int
+ward_rawsys_check_prctl(struct ward_frame *f, int option)
 {
-	va_list ap;
-	va_start(ap, option);
-	unsigned long a = va_arg(ap, unsigned long), b = va_arg(ap, unsigned long), c = va_arg(ap, unsigned long),
-	              d = va_arg(ap, unsigned long);
-	va_end(ap);
-	if (__builtin_expect(ward_rawsys_on, 0) && option == PR_SET_SYSCALL_USER_DISPATCH) {
-		refuse_dispatch_change(); /* errno EPERM */
-		return -1;
-	}
-	return WARD_REAL(prctl)(option, a, b, c, d);
+	if (__builtin_expect(!ward_rawsys_on, 1) || option != PR_SET_SYSCALL_USER_DISPATCH)
+		return 0;
+	struct ward_refusal why = { .op = "syscalls", .what = "PR_SET_SYSCALL_USER_DISPATCH",
+		                    .by = "ward (it would end the watch on raw system calls)",
+		                    .rule = "prctl PR_SET_SYSCALL_USER_DISPATCH under --strict", .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return EPERM; /* whatever the mode */
 }
 
 /* glibc's thrd_create calls its pthread_create inside libc, where no

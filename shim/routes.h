@@ -36,6 +36,24 @@ int ward_check_chroot(struct ward_frame *f, const char *path);
  * refused with EPERM and recorded under a policy; op names the call. */
 int ward_refuse_remount(struct ward_frame *f, const char *op, const char *what);
 int ward_check_personality(struct ward_frame *f, unsigned long persona);
+/* Keeping libward.so in the tree (not under --strict): RLIMIT_AS and
+ * RLIMIT_DATA may not be lowered below the floor (pid 0: this process),
+ * seccomp filters are refused (mode: SECCOMP_MODE_FILTER, which is also
+ * SECCOMP_SET_MODE_FILTER's number); EPERM, EACCES, recorded. */
+#define WARD_RLIMIT_FLOOR (256ull << 20)
+struct rlimit;
+int ward_check_rlimit(struct ward_frame *f, long pid, int resource, const struct rlimit *want);
+int ward_check_seccomp(struct ward_frame *f, unsigned long mode);
+/* ptrace attach and seize, process_vm_readv/writev, pidfd_getfd: another
+ * process's memory or descriptors, refused with EPERM and recorded under
+ * a policy; op names the call, pid the target (pidfd_getfd: its pidfd). */
+int ward_refuse_reach(struct ward_frame *f, const char *op, long pid);
+int ward_check_ptrace(struct ward_frame *f, long request, long pid);
+/* ioctl TIOCSTI, TIOCLINUX set/paste selection: input pushed into a
+ * terminal, refused with EPERM and recorded under a policy.  Called only
+ * for those two requests (WARD_IOCTL_TYPES). */
+int ward_check_ioctl(struct ward_frame *f, unsigned long request, const void *arg);
+#define WARD_IOCTL_TYPES(request) ((request) == 0x5412 /* TIOCSTI */ || (request) == 0x541C /* TIOCLINUX */)
 
 /* ---- dlopen (dlopen.c) ---- */
 int ward_check_dlopen(struct ward_frame *f, const char *file, int mode, const void *caller);

@@ -405,6 +405,8 @@ void ward_after_fork_child(void);
 extern bool ward_rawsys_on;
 void ward_rawsys_init(void);
 void ward_rawsys_after_fork(void);
+/* prctl(PR_SET_SYSCALL_USER_DISPATCH) under --strict: refused (EPERM, a record); else 0. */
+int ward_rawsys_check_prctl(struct ward_frame *f, int option);
 /* The raw system call this thread's SIGSYS handler is deciding (its name
  * for the record), or NULL. */
 const char *ward_rawsys_call_name(void);

@@ -18,6 +18,10 @@
 #include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
+#include <linux/seccomp.h>
+#include <sys/pidfd.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -28,8 +32,11 @@
 #include <sys/mount.h>
 #include <sys/swap.h>
 #include <sys/ipc.h>
+#include <mntent.h>
 #include <unistd.h>
 #include <utime.h>
+#include <utmp.h>
+#include <utmpx.h>
 
 #include "shim.h"
 #include "routes.h"
@@ -147,6 +154,9 @@
 #define CHECK_ACCESS(dirfd, path, mode, flags) \
 	WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_access(&frame_, dirfd, path, mode, flags))
 #define CHECK_FOPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), true))
+/* setmntent: decided like fopen, then libc's own fopen made on the decided
+ * file (its /proc/self/fd name, as for freopen). */
+#define CHECK_STDIO_OPEN(path, mode) WARD_IF_RESTRICTED(WARD_OP_ALL, ward_check_fopen(&frame_, &(path), &(mode), false))
 #define CHECK_OPENDIR(path) WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_opendir(&frame_, &(path)))
 /* freopen(NULL, mode, stream) reopens the stream's own file with a new
  * mode: decided on that file like an open. */
@@ -218,6 +228,43 @@
 	char shm_path_[sizeof(dir) + 256];                                          \
 	snprintf(shm_path_, sizeof(shm_path_), "%s%s", dir, ward_shm_name(name))
 #define CHECK_OPEN_NAME(path, flags) CHECK_NAME_ONLY(ward_checks_ops_of_open(flags), AT_FDCWD, path, NOFOLLOW)
+/* Keeping libward.so in the tree (process.c). */
+#define CHECK_RLIMIT(pid, resource, rlim) \
+	if (ward_config.policy != NULL && frame_.active) frame_.deny = ward_check_rlimit(&frame_, pid, (int)(resource), rlim)
+/* prctl's four further arguments, read as glibc's prctl reads them. */
+#define PRE_VA_PRCTL(option)                        \
+	unsigned long a2, a3, a4, a5;               \
+	{                                           \
+		va_list ap_;                        \
+		va_start(ap_, option);              \
+		a2 = va_arg(ap_, unsigned long);    \
+		a3 = va_arg(ap_, unsigned long);    \
+		a4 = va_arg(ap_, unsigned long);    \
+		a5 = va_arg(ap_, unsigned long);    \
+		va_end(ap_);                        \
+	}
+#define CHECK_PRCTL(option, mode)                                                             \
+	if (__builtin_expect((option) == PR_SET_SECCOMP, 0)) frame_.deny = ward_check_seccomp(&frame_, mode); \
+	else frame_.deny = ward_rawsys_check_prctl(&frame_, option)
+/* ptrace's three variadic arguments, read as glibc's ptrace reads them. */
+#define PRE_VA_PTRACE(request)                      \
+	pid_t pid;                                  \
+	void *addr, *data;                          \
+	{                                           \
+		va_list ap_;                        \
+		va_start(ap_, request);             \
+		pid = va_arg(ap_, pid_t);           \
+		addr = va_arg(ap_, void *);         \
+		data = va_arg(ap_, void *);         \
+		va_end(ap_);                        \
+	}
+#define CHECK_PTRACE(request, pid) \
+	if (ward_config.policy != NULL && frame_.active) frame_.deny = ward_check_ptrace(&frame_, request, pid)
+#define CHECK_REACH(what, pid) \
+	if (ward_config.policy != NULL && frame_.active && frame_.deny == 0) frame_.deny = ward_refuse_reach(&frame_, what, pid)
+/* One compare on the request before anything else: ioctl is frequent. */
+#define CHECK_IOCTL(request, arg) \
+	if (__builtin_expect(WARD_IOCTL_TYPES(request), 0)) frame_.deny = ward_check_ioctl(&frame_, request, arg)
 #define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
 #define CHECK_DLOPEN(file, mode) \
 	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))
@@ -289,6 +336,10 @@
 		struct ward_frame frame_;                          \
 		ward_frame_enter(&frame_, WARD_ID_##name);         \
 		pre;                                               \
+		if (__builtin_expect(frame_.deny != 0, 0)) {       \
+			ward_frame_refuse(&frame_);                \
+			return;                                    \
+		}                                                  \
 		errno = frame_.saved_errno;                        \
 		WARD_REAL(name) args;                              \
 		ward_frame_count(&frame_, false);                  \

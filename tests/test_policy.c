@@ -21,6 +21,7 @@ fixed_lookup(const char *name, void *context)
 	(void)context;
 	static const char *const vars[][2] = {
 		{ "HOME", "/home/user" }, { "X", "/x" }, { "EMPTY", "" }, { "SPACE", "/a b" },
+		{ "WILD", "/tmp/w*" }, { "Q", "/q?" },
 	};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		if (strcmp(vars[i][0], name) == 0)
@@ -138,6 +139,8 @@ static const struct bad bad_policies[] = {
 	{ "allow ro /a/***/b\n", 1, 10, "'**' must be a whole path component" , 0 },
 	{ "allow ro $NOPE/x\n", 1, 10, "undefined variable $NOPE" , 0 },
 	{ "allow ro ${NOPE}/x\n", 1, 10, "undefined variable $NOPE" , 0 },
+	{ "allow ro $WILD/**\n", 1, 10, "$WILD is '/tmp/w*': its '*' would be a wildcard", 0 },
+	{ "allow ro /a ${Q}/x\n", 1, 13, "$Q is '/q?': its '?' would be a wildcard", 0 },
 	{ "allow ro ${X/x\n", 1, 10, "closing brace" , 0 },
 	{ "allow ro /a/$\n", 1, 10, "variable name" , 0 },
 	{ "allow ro $EMPTY\n", 1, 10, "not an absolute path" , 0 },
@@ -194,6 +197,50 @@ Test(policy, malformed)
 Test(policy, at_least_thirty_malformed_cases)
 {
 	cr_expect_geq(sizeof(bad_policies) / sizeof(bad_policies[0]), 30);
+}
+
+/* $CWD, $HOME (and ~), $TMPDIR with a wildcard in the value: refused where
+ * they make a pattern, not silently widened to the directory's siblings. */
+static const char *
+wild_lookup(const char *name, void *context)
+{
+	(void)context;
+	if (strcmp(name, "HOME") == 0)
+		return "/home/a*b";
+	if (strcmp(name, "TMPDIR") == 0)
+		return "/tmp/t?";
+	return NULL;
+}
+
+Test(policy, wildcards_in_a_variable_value_are_refused_in_patterns)
+{
+	static const struct ward_policy_env wild = { wild_lookup, NULL, "/tmp/x/w*" };
+	const struct {
+		const char *text, *message;
+		int col;
+	} cases[] = {
+		{ "version 1\nallow rw $CWD/**\n", "$CWD is '/tmp/x/w*': its '*'", 10 },
+		{ "version 1\nallow rw /ok ~/x\n", "~ (HOME) is '/home/a*b': its '*'", 14 },
+		{ "version 1\nallow rw ${TMPDIR}/**\n", "$TMPDIR is '/tmp/t?': its '?'", 10 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ward_policy_error e;
+		struct ward_policy *p = ward_policy_parse("t.ward", cases[i].text, strlen(cases[i].text), &wild, &e);
+		cr_expect_null(p, "accepted: %s", cases[i].text);
+		if (p != NULL) {
+			ward_policy_free(p);
+			continue;
+		}
+		cr_expect_eq(e.line, 2, "%s: line %d", cases[i].text, e.line);
+		cr_expect_eq(e.col, cases[i].col, "%s: col %d (%s)", cases[i].text, e.col, e.message);
+		cr_expect(strstr(e.message, cases[i].message) != NULL, "%s: %s", cases[i].text, e.message);
+	}
+	/* a pattern without those variables is still fine */
+	struct ward_policy_error e;
+	const char *plain = "version 1\nallow rw /tmp/x/**\n";
+	struct ward_policy *p = ward_policy_parse("t.ward", plain, strlen(plain), &wild, &e);
+	cr_expect_not_null(p, "%s", e.message);
+	ward_policy_free(p);
 }
 
 /* ---- files and includes ---- */

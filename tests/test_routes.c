@@ -152,6 +152,39 @@ expect_as_bare(const char *const argv[], const char *extra)
 
 TestSuite(routes, .init = setup, .fini = teardown, .timeout = 60);
 
+/* `ward run -s none -p dir/NAME -- argv...` in dir/work, NAME written from
+ * text first (its programs may run from anywhere). */
+static struct outcome
+ward_run(const char *name, const char *text, const char *const cmd[])
+{
+	put(name, text);
+	const char *argv[32] = { WARD_EXE, "run", "-s", "none", "-p", in_dir(name), "--" };
+	size_t n = 7;
+	for (size_t i = 0; cmd[i] != NULL && n < 31; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	struct run_opts o = { .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r), "could not start ward run");
+	struct outcome oc = { run_exit_code(&r), strdup(r.out), strdup(r.err) };
+	run_free(&r);
+	return oc;
+}
+
+/* The test's policy with every program allowed to run. */
+static const char *
+exec_policy(void)
+{
+	static char text[4 * PATH_MAX];
+	snprintf(text, sizeof(text),
+	         "version 1\ndefault deny\nallow ro,exec /**\nallow rw /dev/null\nallow rw %s/work/**\n"
+	         "deny all %s/secret %s/secretdir/**\n",
+	         dir, dir, dir);
+	return text;
+}
+
 /* ---- syscall() ---- */
 
 Test(routes, syscall_openat_of_the_secret_fails_with_eacces)
@@ -522,6 +555,366 @@ Test(routes, chroot_is_refused_under_a_policy)
 	cr_expect_str_eq(seen.out, bare.out);
 	outcome_free(&bare);
 	outcome_free(&seen);
+}
+
+Test(routes, chroot_is_only_counted_under_a_policy_that_restricts_nothing)
+{
+	const char *into_work[] = { PROG_CHROOT_ROUTE, in_dir("work"), "/input", NULL };
+	char observe[PATH_MAX + 16];
+	snprintf(observe, sizeof(observe), "WARD_POLICY=%s/observe.ward", EXAMPLES);
+	const char *env[] = { observe, NULL };
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	struct run_opts o = { .env = env, .shim = true, .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(into_work, &o, &r));
+	struct outcome bare = run_as(BARE, into_work, NULL);
+	cr_expect_str_eq(r.out, bare.out, "observe.ward changed chroot: %s (stderr %s)", r.out, r.err);
+	cr_expect(strstr(r.err, "ward: denied") == NULL, "%s", r.err);
+	run_free(&r);
+	outcome_free(&bare);
+}
+
+/* ---- violations whose record could not be written ---- */
+
+Test(routes, a_refusal_without_a_record_still_exits_3)
+{
+	const char *cmd[] = { PROG_HIDE_ROUTE, in_dir("secret"), NULL };
+	struct outcome o = ward_run("px.ward", exec_policy(), cmd);
+	cr_expect(strstr(o.out, "open: result -1 errno 13\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect_eq(o.code, 3, "ward run exited %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "ward: 1 refusal counted by the tree had no record") != NULL, "%s", o.err);
+	expect_untouched(&o);
+	outcome_free(&o);
+	/* an allowed open under the same limit: nothing to hide, CMD's 0 */
+	const char *ok[] = { PROG_HIDE_ROUTE, in_dir("work/input"), NULL };
+	o = ward_run("px.ward", exec_policy(), ok);
+	cr_expect_eq(o.code, 0, "ward run exited %d: %s", o.code, o.err);
+	cr_expect(strstr(o.err, "no record") == NULL, "%s", o.err);
+	outcome_free(&o);
+}
+
+/* ---- glibc's second names ---- */
+
+Test(routes, glibc_aliases_are_decided_like_the_functions)
+{
+	const char *const calls[][2] = { { "open", "__open" }, { "open64", "__open64" }, { "fopen", "_IO_fopen" } };
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = { PROG_ALIAS_ROUTE, calls[i][0], in_dir("secret"), NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", calls[i][1], EACCES);
+		expect_refused(&o, line, "ward: denied read");
+		outcome_free(&o);
+		const char *allowed[] = { PROG_ALIAS_ROUTE, calls[i][0], in_dir("work/input"), NULL };
+		expect_as_bare(allowed, NULL);
+	}
+	/* a GLIBC_PRIVATE name too: __mmap under memory wx deny */
+	const char *rwx[] = { PROG_ALIAS_ROUTE, "mmap", "rwx", NULL };
+	struct outcome m = run_as(CONFINED, rwx, NULL);
+	expect_refused(&m, "__mmap: result -1 errno 13\n", "ward: denied memory PROT_WRITE|PROT_EXEC (mmap)");
+	outcome_free(&m);
+	/* _IO_popen's shell is a child of the tree */
+	const char *popen_argv[] = { PROG_ALIAS_ROUTE, "popen", "cat ../secret", NULL };
+	struct outcome o = run_as(CONFINED, popen_argv, NULL);
+	expect_refused(&o, "_IO_popen: result 0 errno 0\n", "ward: denied read");
+	outcome_free(&o);
+	/* __libc_malloc and __libc_calloc are held to limit memory like malloc */
+	char text[128];
+	snprintf(text, sizeof(text), "version 1\ndefault allow\nlimit memory 1M\n");
+	const char *cmd[] = { PROG_ALIAS_ROUTE, "malloc", "8192", NULL };
+	o = ward_run("pm.ward", text, cmd);
+	cr_expect(strstr(o.out, "__libc_malloc: result -1 errno 12\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.out, "__libc_calloc: result -1 errno 12\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.err, "limit memory") != NULL, "%s", o.err);
+	outcome_free(&o);
+}
+
+/* ---- keeping libward.so in the tree ---- */
+
+#define ESCAPE_SCRIPT "ulimit -v unlimited 2>/dev/null; ulimit -d unlimited 2>/dev/null; unset LD_PRELOAD; cat ../secret"
+
+Test(routes, memory_limits_cannot_drop_the_shim_from_children)
+{
+	const char *modes[] = { "setrlimit", "setrlimit64", "prlimit", "prlimit64", "syscall-setrlimit",
+		                "syscall-prlimit", "data" };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *argv[] = { PROG_KEEP_ROUTE, modes[i], "3500", ESCAPE_SCRIPT, NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EPERM);
+		expect_refused(&o, line, i == 6 ? "ward: denied rlimit RLIMIT_DATA soft 3584000 " :
+		                                  "ward: denied rlimit RLIMIT_AS soft 3584000 ");
+		cr_expect(strstr(o.err, "ward: denied read") != NULL, "%s: the child ran without the shim: %s",
+		          modes[i], o.err);
+		outcome_free(&o);
+	}
+	/* the route is real: bare, the child reads the secret */
+	const char *bare_argv[] = { PROG_KEEP_ROUTE, "setrlimit", "3500", ESCAPE_SCRIPT, NULL };
+	struct outcome bare = run_as(BARE, bare_argv, NULL);
+	cr_expect(strstr(bare.out, "top secret") != NULL, "%s", bare.out);
+	outcome_free(&bare);
+	/* a limit above the floor is the program's to set */
+	const char *roomy[] = { PROG_KEEP_ROUTE, "setrlimit", "1048576", "true", NULL };
+	expect_as_bare(roomy, NULL);
+}
+
+Test(routes, seccomp_filters_are_refused_outside_strict_mode)
+{
+	const char *modes[] = { "prctl-filter", "syscall-seccomp" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *argv[] = { PROG_KEEP_ROUTE, modes[i], ESCAPE_SCRIPT, NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EACCES);
+		expect_refused(&o, line, "ward: denied seccomp filter ");
+		cr_expect(strstr(o.err, "--strict allows them") != NULL, "%s", o.err);
+		outcome_free(&o);
+		/* ward run --strict: the kernel holds the tree, filters are the program's */
+		const char *quiet[] = { PROG_KEEP_ROUTE, modes[i], "true", NULL };
+		o = run_as(CONFINED, quiet, "WARD_STRICT=1");
+		snprintf(line, sizeof(line), "%s: result 0 errno 0\n", modes[i]);
+		cr_expect(strstr(o.out, line) != NULL, "strict: %s %s", o.out, o.err);
+		outcome_free(&o);
+	}
+}
+
+/* ---- a wildcard in $CWD ---- */
+
+Test(routes, a_working_directory_with_a_wildcard_is_no_pattern)
+{
+	mkdir(in_dir("w*"), 0755);
+	mkdir(in_dir("wsibling"), 0755);
+	put("pc.ward", "version 1\ndefault deny\nallow ro,exec /**\nallow rw /dev/null\nallow rw $CWD/**\n");
+	const char *argv[] = { WARD_EXE, "run", "-s", "none", "-p", in_dir("pc.ward"), "--",
+		               "/bin/sh", "-c", "echo pwn > ../wsibling/x", NULL };
+	struct run_opts o = { .cwd = in_dir("w*") };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect_eq(run_exit_code(&r), 125, "exit %d: %s", run_exit_code(&r), r.err);
+	char message[PATH_MAX + 64];
+	snprintf(message, sizeof(message), "pc.ward:5:10: error: $CWD is '%s/w*': its '*' would be a wildcard", dir);
+	cr_expect(strstr(r.err, message) != NULL, "%s", r.err);
+	cr_expect(!exists("wsibling/x"), "a sibling of the working directory was written");
+	run_free(&r);
+}
+
+/* ---- the new mount API ---- */
+
+Test(routes, the_new_mount_api_is_refused_under_a_policy)
+{
+	mkdir(in_dir("work/view"), 0755);
+	const char *clone[] = { PROG_MOUNT_ROUTE, "clone", in_dir("secretdir"), in_dir("work/view"), NULL };
+	struct outcome o = run_as(CONFINED, clone, NULL);
+	expect_refused(&o, "open_tree: result -1 errno 1\n", "ward: denied open_tree ");
+	expect_refused(&o, "move_mount-path: result -1 errno 1\n", "ward: denied move_mount ");
+	cr_expect(!exists("work/view/inner"), "the secret directory was mounted in the write tree");
+	outcome_free(&o);
+	const char *const calls[][3] = {
+		{ "fsopen", NULL }, { "fspick", in_dir("work") }, { "mount_setattr", in_dir("work") },
+		{ "fsmount", NULL }, { "fsconfig", NULL }, { "open_tree_attr", in_dir("secretdir") },
+	};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		const char *argv[] = { PROG_MOUNT_ROUTE, calls[i][0], calls[i][1], NULL };
+		o = run_as(CONFINED, argv, NULL);
+		char line[64], record[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", calls[i][0], EPERM);
+		snprintf(record, sizeof(record), "ward: denied %s ", calls[i][0]);
+		expect_refused(&o, line, record);
+		outcome_free(&o);
+	}
+}
+
+Test(routes, syscall_numbers_newer_than_the_headers_are_decided)
+{
+	const char *const denied[][2] = {
+		{ "setxattrat", "ward: denied write" }, { "removexattrat", "ward: denied write" },
+		{ "file_setattr", "ward: denied write" }, { "getxattrat", "ward: denied stat" },
+		{ "listxattrat", "ward: denied stat" }, { "file_getattr", "ward: denied stat" },
+	};
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		const char *argv[] = { PROG_MOUNT_ROUTE, denied[i][0], in_dir("secret"), NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", denied[i][0], EACCES);
+		expect_refused(&o, line, denied[i][1]);
+		outcome_free(&o);
+		const char *allowed[] = { PROG_MOUNT_ROUTE, denied[i][0], in_dir("work/input"), NULL };
+		if (strcmp(denied[i][0], "removexattrat") != 0) {
+			expect_as_bare(allowed, NULL);
+			continue;
+		}
+		const char *set[] = { PROG_MOUNT_ROUTE, "setxattrat", in_dir("work/input"), NULL };
+		struct outcome made = run_as(BARE, set, NULL), removed = run_as(CONFINED, allowed, NULL);
+		cr_expect(strstr(removed.out, "removexattrat: result 0 errno 0\n") != NULL, "%s %s", removed.out,
+		          removed.err);
+		outcome_free(&made);
+		outcome_free(&removed);
+	}
+	/* above the highest number decided: ENOSYS under a policy, no record */
+	const char *beyond[] = { PROG_MOUNT_ROUTE, "number", "470", NULL };
+	struct outcome o = run_as(CONFINED, beyond, NULL);
+	cr_expect(strstr(o.out, "number: result -1 errno 38\n") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.err, "ward: denied") == NULL, "%s", o.err);
+	outcome_free(&o);
+	const char *x32[] = { PROG_MOUNT_ROUTE, "number", "0x40000027", NULL }; /* x32 getpid */
+	o = run_as(CONFINED, x32, NULL);
+	cr_expect(strstr(o.out, "number: result -1 errno 38\n") != NULL, "%s %s", o.out, o.err);
+	outcome_free(&o);
+}
+
+/* ---- files the caller names that libc opens itself ---- */
+
+Test(routes, setmntent_is_decided_like_fopen)
+{
+	const char *read_secret[] = { PROG_LIBC_FILE_ROUTE, "mntent-read", in_dir("secret"), NULL };
+	struct outcome o = run_as(CONFINED, read_secret, NULL);
+	expect_refused(&o, "setmntent: result -1 errno 13\n", "ward: denied read");
+	cr_expect(strstr(o.out, "got:") == NULL, "%s", o.out);
+	cr_expect(strstr(o.err, "(setmntent)") != NULL, "%s", o.err);
+	outcome_free(&o);
+	const char *outside[] = { PROG_LIBC_FILE_ROUTE, "mntent-append", in_dir("made"), NULL };
+	o = run_as(CONFINED, outside, NULL);
+	expect_refused(&o, "setmntent: result -1 errno 13\n", "ward: denied ");
+	cr_expect(!exists("made"), "setmntent created a file outside the write tree");
+	outcome_free(&o);
+	const char *inside[] = { PROG_LIBC_FILE_ROUTE, "mntent-append", in_dir("work/mtab"), NULL };
+	expect_as_bare(inside, NULL);
+	const char *readable[] = { PROG_LIBC_FILE_ROUTE, "mntent-read", in_dir("work/mtab"), NULL };
+	expect_as_bare(readable, NULL);
+}
+
+Test(routes, the_utmp_functions_are_decided_on_the_file_named)
+{
+	const char *modes[] = { "utmp-read", "utmpx-read" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *argv[] = { PROG_LIBC_FILE_ROUTE, modes[i], in_dir("secret"), NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		expect_refused(&o, i == 0 ? "utmpname: result -1 errno 13\n" : "utmpxname: result -1 errno 13\n",
+		               "ward: denied ");
+		cr_expect(strstr(o.out, "got:") == NULL, "%s", o.out);
+		outcome_free(&o);
+	}
+	const char *write_secret[] = { PROG_LIBC_FILE_ROUTE, "utmp-write", in_dir("secret"), NULL };
+	struct outcome o = run_as(CONFINED, write_secret, NULL);
+	expect_refused(&o, "updwtmp: result -1 errno 13\n", "(updwtmp)");
+	expect_refused(&o, "updwtmpx: result -1 errno 13\n", "(updwtmpx)");
+	expect_refused(&o, "utmpname: result -1 errno 13\n", "(utmpname)");
+	outcome_free(&o);
+	/* a read-only file: utmpname needs write as well (pututline writes it) */
+	const char *write_input[] = { PROG_LIBC_FILE_ROUTE, "utmp-write", in_dir("p.ward"), NULL };
+	o = run_as(CONFINED, write_input, NULL);
+	cr_expect(strstr(o.out, "updwtmp: result -1 errno 13\n") != NULL, "%s %s", o.out, o.err);
+	outcome_free(&o);
+	put("work/wtmp", "");
+	const char *allowed[] = { PROG_LIBC_FILE_ROUTE, "utmp-write", in_dir("work/wtmp"), NULL };
+	expect_as_bare(allowed, NULL);
+}
+
+/* ---- typing into a terminal ---- */
+
+Test(routes, tiocsti_types_nothing_under_a_policy)
+{
+	const char *modes[] = { "sti", "syscall-sti" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *argv[] = { PROG_TTY_ROUTE, modes[i], NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EPERM);
+		expect_refused(&o, line, "ward: denied ioctl TIOCSTI ");
+		cr_expect(strstr(o.out, "typed:") == NULL, "typed into the terminal: %s", o.out);
+		outcome_free(&o);
+	}
+	const char *sel[] = { PROG_TTY_ROUTE, "linux", NULL };
+	struct outcome o = run_as(CONFINED, sel, NULL);
+	expect_refused(&o, "linux: result -1 errno 1\n", "ward: denied ioctl TIOCLINUX set selection ");
+	outcome_free(&o);
+	/* every other request is the kernel's */
+	const char *winsize[] = { PROG_TTY_ROUTE, "winsize", NULL };
+	expect_as_bare(winsize, NULL);
+}
+
+/* ---- another process's memory and descriptors ---- */
+
+static char held_secret[] = "held top secret\n";
+
+Test(routes, ptrace_attach_and_seize_are_refused_under_a_policy)
+{
+	const char *modes[] = { "attach", "seize", "syscall-attach" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = { PROG_REACH_ROUTE, modes[i], NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EPERM);
+		expect_refused(&o, line, "ward: denied ptrace pid ");
+		outcome_free(&o);
+		struct outcome bare = run_as(BARE, argv, NULL); /* the route is real */
+		snprintf(line, sizeof(line), "%s: result 0 errno 0\n", modes[i]);
+		cr_expect(strstr(bare.out, line) != NULL, "bare: %s", bare.out);
+		outcome_free(&bare);
+	}
+	/* a debugger's own children: PTRACE_TRACEME and requests on the tracee go on */
+	const char *traceme[] = { PROG_REACH_ROUTE, "traceme", NULL };
+	expect_as_bare(traceme, NULL);
+}
+
+Test(routes, process_vm_and_pidfd_getfd_are_refused_under_a_policy)
+{
+	char pid[24], addr[32], fdnum[16];
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	snprintf(addr, sizeof(addr), "%lx", (unsigned long)held_secret);
+	int fd = open(in_dir("secret"), O_RDONLY);
+	cr_assert(fd >= 0);
+	snprintf(fdnum, sizeof(fdnum), "%d", fd);
+	const char *const calls[][6] = {
+		{ PROG_REACH_ROUTE, "vm-read", pid, addr, "16", NULL },
+		{ PROG_REACH_ROUTE, "vm-write", pid, addr, NULL },
+		{ PROG_REACH_ROUTE, "getfd", pid, fdnum, NULL },
+	};
+	const char *records[] = { "ward: denied process_vm_readv pid ", "ward: denied process_vm_writev pid ",
+		                  "ward: denied pidfd_getfd pidfd " };
+	for (size_t i = 0; i < 3; i++) {
+		struct outcome o = run_as(CONFINED, calls[i], NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", calls[i][1], EPERM);
+		expect_refused(&o, line, records[i]);
+		cr_expect(strstr(o.out, "got:") == NULL, "%s read something: %s", calls[i][1], o.out);
+		outcome_free(&o);
+	}
+	cr_expect_str_eq(held_secret, "held top secret\n", "process_vm_writev changed our memory");
+	/* the routes are real: bare, the same calls read the secret */
+	struct outcome bare = run_as(BARE, calls[2], NULL);
+	cr_expect(strstr(bare.out, "got: top secret") != NULL, "bare getfd: %s", bare.out);
+	outcome_free(&bare);
+	bare = run_as(BARE, calls[0], NULL);
+	cr_expect(strstr(bare.out, "got: held top secret") != NULL, "bare vm-read: %s", bare.out);
+	outcome_free(&bare);
+	close(fd);
+}
+
+/* ward run's launcher is not dumpable: a process of the tree with the same
+ * user cannot attach to it with the kernel's own ptrace (no libc call for
+ * the shim to refuse), while CMD itself is dumpable as usual.  As root the
+ * run is made as nobody (root may attach to anything). */
+Test(routes, the_launcher_cannot_be_attached_to)
+{
+	char cwd[PATH_MAX];
+	path_in(cwd, dir, "work");
+	chmod(dir, 0755);
+	put("px.ward", "version 1\ndefault deny\nallow ro,exec /**\n");
+	chmod(in_dir("px.ward"), 0644);
+	const char *as_root[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+		                  WARD_EXE, "run", "-s", "none", "-p", in_dir("px.ward"), "--",
+		                  PROG_REACH_ROUTE, "raw-attach-parent", NULL };
+	const char *const *argv = geteuid() == 0 ? as_root : as_root + 5;
+	struct run_opts o = { .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_expect(strstr(r.out, "dumpable 1\n") != NULL, "CMD is not dumpable: %s %s", r.out, r.err);
+	char line[64];
+	snprintf(line, sizeof(line), "raw-attach-parent: result -1 errno %d\n", EPERM);
+	cr_expect(strstr(r.out, line) != NULL, "attached to the launcher: %s %s", r.out, r.err);
+	run_free(&r);
 }
 
 /* ---- fts_children ---- */
