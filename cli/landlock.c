@@ -204,8 +204,48 @@ struct builder {
 	const struct ward_policy *policy;
 	const struct ward_matcher *matcher;
 	size_t cap_rules, cap_create;
+	size_t *index, nindex; /* planned paths by hash: rule number + 1, 0 free (nindex a power of 2) */
 	bool failed;
 };
+
+static size_t
+path_hash(const char *path)
+{
+	size_t h = 14695981039346656037ull;
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of path in the index: its rule's, or the free one it would take. */
+static size_t *
+index_slot(struct builder *b, const char *path)
+{
+	size_t mask = b->nindex - 1, at = path_hash(path) & mask;
+	while (b->index[at] != 0 && strcmp(b->plan->rule[b->index[at] - 1].path, path) != 0)
+		at = (at + 1) & mask;
+	return &b->index[at];
+}
+
+/* Room for one more planned path (kept at most half full). */
+static bool
+index_grow(struct builder *b)
+{
+	if (2 * (b->plan->nrules + 1) <= b->nindex)
+		return true;
+	size_t n = b->nindex ? 2 * b->nindex : 64;
+	size_t *old = b->index, nold = b->nindex;
+	if ((b->index = calloc(n, sizeof(*b->index))) == NULL) {
+		b->index = old;
+		return false;
+	}
+	b->nindex = n;
+	for (size_t i = 0; i < nold; i++)
+		if (old[i] != 0)
+			*index_slot(b, b->plan->rule[old[i] - 1].path) = old[i];
+	free(old);
+	return true;
+}
 
 static void
 add_rule(struct builder *b, const char *path, uint64_t access, bool directory, int origin, const char *extra)
@@ -216,11 +256,14 @@ add_rule(struct builder *b, const char *path, uint64_t access, bool directory, i
 		access &= WARD_LL_FILE_RIGHTS;
 	if (access == 0)
 		return;
-	for (size_t i = 0; i < plan->nrules; i++) {
-		if (strcmp(plan->rule[i].path, path) == 0) {
-			plan->rule[i].access |= access;
-			return;
-		}
+	if (!index_grow(b)) {
+		b->failed = true;
+		return;
+	}
+	size_t *slot = index_slot(b, path);
+	if (*slot != 0) {
+		plan->rule[*slot - 1].access |= access;
+		return;
 	}
 	if (plan->nrules == b->cap_rules) {
 		size_t cap = b->cap_rules ? 2 * b->cap_rules : 16;
@@ -238,6 +281,7 @@ add_rule(struct builder *b, const char *path, uint64_t access, bool directory, i
 		return;
 	}
 	plan->rule[plan->nrules++] = (struct ward_landlock_rule){ copy, access, directory, origin, extra };
+	*slot = plan->nrules;
 }
 
 static void
@@ -417,7 +461,7 @@ ward_landlock_plan(const struct ward_policy *policy, const struct ward_matcher *
 			out->verdict[i] = (struct ward_landlock_verdict){
 				WARD_LL_SHIM_ONLY, "default allow: Landlock only lists what is allowed"
 			};
-		return true; /* nothing handled: the kernel adds nothing */
+		return true; /* nothing handled: the kernel adds nothing (no index made) */
 	}
 	out->handled = ward_landlock_abi_rights(abi);
 	for (size_t i = 0; i < policy->nrules; i++)
@@ -438,6 +482,7 @@ ward_landlock_plan(const struct ward_policy *policy, const struct ward_matcher *
 	for (size_t i = 0; i < policy->nrules; i++)
 		if (out->verdict[i].backing != WARD_LL_SHIM_ONLY)
 			out->backed++;
+	free(b.index);
 	if (b.failed) {
 		ward_landlock_plan_free(out);
 		return false;
