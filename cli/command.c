@@ -151,7 +151,18 @@ launch_decide_command(const struct ward_policy *policy, const struct ward_matche
 	struct refusal r = { 0 };
 	enum ward_mode mode = tree_mode(policy);
 	bool audit = mode == WARD_MODE_AUDIT;
-	if (levels_allowed(policy, matcher, &program, &r)) {
+	bool allowed = levels_allowed(policy, matcher, &program, &r);
+	if (allowed && program.exec_stack && policy->memory_wx_deny) {
+		/* the kernel would map its stack writable and executable */
+		int at;
+		r.path = ward_program_level(&program, program.levels - 1, &at);
+		if (ward_resolve(&options, at, r.path, true, resolved, &scratch) == 0)
+			r.path = resolved;
+		snprintf(r.rule, sizeof(r.rule), "memory wx deny");
+		snprintf(r.by, sizeof(r.by), "memory wx deny (an executable stack: PT_GNU_STACK)");
+		allowed = false;
+	}
+	if (allowed) {
 		if (program.unconfined == NULL)
 			return 0;
 		/* under --strict what runs is held by the kernel: said as the shim says it */

@@ -90,10 +90,10 @@ script_interpreter(const unsigned char *head, size_t n, char *out, size_t cap)
 	return true;
 }
 
-/* One program header of either class: type, file offset and size. */
+/* One program header of either class: type, file offset, size and flags. */
 static bool
 read_phdr(long fd, bool is64, uint64_t phoff, unsigned int i, unsigned int entsize, uint32_t *type,
-          uint64_t *offset, uint64_t *size)
+          uint64_t *offset, uint64_t *size, uint32_t *flags)
 {
 	union {
 		Elf64_Phdr p64;
@@ -105,6 +105,7 @@ read_phdr(long fd, bool is64, uint64_t phoff, unsigned int i, unsigned int entsi
 	*type = is64 ? ph.p64.p_type : ph.p32.p_type;
 	*offset = is64 ? ph.p64.p_offset : ph.p32.p_offset;
 	*size = is64 ? ph.p64.p_filesz : ph.p32.p_filesz;
+	*flags = is64 ? ph.p64.p_flags : ph.p32.p_flags;
 	return true;
 }
 
@@ -137,18 +138,19 @@ inspect_elf(struct ward_program *p, long fd, const unsigned char *head, size_t n
 	char loader[WARD_PROGRAM_NAME];
 	loader[0] = '\0';
 	for (unsigned int i = 0; i < phnum && why == NULL; i++) {
-		uint32_t ptype;
+		uint32_t ptype, pflags;
 		uint64_t off, size;
-		if (i >= 256 || !read_phdr(fd, is64, phoff, i, entsize, &ptype, &off, &size)) {
+		if (i >= 256 || !read_phdr(fd, is64, phoff, i, entsize, &ptype, &off, &size, &pflags)) {
 			why = "its program headers cannot be read";
 			break;
 		}
-		if (ptype != PT_INTERP)
+		if (ptype == PT_GNU_STACK)
+			p->exec_stack = (pflags & PF_X) != 0; /* the kernel maps its stack executable */
+		if (ptype != PT_INTERP || loader[0] != '\0')
 			continue;
 		if (size < 2 || size > sizeof(loader) ||
 		    ward_syscall(SYS_pread64, fd, loader, size, (off_t)off) != (long)size || loader[size - 1] != '\0')
 			why = "its PT_INTERP is not the system's dynamic loader";
-		break;
 	}
 	if (why == NULL && loader[0] != '\0') {
 		struct stat lst; /* the kernel opens the loader like a program (relative: from the cwd) */
@@ -240,6 +242,7 @@ ward_program_inspect(int dirfd, const char *file, bool shell_fallback, struct wa
 	p->unconfined = NULL;
 	p->unconfined_level = 0;
 	p->skipped = 0;
+	p->exec_stack = false;
 	p->levels = 1;
 	bool fell_back = false;
 	for (;;) {
@@ -314,4 +317,28 @@ ward_program_search(const char *file, const char *path_env, bool shell_fallback,
 	}
 	p->error = eacces ? EACCES : last;
 	return NULL;
+}
+
+bool
+ward_program_wants_exec_stack(const char *path)
+{
+	long fd = ward_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	Elf64_Ehdr eh;
+	bool yes = false;
+	if (ward_syscall(SYS_pread64, fd, &eh, sizeof(eh), 0) == (long)sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64)
+		for (unsigned int i = 0; i < eh.e_phnum && i < 256; i++) {
+			uint32_t type, flags;
+			uint64_t off, size;
+			if (!read_phdr(fd, true, eh.e_phoff, i, eh.e_phentsize, &type, &off, &size, &flags))
+				break;
+			if (type == PT_GNU_STACK) {
+				yes = (flags & PF_X) != 0;
+				break;
+			}
+		}
+	ward_syscall(SYS_close, fd);
+	return yes;
 }

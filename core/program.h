@@ -45,11 +45,15 @@ struct ward_program {
 	unsigned int unconfined_level; /* which level that is */
 	int skipped;               /* search: the errno of the last candidate passed over, or 0
 	                            * (what glibc's execvp leaves in errno when it goes on) */
+	bool exec_stack;           /* the ELF asks for an executable stack (PT_GNU_STACK with PF_X) */
 };
 
 /* What execveat(dirfd, file) would start.  shell_fallback: execvp's
  * /bin/sh for a file the kernel cannot start. */
 void ward_program_inspect(int dirfd, const char *file, bool shell_fallback, struct ward_program *p);
+/* A 64-bit ELF (a library to dlopen) whose PT_GNU_STACK asks for an
+ * executable stack: the loader then makes every thread's stack so. */
+bool ward_program_wants_exec_stack(const char *path);
 /* The path of level i (0: the file) and the dirfd it is relative to. */
 const char *ward_program_level(const struct ward_program *p, unsigned int i, int *dirfd);
 /* execvp's search of path_env (NULL: glibc's default "/bin:/usr/bin") for

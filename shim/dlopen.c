@@ -197,6 +197,9 @@ int
 ward_check_dlopen(struct ward_frame *f, const char *file, int mode, const void *caller)
 {
 	(void)mode;
+	if (file != NULL && strchr(file, '/') != NULL && f->active && ward_limits_wx_deny() &&
+	    ward_program_wants_exec_stack(file))
+		return refused(ward_check_exec_stack(f, file)); /* the loader would make every stack executable */
 	if (__builtin_expect((ward_restricted & WARD_OP_READ) == 0, 1) || file == NULL || !f->active)
 		return 0;
 	if (strchr(file, '/') != NULL)

@@ -58,6 +58,8 @@ check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *
 		if ((r = ward_refuse_unconfined(f, program, p->unconfined)) != 0)
 			return r;
 	}
+	if (p->exec_stack && (r = ward_check_exec_stack(f, p->levels > 1 ? ward_program_level(p, p->levels - 1, NULL) : path)) != 0)
+		return r; /* memory wx deny: the kernel would map its stack writable and executable */
 	/* A binary is run through its descriptor: exactly the file decided.  A
 	 * script is run by its name (its interpreter must see a path it can
 	 * open), decided at every #! level. */
@@ -102,7 +104,8 @@ ward_check_exec(struct ward_frame *f, int dirfd, const char **file, bool search_
 {
 	if (!ward_ready()) /* an exec before the constructor: the tree's environment first */
 		return 0;
-	if (!f->active || *file == NULL || (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined()))
+	if (!f->active || *file == NULL ||
+	    (!(ward_restricted & WARD_OP_EXEC) && !ward_limits_watch_unconfined() && !ward_limits_wx_deny()))
 		return 0;
 	struct ward_scratch *s = f->held != NULL ? f->held : ward_scratch_enter(); /* never on a small stack */
 	if (s == NULL)

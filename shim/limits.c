@@ -182,6 +182,26 @@ ward_refuse_memory(enum ward_call_id id, uint64_t limit, bool record)
 	return f.deny;
 }
 
+bool
+ward_limits_wx_deny(void)
+{
+	return ward_config.policy != NULL && ward_config.policy->memory_wx_deny;
+}
+
+/* memory wx deny: a program (or a library to dlopen) whose PT_GNU_STACK
+ * asks for an executable stack would get stacks both writable and
+ * executable from the kernel or the loader, where no mprotect wrapper
+ * sees it: refused like the mapping. */
+int
+ward_check_exec_stack(struct ward_frame *f, const char *path)
+{
+	if (!ward_limits_wx_deny() || !f->active)
+		return 0;
+	struct ward_refusal why = { .op = "memory", .what = path, .by = "memory wx deny (an executable stack: PT_GNU_STACK)",
+		                    .rule = "memory wx deny", .err = EACCES };
+	return refuse(f, &why);
+}
+
 /* memory wx deny: a mapping or protection both writable and executable is
  * refused with EACCES (and recorded), as SPEC 5.3 says. */
 int

@@ -295,6 +295,9 @@ void ward_limits_init(void);
 int ward_check_children(struct ward_frame *f);
 int ward_check_fds(struct ward_frame *f, int needed);
 int ward_check_wx(struct ward_frame *f, int prot);
+bool ward_limits_wx_deny(void);
+/* memory wx deny and an executable stack asked for by path (exec, dlopen) */
+int ward_check_exec_stack(struct ward_frame *f, const char *path);
 /* limit memory: 0 to let the allocation go (audit), or ENOMEM with the
  * call counted as refused and errno set; record says whether this refusal
  * writes a record (the first one does). */

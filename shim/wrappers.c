@@ -266,8 +266,10 @@
 #define CHECK_IOCTL(request, arg) \
 	if (__builtin_expect(WARD_IOCTL_TYPES(request), 0)) frame_.deny = ward_check_ioctl(&frame_, request, arg)
 #define CHECK_PERSONALITY(persona) frame_.deny = ward_check_personality(&frame_, persona)
-#define CHECK_DLOPEN(file, mode) \
-	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)))
+#define CHECK_DLOPEN(file, mode)                                                                 \
+	WARD_IF_RESTRICTED(WARD_OP_READ, ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0))); \
+	if (__builtin_expect(ward_restricted == 0, 1) && frame_.deny == 0 && ward_limits_wx_deny() && ward_ready()) \
+		frame_.deny = ward_check_dlopen(&frame_, file, mode, __builtin_return_address(0)) /* memory wx deny only */
 
 /* limit fds: room for n more descriptors (checked before an open, which
  * the open check may make itself). */

@@ -991,3 +991,34 @@ Test(routes, dlopen_of_an_allowed_library_behaves_as_bare)
 	cr_expect(strstr(o.out, "constructor ran\ndlopen: ok\n") != NULL, "%s %s", o.out, o.err);
 	outcome_free(&o);
 }
+
+/* ---- executable stacks under memory wx deny ---- */
+
+Test(routes, an_executable_stack_is_refused_under_memory_wx_deny)
+{
+	/* the library asks the loader to make every stack executable */
+	const char *lib[] = { PROG_EXECSTACK_ROUTE, "dlopen", EXECSTACK_LIB, NULL };
+	struct outcome bare = run_as(BARE, lib, NULL);
+	cr_expect_str_eq(bare.out, "dlopen ok\nrwx 1\n", "the route is not real here: %s", bare.out);
+	outcome_free(&bare);
+	struct outcome o = run_as(CONFINED, lib, NULL);
+	expect_refused(&o, "dlopen refused\nrwx 0\n", "by memory wx deny (an executable stack: PT_GNU_STACK)");
+	outcome_free(&o);
+	/* the program asks the kernel for one at exec: refused from a shell, and
+	 * as the top command */
+	char text[8 * PATH_MAX];
+	snprintf(text, sizeof(text), "%smemory wx deny\n", exec_policy());
+	const char *sh[] = { "/bin/sh", "-c", PROG_EXECSTACK_ROUTE_X " maps; echo status $?", NULL };
+	o = ward_run("wx.ward", text, sh);
+	cr_expect(strstr(o.out, "rwx") == NULL && strstr(o.out, "status 126") != NULL, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.err, "memory wx deny (an executable stack") != NULL, "%s", o.err);
+	outcome_free(&o);
+	const char *top[] = { PROG_EXECSTACK_ROUTE_X, "maps", NULL };
+	o = ward_run("wx.ward", text, top);
+	cr_expect_eq(o.code, 126, "%s %s", o.out, o.err);
+	cr_expect(strstr(o.out, "rwx") == NULL && strstr(o.err, "by memory wx deny") != NULL, "%s", o.err);
+	outcome_free(&o);
+	/* a program with the usual stack runs as bare */
+	const char *plain[] = { PROG_EXECSTACK_ROUTE, "maps", NULL };
+	expect_as_bare(plain, NULL);
+}
