@@ -259,8 +259,10 @@ Test(match, image_round_trip)
 	cr_expect_eq(q->limit_fds, 99);
 	cr_expect(q->memory_wx_deny);
 	cr_expect_str_eq(q->log, "/tmp/l");
-	cr_expect_str_eq(q->rule[5].pattern, p->rule[5].pattern);
-	cr_expect_str_eq(q->rule[5].file, "t.ward");
+	cr_expect_str_eq(ward_policy_rule(q, 5).pattern, p->rule[5].pattern);
+	cr_expect_str_eq(ward_policy_rule(q, 5).file, "t.ward");
+	cr_expect_eq(ward_policy_rule(q, 7).line, p->rule[7].line);
+	cr_expect_eq(ward_policy_rule(q, 7).deny, p->rule[7].deny);
 	cr_expect_eq(ward_policy_unrestricted_ops(q), ward_policy_unrestricted_ops(p));
 	for (int i = 0; i < 5000; i++) {
 		random_path(&seed, path, sizeof(path));
@@ -288,6 +290,74 @@ Test(match, image_round_trip)
 	unlink(image);
 	ward_matcher_free(n);
 	ward_policy_free(q);
+	ward_matcher_free(m);
+	ward_policy_free(p);
+}
+
+/* An image is used in place with only its header checked: damage anywhere
+ * (header, strings, rules, entries, items, buckets) is refused or decides
+ * without reading outside the mapping (the sanitizer build would see it). */
+Test(match, damaged_image_never_crashes)
+{
+	char text[32 * 1024], path[256], pattern[256];
+	unsigned int seed = 11;
+	size_t len = (size_t)snprintf(text, sizeof(text), "default deny\n");
+	for (int r = 0; r < 120; r++) {
+		random_pattern(&seed, pattern, sizeof(pattern));
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s %s %s\n", r % 3 ? "allow" : "deny quiet",
+		                        r % 2 ? "ro" : "write,create", pattern);
+	}
+	struct ward_policy *p = policy_from(text);
+	struct ward_matcher *m = ward_matcher_build(p);
+	char image[] = "/tmp/ward-image-XXXXXX";
+	int fd = mkstemp(image);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ward_matcher_write_image_fd(m, "/src/p.ward", fd), 0);
+	off_t size = lseek(fd, 0, SEEK_END);
+	close(fd);
+	char *good = malloc((size_t)size), *bad = malloc((size_t)size);
+	cr_assert(good != NULL && bad != NULL);
+	FILE *f = fopen(image, "r");
+	cr_assert_eq(fread(good, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	int loaded = 0, refused = 0;
+	for (int round = 0; round < 400; round++) {
+		memcpy(bad, good, (size_t)size);
+		int flips = 1 + rand_r(&seed) % 8;
+		for (int k = 0; k < flips; k++) {
+			size_t at = (size_t)rand_r(&seed) % (size_t)size;
+			bad[at] = round % 2 ? (char)rand_r(&seed) : (char)(bad[at] ^ (1 << (rand_r(&seed) % 8)));
+		}
+		if (round % 5 == 0) /* a run of garbage over whatever lies there */
+			memset(bad + (size_t)rand_r(&seed) % ((size_t)size - 64), 0xff, 64);
+		f = fopen(image, "w");
+		cr_assert_eq(fwrite(bad, 1, (size_t)size, f), (size_t)size);
+		fclose(f);
+		struct ward_policy *q = NULL;
+		struct ward_matcher *n = ward_matcher_load_image(image, "/src/p.ward", &q);
+		if (n == NULL) {
+			refused++;
+			continue;
+		}
+		loaded++;
+		for (int i = 0; i < 50; i++) {
+			random_path(&seed, path, sizeof(path));
+			struct ward_decision d = ward_matcher_decide(n, 1u << (rand_r(&seed) % 6), path);
+			cr_assert(d.rule >= -1 && d.rule < (int)q->nrules);
+			ward_policy_denies_at_or_below(q, path);
+		}
+		for (size_t i = 0; i < q->nrules; i++) {
+			struct ward_rule r = ward_policy_rule(q, i);
+			cr_assert(strlen(r.pattern) < (size_t)size && strlen(r.file) < (size_t)size);
+		}
+		ward_matcher_free(n);
+		ward_policy_free(q);
+	}
+	cr_expect_gt(loaded, 0, "no damage beyond the header was tried");
+	cr_expect_gt(refused, 0, "no damage to the header was tried");
+	unlink(image);
+	free(good);
+	free(bad);
 	ward_matcher_free(m);
 	ward_policy_free(p);
 }
