@@ -128,7 +128,9 @@ void ward_counters_on_thread_exit(void (*fn)(void));
 void ward_counters_reset(void);
 
 /* Count from now on in area (n thread slots, then one overflow: n + 1 in
- * all), memory the caller owns, e.g. shared with another process.  The
+ * all), memory the caller owns, e.g. shared with another process, and
+ * all zero when given (a fresh record of the tree's file, which is made by
+ * ftruncate and whose records are never reused).  The
  * calling thread moves there at once (with its figures when move_figures;
  * without them when the old place is not this process's own, as after a
  * fork); other threads keep the slots they have, and snapshots add both. */
