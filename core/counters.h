@@ -109,13 +109,16 @@ ward_counters_raise(struct ward_counter_slot *s, unsigned int index, uint64_t n)
 /* Fold one slot's copy into a total: sums, and maximum for the levels. */
 void ward_counters_combine(uint64_t total[WARD_COUNTERS_MAX], const uint64_t value[WARD_COUNTERS_MAX]);
 
-/* Sum of all slots, each read inside its sequence window. */
-void ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX]);
+/* Sum of all slots, each read inside its sequence window into copy (room
+ * the caller gives: a thread-local buffer would put 6 KB of static TLS
+ * into every thread of every process, set up whether it dumps or not). */
+void ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX], uint64_t copy[WARD_COUNTERS_MAX]);
 
 /* Sum of n slots laid out as a pool (n - 1 thread slots and the overflow,
  * or any array), each read inside its window: for a reader in another
  * process, such as the launcher reading a process tree. */
-void ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX]);
+void ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX],
+                       uint64_t copy[WARD_COUNTERS_MAX]);
 
 /* Thread exit: the slot goes back to the pool with its figures. */
 void ward_counters_release_thread(void);

@@ -109,7 +109,7 @@ human(struct ward_scratch *s, const struct ward_record *r)
 	struct line l = { s->record, 0, sizeof(s->record) - 1 };
 	add(&l, "ward: %s %s ", r->decision, r->op);
 	add_escaped(&l, r->path, 256);
-	add(&l, " (%s) by ", ward_call_names[r->call]);
+	add(&l, " (%s) by ", ward_call_name(r->call));
 	add_escaped(&l, r->by, 128);
 	add(&l, " [pid %ld ", (long)r->pid);
 	add_escaped(&l, ward_config.exe, 8);
@@ -136,7 +136,7 @@ json(struct ward_scratch *s, const struct ward_record *r, bool with_quiet)
 		if (ward_syscall(SYS_getcwd, s->record_cwd, sizeof(s->record_cwd)) <= 0)
 			s->record_cwd[0] = '\0';
 	add_escaped(&l, s->record_cwd, 1024);
-	add(&l, "\",\"call\":\"%s\",\"op\":\"%s\",\"path\":\"", ward_call_names[r->call], r->op);
+	add(&l, "\",\"call\":\"%s\",\"op\":\"%s\",\"path\":\"", ward_call_name(r->call), r->op);
 	add_escaped(&l, r->path, 512);
 	add(&l, "\",\"decision\":\"%s\",\"rule\":\"", r->decision);
 	add_escaped(&l, r->rule, 256);
