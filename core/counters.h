@@ -58,12 +58,16 @@ ward_counters_slot(void)
 }
 
 /* A plain add to memory the slot's owner alone writes: one instruction on
- * x86-64, so signal handlers on the same thread cannot tear it. */
+ * x86-64, so signal handlers on the same thread cannot tear it.  No
+ * "memory" clobber: the operand names the word it changes, and volatile
+ * asm statements keep their order among themselves (a window's opening,
+ * its adds, its closing); a clobber made the compiler reload the caller's
+ * frame after every add. */
 static inline void
 ward_counters_raw_add(uint64_t *word, uint64_t n)
 {
 #if defined(__x86_64__)
-	__asm__ __volatile__("addq %1, %0" : "+m"(*word) : "er"(n) : "memory");
+	__asm__ __volatile__("addq %1, %0" : "+m"(*word) : "er"(n));
 #else
 	__atomic_fetch_add(word, n, __ATOMIC_RELAXED);
 #endif

@@ -270,7 +270,7 @@ string_fits(const struct ward_matcher *m, uint32_t off, size_t len)
 	return off >= m->strings_lo && off <= m->strings_hi && len <= m->strings_hi - off;
 }
 
-static const struct entry *
+static inline __attribute__((always_inline)) const struct entry *
 lookup(const struct ward_matcher *m, uint64_t hash, const char *key, size_t key_len)
 {
 	uint32_t tag = tag_of(hash);
@@ -324,7 +324,7 @@ try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, 
 }
 
 /* The prefix path[0..i) of hash h, if some rule is filed under that length. */
-static inline void
+static inline __attribute__((always_inline)) void
 try_prefix(const struct ward_matcher *m, unsigned int op, const char *path, size_t i, uint64_t h, bool whole,
            struct best *best)
 {

@@ -108,9 +108,11 @@ ward_hook_fd_closing(struct ward_frame *f, int fd)
 {
 	if (!f->counting || fd < 0)
 		return false;
-	if (ward_guard_is_private(fd))
-		return true;
-	ward_guard_before_close(fd);
+	if (__builtin_expect(ward_guard_may_concern(fd), 0)) {
+		if (ward_guard_is_private(fd))
+			return true;
+		ward_guard_before_close(fd);
+	}
 	ward_fdtable_clear(fd);
 	f->closing_fd = fd;
 	return false;

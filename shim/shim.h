@@ -170,6 +170,14 @@ void ward_guard_before_close_range(unsigned int first, unsigned int last);
 void ward_guard_before_replace(int newfd);
 #define WARD_OWN_FDS 6
 bool ward_guard_is_private(int fd);
+/* Bit fd % 64 of every descriptor the guard watches or the shim owns: when
+ * it is clear, fd is none of them (one test on every close). */
+extern uint64_t ward_guard_fd_bits;
+static inline bool
+ward_guard_may_concern(int fd)
+{
+	return (__atomic_load_n(&ward_guard_fd_bits, __ATOMIC_RELAXED) >> (fd & 63)) & 1;
+}
 int ward_guard_private_fds(int out[WARD_OWN_FDS]);
 void ward_output_own(int fd, bool own);
 
