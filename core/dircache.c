@@ -46,9 +46,17 @@ slot(const char *dir, size_t len)
 		h = (h ^ word) * mul;
 		h ^= h >> 29;
 	}
-	uint64_t tail = 0;
-	for (; i < len; i++)
-		tail = tail << 8 | (unsigned char)dir[i];
+	uint64_t tail = 0; /* the last 0-7 bytes, in two overlapping loads or three byte loads, none past the end */
+	size_t n = len - i;
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, dir + i, 4);
+		memcpy(&hi, dir + len - 4, 4);
+		tail = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+	} else if (n > 0) {
+		tail = (uint64_t)(unsigned char)dir[i] | (uint64_t)(unsigned char)dir[i + n / 2] << 8 |
+		       (uint64_t)(unsigned char)dir[len - 1] << 16;
+	}
 	h = (h ^ tail) * mul;
 	h ^= h >> 32;
 	return &table[h % WARD_DIRCACHE_ENTRIES];

@@ -2,6 +2,7 @@
  * match.c: compiling a policy into the prefix table, and deciding.
  * See match.h for the design.
  */
+#define _GNU_SOURCE /* memrchr */
 #include "match.h"
 
 #include <errno.h>
@@ -77,6 +78,7 @@ struct ward_matcher {
 	const struct item *item;
 	uint32_t nitems;               /* = the policy's rules */
 	enum matcher_kind kind;
+	uint64_t serial;               /* this matcher's, for the directory cache */
 };
 
 /* ---- prefix hashes, 8 bytes at a time ----
@@ -323,67 +325,243 @@ try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, 
 	}
 }
 
-/* The prefix path[0..i) of hash h, if some rule is filed under that length. */
-static inline __attribute__((always_inline)) void
-try_prefix(const struct ward_matcher *m, unsigned int op, const char *path, size_t i, uint64_t h, bool whole,
-           struct best *best)
-{
-	const struct entry *e = lookup(m, h, path, i);
-	if (e != NULL && (e->ops & op))
-		try_entry(m, e, op, path, whole, best);
-}
-
 static inline bool
 has_key_length(const struct ward_matcher *m, size_t i)
 {
 	return i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1;
 }
 
+/* Every prefix of path[0..len) that ends at a '/' (the root "" first, if
+ * any rule is filed there), and path[0..len) itself when whole: visit(e,
+ * is_whole) for each one a rule is filed under.  One pass, a word at a
+ * time: h is the state of the whole words before `at`; each '/' in the
+ * word at `at` ends a prefix. */
+#define SCAN_PREFIXES(m, path, len, whole, visit)                                                          \
+	do {                                                                                               \
+		uint64_t h_ = HASH_SEED;                                                                   \
+		if (has_key_length(m, 0)) {                                                                \
+			const struct entry *e_ = lookup(m, finish(h_, 0, 0), path, 0);                     \
+			if (e_ != NULL)                                                                    \
+				visit(e_, (len) == 0);                                                     \
+		}                                                                                          \
+		size_t at_ = 0;                                                                            \
+		for (; at_ + 8 <= (len); at_ += 8) {                                                       \
+			uint64_t word_ = load_word(path + at_);                                            \
+			for (uint64_t sl_ = slash_bytes(word_); sl_ != 0; sl_ &= sl_ - 1) {                 \
+				size_t k_ = (size_t)__builtin_ctzll(sl_) / 8, i_ = at_ + k_;                \
+				if (i_ > 0 && has_key_length(m, i_)) {                                     \
+					const struct entry *e_ =                                           \
+						lookup(m, finish(h_, word_ & ((1ull << (8 * k_)) - 1), i_), \
+						       path, i_);                                          \
+					if (e_ != NULL)                                                    \
+						visit(e_, false);                                          \
+				}                                                                          \
+			}                                                                                  \
+			h_ = mix(h_, word_);                                                               \
+		}                                                                                          \
+		uint64_t tail_ = 0;                                                                        \
+		if (at_ < (len)) {                                                                         \
+			tail_ = load_tail(path + at_, (len) - at_);                                        \
+			for (uint64_t sl_ = slash_bytes(tail_); sl_ != 0; sl_ &= sl_ - 1) {                 \
+				size_t k_ = (size_t)__builtin_ctzll(sl_) / 8, i_ = at_ + k_;                \
+				if (i_ > 0 && has_key_length(m, i_)) {                                     \
+					const struct entry *e_ =                                           \
+						lookup(m, finish(h_, tail_ & ((1ull << (8 * k_)) - 1), i_), \
+						       path, i_);                                          \
+					if (e_ != NULL)                                                    \
+						visit(e_, false);                                          \
+				}                                                                          \
+			}                                                                                  \
+		}                                                                                          \
+		if ((whole) && (len) > 0 && has_key_length(m, (len))) {                                    \
+			const struct entry *e_ = lookup(m, finish(h_, tail_, (len)), path, (len));          \
+			if (e_ != NULL)                                                                    \
+				visit(e_, true);                                                           \
+		}                                                                                          \
+	} while (0)
+
+static struct ward_decision
+decision_of(const struct ward_matcher *m, const struct best *best)
+{
+	if (best->deny >= 0)
+		return (struct ward_decision){ false, best->deny_quiet, best->deny };
+	if (best->allow >= 0)
+		return (struct ward_decision){ true, false, best->allow };
+	return (struct ward_decision){ !m->policy->default_deny, false, -1 };
+}
+
+/* The decision without the directory cache (the reference the cache is
+ * built from, and what a path with a glob on its way takes). */
+static struct ward_decision
+decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, size_t len)
+{
+	struct best best = { -1, -1, false };
+#define VISIT_FULL(e, whole)                                          \
+	do {                                                          \
+		if ((e)->ops & op)                                    \
+			try_entry(m, (e), op, path, (whole), &best);  \
+	} while (0)
+	SCAN_PREFIXES(m, path, len, true, VISIT_FULL);
+#undef VISIT_FULL
+	return decision_of(m, &best);
+}
+
+/* ---- decisions per directory, cached ----
+ *
+ * Every prefix of a path but the path itself is a prefix of its directory
+ * (what comes before the last '/'), so what the rules filed there decide
+ * is the directory's alone: the first deny and allow, per operation, of
+ * its subtree rules (an exact rule there never names the path; a glob
+ * there must see the whole path: operations with one are decided in
+ * full).  A path in a known directory costs that state, plus a look-up of
+ * the path itself only when some rule is filed at its length.  The state
+ * depends on nothing but the matcher and the directory's name, so it never
+ * expires; entries are keyed by the matcher's serial number (never
+ * reused, unlike its address).  Direct-mapped, each entry behind a
+ * sequence counter: lock-free reads, a writer that finds it taken skips
+ * (a signal handler deciding inside a decision only misses). */
+#define DIR_CACHE_ENTRIES 256
+#define DIR_CACHE_PATH 120
+#define NOPS 6
+
+struct dir_state {
+	int32_t deny[NOPS], allow[NOPS]; /* rule indexes, -1: none */
+	uint8_t deny_quiet;              /* bit per operation */
+	uint8_t glob_ops;                /* operations with a glob filed on the way: decided in full */
+};
+
+struct dir_entry {
+	unsigned int sequence; /* odd while written */
+	uint32_t len;
+	uint64_t serial;
+	struct dir_state state;
+	char dir[DIR_CACHE_PATH];
+};
+
+static struct dir_entry dir_cache[DIR_CACHE_ENTRIES];
+static uint64_t next_serial = 1;
+
+static uint64_t
+new_serial(void)
+{
+	return __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
+}
+
+static struct dir_entry *
+dir_slot(const char *dir, size_t len)
+{
+	uint64_t h = HASH_SEED ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8)
+		h = mix(h, load_word(dir + i));
+	if (i < len) /* the last 8 bytes again when there are 8 (this hash is the process's own) */
+		h = mix(h, len >= 8 ? load64(dir + len - 8) : load_tail(dir + i, len - i));
+	return &dir_cache[(h ^ (h >> 32)) % DIR_CACHE_ENTRIES];
+}
+
+/* Fold the rules filed under one prefix of a directory into its state. */
+static void
+note_dir_entry(const struct ward_matcher *m, const struct entry *e, struct dir_state *st)
+{
+	if (e->first > m->nitems || e->count > m->nitems - e->first)
+		return;
+	for (uint32_t i = e->first; i < e->first + e->count; i++) {
+		const struct item *it = &m->item[i];
+		if (it->rule >= m->nitems || it->rule > INT32_MAX)
+			continue;
+		if (it->kind == ITEM_GLOB) {
+			st->glob_ops |= it->ops;
+			continue;
+		}
+		if (it->kind != ITEM_SUBTREE)
+			continue;
+		for (unsigned int ops = it->ops & WARD_OP_ALL; ops != 0; ops &= ops - 1) {
+			unsigned int k = (unsigned int)__builtin_ctz(ops);
+			int32_t *w = it->deny ? &st->deny[k] : &st->allow[k];
+			if (*w >= 0 && *w < (int32_t)it->rule)
+				continue;
+			*w = (int32_t)it->rule;
+			if (it->deny)
+				st->deny_quiet = (uint8_t)((st->deny_quiet & ~(1u << k)) | (unsigned int)it->quiet << k);
+		}
+	}
+}
+
+/* The state of path[0..dlen), path[dlen] being the last '/'. */
+static void
+dir_state_of(const struct ward_matcher *m, const char *path, size_t dlen, struct dir_state *st)
+{
+	*st = (struct dir_state){ { -1, -1, -1, -1, -1, -1 }, { -1, -1, -1, -1, -1, -1 }, 0, 0 };
+#define VISIT_DIR(e, whole) note_dir_entry(m, (e), st)
+	/* the scan over dlen + 1 bytes ends with the last '/': the prefixes of
+	 * the directory, itself included, and nothing whole */
+	SCAN_PREFIXES(m, path, dlen + 1, false, VISIT_DIR);
+#undef VISIT_DIR
+}
+
+/* Operation k's part of a cached state, if e holds dir's for m. */
+static bool
+dir_cache_read(const struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, unsigned int k,
+               struct best *out, uint8_t *glob_ops)
+{
+	unsigned int before = __atomic_load_n(&e->sequence, __ATOMIC_ACQUIRE);
+	if (before & 1)
+		return false;
+	bool hit = e->serial == m->serial && e->len == len && memcmp(e->dir, dir, len) == 0;
+	*out = (struct best){ e->state.deny[k], e->state.allow[k], (e->state.deny_quiet >> k) & 1 };
+	*glob_ops = e->state.glob_ops;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return hit && __atomic_load_n(&e->sequence, __ATOMIC_RELAXED) == before;
+}
+
+static void
+dir_cache_write(struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len,
+                const struct dir_state *st)
+{
+	unsigned int s = __atomic_load_n(&e->sequence, __ATOMIC_RELAXED);
+	if ((s & 1) || !__atomic_compare_exchange_n(&e->sequence, &s, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return; /* someone is writing it (another thread, or the code a signal interrupted) */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->serial = m->serial;
+	e->len = (uint32_t)len;
+	e->state = *st;
+	memcpy(e->dir, dir, len);
+	__atomic_store_n(&e->sequence, s + 2, __ATOMIC_RELEASE);
+}
+
 struct ward_decision
 ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *path)
 {
-	const struct ward_policy *p = m->policy;
-	struct best best = { -1, -1, false };
 	if (bucket_match == NULL)
 		ward_matcher_simd();
-	/* Prefixes "" (the root), "/a", "/a/b", ... and the whole path; the
-	 * root path "/" has only the first.  One pass, a word at a time: h is
-	 * the state of the whole words before `at`; each '/' in the word at
-	 * `at` ends a prefix (the one at 0 is the root's, tried first). */
 	size_t len = strlen(path);
 	if (len == 1)
 		len = 0;
 	if (len == 0)
-		path = "/"; /* (globs see "" as the root) */
-	uint64_t h = HASH_SEED;
-	if (has_key_length(m, 0))
-		try_prefix(m, op, path, 0, finish(h, 0, 0), len == 0, &best);
-	size_t at = 0;
-	for (; at + 8 <= len; at += 8) {
-		uint64_t word = load_word(path + at);
-		for (uint64_t slashes = slash_bytes(word); slashes != 0; slashes &= slashes - 1) {
-			size_t k = (size_t)__builtin_ctzll(slashes) / 8, i = at + k;
-			if (i > 0 && has_key_length(m, i))
-				try_prefix(m, op, path, i, finish(h, word & ((1ull << (8 * k)) - 1), i), false, &best);
-		}
-		h = mix(h, word);
+		return decide_fully(m, op, "/", 0); /* (globs see "" as the root) */
+	const char *last = memrchr(path, '/', len);
+	size_t dlen = last != NULL ? (size_t)(last - path) : 0;
+	if (last == NULL || dlen >= DIR_CACHE_PATH || op == 0 || (op & (op - 1)) != 0 || op > WARD_OP_ALL)
+		return decide_fully(m, op, path, len);
+	unsigned int k = (unsigned int)__builtin_ctz(op);
+	struct dir_entry *slot = dir_slot(path, dlen);
+	struct best best;
+	uint8_t glob_ops;
+	if (!dir_cache_read(slot, m, path, dlen, k, &best, &glob_ops)) {
+		struct dir_state st;
+		dir_state_of(m, path, dlen, &st);
+		dir_cache_write(slot, m, path, dlen, &st);
+		best = (struct best){ st.deny[k], st.allow[k], (st.deny_quiet >> k) & 1 };
+		glob_ops = st.glob_ops;
 	}
-	uint64_t tail = 0;
-	if (at < len) {
-		tail = load_tail(path + at, len - at);
-		for (uint64_t slashes = slash_bytes(tail); slashes != 0; slashes &= slashes - 1) {
-			size_t k = (size_t)__builtin_ctzll(slashes) / 8, i = at + k;
-			if (i > 0 && has_key_length(m, i))
-				try_prefix(m, op, path, i, finish(h, tail & ((1ull << (8 * k)) - 1), i), false, &best);
-		}
+	if (glob_ops & op)
+		return decide_fully(m, op, path, len);
+	if (has_key_length(m, len)) { /* the path itself */
+		const struct entry *e = lookup(m, prefix_hash(path, len), path, len);
+		if (e != NULL && (e->ops & op))
+			try_entry(m, e, op, path, true, &best);
 	}
-	if (len > 0 && has_key_length(m, len))
-		try_prefix(m, op, path, len, finish(h, tail, len), true, &best);
-	if (best.deny >= 0)
-		return (struct ward_decision){ false, best.deny_quiet, best.deny };
-	if (best.allow >= 0)
-		return (struct ward_decision){ true, false, best.allow };
-	return (struct ward_decision){ !p->default_deny, false, -1 };
+	return decision_of(m, &best);
 }
 
 /* ---- compiling ---- */
@@ -485,6 +663,7 @@ ward_matcher_build(const struct ward_policy *policy)
 	struct ward_matcher *m = &b->m;
 	m->policy = policy;
 	m->kind = MATCHER_BUILT;
+	m->serial = new_serial();
 	b->pool = malloc(pool_len);
 	b->pattern_at = calloc(n ? n : 1, sizeof(uint32_t));
 	size_t buckets = 1;
@@ -847,6 +1026,7 @@ image_fill(const char *buf, const struct image *h, struct ward_policy *p, struct
 		.nentries = h->nentries,
 		.item = (const struct item *)(buf + h->items_off),
 		.nitems = h->nrules,
+		.serial = new_serial(),
 	};
 }
 

@@ -208,6 +208,52 @@ Test(match, compiled_equals_naive_long_components)
 	differential(WARD_SIMD_SSE2, 6);
 }
 
+/* The per-directory cache (match.c): every operation on many names in the
+ * same directories, the directories' state cached by the first, and two
+ * matchers of different policies deciding in turn (a state is its
+ * matcher's alone), always as the naive matcher decides. */
+Test(match, directory_cache_equals_naive)
+{
+	static const char *const ops[] = { "read", "stat", "write", "create", "remove", "exec", "ro", "rw", "all" };
+	char text[2][16 * 1024], dir[256], path[300], pattern[256];
+	unsigned int seed = 77;
+	for (int round = 0; round < 40; round++) {
+		struct ward_policy *p[2];
+		struct ward_matcher *m[2];
+		for (int k = 0; k < 2; k++) {
+			size_t len = (size_t)snprintf(text[k], sizeof(text[k]), "default %s\n", rand_r(&seed) % 2 ? "allow" : "deny");
+			for (int r = 0; r < 40; r++) {
+				random_pattern(&seed, pattern, sizeof(pattern));
+				const char *kind = rand_r(&seed) % 3 == 0 ? "deny" : "allow";
+				len += (size_t)snprintf(text[k] + len, sizeof(text[k]) - len, "%s %s%s %s\n", kind,
+				                        kind[0] == 'd' && rand_r(&seed) % 3 == 0 ? "quiet " : "",
+				                        ops[rand_r(&seed) % 9], pattern);
+			}
+			p[k] = policy_from(text[k]);
+			m[k] = ward_matcher_build(p[k]);
+			cr_assert_not_null(m[k]);
+		}
+		for (int d = 0; d < 20; d++) {
+			random_path(&seed, dir, sizeof(dir));
+			for (int n = 0; n < 2 * (int)NNAMES; n++) {
+				snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, names[n % NNAMES]);
+				for (unsigned int op = 1; op <= WARD_OP_EXEC; op <<= 1) {
+					int k = (n + (int)op) % 2;
+					struct ward_decision want = ward_policy_decide_naive(p[k], op, path);
+					struct ward_decision got = ward_matcher_decide(m[k], op, path);
+					cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+					          "op %u path %s: naive %d/rule %d, compiled %d/rule %d\n%s", op, path, want.allow,
+					          want.rule, got.allow, got.rule, text[k]);
+				}
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			ward_matcher_free(m[k]);
+			ward_policy_free(p[k]);
+		}
+	}
+}
+
 /* Many rules under one prefix and many prefixes: the table's probing
  * across full buckets still finds everything. */
 Test(match, ten_thousand_literal_rules)
