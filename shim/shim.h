@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "../core/counters.h"
+#include "../core/fdtable.h"
 #include "../core/procfd.h"
 #include "../core/program.h"
 #include "../core/resolve.h"
@@ -332,17 +333,47 @@ bool ward_null_path(const char *path);
 const char *ward_shm_name(const char *name);
 /* What an open with these flags needs (O_CREAT: create as well). */
 unsigned int ward_checks_ops_of_open(int flags);
-void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
 void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);
 void ward_hook_fd_dup(struct ward_frame *f, int r, int oldfd, int newfd, int cloexec);
 void ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg);
-bool ward_hook_fd_closing(struct ward_frame *f, int fd);
-void ward_hook_fd_closed(struct ward_frame *f, int r);
+bool ward_hook_fd_closing_guarded(struct ward_frame *f, int fd);
 void ward_hook_fd_replacing(struct ward_frame *f, int newfd);
 bool ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int last, int flags);
 void ward_hook_range_closed(struct ward_frame *f, int r, unsigned int first, unsigned int last, int flags);
 void ward_hook_all_streams_closing(struct ward_frame *f);
+
+/* The hooks every open and close runs, inline (hooks.c has the rest). */
+static inline void
+ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind)
+{
+	if (fd < 0)
+		return;
+	ward_fdtable_set(fd, kind, flags);
+	ward_counters_add(f->slot, WARD_IDX_FILES_OPENED, 1);
+}
+
+/* Before a close: true when fd is the shim's own (the wrapper then reports
+ * success without closing).  The entry is cleared before the real close so
+ * that another thread which gets the same number back records it after us. */
+static inline bool
+ward_hook_fd_closing(struct ward_frame *f, int fd)
+{
+	if (!f->counting || fd < 0)
+		return false;
+	if (__builtin_expect(ward_guard_may_concern(fd), 0))
+		return ward_hook_fd_closing_guarded(f, fd);
+	ward_fdtable_clear(fd);
+	f->closing_fd = fd;
+	return false;
+}
+
+static inline void
+ward_hook_fd_closed(struct ward_frame *f, int r)
+{
+	if (r == 0 && f->closing_fd >= 0)
+		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, 1);
+}
 void ward_hook_io(struct ward_frame *f, ssize_t r, bool write);
 
 /* ---- the dump (dump.c) ---- */
