@@ -282,8 +282,8 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
 		uint64_t *peak = &s->value[WARD_IDX_HEAP_PEAK];
 		if (unlikely(shared))
 			ward_counters_raise(s, WARD_IDX_HEAP_PEAK, view > 0 ? (uint64_t)view : 0);
-		else if (view > 0 && (uint64_t)view > *peak) /* the slot's owner alone writes it */
-			__atomic_store_n(peak, (uint64_t)view, __ATOMIC_RELAXED);
+		else if (view > 0 && (uint64_t)view > *peak) /* the slot's owner alone writes it; a volatile */
+			ck_pr_store_64(peak, (uint64_t)view); /* store stays inside the window, like the adds */
 	}
 	if (unlikely(change > FOLD || change < -FOLD)) {
 		__atomic_fetch_add(&heap.folded, change, __ATOMIC_RELAXED);
