@@ -440,6 +440,9 @@ struct dir_entry {
 
 static struct dir_entry dir_cache[DIR_CACHE_ENTRIES];
 static uint64_t next_serial = 1;
+/* The entry this thread decided in last, tried before hashing (4 bytes of
+ * thread-local: a program mostly works in one directory for a while). */
+static __thread unsigned int last_dir __attribute__((tls_model("initial-exec")));
 
 static uint64_t
 new_serial(void)
@@ -544,10 +547,17 @@ ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *p
 	if (last == NULL || dlen >= DIR_CACHE_PATH || op == 0 || (op & (op - 1)) != 0 || op > WARD_OP_ALL)
 		return decide_fully(m, op, path, len);
 	unsigned int k = (unsigned int)__builtin_ctz(op);
-	struct dir_entry *slot = dir_slot(path, dlen);
+	struct dir_entry *slot = &dir_cache[last_dir % DIR_CACHE_ENTRIES];
 	struct best best;
 	uint8_t glob_ops;
-	if (!dir_cache_read(slot, m, path, dlen, k, &best, &glob_ops)) {
+	bool hit = dir_cache_read(slot, m, path, dlen, k, &best, &glob_ops);
+	if (!hit) { /* not the directory this thread decided in last: its own slot */
+		struct dir_entry *own = dir_slot(path, dlen);
+		hit = own != slot && dir_cache_read(own, m, path, dlen, k, &best, &glob_ops);
+		slot = own;
+		last_dir = (unsigned int)(own - dir_cache);
+	}
+	if (!hit) {
 		struct dir_state st;
 		dir_state_of(m, path, dlen, &st);
 		dir_cache_write(slot, m, path, dlen, &st);
