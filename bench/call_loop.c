@@ -30,6 +30,10 @@
  *               instruction itself, never through libc (what
  *               bench/strict_cost.sh times under --strict, where each one
  *               is a SIGSYS the shim's handler decides and makes)
+ *   malloc_free a malloc(64) + free pair: a ring of 256 live blocks, each
+ *               iteration frees one (in a fixed scattered order) and puts a
+ *               fresh one in its place; one byte of each written and read
+ *               (bare: glibc's allocator, the SPEC 8 reference)
  *
  * Linked with nothing of ward's: the same binary runs bare, under an empty
  * preloaded library and under libward.so, before and after a change.
@@ -165,6 +169,30 @@ loop_readdir(const char *path, long n)
 }
 
 static void
+loop_malloc_free(long n)
+{
+	enum { RING = 256, SIZE = 64 };
+	static char *ring[RING];
+	unsigned int sum = 0;
+	for (long i = 0; i < n; i++) {
+		unsigned int at = (unsigned int)(i * 97) % RING;
+		char *fresh = malloc(SIZE);
+		if (fresh == NULL)
+			fail("malloc", "64 bytes");
+		fresh[0] = (char)i;
+		if (ring[at] != NULL) {
+			sum += (unsigned char)ring[at][0];
+			free(ring[at]);
+		}
+		ring[at] = fresh;
+	}
+	for (unsigned int at = 0; at < RING; at++)
+		free(ring[at]);
+	if (sum == 1) /* keeps the reads */
+		fputs("", stderr);
+}
+
+static void
 loop_listdir(const char *path, long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -186,7 +214,8 @@ main(int argc, char **argv)
 	char *end;
 	long n = argc == 4 ? strtol(argv[2], &end, 10) : -1;
 	if (argc != 4 || *end != '\0' || n < 0) {
-		fputs("usage: bench_call_loop open_close|stat|pread|readdir|listdir|raw_open_close|raw_stat|raw_getppid N DIR\n",
+		fputs("usage: bench_call_loop open_close|stat|pread|readdir|listdir|malloc_free|raw_open_close|raw_stat|raw_getppid N "
+		      "DIR\n",
 		      stderr);
 		return 2;
 	}
@@ -197,6 +226,8 @@ main(int argc, char **argv)
 		make_dir(dir, "many", MANY_FILES);
 		snprintf(path, sizeof(path), "%s/many", dir);
 		loop_readdir(path, n);
+	} else if (strcmp(op, "malloc_free") == 0) {
+		loop_malloc_free(n);
 	} else if (strcmp(op, "listdir") == 0) {
 		make_dir(dir, "small", SMALL_FILES);
 		snprintf(path, sizeof(path), "%s/small", dir);

@@ -228,17 +228,17 @@ find_cpus(void)
 static uint64_t
 total_of(enum variant v)
 {
-	uint64_t value[WARD_COUNTERS_MAX];
+	static __thread uint64_t value[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
 	switch (v) {
 	case SHARED_ATOMIC:
 		return __atomic_load_n(&shared_counter, __ATOMIC_ACQUIRE);
 	case COMBINING:
 		return combining_value;
 	case SLOTS:
-		ward_counters_snapshot(value);
+		ward_counters_snapshot(value, copy);
 		return value[INDEX_SLOTS];
 	case SLOTS_LOCKED:
-		ward_counters_snapshot(value);
+		ward_counters_snapshot(value, copy);
 		return value[INDEX_SLOTS_LOCKED];
 	case VARIANTS:
 		break;

@@ -37,9 +37,20 @@
 #define WARD_LIBDIR_FROM_BINDIR "../lib/ward"
 #endif
 
+/* The launcher's table of names (the shim has none: see layout.h). */
+static const char *const call_names[WARD_NCALLS] = {
+#define WARD_CALL(ret, name, params, args, fail, pre, post) #name,
+#define WARD_CALL_VOID(name, params, args, pre, post) #name,
+#define WARD_CALL_CUSTOM(name) #name,
+#include "../shim/calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+};
+
 const struct ward_report_layout cli_layout = {
 	.ncalls = WARD_NCALLS,
-	.names = ward_call_names,
+	.names = call_names,
 	.files_opened = WARD_IDX_FILES_OPENED,
 	.files_closed = WARD_IDX_FILES_CLOSED,
 	.bytes_read = WARD_IDX_BYTES_READ,
@@ -289,7 +300,7 @@ launch_records_path(void)
 bool
 launch_figures(struct ward_report *report)
 {
-	static uint64_t value[WARD_COUNTERS_MAX];
+	static uint64_t value[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
 	if (tree == NULL)
 		return false;
 	uint32_t claimed = __atomic_load_n(&tree->next_record, __ATOMIC_ACQUIRE);
@@ -299,7 +310,7 @@ launch_figures(struct ward_report *report)
 		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 		if (state == WARD_TREE_FREE)
 			continue;
-		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value);
+		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value, copy);
 		ward_report_add(report, r->exe, value, state != WARD_TREE_RUNNING);
 	}
 	return true;
@@ -308,7 +319,7 @@ launch_figures(struct ward_report *report)
 unsigned long
 launch_denied(void)
 {
-	static uint64_t value[WARD_COUNTERS_MAX];
+	static uint64_t value[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
 	unsigned long denied = 0;
 	if (tree == NULL)
 		return 0;
@@ -317,7 +328,7 @@ launch_denied(void)
 		const struct ward_tree_record *r = &tree->record[i];
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == WARD_TREE_FREE)
 			continue;
-		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value);
+		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value, copy);
 		denied += (unsigned long)value[WARD_IDX_POLICY_DENIED];
 	}
 	return denied;

@@ -58,12 +58,16 @@ ward_counters_slot(void)
 }
 
 /* A plain add to memory the slot's owner alone writes: one instruction on
- * x86-64, so signal handlers on the same thread cannot tear it. */
+ * x86-64, so signal handlers on the same thread cannot tear it.  No
+ * "memory" clobber: the operand names the word it changes, and volatile
+ * asm statements keep their order among themselves (a window's opening,
+ * its adds, its closing); a clobber made the compiler reload the caller's
+ * frame after every add. */
 static inline void
 ward_counters_raw_add(uint64_t *word, uint64_t n)
 {
 #if defined(__x86_64__)
-	__asm__ __volatile__("addq %1, %0" : "+m"(*word) : "er"(n) : "memory");
+	__asm__ __volatile__("addq %1, %0" : "+m"(*word) : "er"(n));
 #else
 	__atomic_fetch_add(word, n, __ATOMIC_RELAXED);
 #endif
@@ -109,13 +113,16 @@ ward_counters_raise(struct ward_counter_slot *s, unsigned int index, uint64_t n)
 /* Fold one slot's copy into a total: sums, and maximum for the levels. */
 void ward_counters_combine(uint64_t total[WARD_COUNTERS_MAX], const uint64_t value[WARD_COUNTERS_MAX]);
 
-/* Sum of all slots, each read inside its sequence window. */
-void ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX]);
+/* Sum of all slots, each read inside its sequence window into copy (room
+ * the caller gives: a thread-local buffer would put 6 KB of static TLS
+ * into every thread of every process, set up whether it dumps or not). */
+void ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX], uint64_t copy[WARD_COUNTERS_MAX]);
 
 /* Sum of n slots laid out as a pool (n - 1 thread slots and the overflow,
  * or any array), each read inside its window: for a reader in another
  * process, such as the launcher reading a process tree. */
-void ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX]);
+void ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX],
+                       uint64_t copy[WARD_COUNTERS_MAX]);
 
 /* Thread exit: the slot goes back to the pool with its figures. */
 void ward_counters_release_thread(void);
@@ -128,7 +135,9 @@ void ward_counters_on_thread_exit(void (*fn)(void));
 void ward_counters_reset(void);
 
 /* Count from now on in area (n thread slots, then one overflow: n + 1 in
- * all), memory the caller owns, e.g. shared with another process.  The
+ * all), memory the caller owns, e.g. shared with another process, and
+ * all zero when given (a fresh record of the tree's file, which is made by
+ * ftruncate and whose records are never reused).  The
  * calling thread moves there at once (with its figures when move_figures;
  * without them when the old place is not this process's own, as after a
  * fork); other threads keep the slots they have, and snapshots add both. */

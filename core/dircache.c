@@ -46,9 +46,17 @@ slot(const char *dir, size_t len)
 		h = (h ^ word) * mul;
 		h ^= h >> 29;
 	}
-	uint64_t tail = 0;
-	for (; i < len; i++)
-		tail = tail << 8 | (unsigned char)dir[i];
+	uint64_t tail = 0; /* the last 0-7 bytes, in two overlapping loads or three byte loads, none past the end */
+	size_t n = len - i;
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, dir + i, 4);
+		memcpy(&hi, dir + len - 4, 4);
+		tail = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+	} else if (n > 0) {
+		tail = (uint64_t)(unsigned char)dir[i] | (uint64_t)(unsigned char)dir[i + n / 2] << 8 |
+		       (uint64_t)(unsigned char)dir[len - 1] << 16;
+	}
 	h = (h ^ tail) * mul;
 	h ^= h >> 32;
 	return &table[h % WARD_DIRCACHE_ENTRIES];
@@ -60,12 +68,14 @@ cacheable(const char *dir, size_t len)
 	return len < WARD_DIRCACHE_PATH && !(len >= 5 && memcmp(dir, "/proc", 5) == 0 && (len == 5 || dir[5] == '/'));
 }
 
-size_t
-ward_dircache_get(const char *dir, size_t len, char *out)
+/* The entry this thread found last: tried before hashing, since a program
+ * mostly works in one directory for a while (a thread-local of 4 bytes). */
+static __thread unsigned int last_hit __attribute__((tls_model("initial-exec")));
+
+/* e's real path into out if e holds dir (read inside its window); its length or 0. */
+static size_t
+probe(const struct entry *e, const char *dir, size_t len, char *out)
 {
-	if (!cacheable(dir, len))
-		return 0;
-	const struct entry *e = slot(dir, len);
 	unsigned int before = ward_seqlock_read_begin(&e->sequence);
 	if (before & 1)
 		return 0; /* being filled: a miss */
@@ -79,6 +89,22 @@ ward_dircache_get(const char *dir, size_t len, char *out)
 	return hit && real_len > 0 && real_len < WARD_DIRCACHE_PATH && ward_seqlock_read_valid(&e->sequence, before)
 	               ? real_len
 	               : 0;
+}
+
+size_t
+ward_dircache_get(const char *dir, size_t len, char *out)
+{
+	if (!cacheable(dir, len))
+		return 0;
+	const struct entry *last = &table[last_hit % WARD_DIRCACHE_ENTRIES];
+	size_t real_len = probe(last, dir, len, out);
+	if (real_len != 0)
+		return real_len;
+	const struct entry *e = slot(dir, len);
+	if (e == last)
+		return 0;
+	last_hit = (unsigned int)(e - table);
+	return probe(e, dir, len, out);
 }
 
 unsigned int

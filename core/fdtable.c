@@ -11,28 +11,25 @@
 
 #include <ck_pr.h>
 
-#define CHUNK_SHIFT 10
-#define CHUNK_ENTRIES (1u << CHUNK_SHIFT)
+#define CHUNK_SHIFT WARD_FDTABLE_CHUNK_SHIFT
+#define CHUNK_ENTRIES WARD_FDTABLE_CHUNK_ENTRIES
 #define CHUNKS (WARD_FDTABLE_MAX_FDS / CHUNK_ENTRIES)
 
 /* An entry: kind in the top byte, open flags (all below bit 24) beneath;
  * 0 is an fd the table does not know. */
-#define KIND_SHIFT 24
-#define FLAGS_MASK ((1u << KIND_SHIFT) - 1)
+#define KIND_SHIFT WARD_FDTABLE_KIND_SHIFT
+#define FLAGS_MASK WARD_FDTABLE_FLAGS_MASK
 #define CLOEXEC_TRIES 64 /* a racing writer of the same fd wins after that */
 
-struct chunk {
-	uint32_t entry[CHUNK_ENTRIES];
-};
-
-static struct chunk *directory[CHUNKS];
-static uint64_t open_now;
-static uint64_t open_peak;
+struct ward_fdtable_chunk *ward_fdtable_directory[CHUNKS];
+uint64_t ward_fdtable_now;
+uint64_t ward_fdtable_peak;
+#define directory ward_fdtable_directory
 
 static uint32_t
 pack(int kind, int flags)
 {
-	return kind == WARD_FD_UNKNOWN ? 0 : ((uint32_t)kind << KIND_SHIFT) | ((uint32_t)flags & FLAGS_MASK);
+	return ward_fdtable_pack(kind, flags);
 }
 
 static int
@@ -49,38 +46,37 @@ map_zeroed(size_t size)
 	return p == -1 ? NULL : (void *)p;
 }
 
-static uint32_t *
-lookup(int fd, bool create)
+uint32_t *
+ward_fdtable_entry_slow(int fd)
 {
 	if (fd < 0 || fd >= WARD_FDTABLE_MAX_FDS)
 		return NULL;
 	unsigned int c = (unsigned int)fd >> CHUNK_SHIFT;
-	struct chunk *chunk = ck_pr_load_ptr(&directory[c]);
+	struct ward_fdtable_chunk *chunk = ck_pr_load_ptr(&directory[c]);
 	if (chunk == NULL) {
-		if (!create)
-			return NULL;
-		struct chunk *fresh = map_zeroed(sizeof(struct chunk));
+		struct ward_fdtable_chunk *fresh = map_zeroed(sizeof(struct ward_fdtable_chunk));
 		if (fresh == NULL)
 			return NULL;
 		if (ck_pr_cas_ptr_value(&directory[c], NULL, fresh, &chunk))
 			chunk = fresh;
 		else
-			ward_syscall(SYS_munmap, fresh, sizeof(struct chunk));
+			ward_syscall(SYS_munmap, fresh, sizeof(struct ward_fdtable_chunk));
 	}
 	return &chunk->entry[(unsigned int)fd & (CHUNK_ENTRIES - 1)];
 }
 
-static void
-count_open(uint32_t before, uint32_t after)
+static uint32_t *
+lookup(int fd, bool create)
 {
-	if (before == 0 && after != 0) {
-		uint64_t now = ck_pr_faa_64(&open_now, 1) + 1;
-		uint64_t peak = ck_pr_load_64(&open_peak);
-		while (now > peak && !ck_pr_cas_64_value(&open_peak, peak, now, &peak))
-			;
-	} else if (before != 0 && after == 0) {
-		ck_pr_dec_64(&open_now);
-	}
+	return ward_fdtable_entry(fd, create);
+}
+
+void
+ward_fdtable_new_peak(uint64_t now)
+{
+	uint64_t peak = ck_pr_load_64(&ward_fdtable_peak);
+	while (now > peak && !ck_pr_cas_64_value(&ward_fdtable_peak, peak, now, &peak))
+		;
 }
 
 /* Replace an entry; returns what it was. */
@@ -88,23 +84,8 @@ static uint32_t
 replace(uint32_t *e, uint32_t word)
 {
 	uint32_t before = ck_pr_fas_32(e, word);
-	count_open(before, word);
+	ward_fdtable_count(before, word);
 	return before;
-}
-
-void
-ward_fdtable_set(int fd, int kind, int flags)
-{
-	uint32_t *e = lookup(fd, true);
-	if (e != NULL)
-		replace(e, pack(kind, flags));
-}
-
-bool
-ward_fdtable_clear(int fd)
-{
-	uint32_t *e = lookup(fd, false);
-	return e != NULL && ck_pr_load_32(e) != 0 && replace(e, 0) != 0;
 }
 
 bool
@@ -180,17 +161,17 @@ ward_fdtable_clear_range(unsigned int first, unsigned int last, bool cloexec_onl
 uint64_t
 ward_fdtable_open_now(void)
 {
-	return ck_pr_load_64(&open_now);
+	return ck_pr_load_64(&ward_fdtable_now);
 }
 
 uint64_t
 ward_fdtable_open_peak(void)
 {
-	return ck_pr_load_64(&open_peak);
+	return ck_pr_load_64(&ward_fdtable_peak);
 }
 
 void
 ward_fdtable_reset_figures(void)
 {
-	ck_pr_store_64(&open_peak, ck_pr_load_64(&open_now));
+	ck_pr_store_64(&ward_fdtable_peak, ck_pr_load_64(&ward_fdtable_now));
 }

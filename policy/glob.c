@@ -115,9 +115,11 @@ ward_glob_match_at_or_below(const char *pattern, const char *path)
 int
 ward_policy_denies_at_or_below(const struct ward_policy *policy, const char *path)
 {
-	for (size_t i = 0; i < policy->nrules; i++)
-		if (policy->rule[i].deny && ward_glob_match_at_or_below(policy->rule[i].pattern, path))
+	for (size_t i = 0; i < policy->nrules; i++) {
+		struct ward_rule r = ward_policy_rule(policy, i);
+		if (r.deny && ward_glob_match_at_or_below(r.pattern, path))
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -125,17 +127,20 @@ struct ward_decision
 ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op, const char *path)
 {
 	int deny = -1, allow = -1;
+	bool quiet = false;
 	for (size_t i = 0; i < policy->nrules && deny < 0; i++) {
-		const struct ward_rule *r = &policy->rule[i];
-		if (!(r->ops & op) || !ward_glob_match(r->pattern, path))
+		struct ward_rule r = ward_policy_rule(policy, i);
+		if (!(r.ops & op) || !ward_glob_match(r.pattern, path))
 			continue;
-		if (r->deny)
+		if (r.deny) {
 			deny = (int)i;
-		else if (allow < 0)
+			quiet = r.quiet;
+		} else if (allow < 0) {
 			allow = (int)i;
+		}
 	}
 	if (deny >= 0)
-		return (struct ward_decision){ false, policy->rule[deny].quiet, deny };
+		return (struct ward_decision){ false, quiet, deny };
 	if (allow >= 0)
 		return (struct ward_decision){ true, false, allow };
 	return (struct ward_decision){ !policy->default_deny, false, -1 };

@@ -2,6 +2,7 @@
  * match.c: compiling a policy into the prefix table, and deciding.
  * See match.h for the design.
  */
+#define _GNU_SOURCE /* memrchr */
 #include "match.h"
 
 #include <errno.h>
@@ -24,16 +25,21 @@
 
 enum item_kind { ITEM_EXACT, ITEM_SUBTREE, ITEM_GLOB };
 
+/* Strings (keys, patterns) are offsets from the matcher's strings base:
+ * in a compiled image they are offsets into the image itself, so a process
+ * maps the image read-only and uses it in place (no fix-up, no copy). */
 struct item {
-	uint32_t rule;  /* index in policy order */
+	uint32_t rule;    /* index in policy order */
+	uint32_t pattern; /* the rule's pattern (a glob is matched against it) */
 	uint8_t kind;
 	uint8_t ops;
 	uint8_t deny;
+	uint8_t quiet;
 };
 
 struct entry {
 	uint64_t hash;
-	const char *key;  /* points into the rule's pattern */
+	uint32_t key;     /* the first item's pattern: its first key_len bytes */
 	uint32_t key_len;
 	uint32_t first;   /* items[first .. first + count), in rule order */
 	uint32_t count;
@@ -47,15 +53,32 @@ struct bucket {
 
 #define KEY_LENGTHS 4096 /* a bit per key length: prefixes of other lengths hold no rules */
 
+enum matcher_kind {
+	MATCHER_BUILT,         /* owns its arrays and its pool of strings */
+	MATCHER_IMAGE,         /* points into a mapped image; the struct itself was allocated */
+	MATCHER_IMAGE_STORAGE, /* points into a mapped image; lives in the caller's storage */
+};
+
+/*
+ * Every index and offset a decision follows is checked where it is used
+ * (one compare each), so an image damaged after its header was checked
+ * decides wrongly at worst, never reads outside the mapping: entries and
+ * items in range, strings inside [strings_lo, strings_hi), which ends in a
+ * NUL, and a probe sequence no longer than the table.
+ */
 struct ward_matcher {
 	const struct ward_policy *policy;
-	bool in_image;     /* bucket, entry and item live in the policy's image */
-	uint64_t key_length[KEY_LENGTHS / 64];
-	struct bucket *bucket;
-	size_t mask;       /* buckets - 1 */
-	struct entry *entry;
-	size_t nentries;
-	struct item *item;
+	const char *strings;           /* the base of every string offset */
+	uint32_t strings_lo, strings_hi;
+	const uint64_t *key_length;    /* KEY_LENGTHS bits */
+	const struct bucket *bucket;
+	size_t mask;                   /* buckets - 1 */
+	const struct entry *entry;
+	uint32_t nentries;
+	const struct item *item;
+	uint32_t nitems;               /* = the policy's rules */
+	enum matcher_kind kind;
+	uint64_t serial;               /* this matcher's, for the directory cache */
 };
 
 /* ---- prefix hashes, 8 bytes at a time ----
@@ -242,52 +265,64 @@ ward_matcher_simd(void)
 
 /* ---- lookup ---- */
 
-static const struct entry *
+/* s[off .. off + len) lies inside the strings. */
+static inline bool
+string_fits(const struct ward_matcher *m, uint32_t off, size_t len)
+{
+	return off >= m->strings_lo && off <= m->strings_hi && len <= m->strings_hi - off;
+}
+
+static inline __attribute__((always_inline)) const struct entry *
 lookup(const struct ward_matcher *m, uint64_t hash, const char *key, size_t key_len)
 {
 	uint32_t tag = tag_of(hash);
-	for (size_t b = hash & m->mask;; b = (b + 1) & m->mask) {
+	size_t b = hash & m->mask;
+	for (size_t probes = 0; probes <= m->mask; probes++, b = (b + 1) & m->mask) {
 		unsigned int empty;
 		unsigned int hits = bucket_match(&m->bucket[b], tag, &empty);
 		while (hits) {
-			const struct entry *e = &m->entry[m->bucket[b].entry[__builtin_ctz(hits)]];
-			if (e->hash == hash && e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
+			uint32_t i = m->bucket[b].entry[__builtin_ctz(hits)];
+			const struct entry *e = &m->entry[i < m->nentries ? i : 0];
+			if (i < m->nentries && e->hash == hash && e->key_len == key_len && string_fits(m, e->key, key_len) &&
+			    memcmp(m->strings + e->key, key, key_len) == 0)
 				return e;
 			hits &= hits - 1;
 		}
 		if (empty)
 			return NULL;
 	}
+	return NULL;
 }
 
-/* Test the rules filed under one prefix; keep the first deny and allow. */
+/* The winners so far: the first deny and the first allow in rule order. */
+struct best {
+	int deny, allow;
+	bool deny_quiet;
+};
+
+/* Test the rules filed under one prefix. */
 static void
 try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, const char *path,
-          bool whole_path, int *deny, int *allow)
+          bool whole_path, struct best *best)
 {
+	if (e->first > m->nitems || e->count > m->nitems - e->first)
+		return;
 	for (uint32_t i = e->first; i < e->first + e->count; i++) {
 		const struct item *it = &m->item[i];
-		if (!(it->ops & op))
+		if (!(it->ops & op) || it->rule >= m->nitems)
 			continue;
-		int *best = it->deny ? deny : allow;
-		if (*best >= 0 && *best < (int)it->rule)
+		int *winner = it->deny ? &best->deny : &best->allow;
+		if (*winner >= 0 && *winner < (int)it->rule)
 			continue;
-		bool hit = it->kind == ITEM_SUBTREE ||
-		           (it->kind == ITEM_EXACT && whole_path) ||
-		           (it->kind == ITEM_GLOB && ward_glob_match(m->policy->rule[it->rule].pattern, path));
-		if (hit)
-			*best = (int)it->rule;
+		bool hit = it->kind == ITEM_SUBTREE || (it->kind == ITEM_EXACT && whole_path) ||
+		           (it->kind == ITEM_GLOB && string_fits(m, it->pattern, 1) &&
+		            ward_glob_match(m->strings + it->pattern, path));
+		if (hit) {
+			*winner = (int)it->rule;
+			if (it->deny)
+				best->deny_quiet = it->quiet;
+		}
 	}
-}
-
-/* The prefix path[0..i) of hash h, if some rule is filed under that length. */
-static inline void
-try_prefix(const struct ward_matcher *m, unsigned int op, const char *path, size_t i, uint64_t h, bool whole,
-           int *deny, int *allow)
-{
-	const struct entry *e = lookup(m, h, path, i);
-	if (e != NULL && (e->ops & op))
-		try_entry(m, e, op, path, whole, deny, allow);
 }
 
 static inline bool
@@ -296,53 +331,247 @@ has_key_length(const struct ward_matcher *m, size_t i)
 	return i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1;
 }
 
+/* Every prefix of path[0..len) that ends at a '/' (the root "" first, if
+ * any rule is filed there), and path[0..len) itself when whole: visit(e,
+ * is_whole) for each one a rule is filed under.  One pass, a word at a
+ * time: h is the state of the whole words before `at`; each '/' in the
+ * word at `at` ends a prefix. */
+#define SCAN_PREFIXES(m, path, len, whole, visit)                                                          \
+	do {                                                                                               \
+		uint64_t h_ = HASH_SEED;                                                                   \
+		if (has_key_length(m, 0)) {                                                                \
+			const struct entry *e_ = lookup(m, finish(h_, 0, 0), path, 0);                     \
+			if (e_ != NULL)                                                                    \
+				visit(e_, (len) == 0);                                                     \
+		}                                                                                          \
+		size_t at_ = 0;                                                                            \
+		for (; at_ + 8 <= (len); at_ += 8) {                                                       \
+			uint64_t word_ = load_word(path + at_);                                            \
+			for (uint64_t sl_ = slash_bytes(word_); sl_ != 0; sl_ &= sl_ - 1) {                 \
+				size_t k_ = (size_t)__builtin_ctzll(sl_) / 8, i_ = at_ + k_;                \
+				if (i_ > 0 && has_key_length(m, i_)) {                                     \
+					const struct entry *e_ =                                           \
+						lookup(m, finish(h_, word_ & ((1ull << (8 * k_)) - 1), i_), \
+						       path, i_);                                          \
+					if (e_ != NULL)                                                    \
+						visit(e_, false);                                          \
+				}                                                                          \
+			}                                                                                  \
+			h_ = mix(h_, word_);                                                               \
+		}                                                                                          \
+		uint64_t tail_ = 0;                                                                        \
+		if (at_ < (len)) {                                                                         \
+			tail_ = load_tail(path + at_, (len) - at_);                                        \
+			for (uint64_t sl_ = slash_bytes(tail_); sl_ != 0; sl_ &= sl_ - 1) {                 \
+				size_t k_ = (size_t)__builtin_ctzll(sl_) / 8, i_ = at_ + k_;                \
+				if (i_ > 0 && has_key_length(m, i_)) {                                     \
+					const struct entry *e_ =                                           \
+						lookup(m, finish(h_, tail_ & ((1ull << (8 * k_)) - 1), i_), \
+						       path, i_);                                          \
+					if (e_ != NULL)                                                    \
+						visit(e_, false);                                          \
+				}                                                                          \
+			}                                                                                  \
+		}                                                                                          \
+		if ((whole) && (len) > 0 && has_key_length(m, (len))) {                                    \
+			const struct entry *e_ = lookup(m, finish(h_, tail_, (len)), path, (len));          \
+			if (e_ != NULL)                                                                    \
+				visit(e_, true);                                                           \
+		}                                                                                          \
+	} while (0)
+
+static struct ward_decision
+decision_of(const struct ward_matcher *m, const struct best *best)
+{
+	if (best->deny >= 0)
+		return (struct ward_decision){ false, best->deny_quiet, best->deny };
+	if (best->allow >= 0)
+		return (struct ward_decision){ true, false, best->allow };
+	return (struct ward_decision){ !m->policy->default_deny, false, -1 };
+}
+
+/* The decision without the directory cache (the reference the cache is
+ * built from, and what a path with a glob on its way takes). */
+static struct ward_decision
+decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, size_t len)
+{
+	struct best best = { -1, -1, false };
+#define VISIT_FULL(e, whole)                                          \
+	do {                                                          \
+		if ((e)->ops & op)                                    \
+			try_entry(m, (e), op, path, (whole), &best);  \
+	} while (0)
+	SCAN_PREFIXES(m, path, len, true, VISIT_FULL);
+#undef VISIT_FULL
+	return decision_of(m, &best);
+}
+
+/* ---- decisions per directory, cached ----
+ *
+ * Every prefix of a path but the path itself is a prefix of its directory
+ * (what comes before the last '/'), so what the rules filed there decide
+ * is the directory's alone: the first deny and allow, per operation, of
+ * its subtree rules (an exact rule there never names the path; a glob
+ * there must see the whole path: operations with one are decided in
+ * full).  A path in a known directory costs that state, plus a look-up of
+ * the path itself only when some rule is filed at its length.  The state
+ * depends on nothing but the matcher and the directory's name, so it never
+ * expires; entries are keyed by the matcher's serial number (never
+ * reused, unlike its address).  Direct-mapped, each entry behind a
+ * sequence counter: lock-free reads, a writer that finds it taken skips
+ * (a signal handler deciding inside a decision only misses). */
+#define DIR_CACHE_ENTRIES 256
+#define DIR_CACHE_PATH 120
+#define NOPS 6
+
+struct dir_state {
+	int32_t deny[NOPS], allow[NOPS]; /* rule indexes, -1: none */
+	uint8_t deny_quiet;              /* bit per operation */
+	uint8_t glob_ops;                /* operations with a glob filed on the way: decided in full */
+};
+
+struct dir_entry {
+	unsigned int sequence; /* odd while written */
+	uint32_t len;
+	uint64_t serial;
+	struct dir_state state;
+	char dir[DIR_CACHE_PATH];
+};
+
+static struct dir_entry dir_cache[DIR_CACHE_ENTRIES];
+static uint64_t next_serial = 1;
+/* The entry this thread decided in last, tried before hashing (4 bytes of
+ * thread-local: a program mostly works in one directory for a while). */
+static __thread unsigned int last_dir __attribute__((tls_model("initial-exec")));
+
+static uint64_t
+new_serial(void)
+{
+	return __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
+}
+
+static struct dir_entry *
+dir_slot(const char *dir, size_t len)
+{
+	uint64_t h = HASH_SEED ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8)
+		h = mix(h, load_word(dir + i));
+	if (i < len) /* the last 8 bytes again when there are 8 (this hash is the process's own) */
+		h = mix(h, len >= 8 ? load64(dir + len - 8) : load_tail(dir + i, len - i));
+	return &dir_cache[(h ^ (h >> 32)) % DIR_CACHE_ENTRIES];
+}
+
+/* Fold the rules filed under one prefix of a directory into its state. */
+static void
+note_dir_entry(const struct ward_matcher *m, const struct entry *e, struct dir_state *st)
+{
+	if (e->first > m->nitems || e->count > m->nitems - e->first)
+		return;
+	for (uint32_t i = e->first; i < e->first + e->count; i++) {
+		const struct item *it = &m->item[i];
+		if (it->rule >= m->nitems || it->rule > INT32_MAX)
+			continue;
+		if (it->kind == ITEM_GLOB) {
+			st->glob_ops |= it->ops;
+			continue;
+		}
+		if (it->kind != ITEM_SUBTREE)
+			continue;
+		for (unsigned int ops = it->ops & WARD_OP_ALL; ops != 0; ops &= ops - 1) {
+			unsigned int k = (unsigned int)__builtin_ctz(ops);
+			int32_t *w = it->deny ? &st->deny[k] : &st->allow[k];
+			if (*w >= 0 && *w < (int32_t)it->rule)
+				continue;
+			*w = (int32_t)it->rule;
+			if (it->deny)
+				st->deny_quiet = (uint8_t)((st->deny_quiet & ~(1u << k)) | (unsigned int)it->quiet << k);
+		}
+	}
+}
+
+/* The state of path[0..dlen), path[dlen] being the last '/'. */
+static void
+dir_state_of(const struct ward_matcher *m, const char *path, size_t dlen, struct dir_state *st)
+{
+	*st = (struct dir_state){ { -1, -1, -1, -1, -1, -1 }, { -1, -1, -1, -1, -1, -1 }, 0, 0 };
+#define VISIT_DIR(e, whole) note_dir_entry(m, (e), st)
+	/* the scan over dlen + 1 bytes ends with the last '/': the prefixes of
+	 * the directory, itself included, and nothing whole */
+	SCAN_PREFIXES(m, path, dlen + 1, false, VISIT_DIR);
+#undef VISIT_DIR
+}
+
+/* Operation k's part of a cached state, if e holds dir's for m. */
+static bool
+dir_cache_read(const struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, unsigned int k,
+               struct best *out, uint8_t *glob_ops)
+{
+	unsigned int before = __atomic_load_n(&e->sequence, __ATOMIC_ACQUIRE);
+	if (before & 1)
+		return false;
+	bool hit = e->serial == m->serial && e->len == len && memcmp(e->dir, dir, len) == 0;
+	*out = (struct best){ e->state.deny[k], e->state.allow[k], (e->state.deny_quiet >> k) & 1 };
+	*glob_ops = e->state.glob_ops;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return hit && __atomic_load_n(&e->sequence, __ATOMIC_RELAXED) == before;
+}
+
+static void
+dir_cache_write(struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len,
+                const struct dir_state *st)
+{
+	unsigned int s = __atomic_load_n(&e->sequence, __ATOMIC_RELAXED);
+	if ((s & 1) || !__atomic_compare_exchange_n(&e->sequence, &s, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return; /* someone is writing it (another thread, or the code a signal interrupted) */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->serial = m->serial;
+	e->len = (uint32_t)len;
+	e->state = *st;
+	memcpy(e->dir, dir, len);
+	__atomic_store_n(&e->sequence, s + 2, __ATOMIC_RELEASE);
+}
+
 struct ward_decision
 ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *path)
 {
-	const struct ward_policy *p = m->policy;
-	int deny = -1, allow = -1;
 	if (bucket_match == NULL)
 		ward_matcher_simd();
-	/* Prefixes "" (the root), "/a", "/a/b", ... and the whole path; the
-	 * root path "/" has only the first.  One pass, a word at a time: h is
-	 * the state of the whole words before `at`; each '/' in the word at
-	 * `at` ends a prefix (the one at 0 is the root's, tried first). */
 	size_t len = strlen(path);
 	if (len == 1)
 		len = 0;
 	if (len == 0)
-		path = "/"; /* (globs see "" as the root) */
-	uint64_t h = HASH_SEED;
-	if (has_key_length(m, 0))
-		try_prefix(m, op, path, 0, finish(h, 0, 0), len == 0, &deny, &allow);
-	size_t at = 0;
-	for (; at + 8 <= len; at += 8) {
-		uint64_t word = load_word(path + at);
-		for (uint64_t slashes = slash_bytes(word); slashes != 0; slashes &= slashes - 1) {
-			size_t k = (size_t)__builtin_ctzll(slashes) / 8, i = at + k;
-			if (i > 0 && has_key_length(m, i))
-				try_prefix(m, op, path, i, finish(h, word & ((1ull << (8 * k)) - 1), i), false, &deny,
-				           &allow);
-		}
-		h = mix(h, word);
+		return decide_fully(m, op, "/", 0); /* (globs see "" as the root) */
+	const char *last = memrchr(path, '/', len);
+	size_t dlen = last != NULL ? (size_t)(last - path) : 0;
+	if (last == NULL || dlen >= DIR_CACHE_PATH || op == 0 || (op & (op - 1)) != 0 || op > WARD_OP_ALL)
+		return decide_fully(m, op, path, len);
+	unsigned int k = (unsigned int)__builtin_ctz(op);
+	struct dir_entry *slot = &dir_cache[last_dir % DIR_CACHE_ENTRIES];
+	struct best best;
+	uint8_t glob_ops;
+	bool hit = dir_cache_read(slot, m, path, dlen, k, &best, &glob_ops);
+	if (!hit) { /* not the directory this thread decided in last: its own slot */
+		struct dir_entry *own = dir_slot(path, dlen);
+		hit = own != slot && dir_cache_read(own, m, path, dlen, k, &best, &glob_ops);
+		slot = own;
+		last_dir = (unsigned int)(own - dir_cache);
 	}
-	uint64_t tail = 0;
-	if (at < len) {
-		tail = load_tail(path + at, len - at);
-		for (uint64_t slashes = slash_bytes(tail); slashes != 0; slashes &= slashes - 1) {
-			size_t k = (size_t)__builtin_ctzll(slashes) / 8, i = at + k;
-			if (i > 0 && has_key_length(m, i))
-				try_prefix(m, op, path, i, finish(h, tail & ((1ull << (8 * k)) - 1), i), false, &deny,
-				           &allow);
-		}
+	if (!hit) {
+		struct dir_state st;
+		dir_state_of(m, path, dlen, &st);
+		dir_cache_write(slot, m, path, dlen, &st);
+		best = (struct best){ st.deny[k], st.allow[k], (st.deny_quiet >> k) & 1 };
+		glob_ops = st.glob_ops;
 	}
-	if (len > 0 && has_key_length(m, len))
-		try_prefix(m, op, path, len, finish(h, tail, len), true, &deny, &allow);
-	if (deny >= 0)
-		return (struct ward_decision){ false, p->rule[deny].quiet, deny };
-	if (allow >= 0)
-		return (struct ward_decision){ true, false, allow };
-	return (struct ward_decision){ !p->default_deny, false, -1 };
+	if (glob_ops & op)
+		return decide_fully(m, op, path, len);
+	if (has_key_length(m, len)) { /* the path itself */
+		const struct entry *e = lookup(m, prefix_hash(path, len), path, len);
+		if (e != NULL && (e->ops & op))
+			try_entry(m, e, op, path, true, &best);
+	}
+	return decision_of(m, &best);
 }
 
 /* ---- compiling ---- */
@@ -390,32 +619,82 @@ by_key_then_rule(const void *a, const void *b)
 }
 
 static void
-insert(struct ward_matcher *m, uint32_t index)
+insert(struct bucket *bucket, size_t mask, const struct entry *e, uint32_t index)
 {
-	const struct entry *e = &m->entry[index];
-	for (size_t b = e->hash & m->mask;; b = (b + 1) & m->mask) {
+	for (size_t b = e->hash & mask;; b = (b + 1) & mask) {
 		for (unsigned int s = 0; s < BUCKET_SLOTS; s++) {
-			if (m->bucket[b].tag[s] == 0) {
-				m->bucket[b].tag[s] = tag_of(e->hash);
-				m->bucket[b].entry[s] = index;
+			if (bucket[b].tag[s] == 0) {
+				bucket[b].tag[s] = tag_of(e->hash);
+				bucket[b].entry[s] = index;
 				return;
 			}
 		}
 	}
 }
 
+/* A built matcher: the struct, then what it owns, in one allocation each. */
+struct built {
+	struct ward_matcher m;
+	char *pool;                /* every rule's pattern, NUL after each */
+	uint32_t *pattern_at;      /* rule i's pattern at pool + pattern_at[i] */
+	struct bucket *bucket;
+	struct entry *entry;
+	struct item *item;
+	uint64_t key_length[KEY_LENGTHS / 64];
+};
+
+static void
+built_free(struct built *b)
+{
+	free(b->pool);
+	free(b->pattern_at);
+	free(b->bucket);
+	free(b->entry);
+	free(b->item);
+	free(b);
+}
+
 struct ward_matcher *
 ward_matcher_build(const struct ward_policy *policy)
 {
 	size_t n = policy->nrules;
-	struct ward_matcher *m = calloc(1, sizeof(*m));
+	if (n >= UINT32_MAX / 2)
+		return NULL;
+	struct built *b = calloc(1, sizeof(*b));
 	struct pending *pend = calloc(n ? n : 1, sizeof(*pend));
-	m = m && pend ? m : NULL;
-	if (m == NULL) {
+	size_t pool_len = 1; /* offset 0 is the empty string */
+	for (size_t i = 0; i < n; i++)
+		pool_len += strlen(policy->rule[i].pattern) + 1;
+	if (b == NULL || pend == NULL || pool_len > UINT32_MAX) {
 		free(pend);
+		free(b);
 		return NULL;
 	}
+	struct ward_matcher *m = &b->m;
 	m->policy = policy;
+	m->kind = MATCHER_BUILT;
+	m->serial = new_serial();
+	b->pool = malloc(pool_len);
+	b->pattern_at = calloc(n ? n : 1, sizeof(uint32_t));
+	size_t buckets = 1;
+	while (buckets * BUCKET_SLOTS * 3 / 4 < n + 1)
+		buckets *= 2;
+	b->bucket = aligned_alloc(64, buckets * sizeof(struct bucket));
+	b->entry = calloc(n ? n : 1, sizeof(struct entry));
+	b->item = calloc(n ? n : 1, sizeof(struct item));
+	if (b->pool == NULL || b->pattern_at == NULL || b->bucket == NULL || b->entry == NULL || b->item == NULL) {
+		free(pend);
+		built_free(b);
+		return NULL;
+	}
+	b->pool[0] = '\0';
+	size_t at = 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(policy->rule[i].pattern) + 1;
+		memcpy(b->pool + at, policy->rule[i].pattern, len);
+		b->pattern_at[i] = (uint32_t)at;
+		at += len;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t key_len;
 		pend[i].kind = (uint8_t)classify(policy->rule[i].pattern, &key_len);
@@ -425,54 +704,51 @@ ward_matcher_build(const struct ward_policy *policy)
 	}
 	qsort(pend, n, sizeof(*pend), by_key_then_rule);
 
-	size_t buckets = 1;
-	while (buckets * BUCKET_SLOTS * 3 / 4 < n + 1)
-		buckets *= 2;
-	m->mask = buckets - 1;
-	m->bucket = aligned_alloc(64, buckets * sizeof(struct bucket));
-	m->entry = calloc(n ? n : 1, sizeof(struct entry));
-	m->item = calloc(n ? n : 1, sizeof(struct item));
-	if (m->bucket == NULL || m->entry == NULL || m->item == NULL) {
-		free(pend);
-		ward_matcher_free(m);
-		return NULL;
-	}
-	memset(m->bucket, 0, buckets * sizeof(struct bucket));
+	memset(b->bucket, 0, buckets * sizeof(struct bucket));
+	uint32_t nentries = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ward_rule *r = &policy->rule[pend[i].rule];
-		struct entry *e = m->nentries ? &m->entry[m->nentries - 1] : NULL;
+		struct entry *e = nentries ? &b->entry[nentries - 1] : NULL;
 		if (e == NULL || e->hash != pend[i].hash || e->key_len != pend[i].key_len ||
-		    memcmp(e->key, r->pattern, e->key_len) != 0) {
-			e = &m->entry[m->nentries++];
-			*e = (struct entry){ pend[i].hash, r->pattern, (uint32_t)pend[i].key_len, (uint32_t)i, 0, 0 };
+		    memcmp(b->pool + e->key, r->pattern, e->key_len) != 0) {
+			e = &b->entry[nentries++];
+			*e = (struct entry){ pend[i].hash, b->pattern_at[pend[i].rule], (uint32_t)pend[i].key_len,
+				             (uint32_t)i, 0, 0 };
 		}
 		e->count++;
 		e->ops |= (uint8_t)r->ops;
-		m->item[i] = (struct item){ pend[i].rule, pend[i].kind, (uint8_t)r->ops, r->deny };
+		b->item[i] = (struct item){ pend[i].rule, b->pattern_at[pend[i].rule], pend[i].kind, (uint8_t)r->ops,
+			                    r->deny, r->quiet };
 	}
-	for (size_t i = 0; i < m->nentries; i++) {
-		insert(m, (uint32_t)i);
-		size_t kl = m->entry[i].key_len; /* prefixes of other lengths are not looked up */
+	for (uint32_t i = 0; i < nentries; i++) {
+		insert(b->bucket, buckets - 1, &b->entry[i], i);
+		size_t kl = b->entry[i].key_len; /* prefixes of other lengths are not looked up */
 		if (kl < KEY_LENGTHS)
-			m->key_length[kl / 64] |= 1ull << (kl % 64);
+			b->key_length[kl / 64] |= 1ull << (kl % 64);
 	}
 	free(pend);
+	m->strings = b->pool;
+	m->strings_lo = 0;
+	m->strings_hi = (uint32_t)pool_len;
+	m->key_length = b->key_length;
+	m->bucket = b->bucket;
+	m->mask = buckets - 1;
+	m->entry = b->entry;
+	m->nentries = nentries;
+	m->item = b->item;
+	m->nitems = (uint32_t)n;
 	return m;
 }
 
 void
 ward_matcher_free(struct ward_matcher *m)
 {
-	if (m == NULL)
+	if (m == NULL || m->kind == MATCHER_IMAGE_STORAGE)
 		return;
-	if (m->in_image) {
+	if (m->kind == MATCHER_IMAGE)
 		free(m);
-		return;
-	}
-	free(m->bucket);
-	free(m->entry);
-	free(m->item);
-	free(m);
+	else
+		built_free((struct built *)m);
 }
 
 /* The operations every path is allowed for (see match.h). */
@@ -490,29 +766,67 @@ unrestricted_ops(const struct ward_policy *policy)
 	return everywhere & ~denied & WARD_OP_ALL;
 }
 
-/* ---- compiled images ---- */
+/* ---- compiled images ----
+ *
+ * One file, used in place: a process maps it read-only and decides with
+ * the arrays where they lie, every string an offset from the image's
+ * start.  Loading checks the header alone (magic, version, its checksum,
+ * the file's size, every array and the strings inside the file): a few
+ * hundred instructions and the pages a decision touches, whatever the
+ * policy's size.  The body is trusted no further than the checks made
+ * where it is used (see struct ward_matcher): a damaged body can give
+ * wrong decisions, never a read outside the mapping.  The image is written
+ * by the tree's own launcher (or first process) to a file or sealed memfd
+ * the tree may not write.
+ *
+ * Layout: header | strings (source, log, stats, file names, patterns,
+ * a final NUL) | rules | entries | items | buckets. */
 
 #define IMAGE_MAGIC 0x676d697064726177ull /* "wardpimg" */
-#define IMAGE_VERSION 2 /* 2: prefix hashes a word at a time */
+#define IMAGE_VERSION 3 /* 3: offsets throughout, used in place */
+#define IMAGE_MAX (256u << 20)
 
 struct image {
 	uint64_t magic;
 	uint32_t version;
 	uint32_t header_size;
 	uint64_t size;
-	uint64_t source_off;
-	int32_t mode, default_deny, memory_wx_deny, unconfined_exec, backtrace, pad;
+	uint64_t checksum;           /* prefix_hash of this header with checksum 0 */
+	uint32_t strings_lo, strings_hi; /* every string offset; the byte at strings_hi - 1 is a NUL */
+	uint32_t source, log, stats; /* string offsets; 0: not set */
+	int32_t mode, default_deny, memory_wx_deny, unconfined_exec, backtrace;
 	uint64_t limit_memory, limit_children, limit_fds;
-	uint64_t log_off, stats_off; /* 0: not set */
-	uint64_t nrules, rules_off;  /* struct ward_rule, pattern and file as offsets */
-	uint64_t nfiles, files_off;  /* uint64_t offsets */
-	uint64_t nentries, entries_off; /* struct entry, key as an offset */
-	uint64_t items_off;          /* nrules struct item */
-	uint64_t nbuckets, buckets_off;
-	uint64_t pool_off;           /* every string lies in [pool_off, size), which ends in a NUL */
-	uint64_t unrestricted_ops;   /* ward_policy_unrestricted_ops, computed by the writer */
+	uint32_t nrules, rules_off;  /* struct image_rule; nrules items too */
+	uint32_t nentries, entries_off;
+	uint32_t items_off;
+	uint32_t nbuckets, buckets_off;
+	uint32_t unrestricted_ops;   /* ward_policy_unrestricted_ops, computed by the writer */
 	uint64_t key_length[KEY_LENGTHS / 64];
 };
+
+struct image_rule {
+	uint32_t ops;
+	uint32_t pattern, file;      /* string offsets */
+	int32_t line;
+	uint8_t deny, quiet, pad[2];
+};
+
+/* A loaded image's policy and matcher (match.h's storage holds one). */
+struct loaded {
+	struct ward_policy policy;
+	struct ward_matcher matcher;
+};
+_Static_assert(sizeof(struct loaded) <= sizeof(struct ward_image_storage), "struct ward_image_storage is too small");
+_Static_assert(_Alignof(struct loaded) <= _Alignof(struct ward_image_storage), "struct ward_image_storage is misaligned");
+
+static uint64_t
+header_checksum(const struct image *h)
+{
+	struct image copy;
+	memcpy(&copy, h, sizeof(copy));
+	copy.checksum = 0;
+	return prefix_hash((const char *)&copy, sizeof(copy));
+}
 
 struct image_writer {
 	char *buf;
@@ -545,10 +859,10 @@ put_bytes(struct image_writer *w, const void *data, size_t n, size_t align)
 	return at;
 }
 
-static uint64_t
+static uint32_t
 put_string(struct image_writer *w, const char *s)
 {
-	return s == NULL ? 0 : put_bytes(w, s, strlen(s) + 1, 1);
+	return s == NULL ? 0 : (uint32_t)put_bytes(w, s, strlen(s) + 1, 1);
 }
 
 int
@@ -563,13 +877,17 @@ ward_matcher_write_image(const struct ward_matcher *m, const char *source, const
 	return result;
 }
 
-int
-ward_matcher_write_image_fd(const struct ward_matcher *m, const char *source, int fd)
+/* The image of a matcher: its pool of patterns copied whole into the
+ * strings, so each of its offsets moves by the same amount. */
+static int
+build_image(const struct ward_matcher *m, const char *source, struct image_writer *w)
 {
 	const struct ward_policy *p = m->policy;
-	struct image_writer w = { 0 };
+	const struct built *b = (const struct built *)m;
+	if (m->kind != MATCHER_BUILT || p->nrules > UINT32_MAX / sizeof(struct image_rule))
+		return -1;
 	struct image h = { 0 };
-	put_bytes(&w, NULL, sizeof(h), 64);
+	put_bytes(w, NULL, sizeof(h), 64);
 	h.magic = IMAGE_MAGIC;
 	h.version = IMAGE_VERSION;
 	h.header_size = sizeof(h);
@@ -583,49 +901,62 @@ ward_matcher_write_image_fd(const struct ward_matcher *m, const char *source, in
 	h.limit_fds = p->limit_fds;
 	h.unrestricted_ops = unrestricted_ops(p);
 	memcpy(h.key_length, m->key_length, sizeof(h.key_length));
-	h.nrules = p->nrules;
-	h.nfiles = p->nfiles;
+	h.nrules = (uint32_t)p->nrules;
 	h.nentries = m->nentries;
-	h.nbuckets = m->mask + 1;
-	h.rules_off = put_bytes(&w, p->rule, p->nrules * sizeof(struct ward_rule), 8);
-	h.files_off = put_bytes(&w, NULL, p->nfiles * sizeof(uint64_t), 8);
-	h.entries_off = put_bytes(&w, m->entry, m->nentries * sizeof(struct entry), 8);
-	h.items_off = put_bytes(&w, m->item, p->nrules * sizeof(struct item), 8);
-	h.buckets_off = put_bytes(&w, m->bucket, h.nbuckets * sizeof(struct bucket), 64);
-	/* strings, then the pointers in the copies become offsets */
-	h.pool_off = w.len;
-	uint64_t *pattern_off = calloc(p->nrules ? p->nrules : 1, sizeof(uint64_t));
-	uint64_t *file_off = calloc(p->nfiles ? p->nfiles : 1, sizeof(uint64_t));
-	if (pattern_off == NULL || file_off == NULL)
-		w.failed = true;
-	for (size_t i = 0; !w.failed && i < p->nrules; i++)
-		pattern_off[i] = put_string(&w, p->rule[i].pattern);
-	for (size_t i = 0; !w.failed && i < p->nfiles; i++)
-		file_off[i] = put_string(&w, p->files[i]);
-	h.source_off = put_string(&w, source);
-	h.log_off = put_string(&w, p->log);
-	h.stats_off = put_string(&w, p->stats);
-	if (!w.failed) {
-		struct ward_rule *rule = (struct ward_rule *)(w.buf + h.rules_off);
+	h.nbuckets = (uint32_t)(m->mask + 1);
+
+	h.strings_lo = (uint32_t)w->len;
+	h.source = put_string(w, source);
+	h.log = put_string(w, p->log);
+	h.stats = put_string(w, p->stats);
+	uint32_t *file_at = calloc(p->nfiles ? p->nfiles : 1, sizeof(uint32_t));
+	if (file_at == NULL)
+		return -1;
+	for (size_t i = 0; i < p->nfiles; i++)
+		file_at[i] = put_string(w, p->files[i]);
+	uint32_t pool = (uint32_t)put_bytes(w, b->pool, m->strings_hi, 1);
+	put_bytes(w, "", 1, 1); /* the strings end in a NUL whatever they hold */
+	h.strings_hi = (uint32_t)w->len;
+
+	h.rules_off = (uint32_t)put_bytes(w, NULL, p->nrules * sizeof(struct image_rule), 8);
+	h.entries_off = (uint32_t)put_bytes(w, NULL, m->nentries * sizeof(struct entry), 8);
+	h.items_off = (uint32_t)put_bytes(w, NULL, m->nitems * sizeof(struct item), 8);
+	h.buckets_off = (uint32_t)put_bytes(w, m->bucket, h.nbuckets * sizeof(struct bucket), 64);
+	if (!w->failed && w->len > IMAGE_MAX)
+		w->failed = true;
+	if (!w->failed) {
+		struct image_rule *rule = (struct image_rule *)(w->buf + h.rules_off);
 		for (size_t i = 0; i < p->nrules; i++) {
-			rule[i].pattern = (char *)(uintptr_t)pattern_off[i];
-			uint64_t f = 0;
+			const struct ward_rule *r = &p->rule[i];
+			uint32_t file = 0;
 			for (size_t k = 0; k < p->nfiles; k++)
-				if (p->rule[i].file == p->files[k])
-					f = file_off[k];
-			rule[i].file = (const char *)(uintptr_t)f;
+				if (r->file == p->files[k])
+					file = file_at[k];
+			rule[i] = (struct image_rule){ r->ops, pool + b->pattern_at[i], file, r->line, r->deny, r->quiet, { 0 } };
 		}
-		memcpy(w.buf + h.files_off, file_off, p->nfiles * sizeof(uint64_t));
-		struct entry *entry = (struct entry *)(w.buf + h.entries_off);
-		for (size_t i = 0; i < m->nentries; i++)
-			entry[i].key = (const char *)(uintptr_t)pattern_off[m->item[m->entry[i].first].rule];
-		put_bytes(&w, "", 1, 1); /* the pool ends in a NUL whatever it holds */
-		h.size = w.len;
-		memcpy(w.buf, &h, sizeof(h));
+		struct entry *entry = (struct entry *)(w->buf + h.entries_off);
+		for (size_t i = 0; i < m->nentries; i++) {
+			entry[i] = m->entry[i];
+			entry[i].key += pool;
+		}
+		struct item *item = (struct item *)(w->buf + h.items_off);
+		for (size_t i = 0; i < m->nitems; i++) {
+			item[i] = m->item[i];
+			item[i].pattern += pool;
+		}
+		h.size = w->len;
+		h.checksum = header_checksum(&h);
+		memcpy(w->buf, &h, sizeof(h));
 	}
-	free(pattern_off);
-	free(file_off);
-	int result = w.failed ? -1 : 0;
+	free(file_at);
+	return w->failed ? -1 : 0;
+}
+
+int
+ward_matcher_write_image_fd(const struct ward_matcher *m, const char *source, int fd)
+{
+	struct image_writer w = { 0 };
+	int result = build_image(m, source, &w);
 	for (size_t done = 0; result == 0 && done < w.len;) {
 		ssize_t n = write(fd, w.buf + done, w.len - done);
 		if (n < 0 && errno == EINTR)
@@ -639,114 +970,126 @@ ward_matcher_write_image_fd(const struct ward_matcher *m, const char *source, in
 	return result;
 }
 
-/* A string at off in the image's pool, or NULL.  The pool ends in a NUL
- * (checked once), so any offset inside it starts a terminated string. */
+/* A string at off in the image, or NULL (the strings end in a NUL, checked
+ * once, so any offset inside them starts a terminated string). */
 static const char *
-image_string(const char *base, const struct image *h, uint64_t off)
+image_string(const char *base, const struct image *h, uint32_t off)
 {
-	return (off >= h->pool_off && off < h->size) ? base + off : NULL;
+	return (off >= h->strings_lo && off < h->strings_hi) ? base + off : NULL;
 }
 
 static bool
-image_array(const struct image *h, uint64_t off, uint64_t count, size_t each)
+image_array(const struct image *h, uint32_t off, uint32_t count, size_t each, size_t align)
 {
-	return off <= h->size && count <= (h->size - off) / (each ? each : 1);
+	return off >= h->header_size && off % align == 0 && off <= h->size && count <= (h->size - off) / each;
+}
+
+/* The header of a mapping of size bytes, checked; NULL if anything is off. */
+static const struct image *
+image_header(const char *buf, size_t size, const char *source)
+{
+	const struct image *h = (const struct image *)buf;
+	bool ok = size >= sizeof(*h) && h->magic == IMAGE_MAGIC && h->version == IMAGE_VERSION &&
+	          h->header_size == sizeof(*h) && h->size == size && h->checksum == header_checksum(h);
+	ok = ok && h->strings_lo >= sizeof(*h) && h->strings_lo < h->strings_hi && h->strings_hi <= size &&
+	     buf[h->strings_hi - 1] == '\0';
+	const char *src = ok ? image_string(buf, h, h->source) : NULL;
+	ok = ok && src != NULL && strcmp(src, source) == 0 && (h->log == 0 || image_string(buf, h, h->log)) &&
+	     (h->stats == 0 || image_string(buf, h, h->stats));
+	ok = ok && h->mode >= WARD_MODE_ENFORCE && h->mode <= WARD_MODE_KILL &&
+	     h->unconfined_exec >= WARD_UNCONFINED_DENY && h->unconfined_exec <= WARD_UNCONFINED_ALLOW;
+	ok = ok && h->nbuckets > 0 && (h->nbuckets & (h->nbuckets - 1)) == 0 &&
+	     image_array(h, h->rules_off, h->nrules, sizeof(struct image_rule), 4) &&
+	     image_array(h, h->entries_off, h->nentries, sizeof(struct entry), 8) &&
+	     image_array(h, h->items_off, h->nrules, sizeof(struct item), 4) &&
+	     image_array(h, h->buckets_off, h->nbuckets, sizeof(struct bucket), 64);
+	return ok ? h : NULL;
+}
+
+static void
+image_fill(const char *buf, const struct image *h, struct ward_policy *p, struct ward_matcher *m)
+{
+	*p = (struct ward_policy){
+		.mode = (enum ward_mode)h->mode,
+		.default_deny = h->default_deny,
+		.nrules = h->nrules,
+		.limit_memory = h->limit_memory,
+		.limit_children = h->limit_children,
+		.limit_fds = h->limit_fds,
+		.memory_wx_deny = h->memory_wx_deny,
+		.unconfined_exec = (enum ward_exec_rule)h->unconfined_exec,
+		.log = (char *)(h->log ? buf + h->log : NULL),
+		.stats = (char *)(h->stats ? buf + h->stats : NULL),
+		.backtrace = h->backtrace,
+		.image = (void *)buf,
+		.image_size = h->size,
+	};
+	*m = (struct ward_matcher){
+		.policy = p,
+		.strings = buf,
+		.strings_lo = h->strings_lo,
+		.strings_hi = h->strings_hi,
+		.key_length = h->key_length,
+		.bucket = (const struct bucket *)(buf + h->buckets_off),
+		.mask = h->nbuckets - 1,
+		.entry = (const struct entry *)(buf + h->entries_off),
+		.nentries = h->nentries,
+		.item = (const struct item *)(buf + h->items_off),
+		.nitems = h->nrules,
+		.serial = new_serial(),
+	};
+}
+
+/* The image's file mapped read-only, its header checked; NULL on any doubt. */
+static const struct image *
+image_map(const char *path, const char *source)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct image) || st.st_size > (off_t)IMAGE_MAX) {
+		close(fd);
+		return NULL;
+	}
+	char *buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED)
+		return NULL;
+	const struct image *h = image_header(buf, (size_t)st.st_size, source);
+	if (h == NULL)
+		munmap(buf, (size_t)st.st_size);
+	return h;
+}
+
+struct ward_matcher *
+ward_matcher_map_image(const char *path, const char *source, struct ward_image_storage *storage,
+                       struct ward_policy **policy_out)
+{
+	const struct image *h = image_map(path, source);
+	if (h == NULL)
+		return NULL;
+	struct loaded *l = (struct loaded *)storage;
+	image_fill((const char *)h, h, &l->policy, &l->matcher);
+	l->policy.image_in_storage = true;
+	l->matcher.kind = MATCHER_IMAGE_STORAGE;
+	*policy_out = &l->policy;
+	return &l->matcher;
 }
 
 struct ward_matcher *
 ward_matcher_load_image(const char *path, const char *source, struct ward_policy **policy_out)
 {
-	/* Read in one go into memory mapped with MAP_POPULATE: the kernel
-	 * provides every page at once, and the fix-ups then write without a
-	 * page fault each (faults are what loading costs, not instructions). */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct image) || st.st_size > (256 << 20)) {
-		close(fd);
-		return NULL;
-	}
-	char *buf = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-	                 -1, 0);
-	if (buf != MAP_FAILED && pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
-		munmap(buf, (size_t)st.st_size);
-		buf = MAP_FAILED;
-	}
-	close(fd);
-	if (buf == MAP_FAILED)
-		return NULL;
-	struct image h;
-	memcpy(&h, buf, sizeof(h));
-	bool ok = h.magic == IMAGE_MAGIC && h.version == IMAGE_VERSION && h.header_size == sizeof(h) &&
-	          h.size == (uint64_t)st.st_size;
-	ok = ok && h.pool_off >= sizeof(h) && h.pool_off < h.size && buf[h.size - 1] == '\0';
-	const char *src = ok ? image_string(buf, &h, h.source_off) : NULL;
-	ok = ok && src != NULL && strcmp(src, source) == 0 && h.nbuckets > 0 && (h.nbuckets & (h.nbuckets - 1)) == 0 &&
-	     h.buckets_off % 64 == 0 && image_array(&h, h.rules_off, h.nrules, sizeof(struct ward_rule)) &&
-	     image_array(&h, h.files_off, h.nfiles, sizeof(uint64_t)) &&
-	     image_array(&h, h.entries_off, h.nentries, sizeof(struct entry)) &&
-	     image_array(&h, h.items_off, h.nrules, sizeof(struct item)) &&
-	     image_array(&h, h.buckets_off, h.nbuckets, sizeof(struct bucket));
-	struct ward_policy *p = ok ? calloc(1, sizeof(*p)) : NULL;
-	struct ward_matcher *m = p ? calloc(1, sizeof(*m)) : NULL;
-	if (p != NULL)
-		p->files = calloc(h.nfiles ? h.nfiles : 1, sizeof(char *));
-	ok = ok && m != NULL && p->files != NULL;
-	if (ok) {
-		p->image = buf;
-		p->mode = (enum ward_mode)h.mode;
-		p->default_deny = h.default_deny;
-		p->memory_wx_deny = h.memory_wx_deny;
-		p->unconfined_exec = (enum ward_exec_rule)h.unconfined_exec;
-		p->backtrace = h.backtrace;
-		p->limit_memory = h.limit_memory;
-		p->limit_children = h.limit_children;
-		p->limit_fds = h.limit_fds;
-		p->log = (char *)image_string(buf, &h, h.log_off);
-		p->stats = (char *)image_string(buf, &h, h.stats_off);
-		p->nrules = h.nrules;
-		p->rule = (struct ward_rule *)(buf + h.rules_off);
-		p->nfiles = h.nfiles;
-		const uint64_t *file_off = (const uint64_t *)(buf + h.files_off);
-		for (size_t i = 0; ok && i < h.nfiles; i++)
-			ok = (p->files[i] = (char *)image_string(buf, &h, file_off[i])) != NULL;
-		for (size_t i = 0; ok && i < h.nrules; i++) {
-			struct ward_rule *r = &p->rule[i];
-			r->pattern = (char *)image_string(buf, &h, (uintptr_t)r->pattern);
-			r->file = image_string(buf, &h, (uintptr_t)r->file);
-			ok = r->pattern != NULL && r->file != NULL;
-		}
-		m->policy = p;
-		m->in_image = true;
-		memcpy(m->key_length, h.key_length, sizeof(m->key_length));
-		m->bucket = (struct bucket *)(buf + h.buckets_off);
-		m->mask = h.nbuckets - 1;
-		m->entry = (struct entry *)(buf + h.entries_off);
-		m->nentries = h.nentries;
-		m->item = (struct item *)(buf + h.items_off);
-		for (size_t i = 0; ok && i < h.nentries; i++) {
-			struct entry *e = &m->entry[i];
-			e->key = image_string(buf, &h, (uintptr_t)e->key);
-			ok = e->key != NULL && e->first <= h.nrules && e->count <= h.nrules - e->first &&
-			     e->key_len < h.size - (uint64_t)(e->key - buf);
-		}
-		for (size_t i = 0; ok && i < h.nrules; i++)
-			ok = m->item[i].rule < h.nrules;
-		for (size_t b = 0; ok && b < h.nbuckets; b++)
-			for (unsigned int k = 0; ok && k < BUCKET_SLOTS; k++)
-				ok = m->bucket[b].tag[k] == 0 || m->bucket[b].entry[k] < h.nentries;
-	}
-	if (!ok) {
+	struct ward_policy *p = calloc(1, sizeof(*p));
+	struct ward_matcher *m = calloc(1, sizeof(*m));
+	const struct image *h = p != NULL && m != NULL ? image_map(path, source) : NULL;
+	if (h == NULL) {
+		free(p);
 		free(m);
-		if (p != NULL) {
-			free(p->files);
-			free(p);
-		}
-		munmap(buf, (size_t)st.st_size);
 		return NULL;
 	}
-	p->image_size = (size_t)st.st_size;
+	image_fill((const char *)h, h, p, m);
+	m->kind = MATCHER_IMAGE;
 	*policy_out = p;
 	return m;
 }
@@ -756,7 +1099,21 @@ ward_policy_unrestricted_ops(const struct ward_policy *policy)
 {
 	if (policy->image != NULL) { /* the writer's answer: no walk over the rules at every start */
 		const struct image *h = policy->image;
-		return (unsigned int)h->unrestricted_ops & WARD_OP_ALL;
+		return h->unrestricted_ops & WARD_OP_ALL;
 	}
 	return unrestricted_ops(policy);
+}
+
+struct ward_rule
+ward_policy_rule(const struct ward_policy *policy, size_t i)
+{
+	if (policy->image == NULL)
+		return policy->rule[i];
+	const char *base = policy->image;
+	const struct image *h = policy->image;
+	const struct image_rule *r = (const struct image_rule *)(base + h->rules_off) + i;
+	const char *pattern = image_string(base, h, r->pattern), *file = image_string(base, h, r->file);
+	return (struct ward_rule){ .ops = r->ops & WARD_OP_ALL, .deny = r->deny, .quiet = r->quiet,
+		                   .pattern = (char *)(pattern ? pattern : "/"), .file = file ? file : "?",
+		                   .line = r->line };
 }

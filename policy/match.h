@@ -50,16 +50,27 @@ struct ward_decision ward_policy_decide_naive(const struct ward_policy *policy, 
 
 /*
  * A compiled image: the policy and its matcher in one file that a process
- * reads in one go and uses after fixing up pointers, instead of parsing
- * and compiling the text again (the launcher writes it once for the whole
- * tree).  source names the policy file the image was made from; a load
- * checks it, the layout and every offset, and fails (NULL) on any doubt:
- * the caller then parses the text.
+ * maps read-only and uses in place (offsets throughout: no fix-up, no
+ * copy), instead of parsing and compiling the text again (the launcher
+ * writes it once for the whole tree).  source names the policy file the
+ * image was made from.  A load checks the header (magic, version, its
+ * checksum, the size, every array's bounds, source) and fails (NULL) on
+ * any doubt: the caller then parses the text.  What a decision reads from
+ * the body is bounds-checked where it is read.  An image's policy has no
+ * rule array: ward_policy_rule gives its rules.
  */
 int ward_matcher_write_image(const struct ward_matcher *matcher, const char *source, const char *path);
 /* The same into an open descriptor (a memfd to be sealed); 0 or -1. */
 int ward_matcher_write_image_fd(const struct ward_matcher *matcher, const char *source, int fd);
+/* Loaded with the policy and matcher allocated (free them as usual). */
 struct ward_matcher *ward_matcher_load_image(const char *path, const char *source, struct ward_policy **policy);
+/* Loaded with nothing allocated: the policy and matcher live in storage,
+ * the mapping stays for the process's life; never free either. */
+struct ward_image_storage {
+	_Alignas(64) unsigned char bytes[512];
+};
+struct ward_matcher *ward_matcher_map_image(const char *path, const char *source, struct ward_image_storage *storage,
+                                            struct ward_policy **policy);
 
 /* The operations every path is allowed for (no deny rule names them, and
  * the default or a rule for the whole tree allows them): callers may skip

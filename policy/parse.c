@@ -787,7 +787,8 @@ ward_policy_free(struct ward_policy *p)
 	if (p == NULL)
 		return;
 	if (p->image != NULL) { /* rules and strings live in the image's mapping */
-		free(p->files);
+		if (p->image_in_storage)
+			return;
 		munmap(p->image, p->image_size);
 		free(p);
 		return;

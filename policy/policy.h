@@ -62,9 +62,15 @@ struct ward_policy {
 	size_t nfiles;
 	char **warning;          /* "FILE:LINE:COL: warning: ..." (a setting overridden) */
 	size_t nwarnings;
-	void *image;             /* set when loaded from a compiled image (match.h): owns the strings */
+	void *image;             /* set when loaded from a compiled image (match.h): rule is NULL */
 	size_t image_size;       /* its mapping's length */
+	bool image_in_storage;   /* ward_matcher_map_image's: never freed */
 };
+
+/* Rule i (< nrules), parsed or from a compiled image (whose rules are
+ * offsets into it): code that may see an image's policy uses this, not
+ * policy->rule. */
+struct ward_rule ward_policy_rule(const struct ward_policy *policy, size_t i);
 
 /* Where variables come from.  Any field may be NULL: getenv for lookup,
  * the process's working directory for cwd. */

@@ -434,8 +434,8 @@ guard_moved_tree(struct ward_frame *f, int dirfd, const char *path)
 	if (r == WARD_RESOLVE_UNKNOWN)
 		result = EACCES;
 	else if (rule >= 0) {
-		struct verdict v = { .refused = WARD_OP_REMOVE, .first = { false, ward_config.policy->rule[rule].quiet, rule },
-			             .loud = !ward_config.policy->rule[rule].quiet };
+		bool quiet = ward_policy_rule(ward_config.policy, (size_t)rule).quiet;
+		struct verdict v = { .refused = WARD_OP_REMOVE, .first = { false, quiet, rule }, .loud = !quiet };
 		result = ward_checks_violation(f, s, &v);
 	}
 	ward_scratch_leave();

@@ -104,7 +104,14 @@ static struct {
 	char pad[64 - sizeof(int64_t)];
 } heap;
 
-static __thread int64_t heap_change __attribute__((tls_model("initial-exec")));
+/* This thread's heap state in one thread-local (one address to find per
+ * call, not two): its change of live bytes since it last folded, and what
+ * jemalloc's thread counters were when it last read them (below). */
+static __thread struct {
+	int64_t change;
+	uint64_t seen_allocated, seen_deallocated;
+} thread_heap __attribute__((tls_model("initial-exec")));
+#define heap_change thread_heap.change
 
 /* jemalloc already adds every block's usable size to two counters of the
  * calling thread (what mallctl's thread.allocatedp / thread.deallocatedp
@@ -138,10 +145,8 @@ je_thread_deallocated(void)
 	return v;
 }
 
-/* What the counters were when this thread last read them. */
-static __thread struct {
-	uint64_t seen_allocated, seen_deallocated;
-} je_thread __attribute__((tls_model("initial-exec")));
+/* What the counters were when this thread last read them: thread_heap's
+ * seen_allocated and seen_deallocated (above). */
 
 /* The private copy's built-in configuration (its malloc_conf symbol, read
  * before /etc/malloc.conf and the program's MALLOC_CONF, which still win):
@@ -279,7 +284,8 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
 	if (unlikely(ward_busy))
 		return; /* the shim's own blocks (the policy, ...): not the program's */
 	struct ward_counter_slot *s = ward_counters_slot();
-	if (unlikely(s->shared)) { /* a thread beyond the private slots: atomic adds */
+	bool shared = s->shared; /* read once: the adds below do not change it */
+	if (unlikely(shared)) { /* a thread beyond the private slots: atomic adds */
 		ward_counters_add(s, WARD_IDX_CALLS(id), 1);
 		ward_counters_add(s, WARD_IDX_ERRORS(id), failed);
 		ward_counters_add(s, WARD_IDX_FREES, gave_back);
@@ -303,15 +309,19 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
 	int64_t change = heap_change + (int64_t)got - (int64_t)freed;
 	if (got) {
 		int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + change;
-		if (view > 0)
-			ward_counters_raise(s, WARD_IDX_HEAP_PEAK, (uint64_t)view);
+		uint64_t *peak = &s->value[WARD_IDX_HEAP_PEAK];
+		if (unlikely(shared))
+			ward_counters_raise(s, WARD_IDX_HEAP_PEAK, view > 0 ? (uint64_t)view : 0);
+		else if (view > 0 && (uint64_t)view > *peak) /* the slot's owner alone writes it; a volatile */
+			ck_pr_store_64(peak, (uint64_t)view); /* store stays inside the window, like the adds */
 	}
 	if (unlikely(change > FOLD || change < -FOLD)) {
 		__atomic_fetch_add(&heap.folded, change, __ATOMIC_RELAXED);
 		change = 0;
 	}
 	heap_change = change;
-	ward_counters_end(s);
+	if (!shared)
+		ward_counters_raw_add(&s->window, WARD_WINDOW_CLOSE);
 }
 
 /* After a jemalloc call: the bytes come from jemalloc's thread counters
@@ -321,8 +331,8 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
 static inline __attribute__((always_inline)) void
 je_account(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
 {
-	size_t freed = gave_back ? moved(je_thread_deallocated(), &je_thread.seen_deallocated) : 0;
-	size_t got = handed_out ? moved(je_thread_allocated(), &je_thread.seen_allocated) : 0;
+	size_t freed = gave_back ? moved(je_thread_deallocated(), &thread_heap.seen_deallocated) : 0;
+	size_t got = handed_out ? moved(je_thread_allocated(), &thread_heap.seen_allocated) : 0;
 	account(id, gave_back, freed, handed_out, got, failed);
 }
 

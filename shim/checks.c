@@ -136,7 +136,9 @@ ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const struct
 		                  1);
 		ward_counters_end(slot);
 	}
-	const struct ward_rule *r = v->first.rule >= 0 ? &ward_config.policy->rule[v->first.rule] : NULL;
+	struct ward_rule rule = v->first.rule >= 0 ? ward_policy_rule(ward_config.policy, (size_t)v->first.rule)
+	                                           : (struct ward_rule){ 0 };
+	const struct ward_rule *r = v->first.rule >= 0 ? &rule : NULL;
 	snprintf(s->rule, sizeof(s->rule), "%s:%d", r ? r->file : "", r ? r->line : 0);
 	snprintf(s->by, sizeof(s->by), "%s%s", r ? "rule " : "",
 	         r ? s->rule : v->first.rule == -2 ? "ward (the tree's compiled policy)"
@@ -495,7 +497,9 @@ ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, i
 		if (ward_config.mode == WARD_MODE_AUDIT) {
 			r = ward_checks_violation(f, s, &v); /* logged: an audit lists all a program needs */
 		} else {
-			const struct ward_rule *rule = v.first.rule >= 0 ? &ward_config.policy->rule[v.first.rule] : NULL;
+			struct ward_rule by = v.first.rule >= 0 ? ward_policy_rule(ward_config.policy, (size_t)v.first.rule)
+			                                        : (struct ward_rule){ 0 };
+			const struct ward_rule *rule = v.first.rule >= 0 ? &by : NULL;
 			snprintf(s->rule, sizeof(s->rule), "%s:%d", rule ? rule->file : "", rule ? rule->line : 0);
 			ward_record_probe(f, s, ward_op_name(v.refused & -v.refused), s->resolved, rule ? s->rule : "default");
 			r = -EACCES; /* the answer, as the kernel gives it for a mode it refuses */

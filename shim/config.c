@@ -173,7 +173,9 @@ load_policy(const char *file)
 		int fd = -1;
 		bool inherited = image_fd_named(image, &fd);
 		if (!inherited || ward_syscall(SYS_fcntl, fd, F_GET_SEALS) == IMAGE_SEALS) {
-			ward_config.matcher = ward_matcher_load_image(image, file, &ward_config.policy);
+			/* in place: nothing allocated (no allocator set up for it), nothing copied */
+			static struct ward_image_storage storage;
+			ward_config.matcher = ward_matcher_map_image(image, file, &storage, &ward_config.policy);
 			if (ward_config.matcher != NULL && inherited)
 				image_fd_set(fd);
 			else if (ward_config.matcher != NULL)

@@ -95,7 +95,7 @@ void
 ward_dump(const char *reason)
 {
 	static struct ward_stats_call calls[WARD_NCALLS];
-	static uint64_t value[WARD_COUNTERS_MAX];
+	static uint64_t value[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
 	static char text[256 * 1024];
 
 	if (ward_config.stats_kind == WARD_DEST_NONE || __atomic_exchange_n(&dumped, 1, __ATOMIC_ACQ_REL))
@@ -103,9 +103,9 @@ ward_dump(const char *reason)
 	int saved_errno = errno;
 	ward_busy++;
 	pid_t pid = (pid_t)ward_syscall(SYS_getpid);
-	ward_counters_snapshot(value);
+	ward_counters_snapshot(value, copy);
 	for (int id = 0; id < WARD_NCALLS; id++) {
-		calls[id].name = ward_call_names[id];
+		calls[id].name = ward_call_name(id);
 		calls[id].calls = value[WARD_IDX_CALLS(id)];
 		calls[id].errors = value[WARD_IDX_ERRORS(id)];
 		calls[id].denied = value[WARD_IDX_DENIED(id)];

@@ -31,17 +31,19 @@
 #define KEPT_MAX 32        /* WARD_* variables remembered */
 #define KEPT_TEXT 16384    /* their text */
 
+/* What start-up writes first (the small fields, the entries, the start of
+ * the text), so that it shares pages: each page touched is a fault. */
 static struct {
-	char *entry[KEPT_MAX]; /* "WARD_X=value", into text */
 	size_t count;
-	char text[KEPT_TEXT];
 	size_t used;
-	char self[4096];       /* libward.so's own path */
-	char preload[4096];    /* LD_PRELOAD at start-up */
 	bool have_preload;
 	bool child;            /* WARD_CHILD=1 came in: kept already */
 	bool audit;            /* LD_AUDIT was set at start-up */
 	bool first;            /* the tree's first process (no WARD_CWD yet) */
+	char *entry[KEPT_MAX]; /* "WARD_X=value", into text */
+	char text[KEPT_TEXT];
+	char preload[4096];    /* LD_PRELOAD at start-up */
+	char self[4096];       /* libward.so's own path */
 } kept;
 
 static char *
@@ -204,6 +206,8 @@ ward_exec_keep(const char *name, const char *value)
 static void
 take(const char *e)
 {
+	if (e[0] != 'W' && e[0] != 'L')
+		return; /* most of an environment: one test instead of four string compares */
 	if (strncmp(e, "WARD_COMM=", 10) == 0)
 		return; /* one image's own name, never passed on */
 	kept.child |= strcmp(e, "WARD_CHILD=1") == 0;

@@ -54,15 +54,6 @@ ward_dir_fd(DIR *dir)
 }
 
 void
-ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind)
-{
-	if (fd < 0)
-		return;
-	ward_fdtable_set(fd, kind, flags);
-	ward_counters_add(f->slot, WARD_IDX_FILES_OPENED, 1);
-}
-
-void
 ward_hook_stream_opened(struct ward_frame *f, FILE *stream)
 {
 	if (stream != NULL)
@@ -100,27 +91,16 @@ ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg)
 		ward_fdtable_set_cloexec(fd, ((long)arg & FD_CLOEXEC) != 0);
 }
 
-/* Before a close: true when fd is the shim's own (the wrapper then reports
- * success without closing).  The entry is cleared before the real close so
- * that another thread which gets the same number back records it after us. */
+/* ward_hook_fd_closing (shim.h) of an fd the guard may be watching. */
 bool
-ward_hook_fd_closing(struct ward_frame *f, int fd)
+ward_hook_fd_closing_guarded(struct ward_frame *f, int fd)
 {
-	if (!f->counting || fd < 0)
-		return false;
 	if (ward_guard_is_private(fd))
 		return true;
 	ward_guard_before_close(fd);
 	ward_fdtable_clear(fd);
 	f->closing_fd = fd;
 	return false;
-}
-
-void
-ward_hook_fd_closed(struct ward_frame *f, int r)
-{
-	if (r == 0 && f->closing_fd >= 0)
-		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, 1);
 }
 
 void

@@ -43,16 +43,43 @@ enum ward_counter_index {
 };
 _Static_assert(WARD_IDX_END <= WARD_COUNTER_LEVEL(0), "counter slot too small for the call table");
 
-/* The functions' names, in id order (a copy per file that uses it). */
-static const char *const ward_call_names[WARD_NCALLS] __attribute__((unused)) = {
-#define WARD_CALL(ret, name, params, args, fail, pre, post) #name,
-#define WARD_CALL_VOID(name, params, args, pre, post) #name,
-#define WARD_CALL_CUSTOM(name) #name,
+/* The functions' names, in id order: one string of them all and each
+ * one's offset in it (WARD_NAME_AT_name counts the bytes of the names
+ * before it), so no table of pointers: a pointer table costs the loader
+ * a relocation per name, in every process, in each file that uses it. */
+enum ward_call_name_at {
+#define WARD_CALL(ret, name, params, args, fail, pre, post) WARD_NAME_AT_##name, WARD_NAME_END_##name = WARD_NAME_AT_##name + sizeof(#name) - 1,
+#define WARD_CALL_VOID(name, params, args, pre, post) WARD_NAME_AT_##name, WARD_NAME_END_##name = WARD_NAME_AT_##name + sizeof(#name) - 1,
+#define WARD_CALL_CUSTOM(name) WARD_NAME_AT_##name, WARD_NAME_END_##name = WARD_NAME_AT_##name + sizeof(#name) - 1,
 #include "calls.def"
 #undef WARD_CALL
 #undef WARD_CALL_VOID
 #undef WARD_CALL_CUSTOM
 };
+static const char ward_call_text[] __attribute__((unused)) =
+#define WARD_CALL(ret, name, params, args, fail, pre, post) #name "\0"
+#define WARD_CALL_VOID(name, params, args, pre, post) #name "\0"
+#define WARD_CALL_CUSTOM(name) #name "\0"
+#include "calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+	;
+static const unsigned short ward_call_at[WARD_NCALLS] __attribute__((unused)) = {
+#define WARD_CALL(ret, name, params, args, fail, pre, post) WARD_NAME_AT_##name,
+#define WARD_CALL_VOID(name, params, args, pre, post) WARD_NAME_AT_##name,
+#define WARD_CALL_CUSTOM(name) WARD_NAME_AT_##name,
+#include "calls.def"
+#undef WARD_CALL
+#undef WARD_CALL_VOID
+#undef WARD_CALL_CUSTOM
+};
+
+static inline const char *
+ward_call_name(int id)
+{
+	return ward_call_text + ward_call_at[id];
+}
 
 #define WARD_IDX_CALLS(id) (3 * (id))
 #define WARD_IDX_ERRORS(id) (3 * (id) + 1)

@@ -40,9 +40,9 @@ static struct ward_tree_record *record;   /* this image's record in it */
 void *
 ward_real_resolve(enum ward_call_id id)
 {
-	void *fn = dlsym(RTLD_NEXT, ward_call_names[id]);
+	void *fn = dlsym(RTLD_NEXT, ward_call_name(id));
 	if (fn == NULL) {
-		ward_say3("no next definition of ", ward_call_names[id], " to call");
+		ward_say3("no next definition of ", ward_call_name(id), " to call");
 		ward_syscall(SYS_exit_group, 127);
 	}
 	__atomic_store_n(&ward_real_fn[id], fn, __ATOMIC_RELEASE);

@@ -28,6 +28,27 @@ struct guard {
 	ino_t ino;
 };
 static struct guard guards[2] = { { -1, -1, false, 0, 0 }, { -1, -1, false, 0, 0 } };
+static int owned[WARD_OWN_FDS - 2] = { -1, -1, -1, -1 };
+
+/* Bit fd % 64 of every descriptor above (watched, private or owned): a
+ * close of any other fd skips the guard at one test (shim.h). */
+uint64_t ward_guard_fd_bits;
+
+static void
+refresh_bits(void)
+{
+	uint64_t bits = 0;
+	for (int i = 0; i < 2; i++) {
+		if (guards[i].fd >= 0)
+			bits |= 1ull << (guards[i].fd & 63);
+		if (guards[i].private_fd >= 0)
+			bits |= 1ull << (guards[i].private_fd & 63);
+	}
+	for (int i = 0; i < WARD_OWN_FDS - 2; i++)
+		if (owned[i] >= 0)
+			bits |= 1ull << (owned[i] & 63);
+	__atomic_store_n(&ward_guard_fd_bits, bits, __ATOMIC_RELAXED);
+}
 
 void
 ward_output_watch(int fd)
@@ -41,6 +62,7 @@ ward_output_watch(int fd)
 			guards[i].known = ward_syscall(SYS_fstat, fd, &st) == 0;
 			guards[i].dev = st.st_dev;
 			guards[i].ino = st.st_ino;
+			refresh_bits();
 			return;
 		}
 	}
@@ -59,6 +81,7 @@ rescue(struct guard *g)
 	if (fd < 0)
 		fd = ward_syscall(SYS_fcntl, g->fd, F_DUPFD_CLOEXEC, 3);
 	g->private_fd = (int)fd;
+	refresh_bits();
 }
 
 void
@@ -87,6 +110,7 @@ ward_guard_before_replace(int newfd)
 			long moved = ward_syscall(SYS_fcntl, g->private_fd, F_DUPFD_CLOEXEC, 3);
 			ward_syscall(SYS_close, g->private_fd);
 			g->private_fd = (int)moved;
+			refresh_bits();
 		}
 	}
 }
@@ -94,8 +118,7 @@ ward_guard_before_replace(int newfd)
 /* Descriptors the shim opened for itself and keeps for the image's life
  * (the tree's compiled policy, a FIFO destination held open): the program
  * cannot close them (a close reports success), a range close steps around
- * them. */
-static int owned[WARD_OWN_FDS - 2] = { -1, -1, -1, -1 };
+ * them (owned[], above). */
 
 void
 ward_output_own(int fd, bool own)
@@ -103,10 +126,12 @@ ward_output_own(int fd, bool own)
 	for (int i = 0; i < WARD_OWN_FDS - 2; i++) {
 		if (own && owned[i] < 0) {
 			owned[i] = fd;
+			refresh_bits();
 			return;
 		}
 		if (!own && owned[i] == fd) {
 			owned[i] = -1;
+			refresh_bits();
 			return;
 		}
 	}

@@ -112,7 +112,7 @@ call_name(const struct ward_record *r, const char **raw)
 {
 	const char *name = ward_rawsys_call_name();
 	*raw = name;
-	return name != NULL ? name : ward_call_names[r->call];
+	return name != NULL ? name : ward_call_name(r->call);
 }
 
 static size_t

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "../core/counters.h"
+#include "../core/fdtable.h"
 #include "../core/procfd.h"
 #include "../core/program.h"
 #include "../core/resolve.h"
@@ -75,16 +76,30 @@ ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
  * call, a second errno lookup, spills); in line at each wrapper it is a
  * handful, `failed` mostly a constant or one test. */
 static inline __attribute__((always_inline)) void
-ward_frame_count(struct ward_frame *f, bool failed)
+ward_frame_count_as(struct ward_frame *f, enum ward_call_id id, bool failed)
 {
 	f->saved_errno = errno;
 	if (!f->counting)
 		return;
 	struct ward_counter_slot *s = f->slot = ward_counters_slot();
-	ward_counters_begin(s);
-	ward_counters_add(s, WARD_IDX_CALLS(f->id), 1);
-	if (failed)
-		ward_counters_add(s, WARD_IDX_ERRORS(f->id), 1);
+	if (__builtin_expect(!s->shared, 1)) { /* the thread's own slot: one test, then plain adds */
+		ward_counters_raw_add(&s->window, 1);
+		ward_counters_raw_add(&s->value[WARD_IDX_CALLS(id)], 1);
+		if (failed)
+			ward_counters_raw_add(&s->value[WARD_IDX_ERRORS(id)], 1);
+	} else {
+		ward_counters_add(s, WARD_IDX_CALLS(id), 1);
+		if (failed)
+			ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
+	}
+}
+
+/* The same for the frame's own id; the wrappers' template passes its id as
+ * a constant (the counters' offsets are then immediates). */
+static inline __attribute__((always_inline)) void
+ward_frame_count(struct ward_frame *f, bool failed)
+{
+	ward_frame_count_as(f, f->id, failed);
 }
 
 void ward_act_release(struct ward_frame *f);
@@ -171,6 +186,14 @@ void ward_guard_before_close_range(unsigned int first, unsigned int last);
 void ward_guard_before_replace(int newfd);
 #define WARD_OWN_FDS 6
 bool ward_guard_is_private(int fd);
+/* Bit fd % 64 of every descriptor the guard watches or the shim owns: when
+ * it is clear, fd is none of them (one test on every close). */
+extern uint64_t ward_guard_fd_bits;
+static inline bool
+ward_guard_may_concern(int fd)
+{
+	return (__atomic_load_n(&ward_guard_fd_bits, __ATOMIC_RELAXED) >> (fd & 63)) & 1;
+}
 int ward_guard_private_fds(int out[WARD_OWN_FDS]);
 void ward_output_own(int fd, bool own);
 
@@ -353,17 +376,47 @@ bool ward_null_path(const char *path);
 const char *ward_shm_name(const char *name);
 /* What an open with these flags needs (O_CREAT: create as well). */
 unsigned int ward_checks_ops_of_open(int flags);
-void ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind);
 void ward_hook_stream_opened(struct ward_frame *f, FILE *stream);
 void ward_hook_fd_pair(struct ward_frame *f, int r, const int fds[2], int flags, int kind);
 void ward_hook_fd_dup(struct ward_frame *f, int r, int oldfd, int newfd, int cloexec);
 void ward_hook_fd_fcntl(struct ward_frame *f, int r, int fd, int cmd, void *arg);
-bool ward_hook_fd_closing(struct ward_frame *f, int fd);
-void ward_hook_fd_closed(struct ward_frame *f, int r);
+bool ward_hook_fd_closing_guarded(struct ward_frame *f, int fd);
 void ward_hook_fd_replacing(struct ward_frame *f, int newfd);
 bool ward_hook_range_closing(struct ward_frame *f, unsigned int first, unsigned int last, int flags);
 void ward_hook_range_closed(struct ward_frame *f, int r, unsigned int first, unsigned int last, int flags);
 void ward_hook_all_streams_closing(struct ward_frame *f);
+
+/* The hooks every open and close runs, inline (hooks.c has the rest). */
+static inline void
+ward_hook_fd_opened(struct ward_frame *f, int fd, int flags, int kind)
+{
+	if (fd < 0)
+		return;
+	ward_fdtable_set(fd, kind, flags);
+	ward_counters_add(f->slot, WARD_IDX_FILES_OPENED, 1);
+}
+
+/* Before a close: true when fd is the shim's own (the wrapper then reports
+ * success without closing).  The entry is cleared before the real close so
+ * that another thread which gets the same number back records it after us. */
+static inline bool
+ward_hook_fd_closing(struct ward_frame *f, int fd)
+{
+	if (!f->counting || fd < 0)
+		return false;
+	if (__builtin_expect(ward_guard_may_concern(fd), 0))
+		return ward_hook_fd_closing_guarded(f, fd);
+	ward_fdtable_clear(fd);
+	f->closing_fd = fd;
+	return false;
+}
+
+static inline void
+ward_hook_fd_closed(struct ward_frame *f, int r)
+{
+	if (r == 0 && f->closing_fd >= 0)
+		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, 1);
+}
 void ward_hook_io(struct ward_frame *f, ssize_t r, bool write);
 
 /* ---- the dump (dump.c) ---- */

@@ -325,7 +325,7 @@
 			errno = frame_.saved_errno;                \
 			r = WARD_REAL(name) args;                  \
 		}                                                  \
-		ward_frame_count(&frame_, WARD_FAILED_##fail(r));  \
+		ward_frame_count_as(&frame_, WARD_ID_##name, WARD_FAILED_##fail(r)); \
 		if (frame_.counting) {                             \
 			post;                                      \
 		}                                                  \
@@ -344,7 +344,7 @@
 		}                                                  \
 		errno = frame_.saved_errno;                        \
 		WARD_REAL(name) args;                              \
-		ward_frame_count(&frame_, false);                  \
+		ward_frame_count_as(&frame_, WARD_ID_##name, false); \
 		if (frame_.counting) {                             \
 			post;                                      \
 		}                                                  \

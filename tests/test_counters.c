@@ -25,8 +25,8 @@
 static uint64_t
 total(unsigned int index)
 {
-	static uint64_t out[WARD_COUNTERS_MAX];
-	ward_counters_snapshot(out);
+	static uint64_t out[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
+	ward_counters_snapshot(out, copy);
 	return out[index];
 }
 
@@ -92,10 +92,10 @@ static void *
 snapshot_reader(void *arg)
 {
 	struct reader_report *rep = arg;
-	static __thread uint64_t out[WARD_COUNTERS_MAX];
+	static __thread uint64_t out[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
 	uint64_t last = 0;
 	while (!atomic_load(&writers_done)) {
-		ward_counters_snapshot(out);
+		ward_counters_snapshot(out, copy);
 		rep->snapshots++;
 		atomic_fetch_add(&snapshots_taken, 1);
 		rep->torn += out[A] != out[B];
@@ -298,8 +298,8 @@ Test(counters, reset_zeroes_everything_and_counting_goes_on)
 	cr_assert_geq(total(A), 16);
 
 	ward_counters_reset();
-	static uint64_t out[WARD_COUNTERS_MAX];
-	ward_counters_snapshot(out);
+	static uint64_t out[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
+	ward_counters_snapshot(out, copy);
 	for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
 		cr_assert_eq(out[i], 0, "counter %u is %llu after reset", i, (unsigned long long)out[i]);
 

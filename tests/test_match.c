@@ -208,6 +208,52 @@ Test(match, compiled_equals_naive_long_components)
 	differential(WARD_SIMD_SSE2, 6);
 }
 
+/* The per-directory cache (match.c): every operation on many names in the
+ * same directories, the directories' state cached by the first, and two
+ * matchers of different policies deciding in turn (a state is its
+ * matcher's alone), always as the naive matcher decides. */
+Test(match, directory_cache_equals_naive)
+{
+	static const char *const ops[] = { "read", "stat", "write", "create", "remove", "exec", "ro", "rw", "all" };
+	char text[2][16 * 1024], dir[256], path[300], pattern[256];
+	unsigned int seed = 77;
+	for (int round = 0; round < 40; round++) {
+		struct ward_policy *p[2];
+		struct ward_matcher *m[2];
+		for (int k = 0; k < 2; k++) {
+			size_t len = (size_t)snprintf(text[k], sizeof(text[k]), "default %s\n", rand_r(&seed) % 2 ? "allow" : "deny");
+			for (int r = 0; r < 40; r++) {
+				random_pattern(&seed, pattern, sizeof(pattern));
+				const char *kind = rand_r(&seed) % 3 == 0 ? "deny" : "allow";
+				len += (size_t)snprintf(text[k] + len, sizeof(text[k]) - len, "%s %s%s %s\n", kind,
+				                        kind[0] == 'd' && rand_r(&seed) % 3 == 0 ? "quiet " : "",
+				                        ops[rand_r(&seed) % 9], pattern);
+			}
+			p[k] = policy_from(text[k]);
+			m[k] = ward_matcher_build(p[k]);
+			cr_assert_not_null(m[k]);
+		}
+		for (int d = 0; d < 20; d++) {
+			random_path(&seed, dir, sizeof(dir));
+			for (int n = 0; n < 2 * (int)NNAMES; n++) {
+				snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, names[n % NNAMES]);
+				for (unsigned int op = 1; op <= WARD_OP_EXEC; op <<= 1) {
+					int k = (n + (int)op) % 2;
+					struct ward_decision want = ward_policy_decide_naive(p[k], op, path);
+					struct ward_decision got = ward_matcher_decide(m[k], op, path);
+					cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+					          "op %u path %s: naive %d/rule %d, compiled %d/rule %d\n%s", op, path, want.allow,
+					          want.rule, got.allow, got.rule, text[k]);
+				}
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			ward_matcher_free(m[k]);
+			ward_policy_free(p[k]);
+		}
+	}
+}
+
 /* Many rules under one prefix and many prefixes: the table's probing
  * across full buckets still finds everything. */
 Test(match, ten_thousand_literal_rules)
@@ -259,8 +305,10 @@ Test(match, image_round_trip)
 	cr_expect_eq(q->limit_fds, 99);
 	cr_expect(q->memory_wx_deny);
 	cr_expect_str_eq(q->log, "/tmp/l");
-	cr_expect_str_eq(q->rule[5].pattern, p->rule[5].pattern);
-	cr_expect_str_eq(q->rule[5].file, "t.ward");
+	cr_expect_str_eq(ward_policy_rule(q, 5).pattern, p->rule[5].pattern);
+	cr_expect_str_eq(ward_policy_rule(q, 5).file, "t.ward");
+	cr_expect_eq(ward_policy_rule(q, 7).line, p->rule[7].line);
+	cr_expect_eq(ward_policy_rule(q, 7).deny, p->rule[7].deny);
 	cr_expect_eq(ward_policy_unrestricted_ops(q), ward_policy_unrestricted_ops(p));
 	for (int i = 0; i < 5000; i++) {
 		random_path(&seed, path, sizeof(path));
@@ -288,6 +336,74 @@ Test(match, image_round_trip)
 	unlink(image);
 	ward_matcher_free(n);
 	ward_policy_free(q);
+	ward_matcher_free(m);
+	ward_policy_free(p);
+}
+
+/* An image is used in place with only its header checked: damage anywhere
+ * (header, strings, rules, entries, items, buckets) is refused or decides
+ * without reading outside the mapping (the sanitizer build would see it). */
+Test(match, damaged_image_never_crashes)
+{
+	char text[32 * 1024], path[256], pattern[256];
+	unsigned int seed = 11;
+	size_t len = (size_t)snprintf(text, sizeof(text), "default deny\n");
+	for (int r = 0; r < 120; r++) {
+		random_pattern(&seed, pattern, sizeof(pattern));
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s %s %s\n", r % 3 ? "allow" : "deny quiet",
+		                        r % 2 ? "ro" : "write,create", pattern);
+	}
+	struct ward_policy *p = policy_from(text);
+	struct ward_matcher *m = ward_matcher_build(p);
+	char image[] = "/tmp/ward-image-XXXXXX";
+	int fd = mkstemp(image);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ward_matcher_write_image_fd(m, "/src/p.ward", fd), 0);
+	off_t size = lseek(fd, 0, SEEK_END);
+	close(fd);
+	char *good = malloc((size_t)size), *bad = malloc((size_t)size);
+	cr_assert(good != NULL && bad != NULL);
+	FILE *f = fopen(image, "r");
+	cr_assert_eq(fread(good, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	int loaded = 0, refused = 0;
+	for (int round = 0; round < 400; round++) {
+		memcpy(bad, good, (size_t)size);
+		int flips = 1 + rand_r(&seed) % 8;
+		for (int k = 0; k < flips; k++) {
+			size_t at = (size_t)rand_r(&seed) % (size_t)size;
+			bad[at] = round % 2 ? (char)rand_r(&seed) : (char)(bad[at] ^ (1 << (rand_r(&seed) % 8)));
+		}
+		if (round % 5 == 0) /* a run of garbage over whatever lies there */
+			memset(bad + (size_t)rand_r(&seed) % ((size_t)size - 64), 0xff, 64);
+		f = fopen(image, "w");
+		cr_assert_eq(fwrite(bad, 1, (size_t)size, f), (size_t)size);
+		fclose(f);
+		struct ward_policy *q = NULL;
+		struct ward_matcher *n = ward_matcher_load_image(image, "/src/p.ward", &q);
+		if (n == NULL) {
+			refused++;
+			continue;
+		}
+		loaded++;
+		for (int i = 0; i < 50; i++) {
+			random_path(&seed, path, sizeof(path));
+			struct ward_decision d = ward_matcher_decide(n, 1u << (rand_r(&seed) % 6), path);
+			cr_assert(d.rule >= -1 && d.rule < (int)q->nrules);
+			ward_policy_denies_at_or_below(q, path);
+		}
+		for (size_t i = 0; i < q->nrules; i++) {
+			struct ward_rule r = ward_policy_rule(q, i);
+			cr_assert(strlen(r.pattern) < (size_t)size && strlen(r.file) < (size_t)size);
+		}
+		ward_matcher_free(n);
+		ward_policy_free(q);
+	}
+	cr_expect_gt(loaded, 0, "no damage beyond the header was tried");
+	cr_expect_gt(refused, 0, "no damage to the header was tried");
+	unlink(image);
+	free(good);
+	free(bad);
 	ward_matcher_free(m);
 	ward_policy_free(p);
 }
