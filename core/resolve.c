@@ -95,11 +95,11 @@ ward_resolve_ends_in_dot(const char *path)
 	size_t n = strlen(path);
 	while (n > 1 && path[n - 1] == '/')
 		n--;
-	size_t start = n;
-	while (start > 0 && path[start - 1] != '/')
-		start--;
-	size_t len = n - start;
-	return (len == 1 && path[start] == '.') || (len == 2 && path[start] == '.' && path[start + 1] == '.');
+	if (n == 0 || path[n - 1] != '.')
+		return false; /* the common case, at one look */
+	if (n == 1 || path[n - 2] == '/')
+		return true; /* "." */
+	return path[n - 2] == '.' && (n == 2 || path[n - 3] == '/'); /* ".." */
 }
 
 int
@@ -107,13 +107,13 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
                    bool *unsettled, struct ward_resolve_scratch *s)
 {
 	const char *base = NULL;
-	follow |= ward_resolve_ends_in_dot(path); /* "x/." and "x/..": x is walked, as the kernel does */
 	*unsettled = false;
 	s->path.via_proc = false;
 	size_t slash, len = ward_path_normal(path, &slash); /* the common case: nothing to fold */
 	if (len > 0 && len < WARD_PATH_MAX) {
 		memcpy(out, path, len + 1);
 	} else {
+		follow |= ward_resolve_ends_in_dot(path); /* "x/." and "x/..": x is walked, as the kernel does */
 		if (path[0] != '/') {
 			int r = base_for(o, dirfd, s->base, s);
 			if (r != 0)

@@ -115,10 +115,13 @@ ward_checks_open_exact(const char *path, int flags, mode_t mode)
 bool
 ward_checks_keep_trailing_slash(struct ward_scratch *s, const char *path)
 {
-	size_t n = strlen(path), r = strlen(s->resolved);
+	size_t n = strlen(path);
+	if (n == 0 || (path[n - 1] != '/' && path[n - 1] != '.'))
+		return true; /* the common case: a name */
 	bool dot = ward_resolve_ends_in_dot(path);
-	if (n == 0 || (path[n - 1] != '/' && !dot))
+	if (path[n - 1] != '/' && !dot)
 		return true;
+	size_t r = strlen(s->resolved);
 	if (r + 3 > sizeof(s->resolved))
 		return false;
 	if (r > 1 || dot)

@@ -37,10 +37,9 @@ open_refused(struct ward_frame *f, struct ward_scratch *s, int flags, const stru
 static int
 decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, int flags, bool *unsettled)
 {
-	size_t len = strlen(path);
 	bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
 	/* a trailing '/' is followed whatever O_NOFOLLOW says, as the kernel does */
-	bool follow = !excl && (!(flags & O_NOFOLLOW) || (len > 1 && path[len - 1] == '/'));
+	bool follow = !excl && (!(flags & O_NOFOLLOW) || (strlen(path) > 1 && path[strlen(path) - 1] == '/'));
 	struct verdict v;
 	int r = ward_checks_resolve_decide_as(f, s, dirfd, path, follow, 0, flags, &v, unsettled);
 	if (r > 0)

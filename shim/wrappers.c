@@ -90,7 +90,7 @@
 	}
 #define PRE_FD_CLOSING(fd) \
 	if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0) \
-	ward_held_close(&frame_, fd)
+	if (__builtin_expect(ward_restricted != 0, 0)) ward_held_close(&frame_, fd) /* acts hold descriptors */
 #define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
 #define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
 #define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
