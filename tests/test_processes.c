@@ -218,6 +218,13 @@ Test(processes, clone_child_on_8k_stack_execs)
 	check_small_stack("exec", 2); /* ours and /bin/true's */
 }
 
+/* glibc carves a thread's static TLS (libward.so's included) out of its
+ * stack: PTHREAD_STACK_MIN must still be enough. */
+Test(processes, a_thread_on_a_16k_stack)
+{
+	check_small_stack("thread", 1);
+}
+
 /* The same children under a policy whose refusals write records (TRAPS 12:
  * the record path once put 8 KiB on the caller's stack), with and without
  * a backtrace in each record. */
@@ -258,6 +265,7 @@ Test(processes, clone_child_on_8k_stack_denied_with_records)
 	check_small_stack_denied("fork", false);
 	check_small_stack_denied("vm", false);
 	check_small_stack_denied("exec", false);
+	check_small_stack_denied("thread", false);
 }
 
 Test(processes, clone_child_on_8k_stack_denied_with_backtraces)

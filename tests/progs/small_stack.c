@@ -6,6 +6,8 @@
  *   small_stack FILE fork   clone(SIGCHLD): a separate process
  *   small_stack FILE vm     clone(CLONE_VM | CLONE_VFORK): shares our memory
  *   small_stack FILE exec   clone(SIGCHLD), then execs /bin/true
+ *   small_stack FILE thread a thread of PTHREAD_STACK_MIN (16 KiB, of which
+ *                           glibc takes the static TLS of every library)
  *   small_stack FILE MODE DENIED   also tries DENIED, which the policy
  *                                  refuses: open, fopen, stat, mkdir under it
  *                                  and an exec of it must fail with EACCES
@@ -18,6 +20,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,6 +78,30 @@ child(void *unused)
 	return 0;
 }
 
+static void *
+thread_main(void *unused)
+{
+	return (void *)(long)child(unused);
+}
+
+static int
+in_a_thread(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	void *r;
+	if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN) != 0)
+		return 6;
+	int err = pthread_create(&t, &attr, thread_main, NULL);
+	if (err != 0) {
+		printf("pthread_create %d\n", err);
+		return 7;
+	}
+	pthread_join(t, &r);
+	printf("child status %ld\n", (long)r);
+	return (int)(long)r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -85,6 +113,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[2], "vm") == 0)
 		flags |= CLONE_VM | CLONE_VFORK;
 	do_exec = strcmp(argv[2], "exec") == 0;
+	if (strcmp(argv[2], "thread") == 0)
+		return in_a_thread();
 	char *area = mmap(NULL, GUARD + STACK, PROT_READ | PROT_WRITE,
 	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (area == MAP_FAILED || mprotect(area, GUARD, PROT_NONE) != 0)
