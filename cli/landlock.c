@@ -205,6 +205,7 @@ struct builder {
 	const struct ward_matcher *matcher;
 	size_t cap_rules, cap_create;
 	size_t *index, nindex; /* planned paths by hash: rule number + 1, 0 free (nindex a power of 2) */
+	size_t *denies, ndenies; /* the policy's deny rules, in order */
 	bool failed;
 };
 
@@ -366,11 +367,11 @@ make_reachable(struct builder *b, const char *path, bool upto_last, bool make_la
 /* The operations of an allow rule that no deny takes away from the whole
  * tree at path (deny beats allow: those are refused everywhere there). */
 static unsigned int
-ops_left(const struct ward_policy *policy, unsigned int ops, const char *path, bool directory)
+ops_left(const struct builder *b, unsigned int ops, const char *path, bool directory)
 {
-	for (size_t i = 0; i < policy->nrules; i++) {
-		const struct ward_rule *d = &policy->rule[i];
-		if (d->deny && (covers_tree(d->pattern, path) || (!directory && strcmp(d->pattern, path) == 0)))
+	for (size_t k = 0; k < b->ndenies; k++) { /* the deny rules only: usually few */
+		const struct ward_rule *d = &b->policy->rule[b->denies[k]];
+		if (covers_tree(d->pattern, path) || (!directory && strcmp(d->pattern, path) == 0))
 			ops &= ~d->ops;
 	}
 	return ops;
@@ -420,7 +421,7 @@ plan_allow(struct builder *b, int index)
 		backing = WARD_LL_WIDENED;
 		why = "a directory: the kernel grants its whole tree, the shim narrows to the directory";
 	}
-	unsigned int left = ops_left(b->policy, ops, prefix, directory);
+	unsigned int left = ops_left(b, ops, prefix, directory);
 	if (left == 0)
 		return (struct ward_landlock_verdict){ WARD_LL_KERNEL, "a deny takes it all back: no grant" };
 	add_rule(b, prefix, ward_landlock_op_rights(left), directory, index, NULL);
@@ -464,6 +465,13 @@ ward_landlock_plan(const struct ward_policy *policy, const struct ward_matcher *
 		return true; /* nothing handled: the kernel adds nothing (no index made) */
 	}
 	out->handled = ward_landlock_abi_rights(abi);
+	if ((b.denies = calloc(policy->nrules ? policy->nrules : 1, sizeof(*b.denies))) == NULL) {
+		ward_landlock_plan_free(out);
+		return false;
+	}
+	for (size_t i = 0; i < policy->nrules; i++)
+		if (policy->rule[i].deny)
+			b.denies[b.ndenies++] = i;
 	for (size_t i = 0; i < policy->nrules; i++)
 		if (!policy->rule[i].deny)
 			out->verdict[i] = plan_allow(&b, (int)i);
@@ -483,6 +491,7 @@ ward_landlock_plan(const struct ward_policy *policy, const struct ward_matcher *
 		if (out->verdict[i].backing != WARD_LL_SHIM_ONLY)
 			out->backed++;
 	free(b.index);
+	free(b.denies);
 	if (b.failed) {
 		ward_landlock_plan_free(out);
 		return false;
