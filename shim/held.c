@@ -46,6 +46,12 @@ static int held[HELD_MAX];     /* fd + 1; 0: free */
 static int held_count;         /* slots in use */
 static int changing;           /* program closes and replacements under way */
 static unsigned int changes;   /* program closes and replacements made */
+/* this thread is inside a close or replacement of its own (set before it
+ * announces, cleared after): an act in a signal handler that interrupted
+ * it cannot wait for it (it cannot end until the act does), nor tell
+ * whether its count is in `changing` yet: it is refused at once, never
+ * stalled and never let through unsure */
+static __thread int changing_here __attribute__((tls_model("initial-exec")));
 
 static bool
 is_held(int fd)
@@ -90,6 +96,10 @@ ward_held_add(int fd, unsigned int since, const char *expect, char buf[WARD_PATH
 		ward_syscall(SYS_sched_yield);
 	}
 	__atomic_add_fetch(&held_count, 1, __ATOMIC_SEQ_CST);
+	if (changing_here != 0) {
+		ward_held_drop(fd);
+		return false; /* a signal handler's act inside this thread's own close: refused as changing */
+	}
 	for (long round = 0; __atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0; round++)
 		if (round >= WAIT_ROUNDS) {
 			ward_held_drop(fd);
@@ -131,6 +141,7 @@ ward_held_after_fork_child(void)
 	memset(held, 0, sizeof(held));
 	held_count = 0;
 	changing = 0;
+	changing_here = 0;
 }
 
 static bool
@@ -142,14 +153,24 @@ guarded(void)
 static void
 announce(void)
 {
+	changing_here++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&changing, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+unannounce(void)
+{
+	__atomic_sub_fetch(&changing, 1, __ATOMIC_SEQ_CST);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	changing_here--;
 }
 
 static void
 done(void)
 {
 	__atomic_add_fetch(&changes, 1, __ATOMIC_SEQ_CST);
-	__atomic_sub_fetch(&changing, 1, __ATOMIC_SEQ_CST);
+	unannounce();
 }
 
 /* The program closes fd: made here (true, the result in the frame) when
@@ -165,7 +186,7 @@ announce_unheld(int fd, int err)
 		announce();
 		if (!is_held(fd))
 			return true;
-		__atomic_sub_fetch(&changing, 1, __ATOMIC_SEQ_CST);
+		unannounce();
 		if (round >= WAIT_ROUNDS) {
 			errno = err;
 			return false;

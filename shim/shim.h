@@ -235,6 +235,8 @@ struct ward_scratch {
 		unsigned char list[WARD_SPAWN_ACTIONS_MAX][32]; /* glibc's struct __spawn_action, 32 bytes */
 		int held[WARD_SPAWN_ACTIONS_MAX];
 		int nheld;
+		char strings[16384]; /* the actions' paths, copied */
+		size_t nstrings;
 	} spawn;
 };
 void ward_scratch_init(void);
@@ -359,6 +361,8 @@ void ward_spawn_after_fork_child(void);
  * program's, or the shim's own list with the opens made: held in the
  * frame until the call is done). */
 int ward_check_spawn_actions(struct ward_frame *f, const void *actions, int *child_dir, const void **use);
+/* Would the child's actions close (or replace) descriptor fd before its exec? */
+bool ward_spawn_actions_close(const void *actions, int fd);
 /* The descriptors a spawn's actions were opened on, closed (ward_act_release). */
 void ward_spawn_actions_release(struct ward_scratch *s);
 char *ward_exec_comm(char *out, size_t cap, const char *asked);

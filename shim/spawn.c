@@ -48,6 +48,9 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
 		ward_syscall(SYS_close, child_dir);
 	if (denied)
 		return f->deny = denied;
+	if (file != asked && f->held != NULL && file == f->held->act[0].path &&
+	    ward_spawn_actions_close(actions, f->held->act[0].fd))
+		file = f->held->resolved; /* the child closes that descriptor first (addclosefrom_np): the decided name */
 	char *slots[f->active ? ward_exec_env_size(envp) + 1 : 1];
 	char preload[f->active ? ward_exec_preload_size(envp) : 1];
 	char *const *env = f->active ? ward_exec_env(envp, slots, preload, sizeof(preload)) : envp;

@@ -116,7 +116,7 @@ opened_here(struct ward_frame *f, struct walk *w, const struct ward_spawn_action
 	int done_errno = f->done_errno;
 	f->done = false;
 	const char *path = a->action.open_action.path;
-	int flags = a->action.open_action.oflag | O_CLOEXEC;
+	int flags = a->action.open_action.oflag | O_CLOEXEC, target = a->action.open_action.fd;
 	mode_t mode = a->action.open_action.mode;
 	unsigned int since = ward_held_changes();
 	int r = ward_check_open(f, w->dir, &path, flags, mode);
@@ -147,14 +147,37 @@ opened_here(struct ward_frame *f, struct walk *w, const struct ward_spawn_action
 	s->spawn.held[s->spawn.nheld++] = (int)high;
 	out->tag = DO_DUP2;
 	out->action.dup2_action.fd = (int)high;
-	out->action.dup2_action.newfd = a->action.open_action.fd;
+	out->action.dup2_action.newfd = target;
 	return 0;
 }
 
-static int
-action(struct ward_frame *f, struct walk *w, const struct ward_spawn_action *a, struct ward_spawn_action *out)
+/* The path of an action, copied into the scratch (the program's string
+ * could be rewritten by another thread while the child runs): the copy is
+ * what is decided and what the child uses.  false: too long, or no room. */
+static bool
+own_string(struct walk *w, char **path)
 {
-	*out = *a;
+	struct ward_scratch *s = w->s;
+	size_t room = sizeof(s->spawn.strings) - s->spawn.nstrings;
+	size_t len = strnlen(*path, room);
+	if (len >= room || len >= WARD_PATH_MAX)
+		return false;
+	char *copy = s->spawn.strings + s->spawn.nstrings;
+	memcpy(copy, *path, len);
+	copy[len] = '\0';
+	s->spawn.nstrings += len + 1;
+	*path = copy;
+	return true;
+}
+
+static int
+action(struct ward_frame *f, struct walk *w, const struct ward_spawn_action *from, struct ward_spawn_action *out)
+{
+	memcpy(out, from, sizeof(*out)); /* read once: what is decided is the shim's copy */
+	const struct ward_spawn_action *a = out;
+	if ((out->tag == DO_OPEN && !own_string(w, &out->action.open_action.path)) ||
+	    (out->tag == DO_CHDIR && !own_string(w, &out->action.chdir_action.path)))
+		return ENAMETOOLONG;
 	switch (a->tag) {
 	case DO_CLOSEFROM:
 		w->closed_from = true;
@@ -216,10 +239,17 @@ ward_check_spawn_actions(struct ward_frame *f, const void *opaque, int *child_di
 	struct ward_scratch *s = ward_scratch_enter();
 	if (s == NULL)
 		return EACCES;
-	int n = actions->__used;
-	const struct ward_spawn_action *list = (const struct ward_spawn_action *)actions->__actions;
+	/* each field read once: another thread may change them during the spawn */
+	int n = __atomic_load_n(&actions->__used, __ATOMIC_RELAXED);
+	const struct ward_spawn_action *list = __atomic_load_n((const struct ward_spawn_action **)&actions->__actions,
+	                                                        __ATOMIC_RELAXED);
+	if (n > WARD_SPAWN_ACTIONS_MAX || n <= 0) {
+		ward_scratch_leave();
+		return n <= 0 ? 0 : EACCES;
+	}
 	struct walk w = { .dir = AT_FDCWD, .floor = floor_of(list, n), .s = s };
 	s->spawn.nheld = 0;
+	s->spawn.nstrings = 0;
 	int r = 0;
 	for (int i = 0; i < n && r == 0; i++)
 		r = action(f, &w, &list[i], (struct ward_spawn_action *)s->spawn.list[i]);
@@ -233,6 +263,7 @@ ward_check_spawn_actions(struct ward_frame *f, const void *opaque, int *child_di
 	memcpy(&s->spawn.actions, actions, sizeof(*actions));
 	s->spawn.actions.__actions = (struct __spawn_action *)s->spawn.list;
 	s->spawn.actions.__allocated = n;
+	s->spawn.actions.__used = n;
 	*use = &s->spawn.actions;
 	ward_act_hold(f, s); /* the exec check's scratch too; given back (held descriptors closed) when the call is done */
 	return 0;
@@ -246,4 +277,22 @@ ward_spawn_actions_release(struct ward_scratch *s)
 		ward_held_drop(s->spawn.held[i]);
 	}
 	s->spawn.nheld = 0;
+}
+
+bool
+ward_spawn_actions_close(const void *opaque, int fd)
+{
+	const posix_spawn_file_actions_t *actions = opaque;
+	if (actions == NULL)
+		return false;
+	const struct ward_spawn_action *list = (const struct ward_spawn_action *)actions->__actions;
+	for (int i = 0; i < actions->__used && i < WARD_SPAWN_ACTIONS_MAX; i++) {
+		const struct ward_spawn_action *a = &list[i];
+		if ((a->tag == DO_CLOSEFROM && a->action.closefrom_action.from <= fd) ||
+		    (a->tag == DO_CLOSE && a->action.close_action.fd == fd) ||
+		    (a->tag == DO_DUP2 && a->action.dup2_action.newfd == fd) ||
+		    (a->tag == DO_OPEN && a->action.open_action.fd == fd))
+			return true;
+	}
+	return false;
 }
