@@ -422,6 +422,10 @@ Test(fidelity, spawn_file_actions_are_decided)
 	out = spawned("fchdir", dir, "secret");
 	cr_expect_str_eq(out, "spawn 13\n", "a relative open after addfchdir_np: %s", out);
 	free(out);
+	/* a child that closes every descriptor from 3 still runs the program decided */
+	out = spawned("closefrom", "3", "/bin/true");
+	cr_expect_str_eq(out, "spawn 0\nstatus 0\n", "%s", out);
+	free(out);
 	/* a relative program is found where the child will be, as the kernel does */
 	out = spawned("run", "/usr", "bin/true");
 	cr_expect_str_eq(out, "spawn 0\nstatus 0\n", "%s", out);

@@ -564,6 +564,16 @@ Test(races, openat2_with_resolve_flags_through_a_directory_swapped_for_a_symlink
 	                                 .args = OPENAT2_DIR, .flipper = "thread", .policy = DENY_SECRET });
 }
 
+/* 19: the name of an addopen made by name in the child (after
+ * addclosefrom_np), rewritten by a thread during the spawn */
+static const char *const BY_NAME[] = { "name", NULL };
+
+Test(races, spawn_addopen_whose_name_a_thread_rewrites)
+{
+	expect_held(&(struct race_case){ .what = "posix_spawn addopen by name", .prog = PROG_RACE_SPAWN, .args = BY_NAME,
+	                                 .flipper = "thread", .policy = DENY_SECRET, .min_allowed = EXEC_MIN });
+}
+
 /* With the flipper off every call of every program is allowed and works. */
 Test(races, no_race_every_allowed_call_succeeds)
 {
@@ -591,5 +601,6 @@ Test(races, no_race_every_allowed_call_succeeds)
 	expect_all_allowed("mkstemp", PROG_RACE_MKTEMP, NULL, TEMP_FILE, READ_THE_SYSTEM);
 	expect_all_allowed("mkdtemp", PROG_RACE_MKTEMP, NULL, TEMP_DIR, READ_THE_SYSTEM);
 	expect_all_allowed("posix_spawn addopen", PROG_RACE_SPAWN, NULL, NULL, DENY_SECRET);
+	expect_all_allowed("posix_spawn addopen by name", PROG_RACE_SPAWN, NULL, BY_NAME, DENY_SECRET);
 	expect_all_allowed("openat2 RESOLVE_NO_MAGICLINKS", PROG_RACE_READ, NULL, OPENAT2_DIR, DENY_SECRET);
 }

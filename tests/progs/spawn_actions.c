@@ -7,6 +7,7 @@
  *   spawn_actions chdir DIR NAME     cat with NAME opened on stdin after addchdir_np(DIR)
  *   spawn_actions fchdir DIR NAME    the same after addfchdir_np(an fd of DIR)
  *   spawn_actions run DIR PROG       posix_spawn of PROG (relative: from DIR) after addchdir_np(DIR)
+ *   spawn_actions closefrom 3 PROG   posix_spawn of PROG after addclosefrom_np(3)
  *
  * Prints "spawn E" (the error number posix_spawn returned; 0 when it
  * ran), then the child's output comes through, then "status S".
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,11 +51,14 @@ main(int argc, char **argv)
 		posix_spawn_file_actions_addopen(&fa, 0, argv[3], O_RDONLY, 0);
 	} else if (strcmp(argv[1], "run") == 0 && argc == 4) {
 		posix_spawn_file_actions_addchdir_np(&fa, argv[2]);
+	} else if (strcmp(argv[1], "closefrom") == 0 && argc == 4) {
+		posix_spawn_file_actions_addclosefrom_np(&fa, atoi(argv[2]));
 	} else {
 		return 2;
 	}
 	pid_t pid;
-	int err = strcmp(argv[1], "run") == 0 ? posix_spawn(&pid, argv[3], &fa, NULL, tru, environ)
+	int err = strcmp(argv[1], "run") == 0 || strcmp(argv[1], "closefrom") == 0
+	                  ? posix_spawn(&pid, argv[3], &fa, NULL, tru, environ)
 	                                      : posix_spawnp(&pid, args[0], &fa, NULL, args, environ);
 	printf("spawn %d\n", err);
 	fflush(stdout);
