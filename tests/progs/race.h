@@ -75,6 +75,8 @@ bool race_is_secret(const char *name, dev_t dev, ino_t ino);
  * descriptor itself (getdents64), so no policy decision, right or wrong,
  * can blur what the check sees. */
 bool race_dir_has(int dir, const char *name);
+/* How many entries the directory open on dir has ("." and ".." included). */
+int race_dir_entries(int dir);
 /* The same, with the entry's inode number (0: no such entry). */
 ino_t race_dir_ino(int dir, const char *name);
 /* Count a failed call: EACCES refused, else other. */

@@ -40,21 +40,6 @@ setup(const char *dir, int argc, char **argv)
 	race_put("work/mine", HARMLESS_TEXT, 0644);
 }
 
-/* Entries of the directory open on dir, read from the descriptor itself. */
-static int
-count_entries(int dir)
-{
-	char buf[8192];
-	int n = 0;
-	ssize_t got;
-	if (lseek(dir, 0, SEEK_SET) != 0)
-		race_die("lseek");
-	while ((got = getdents64(dir, buf, sizeof(buf))) > 0)
-		for (ssize_t at = 0; at < got; at += ((struct dirent64 *)(buf + at))->d_reclen)
-			n++;
-	return n;
-}
-
 static void
 prepare(struct race_run *r)
 {
@@ -66,7 +51,7 @@ prepare(struct race_run *r)
 	mine = open(race_path("work/mine"), O_RDONLY);
 	if (top < 0 || outside < 0 || mine < 0)
 		race_die("open");
-	entries = count_entries(top);
+	entries = race_dir_entries(top);
 	lowest = dup(0); /* the number the shim's next descriptor gets */
 	close(lowest);
 	dup2(mine, N);
@@ -104,7 +89,7 @@ victim(struct race_run *r)
 			race_failed(r);
 		else
 			r->n.allowed++;
-		bool now = fcall ? outside_changed() : count_entries(top) != entries;
+		bool now = fcall ? outside_changed() : race_dir_entries(top) != entries;
 		if (now && !won)
 			r->n.wins++; /* once: the evidence stays */
 		won = now;

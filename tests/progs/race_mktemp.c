@@ -28,20 +28,6 @@ setup(const char *dir, int argc, char **argv)
 	race_symlink(dir, "work/l");
 }
 
-static int
-count_entries(int dir)
-{
-	char buf[8192];
-	int n = 0;
-	ssize_t got;
-	if (lseek(dir, 0, SEEK_SET) != 0)
-		race_die("lseek");
-	while ((got = getdents64(dir, buf, sizeof(buf))) > 0)
-		for (ssize_t at = 0; at < got; at += ((struct dirent64 *)(buf + at))->d_reclen)
-			n++;
-	return n;
-}
-
 static void
 prepare(struct race_run *r)
 {
@@ -54,7 +40,7 @@ prepare(struct race_run *r)
 	top = open(race_path(""), O_RDONLY | O_DIRECTORY);
 	if (top < 0)
 		race_die("open");
-	entries = count_entries(top);
+	entries = race_dir_entries(top);
 }
 
 static void
@@ -86,7 +72,7 @@ victim(struct race_run *r)
 			r->n.allowed++;
 		else
 			r->n.other++; /* made, yet the template was not filled in */
-		bool now = count_entries(top) != entries;
+		bool now = race_dir_entries(top) != entries;
 		if (now && !won)
 			r->n.wins++;
 		won = now;
