@@ -383,6 +383,8 @@ act(struct ward_frame *f, unsigned int ops, int dirfd, const char **path, bool f
 		if (r < 0) {
 			if (ops == WARD_OP_CREATE && !follow && (result = ward_checks_kernel_first(s, true)) != 0)
 				return result;
+			if ((result = ward_checks_shape_first(s, *path, false)) != 0)
+				return result;
 			return ward_checks_violation(f, s, &v);
 		}
 		if (ward_checks_in_proc(s))

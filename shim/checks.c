@@ -123,6 +123,22 @@ missing_first(struct ward_scratch *s, unsigned int refused)
 	return -err;
 }
 
+/* The shape of the program's path decides first too: "file/" is ENOTDIR,
+ * O_NOFOLLOW on a symlink ELOOP (s->resolved: the path without its
+ * trailing '/', the last component not followed). */
+int
+ward_checks_shape_first(struct ward_scratch *s, const char *path, bool nofollow_last)
+{
+	struct stat st;
+	size_t n = strlen(path);
+	if (n > 1 && path[n - 1] == '/')
+		return ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, 0) == 0 && !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+	if (nofollow_last && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return 0;
+}
+
 int
 ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const struct verdict *v)
 {

@@ -33,6 +33,8 @@ int ward_checks_unresolved(struct ward_frame *f, struct ward_scratch *s, const c
 int ward_checks_check(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, int dirfd, const char *path,
                       bool follow);
 void ward_checks_complete(struct ward_frame *f, long result);
+/* before a refusal: ENOTDIR for "file/", ELOOP for O_NOFOLLOW on a symlink (negated), or 0 */
+int ward_checks_shape_first(struct ward_scratch *s, const char *path, bool nofollow_last);
 /* the path led through /proc (a magic link, /proc/self) */
 bool ward_checks_through_proc(const struct ward_scratch *s);
 bool ward_checks_in_proc(const struct ward_scratch *s);

@@ -23,8 +23,11 @@
  * permission (O_CREAT under a missing directory, O_EXCL of an existing
  * name), then the refusal. */
 static int
-open_refused(struct ward_frame *f, struct ward_scratch *s, int flags, const struct verdict *v)
+open_refused(struct ward_frame *f, struct ward_scratch *s, const char *path, int flags, const struct verdict *v)
 {
+	int shape = ward_checks_shape_first(s, path, (flags & O_NOFOLLOW) != 0);
+	if (shape != 0)
+		return shape;
 	if (flags & O_CREAT) {
 		int first = ward_checks_kernel_first(s, (flags & O_EXCL) != 0);
 		if (first != 0)
@@ -44,7 +47,7 @@ decide_open(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char 
 	int r = ward_checks_resolve_decide_as(f, s, dirfd, path, follow, 0, flags, &v, unsettled);
 	if (r > 0)
 		return ward_checks_unresolved(f, s, path, r);
-	return r < 0 ? open_refused(f, s, flags, &v) : 0;
+	return r < 0 ? open_refused(f, s, path, flags, &v) : 0;
 }
 
 /*

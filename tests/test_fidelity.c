@@ -199,10 +199,17 @@ Test(fidelity, the_shape_of_a_path_gives_the_kernel_s_errors)
 		"t('open-missing-outside', lambda: o('/usr/ward-missing/x', os.O_WRONLY | os.O_CREAT))\n"
 		"t('read-missing-outside', lambda: o('/etc/ward-missing', os.O_RDONLY))\n"
 		"t('stat-missing', lambda: os.stat('/usr/ward-missing'))\n"
+		"t('unlink-file-slash-outside', lambda: os.unlink('/etc/hostname/'))\n"
+		"t('open-file-slash-outside', lambda: o('/etc/hostname/', os.O_WRONLY))\n"
+		"t('nofollow-symlink-outside', lambda: o('../../ro_link', os.O_WRONLY | os.O_NOFOLLOW))\n"
 		"fd = os.open('f', os.O_RDONLY)\n"
 		"t('openat-file-dirfd', lambda: o('x', os.O_RDONLY, dir_fd=fd))\n"
 		"t('mkdir-file-dirfd', lambda: os.mkdir('x', dir_fd=fd))\n"
 		"t('dirs-left', lambda: sorted(os.listdir('.')) == ['c', 'd', 'dlink', 'e', 'f', 'flink', 'self'])\n";
+	char link[PATH_MAX];
+	path_in(link, dir, "ro_link"); /* outside the write tree: a symlink to a file */
+	unlink(link);
+	cr_assert_eq(symlink("/etc/hostname", link), 0);
 	const char *argv[] = { PYTHON3, "-c", script, NULL };
 	same_as_bare(argv, "path shapes");
 	const char *rm[] = { "sh", "-c", "rm -f /usr/ward-missing /etc/ward-missing; echo $?; rm -rf /usr/ward-missing; echo $?", NULL };
