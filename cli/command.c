@@ -101,7 +101,7 @@ tree_mode(const struct ward_policy *policy)
 static const char *const decision_names[] = { "denied", "audited", "killed" };
 
 /* Every level decided for exec: false with r filled at the first refused. */
-static char resolved[WARD_PATH_MAX];
+static char resolved[WARD_NAME_MAX];
 static struct ward_resolve_scratch scratch;
 static const struct ward_resolve_options options = { .use_cwd_cache = false };
 

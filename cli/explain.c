@@ -80,7 +80,7 @@ struct explain {
 static int
 explain_one(const struct explain *e, unsigned int op, const char *path)
 {
-	static char resolved[WARD_PATH_MAX];
+	static char resolved[WARD_NAME_MAX];
 	static struct ward_resolve_scratch scratch;
 	static const struct ward_resolve_options options = { .use_cwd_cache = false };
 	const char *op_name = ward_op_name(op);

@@ -3,8 +3,10 @@
  */
 #include "cwd.h"
 
+#include <fcntl.h>
 #include <string.h>
 
+#include "exact.h"
 #include "path.h"
 #include "seqlock.h"
 #include "syscall.h"
@@ -13,17 +15,20 @@ static struct {
 	unsigned int sequence;
 	bool valid;
 	size_t length;
-	char path[WARD_PATH_MAX];
+	char path[WARD_NAME_MAX];
 } cwd;
 
 void
 ward_cwd_refresh(void)
 {
-	static char fresh[WARD_PATH_MAX]; /* written only while the lock is held */
+	/* written only while the lock is held */
+	static char fresh[WARD_NAME_MAX], entries[4096] __attribute__((aligned(8)));
 	unsigned int s;
 	if (!ward_seqlock_write(&cwd.sequence, &s))
 		return;
-	long n = ward_syscall(SYS_getcwd, fresh, sizeof(fresh));
+	long n = ward_syscall(SYS_getcwd, fresh, WARD_PATH_MAX);
+	if (n < 0 && errno == ENAMETOOLONG) /* deeper than the kernel names: walked up by ".." */
+		n = ward_exact_name(AT_FDCWD, fresh, sizeof(fresh), entries, sizeof(entries)) == 0 ? 1 : -1;
 	cwd.valid = n > 0 && fresh[0] == '/';
 	if (cwd.valid) {
 		cwd.length = strnlen(fresh, sizeof(fresh) - 1);

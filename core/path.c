@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "path.h"
+#include "exact.h"
 #include "syscall.h"
 
 #include <errno.h>
@@ -22,7 +23,7 @@
 static bool
 push(char *out, size_t *len, const char *c, size_t n)
 {
-	if (*len + 1 + n >= WARD_PATH_MAX)
+	if (*len + 1 + n >= WARD_NAME_MAX)
 		return false;
 	if (!(*len == 1 && out[0] == '/')) /* the root already ends in a slash */
 		out[(*len)++] = '/';
@@ -58,7 +59,7 @@ start(const char *base, const char *path, char *out, size_t *len)
 		return true;
 	}
 	*len = strlen(base);
-	if (*len >= WARD_PATH_MAX)
+	if (*len >= WARD_NAME_MAX)
 		return false;
 	memcpy(out, base, *len + 1);
 	return true;
@@ -142,7 +143,7 @@ bool
 ward_path_lexical(const char *base, const char *path, char *out)
 {
 	size_t len = ward_path_normal_length(path);
-	if (len > 0 && len < WARD_PATH_MAX) {
+	if (len > 0 && len < WARD_NAME_MAX) {
 		memcpy(out, path, len + 1);
 		return true;
 	}
@@ -169,7 +170,7 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 {
 	char *rest = scratch->rest, *target = scratch->target;
 	size_t len, links = 0;
-	if (strlen(path) >= WARD_PATH_MAX)
+	if (strlen(path) >= WARD_NAME_MAX)
 		return ENAMETOOLONG;
 	if (!start(base, path, out, &len))
 		return ENAMETOOLONG;
@@ -197,7 +198,7 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 			struct stat st;
 			if (!exists)
 				return missing;
-			if (unchecked && ward_syscall(SYS_newfstatat, AT_FDCWD, out, &st, 0) != 0)
+			if (unchecked && ward_exact_call(SYS_newfstatat, out, (long)&st, 0, 0) != 0)
 				return errno == ENOTDIR ? ENOTDIR : ENOENT;
 			if (unchecked && !S_ISDIR(st.st_mode))
 				return ENOTDIR;
@@ -212,7 +213,9 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 		s += n;
 		if (!exists || (last && !follow_last))
 			continue;
-		long got = ward_syscall(SYS_readlinkat, AT_FDCWD, out, target, WARD_PATH_MAX - 1);
+		long got = ward_exact_call(SYS_readlinkat, out, (long)target, WARD_PATH_MAX - 1, 0);
+		if (got < 0 && errno == ELOOP)
+			return ELOOP; /* a directory walked a moment ago is a symlink now (a long name's anchors follow none) */
 		if (got < 0) {
 			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES) {
 				exists = false;

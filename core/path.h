@@ -8,7 +8,13 @@
  * and ".." applies to the real directory reached so far.  It costs one
  * readlink per component; a missing component ends the walk (the rest is
  * folded lexically: the call itself will fail or create exactly that).
- * Both write into a caller buffer of at least WARD_PATH_MAX bytes.
+ * Both write into a caller buffer of at least WARD_NAME_MAX bytes.
+ *
+ * Two bounds: WARD_PATH_MAX is the kernel's, for a path one system call
+ * takes (the program's own paths, symlink targets); WARD_NAME_MAX is
+ * ward's, for a resolved name, which may be longer (a working directory
+ * many levels deep): such a name is acted on through core/exact's anchors.
+ * Longer still cannot be told, and is refused.
  */
 #ifndef WARD_CORE_PATH_H
 #define WARD_CORE_PATH_H
@@ -17,6 +23,7 @@
 #include <stddef.h>
 
 #define WARD_PATH_MAX 4096
+#define WARD_NAME_MAX 32768
 #define WARD_PATH_MAX_LINKS 40
 
 /* The length of path when it is absolute and already normal (no "//", no
@@ -32,7 +39,7 @@ bool ward_path_lexical(const char *base, const char *path, char *out);
 /* Working space of one resolution (the caller's: thread-local, one per
  * nesting level, so a signal handler cannot scribble over it). */
 struct ward_path_scratch {
-	char rest[2 * WARD_PATH_MAX];
+	char rest[WARD_NAME_MAX + WARD_PATH_MAX];
 	char target[WARD_PATH_MAX];
 	bool via_proc; /* set by ward_path_resolve: a link under /proc was followed */
 };
@@ -41,8 +48,9 @@ struct ward_path_scratch {
  * in the last component is followed.  scratch->via_proc says whether a
  * link under /proc was followed (a magic link such as /proc/self/fd/N names
  * an object, not a path: the caller may want to act through it).  Returns 0, or an errno value
- * when the kernel would refuse the path itself: ELOOP, ENAMETOOLONG, and
- * ENOENT or ENOTDIR for a ".." after a missing component or a file. */
+ * when the kernel would refuse the path itself: ELOOP, and ENOENT or
+ * ENOTDIR for a ".." after a missing component or a file; ENAMETOOLONG
+ * when the name does not fit in WARD_NAME_MAX. */
 int ward_path_resolve(const char *base, const char *path, bool follow_last, char *out,
                       struct ward_path_scratch *scratch);
 

@@ -10,6 +10,7 @@
 
 #include "cwd.h"
 #include "dircache.h"
+#include "exact.h"
 #include "procfd.h"
 #include "syscall.h"
 
@@ -22,17 +23,31 @@ has_dotdot(const char *path)
 	return false;
 }
 
+/* A directory too deep for getcwd or /proc to name: walked up by "..". */
+static int
+named_by_walk(int dirfd, char *out, struct ward_resolve_scratch *s)
+{
+	int err = ward_exact_name(dirfd, out, WARD_NAME_MAX, s->entries, sizeof(s->entries));
+	if (err == ENOTDIR) {
+		s->fails_with = ENOTDIR; /* a descriptor of a file: the kernel's answer to a relative path from it */
+		return WARD_RESOLVE_FAILS;
+	}
+	return err == 0 ? 0 : WARD_RESOLVE_UNKNOWN;
+}
+
 /* The directory a relative path is taken from: the cwd, or what dirfd is.
  * 0, or why not: a descriptor that is not open fails the call by itself;
- * anything else (a name too long to read, a deleted or unreachable
- * directory) cannot be told. */
+ * anything else (a deleted or unreachable directory, a name longer than
+ * WARD_NAME_MAX) cannot be told. */
 static int
 base_for(const struct ward_resolve_options *o, int dirfd, char *out, struct ward_resolve_scratch *s)
 {
 	if (dirfd == AT_FDCWD) {
-		if (o->use_cwd_cache && ward_cwd_copy(out, WARD_PATH_MAX))
+		if (o->use_cwd_cache && ward_cwd_copy(out, WARD_NAME_MAX))
 			return 0;
-		return ward_syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0 && out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
+		if (ward_syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0)
+			return out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
+		return errno == ENAMETOOLONG ? named_by_walk(AT_FDCWD, out, s) : WARD_RESOLVE_UNKNOWN;
 	}
 	if (dirfd < 0) {
 		s->fails_with = EBADF; /* (ward_procfd_name would name descriptor 0) */
@@ -44,7 +59,9 @@ base_for(const struct ward_resolve_options *o, int dirfd, char *out, struct ward
 		s->fails_with = EBADF; /* not an open descriptor */
 		return WARD_RESOLVE_FAILS;
 	}
-	if (n <= 0 || n >= WARD_PATH_MAX - 1)
+	if ((n < 0 && errno == ENAMETOOLONG) || n >= WARD_PATH_MAX - 1)
+		return named_by_walk(dirfd, out, s);
+	if (n <= 0)
 		return WARD_RESOLVE_UNKNOWN;
 	out[n] = '\0';
 	return out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
@@ -80,7 +97,7 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 	size_t last_len = len - slash;
 	if (real_len == 1)
 		real_len = 0; /* the directory is the root itself */
-	if (real_len + last_len >= WARD_PATH_MAX)
+	if (real_len + last_len >= WARD_NAME_MAX)
 		return WARD_RESOLVE_UNKNOWN;
 	if (real_len != dir_len || memcmp(out, s->dir, real_len) != 0) {
 		memmove(out + real_len, out + slash, last_len + 1);
@@ -113,6 +130,10 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
 	if (len > 0 && len < WARD_PATH_MAX) {
 		memcpy(out, path, len + 1);
 	} else {
+		if (len >= WARD_PATH_MAX || strnlen(path, WARD_PATH_MAX) >= WARD_PATH_MAX) {
+			s->fails_with = ENAMETOOLONG; /* the kernel takes no longer path */
+			return WARD_RESOLVE_FAILS;
+		}
 		follow |= ward_resolve_ends_in_dot(path); /* "x/." and "x/..": x is walked, as the kernel does */
 		if (path[0] != '/') {
 			int r = base_for(o, dirfd, s->base, s);
@@ -136,7 +157,7 @@ int
 ward_resolve_settle(char *out, struct ward_resolve_scratch *s)
 {
 	char unused[1];
-	if (ward_syscall(SYS_readlinkat, AT_FDCWD, out, unused, sizeof(unused)) < 0)
+	if (ward_exact_call(SYS_readlinkat, out, (long)unused, sizeof(unused), 0) < 0)
 		return 0; /* not a symlink (or missing): out is the answer */
 	strcpy(s->dir, out);
 	bool via_proc = s->path.via_proc;

@@ -6,7 +6,10 @@
  *
  * Relative paths are taken from the working directory (core/cwd, or the
  * kernel when none is remembered) or from what dirfd names
- * (/proc/self/fd/N).  A path without ".." has its directory part looked up
+ * (/proc/self/fd/N); a directory whose name is longer than those can say
+ * is named by core/exact's walk up its "..".  Names may be up to
+ * WARD_NAME_MAX long (out is that big); the path the program gives is
+ * the kernel's to bound (ENAMETOOLONG from PATH_MAX on, as the call would).  A path without ".." has its directory part looked up
  * in the directory cache (core/dircache) or resolved and stored there; a
  * path with ".." is walked component by component (the kernel applies ".."
  * to the real directory reached).  The last component is followed only
@@ -42,10 +45,11 @@ enum { WARD_RESOLVE_UNKNOWN = 1, WARD_RESOLVE_FAILS = 2 };
 /* Working space of one resolution: the caller's (thread-local scratch in
  * the shim, never the stack of a program's thread). */
 struct ward_resolve_scratch {
-	char base[WARD_PATH_MAX];
-	char dir[WARD_PATH_MAX];
+	char base[WARD_NAME_MAX];
+	char dir[WARD_NAME_MAX];
 	struct ward_path_scratch path;
-	int fails_with; /* WARD_RESOLVE_FAILS: the errno (EBADF, ELOOP) */
+	char entries[4096] __attribute__((aligned(8))); /* a directory's entries, to name a deep one (core/exact) */
+	int fails_with; /* WARD_RESOLVE_FAILS: the errno (EBADF, ELOOP, ENAMETOOLONG) */
 };
 
 struct ward_resolve_options {
@@ -53,6 +57,7 @@ struct ward_resolve_options {
 	bool skip_dircache; /* walk every directory afresh (a refusal is looked at again this way) */
 };
 
+/* out: WARD_NAME_MAX bytes */
 int ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                        bool *unsettled, struct ward_resolve_scratch *s);
 /* out is absolute and its last component unsettled: if it is a symlink,

@@ -32,81 +32,10 @@
 #include "shim.h"
 #include "checks.h"
 #include "../core/dircache.h"
+#include "../core/exact.h"
 #include "../core/procfd.h"
 #include "../core/resolve.h"
 #include "../policy/match.h"
-
-/* Without openat2 (kernels before 5.6, seccomp filters that refuse it,
- * valgrind): the same walk made one component at a time, each opened
- * O_NOFOLLOW from the one before, so a symlink anywhere is ELOOP as with
- * RESOLVE_NO_SYMLINKS.  path is canonical: absolute, no "." or "..". */
-static long
-open_by_components(const char *path, int flags, mode_t mode)
-{
-	long dir = ward_syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return -1;
-	const char *p = path;
-	while (*p == '/')
-		p++;
-	if (*p == '\0') { /* the root itself */
-		long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
-		int err = errno;
-		ward_syscall(SYS_close, dir);
-		errno = err;
-		return fd;
-	}
-	char name[256];
-	for (;;) {
-		size_t n = strcspn(p, "/");
-		const char *next = p + n;
-		while (*next == '/')
-			next++;
-		if (n >= sizeof(name)) {
-			ward_syscall(SYS_close, dir);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memcpy(name, p, n);
-		name[n] = '\0';
-		bool last = *next == '\0';
-		long fd = last ? ward_syscall(SYS_openat, dir, name, flags | O_NOFOLLOW, mode)
-		               : ward_syscall(SYS_openat, dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-		int err = errno;
-		ward_syscall(SYS_close, dir);
-		if (fd < 0) {
-			/* a symlink where a directory was decided: O_DIRECTORY says ENOTDIR */
-			struct stat st;
-			if (!last && err == ENOTDIR && ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				err = ELOOP;
-			errno = err;
-			return -1;
-		}
-		if (last)
-			return fd;
-		dir = fd;
-		p = next;
-	}
-}
-
-static bool no_openat2; /* the kernel said ENOSYS once: walk by components from then on */
-
-long
-ward_checks_open_exact(const char *path, int flags, mode_t mode)
-{
-	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
-		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
-			                .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
-			                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-		long fd = ward_syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-			return fd;
-		if (errno == ENOSYS)
-			__atomic_store_n(&no_openat2, true, __ATOMIC_RELAXED);
-	}
-	return open_by_components(path, flags, mode);
-}
-
 
 /* A path the program wrote with a trailing '/' keeps it, and one ending
  * in "." or ".." gets "/.": the kernel then insists on an existing
@@ -153,10 +82,10 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 		/* openat2's RESOLVE_NO_SYMLINKS makes a symlink that appeared at the
 		 * end ELOOP by itself; the walk by components opens it (O_PATH,
 		 * O_NOFOLLOW) and has to look */
-		fd = ward_checks_open_exact(s->resolved, O_PATH | O_CLOEXEC, 0);
+		fd = ward_exact_open(s->resolved, O_PATH | O_CLOEXEC, 0);
 		if (fd < 0)
 			return errno == ELOOP ? ELOOP : -errno;
-		bool walked = __atomic_load_n(&no_openat2, __ATOMIC_RELAXED); /* (its last component: O_NOFOLLOW) */
+		bool walked = ward_exact_by_components(); /* (its last component: O_NOFOLLOW) */
 		struct stat st;
 		if (walked && ward_syscall(SYS_fstat, fd, &st) == 0 && S_ISLNK(st.st_mode)) {
 			ward_syscall(SYS_close, fd); /* a symlink appeared where the check found none */
@@ -175,8 +104,9 @@ ward_checks_point(struct ward_scratch *s, struct ward_act *a, bool follow, bool 
 	if (name_len > 255)
 		return -ENAMETOOLONG;
 	*slash = '\0';
-	const char *parent = slash == s->resolved ? "/" : s->resolved;
-	fd = ward_checks_open_exact(parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	static char root[] = "/";
+	char *parent = slash == s->resolved ? root : s->resolved;
+	fd = ward_exact_open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	int err = errno;
 	bool kept = fd >= 0 && ward_held_add((int)fd, since, parent, s->fd_target);
 	*slash = '/';
@@ -297,7 +227,7 @@ ward_check_program(struct ward_frame *f, int dirfd, const char *path, const char
 		if (ward_checks_in_proc(s))
 			return 0;
 		unsigned int since = ward_held_changes();
-		long fd = ward_checks_open_exact(s->resolved, O_PATH | O_CLOEXEC, 0);
+		long fd = ward_exact_open(s->resolved, O_PATH | O_CLOEXEC, 0);
 		if (fd >= 0 && !ward_held_add((int)fd, since, s->resolved, s->fd_target))
 			continue; /* the program put something else at that number: again */
 		if (fd >= 0) {
@@ -338,7 +268,7 @@ dotted(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char **pat
 	if (r != 0)
 		return ward_checks_unresolved(f, s, *path, r);
 	unsigned int since = ward_held_changes();
-	long fd = ward_checks_open_exact(s->resolved, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	long fd = ward_exact_open(s->resolved, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno; /* the walk to x fails: the kernel's ENOENT, ENOTDIR (or ELOOP) */
 	if (!ward_held_add((int)fd, since, s->resolved, s->fd_target))

@@ -27,6 +27,7 @@
 #include "../core/cwd.h"
 #include "../core/dircache.h"
 #include "../core/procfd.h"
+#include "../core/exact.h"
 #include "../core/resolve.h"
 #include "../policy/match.h"
 #include "checks.h"
@@ -113,7 +114,7 @@ static int
 missing_first(struct ward_scratch *s, unsigned int refused)
 {
 	struct stat st;
-	if (ward_checks_through_proc(s) || ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (ward_checks_through_proc(s) || ward_exact_call(SYS_newfstatat, s->resolved, (long)&st, AT_SYMLINK_NOFOLLOW, 0) == 0)
 		return 0;
 	int err = errno;
 	if (err != ENOENT && err != ENOTDIR)
@@ -132,8 +133,8 @@ ward_checks_shape_first(struct ward_scratch *s, const char *path, bool nofollow_
 	struct stat st;
 	size_t n = strlen(path);
 	if (n > 1 && path[n - 1] == '/')
-		return ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, 0) == 0 && !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
-	if (nofollow_last && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		return ward_exact_call(SYS_newfstatat, s->resolved, (long)&st, 0, 0) == 0 && !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+	if (nofollow_last && ward_exact_call(SYS_newfstatat, s->resolved, (long)&st, AT_SYMLINK_NOFOLLOW, 0) == 0 &&
 	    S_ISLNK(st.st_mode))
 		return -ELOOP;
 	return 0;
@@ -180,13 +181,13 @@ int
 ward_checks_kernel_first(struct ward_scratch *s, bool exclusive)
 {
 	struct stat st;
-	if (exclusive && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (exclusive && ward_exact_call(SYS_newfstatat, s->resolved, (long)&st, AT_SYMLINK_NOFOLLOW, 0) == 0)
 		return -EEXIST;
 	char *slash = strrchr(s->resolved, '/');
 	if (slash == NULL || slash == s->resolved)
 		return 0;
 	*slash = '\0';
-	long r = ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, 0);
+	long r = ward_exact_call(SYS_newfstatat, s->resolved, (long)&st, 0, 0);
 	int err = errno;
 	*slash = '/';
 	if (r != 0 && (err == ENOENT || err == ENOTDIR))
@@ -244,14 +245,14 @@ ward_checks_open_ops(int flags)
 /* O_CREAT without O_EXCL writes an existing file and creates a missing one:
  * look only when the two would be decided differently. */
 unsigned int
-ward_checks_creat_ops(const char *path, unsigned int ops, int flags)
+ward_checks_creat_ops(char *path, unsigned int ops, int flags)
 {
 	if (!(flags & O_CREAT) || (flags & O_EXCL) || (flags & O_TMPFILE) == O_TMPFILE)
 		return ops;
 	bool write = ward_matcher_decide(ward_config.matcher, WARD_OP_WRITE, path).allow;
 	bool create = ward_matcher_decide(ward_config.matcher, WARD_OP_CREATE, path).allow;
 	struct stat st;
-	if ((write && create) || ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if ((write && create) || ward_exact_call(SYS_newfstatat, path, (long)&st, AT_SYMLINK_NOFOLLOW, 0) == 0)
 		return ops | WARD_OP_WRITE; /* a refusal must name the right op */
 	return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
 }
@@ -442,7 +443,7 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 	if (len > 1 && path[len - 1] == '/') { /* "x/": x followed, and it must be a directory */
 		result = ward_checks_check(f, s, WARD_OP_STAT, dirfd, path, true);
 		if (result == 0 && ward_checks_keep_trailing_slash(s, path)) /* the kernel's answer on "x/" */
-			ward_checks_complete(f, ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, buf, 0));
+			ward_checks_complete(f, ward_exact_call(SYS_newfstatat, s->resolved, (long)buf, 0, 0));
 		goto out;
 	}
 	int r = ward_resolve_where(ward_checks_resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), s->resolved,
@@ -452,7 +453,7 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		goto out;
 	}
 	if (unsettled) {
-		long rc = ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &s->found, AT_SYMLINK_NOFOLLOW);
+		long rc = ward_exact_call(SYS_newfstatat, s->resolved, (long)&s->found, AT_SYMLINK_NOFOLLOW, 0);
 		if (rc != 0 || !S_ISLNK(s->found.st_mode)) {
 			if (!ward_checks_decide(f, s->resolved, WARD_OP_STAT, &v)) {
 				result = ward_checks_violation(f, s, &v);
@@ -500,7 +501,7 @@ ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, i
 	r = ward_resolve(ward_checks_resolve_options(), dirfd, path, follow, s->resolved, &s->resolve);
 	struct verdict v;
 	struct stat st;
-	if (r == 0 && ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, 0) != 0) {
+	if (r == 0 && ward_exact_call(SYS_newfstatat, s->resolved, (long)&st, 0, 0) != 0) {
 		ward_scratch_leave(); /* nothing there: the kernel's answer (ENOENT), and access changes nothing */
 		return 0;
 	}
@@ -559,7 +560,15 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int *fdp)
 	char *target = s->fd_target;
 	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, fd), target, sizeof(s->fd_target) - 1);
 	int result = 0;
-	if (n > 0) {
+	if ((n < 0 && errno == ENAMETOOLONG) || n >= (long)sizeof(s->fd_target) - 1) {
+		/* a name longer than /proc gives: a directory is named by the walk
+		 * up its ".." (from "." of it); a file has no ".." to walk */
+		struct stat st;
+		if (ward_syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode))
+			result = ward_checks_check(f, s, ops & ward_restricted, fd, ".", false);
+		else
+			result = ward_checks_unresolved(f, s, link, WARD_RESOLVE_UNKNOWN);
+	} else if (n > 0) {
 		target[n] = '\0';
 		/* pipes, sockets, memfds and deleted files have no name to protect
 		 * (a file named "x (deleted)" has one: the link count tells) */

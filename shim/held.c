@@ -34,9 +34,11 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "shim.h"
 #include "checks.h"
+#include "../core/exact.h"
 #include "../core/procfd.h"
 
 #define HELD_MAX 64         /* numbers held at once, all threads (more wait for a free one) */
@@ -75,7 +77,7 @@ ward_held_changes(void)
  * was opened on.  False: fd is not (or no longer) the act's: the caller
  * resolves again (fd is closed when it was still the act's). */
 bool
-ward_held_add(int fd, unsigned int since, const char *expect, char buf[WARD_PATH_MAX])
+ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
 {
 	if (ward_in_foreign_child())
 		return true; /* a table of its own: no other thread reaches it */
@@ -117,6 +119,17 @@ ward_held_add(int fd, unsigned int since, const char *expect, char buf[WARD_PATH
 		want--;
 	if (n == (long)want && memcmp(now, expect, want) == 0)
 		return true;
+	if (n < 0 && errno == ENAMETOOLONG) { /* longer than /proc names: the same object as the name's? */
+		struct stat mine, named;
+		long again = ward_exact_open(expect, O_PATH | O_CLOEXEC, 0);
+		bool same = again >= 0 && ward_syscall(SYS_fstat, fd, &mine) == 0 &&
+		            ward_syscall(SYS_fstat, again, &named) == 0 && mine.st_dev == named.st_dev &&
+		            mine.st_ino == named.st_ino;
+		if (again >= 0)
+			ward_syscall(SYS_close, again);
+		if (same)
+			return true;
+	}
 	ward_held_drop(fd); /* another object now: the act's own was closed by the change */
 	return false;
 }

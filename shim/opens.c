@@ -13,6 +13,7 @@
 #include "checks.h"
 #include "../core/dircache.h"
 #include "../core/procfd.h"
+#include "../core/exact.h"
 #include "../core/resolve.h"
 #include "../policy/match.h"
 
@@ -79,7 +80,7 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 			result = EACCES;
 			goto out;
 		}
-		long fd = ward_checks_open_exact(s->resolved, flags, mode);
+		long fd = ward_exact_open(s->resolved, flags, mode);
 		if (fd < 0 && ward_checks_nameless_object(s, errno))
 			goto out; /* a deleted file a descriptor holds: opened through the link, as asked */
 		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS && errno != EPERM)) {
@@ -100,7 +101,7 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 		struct stat st;
 		size_t len = strlen(*path);
 		if ((flags & O_NOFOLLOW) && !(len > 1 && (*path)[len - 1] == '/') &&
-		    ward_syscall(SYS_newfstatat, AT_FDCWD, s->resolved, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		    ward_exact_call(SYS_newfstatat, s->resolved, (long)&st, AT_SYMLINK_NOFOLLOW, 0) == 0 && S_ISLNK(st.st_mode)) {
 			errno = ELOOP; /* O_NOFOLLOW on a symlink: the kernel's own answer, nothing opened */
 			ward_checks_complete(f, -1);
 			goto out;
@@ -163,7 +164,7 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, boo
 			return EACCES;
 		bool cloexec = !make_stream || strchr(*mode, 'e') != NULL;
 		unsigned int since = ward_held_changes();
-		long fd = ward_checks_open_exact(s->resolved, flags | (cloexec ? O_CLOEXEC : 0), 0666);
+		long fd = ward_exact_open(s->resolved, flags | (cloexec ? O_CLOEXEC : 0), 0666);
 		if (fd >= 0 && make_stream) { /* fopen: the stream is made on the very file opened */
 			FILE *stream = WARD_REAL(fdopen)((int)fd, *mode);
 			if (stream == NULL) {
@@ -225,7 +226,7 @@ ward_check_opendir(struct ward_frame *f, const char **path)
 		result = decide_open(f, s, AT_FDCWD, *path, O_RDONLY | O_DIRECTORY, attempt == 0 ? &unsettled : NULL);
 		if (result != 0 || ward_checks_in_proc(s))
 			return result;
-		long fd = ward_checks_open_exact(s->resolved, O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC, 0);
+		long fd = ward_exact_open(s->resolved, O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC, 0);
 		if (fd < 0 && ward_checks_nameless_object(s, errno))
 			return 0;
 		if (fd >= 0) {

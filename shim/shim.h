@@ -210,7 +210,7 @@ void ward_held_after_fork_child(void);
 #define WARD_SPAWN_ACTIONS_MAX 64 /* file actions of one posix_spawn (more: refused) */
 struct ward_scratch {
 	struct stat found;
-	char resolved[WARD_PATH_MAX];
+	char resolved[WARD_NAME_MAX];
 	struct ward_resolve_scratch resolve;
 	char fd_target[WARD_PATH_MAX];
 	char record[WARD_RECORD_MAX];

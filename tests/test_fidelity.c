@@ -495,12 +495,15 @@ Test(fidelity, relative_opens_inside_walkers_that_change_directory)
 	}
 }
 
-/* A working directory deeper than PATH_MAX cannot be told: every relative
- * path from there is refused with a record that says why (it used to be
- * allowed unchecked), so "../"×N and a link to the protected file read
- * nothing.  The shell that goes down there runs bare; the program that
- * starts there runs under the shim. */
-Test(fidelity, a_working_directory_beyond_path_max_is_refused_not_trusted)
+/* A working directory deeper than PATH_MAX is named by walking up its
+ * "..", and every call from there decided on its full name: "../"×N and a
+ * link to the protected file read nothing (the check once allowed when
+ * getcwd failed, then refused every relative path with a "resolve"
+ * record); the allowed file is read, files and directories are made,
+ * renamed and removed as bare, and a write that climbs out of the write
+ * tree is refused and makes nothing.  The shell that goes down there runs
+ * bare; the program that starts there runs under the shim. */
+Test(fidelity, a_working_directory_beyond_path_max_is_decided_on_its_full_name)
 {
 	char name[201], deep[PATH_MAX], cmd[4 * PATH_MAX + 2048], lib_env[PATH_MAX + 16];
 	memset(name, 'd', 200);
@@ -518,6 +521,10 @@ Test(fidelity, a_working_directory_beyond_path_max_is_refused_not_trusted)
 	char climb[26 * 3 + 16] = "";
 	for (up = 0; up < levels + 1; up++)
 		strcat(climb, "../");
+	char climb_work[26 * 3 + 16] = "";
+	for (up = 0; up < levels; up++)
+		strcat(climb_work, "../");
+	climb_work[strlen(climb_work) - 1] = '\0'; /* up to work itself */
 	strcat(climb, "secret");
 	snprintf(lib_env, sizeof(lib_env), "LD_PRELOAD=%s", WARD_LIB);
 	/* python3, bare, walks down one level at a time (a shell's cd gives up
@@ -526,16 +533,25 @@ Test(fidelity, a_working_directory_beyond_path_max_is_refused_not_trusted)
 	         "import os\nos.chdir(%s%s%s)\nfor i in range(%zu):\n    os.chdir('%s')\n"
 	         "env = dict(os.environ)\nenv['LD_PRELOAD'] = '%s'\nenv['WARD_POLICY'] = '%s'\n"
 	         "prog = \"import os\\nfor p in ['%s', 'lnk', 'here.txt']:\\n    try:\\n"
-	         "        print(p[-8:], open(p).read().strip())\\n    except OSError as e:\\n        print(p[-8:], e.errno)\\n\"\n"
+	         "        print(p[-8:], open(p).read().strip())\\n    except OSError as e:\\n        print(p[-8:], e.errno)\\n"
+	         "os.mkdir('sub'); open('sub/new', 'w').write('new'); os.rename('sub/new', 'sub/new2')\\n"
+	         "os.chmod('sub/new2', 0o600); print(open('sub/new2').read(), os.listdir('sub'))\\n"
+	         "os.unlink('sub/new2'); os.rmdir('sub'); print(sorted(os.listdir('.')))\\n"
+	         "try:\\n    open('%s/../escaped', 'w')\\nexcept OSError as e:\\n    print('escape', e.errno)\\n\"\n"
 	         "os.execve('%s', ['python3', '-c', prog], env)\n",
-	         "'", work, "'", levels, name, lib_env + 11, policy_env + 12, climb, PYTHON3);
+	         "'", work, "'", levels, name, lib_env + 11, policy_env + 12, climb, climb_work, PYTHON3);
 	const char *argv[] = { PYTHON3, "-c", cmd, NULL };
 	struct outcome o = run_in_work(argv, false, NULL);
 	cr_expect_eq(o.code, 0, "%s", o.err);
 	cr_expect(strstr(o.out, "top secret") == NULL, "the protected file was read: %s", o.out);
-	cr_expect_str_eq(o.out, "./secret 13\nlnk 13\nhere.txt 13\n", "%s", o.err);
-	cr_expect(strstr(o.err, "ward: denied resolve ") != NULL && strstr(o.err, "cannot be resolved") != NULL,
-	          "no record saying why: %s", o.err);
+	cr_expect_str_eq(o.out,
+	                 "./secret 13\nlnk 13\nhere.txt here\nnew ['new2']\n['here.txt', 'lnk']\nescape 13\n",
+	                 "%s", o.err);
+	cr_expect(strstr(o.err, "ward: denied read ") != NULL && strstr(o.err, "cannot be resolved") == NULL,
+	          "%s", o.err);
+	char escaped[PATH_MAX + 16];
+	snprintf(escaped, sizeof(escaped), "%s/../escaped", work);
+	cr_expect_neq(access(escaped, F_OK), 0, "the refused write made a file outside the write tree");
 	outcome_free(&o);
 }
 

@@ -14,7 +14,7 @@
 
 #include "path.h"
 
-static char out[WARD_PATH_MAX];
+static char out[WARD_NAME_MAX];
 static struct ward_path_scratch scratch;
 
 static const char *
@@ -209,31 +209,170 @@ Test(resolve, relative_to_the_cwd_and_to_a_dirfd)
 	free(d);
 }
 
-/* A working directory deeper than PATH_MAX cannot be told: refuse, never
- * guess (the check used to allow when getcwd failed). */
-Test(resolve, a_cwd_beyond_path_max_is_unknown)
+/* A tree of `levels` directories of 200 bytes' names under a fresh
+ * temporary directory, made one level at a time with chdir (a path that
+ * long is no system call's argument); the working directory is left at
+ * the bottom, whose name goes into want.  Returns the top (to free). */
+static char *
+deep_tree(size_t levels, char *want, size_t cap)
 {
-	char keep[PATH_MAX];
-	cr_assert_not_null(getcwd(keep, sizeof(keep)));
 	char *d = strdup("/tmp/ward-deep.XXXXXX");
 	cr_assert_not_null(mkdtemp(d));
 	cr_assert_eq(chdir(d), 0);
-	char name[200];
-	memset(name, 'd', sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0';
-	for (int i = 0; i < 25; i++) {
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	size_t n = (size_t)snprintf(want, cap, "%s", d);
+	for (size_t i = 0; i < levels; i++) {
 		cr_assert_eq(mkdir(name, 0755), 0);
 		cr_assert_eq(chdir(name), 0);
+		if (n + 202 < cap)
+			n += (size_t)snprintf(want + n, cap - n, "/%s", name);
 	}
-	ward_cwd_forget();
-	cr_expect_eq(ward_resolve(&cached, AT_FDCWD, "../x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
-	cr_expect_eq(ward_resolve(&direct, AT_FDCWD, "x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
-	int here = open(".", O_RDONLY | O_DIRECTORY);
-	cr_expect_eq(ward_resolve(&direct, here, "x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
-	close(here);
+	return d;
+}
+
+static void
+deep_tree_remove(const char *keep, char *d)
+{
 	cr_assert_eq(chdir(keep), 0);
 	char cmd[PATH_MAX + 32];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
 	cr_assert_eq(system(cmd), 0);
 	free(d);
+}
+
+/* A working directory deeper than PATH_MAX is named by walking up its
+ * "..": relative paths, ".." and dirfds from there resolve to their full
+ * names (the check used to allow when getcwd failed, then refused). */
+Test(resolve, a_cwd_beyond_path_max_is_named_by_walking_up)
+{
+	static char want[WARD_NAME_MAX], expect[WARD_NAME_MAX + 8];
+	char keep[PATH_MAX];
+	cr_assert_not_null(getcwd(keep, sizeof(keep)));
+	char *d = deep_tree(25, want, sizeof(want));
+	cr_assert_gt(strlen(want), PATH_MAX);
+	ward_cwd_forget();
+	snprintf(expect, sizeof(expect), "%s/x", want);
+	cr_expect_eq(ward_resolve(&direct, AT_FDCWD, "x", true, out, &rscratch), 0);
+	cr_expect_str_eq(out, expect);
+	*strrchr(want, '/') = '\0';
+	snprintf(expect, sizeof(expect), "%s/x", want);
+	cr_expect_eq(ward_resolve(&cached, AT_FDCWD, "../x", true, out, &rscratch), 0);
+	cr_expect_str_eq(out, expect);
+	int here = open(".", O_RDONLY | O_DIRECTORY);
+	cr_expect_eq(ward_resolve(&direct, here, "../x", true, out, &rscratch), 0);
+	cr_expect_str_eq(out, expect);
+	/* the remembered directory: refreshed by the walk too */
+	ward_cwd_refresh();
+	char *copy = malloc(WARD_NAME_MAX);
+	cr_assert(ward_cwd_copy(copy, WARD_NAME_MAX));
+	cr_expect_eq(strlen(copy), strlen(want) + 201);
+	free(copy);
+	/* a file's descriptor as the base: ENOTDIR, as the kernel says */
+	int file = openat(here, "f", O_CREAT | O_RDWR, 0600);
+	cr_expect_eq(ward_resolve(&direct, file, "x", true, out, &rscratch), WARD_RESOLVE_FAILS);
+	cr_expect_eq(rscratch.fails_with, ENOTDIR);
+	close(file);
+	close(here);
+	deep_tree_remove("/", d);
+	ward_cwd_refresh();
+}
+
+/* Deeper than WARD_NAME_MAX, a name cannot be told: unknown (the shim
+ * refuses, with a record), never a guess. */
+Test(resolve, a_cwd_beyond_the_name_bound_is_unknown)
+{
+	static char want[WARD_NAME_MAX];
+	char *d = deep_tree(WARD_NAME_MAX / 201 + 2, want, sizeof(want));
+	ward_cwd_forget();
+	cr_expect_eq(ward_resolve(&direct, AT_FDCWD, "x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
+	int here = open(".", O_RDONLY | O_DIRECTORY);
+	cr_expect_eq(ward_resolve(&direct, here, "x", true, out, &rscratch), WARD_RESOLVE_UNKNOWN);
+	close(here);
+	deep_tree_remove("/", d);
+	ward_cwd_refresh();
+}
+
+/* The program's own path is the kernel's to bound: PATH_MAX bytes or more
+ * is ENAMETOOLONG, as the call says bare. */
+Test(resolve, a_path_argument_of_path_max_fails_as_the_kernel_says)
+{
+	static char path[PATH_MAX + 8];
+	memset(path, 'a', PATH_MAX);
+	path[PATH_MAX] = '\0';
+	cr_expect_eq(ward_resolve(&direct, AT_FDCWD, path, true, out, &rscratch), WARD_RESOLVE_FAILS);
+	cr_expect_eq(rscratch.fails_with, ENAMETOOLONG);
+	path[0] = '/';
+	cr_expect_eq(ward_resolve(&direct, AT_FDCWD, path, true, out, &rscratch), WARD_RESOLVE_FAILS);
+}
+
+/* ---- core/exact: calls on names longer than the kernel takes ---- */
+
+#include <sys/syscall.h>
+
+#include "exact.h"
+
+/* Open, stat and readlink on a name longer than PATH_MAX, no symlink
+ * followed: a directory on the way swapped for a symlink is ELOOP. */
+Test(exact, long_names_are_reached_through_anchors_and_follow_no_symlink)
+{
+	static char want[WARD_NAME_MAX], name[WARD_NAME_MAX + 8];
+	char keep[PATH_MAX];
+	cr_assert_not_null(getcwd(keep, sizeof(keep)));
+	char *d = deep_tree(30, want, sizeof(want));
+	FILE *f = fopen("f", "w");
+	cr_assert_not_null(f);
+	fputs("deep\n", f);
+	fclose(f);
+	cr_assert_eq(symlink("f", "l"), 0);
+	snprintf(name, sizeof(name), "%s/f", want);
+	long fd = ward_exact_open(name, O_RDONLY | O_CLOEXEC, 0);
+	cr_assert_geq(fd, 0, "errno %d", errno);
+	char buf[8] = "";
+	cr_expect_eq(read((int)fd, buf, sizeof(buf)), 5);
+	cr_expect_str_eq(buf, "deep\n");
+	close((int)fd);
+	struct stat st;
+	cr_expect_eq(ward_exact_call(SYS_newfstatat, name, (long)&st, 0, 0), 0);
+	cr_expect_eq(st.st_size, 5);
+	snprintf(name, sizeof(name), "%s/l", want);
+	char target[16] = "";
+	cr_expect_eq(ward_exact_call(SYS_readlinkat, name, (long)target, sizeof(target), 0), 1);
+	cr_expect_eq(ward_exact_open(name, O_RDONLY, 0), -1);
+	cr_expect_eq(errno, ELOOP, "a symlink at the end is opened: %d", errno);
+	/* a directory half-way down moved away, a symlink to it in its place */
+	char *mid = want + strlen(d) + 10 * 201; /* the '/' before the 11th level */
+	*mid = '\0';
+	cr_assert_eq(chdir(want), 0); /* the first 10 levels: shorter than PATH_MAX */
+	*mid = '/';
+	char level[201];
+	memcpy(level, mid + 1, 200);
+	level[200] = '\0';
+	cr_assert_eq(rename(level, "moved"), 0);
+	cr_assert_eq(symlink("moved", level), 0);
+	snprintf(name, sizeof(name), "%s/f", want);
+	cr_expect_eq(ward_exact_open(name, O_RDONLY, 0), -1);
+	cr_expect_eq(errno, ELOOP, "followed a symlink on the way: %d", errno);
+	cr_expect_eq(ward_exact_call(SYS_newfstatat, name, (long)&st, 0, 0), -1, "stat through a swapped directory");
+	deep_tree_remove(keep, d);
+}
+
+/* The name of a directory no call can name: walked up, checked, and
+ * ESTALE-free only when it still leads there. */
+Test(exact, a_deep_directory_is_named_by_its_dotdot_walk)
+{
+	static char want[WARD_NAME_MAX], got[WARD_NAME_MAX];
+	static char entries[4096];
+	char keep[PATH_MAX];
+	cr_assert_not_null(getcwd(keep, sizeof(keep)));
+	char *d = deep_tree(24, want, sizeof(want));
+	cr_expect_eq(ward_exact_name(AT_FDCWD, got, sizeof(got), entries, sizeof(entries)), 0);
+	cr_expect_str_eq(got, want);
+	cr_expect_eq(ward_exact_name(AT_FDCWD, got, 1000, entries, sizeof(entries)), ENAMETOOLONG);
+	int root = open("/", O_RDONLY | O_DIRECTORY);
+	cr_expect_eq(ward_exact_name(root, got, sizeof(got), entries, sizeof(entries)), 0);
+	cr_expect_str_eq(got, "/");
+	close(root);
+	deep_tree_remove(keep, d);
 }

@@ -1,0 +1,262 @@
+/*
+ * exact.c: system calls on canonical paths of any length.  See exact.h.
+ */
+#define _GNU_SOURCE
+#include "exact.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "syscall.h"
+
+static bool no_openat2; /* the kernel said ENOSYS once: walk by components from then on */
+
+bool
+ward_exact_by_components(void)
+{
+	return __atomic_load_n(&no_openat2, __ATOMIC_RELAXED);
+}
+
+static void
+close_keeping_errno(long fd)
+{
+	int err = errno;
+	ward_syscall(SYS_close, fd);
+	errno = err;
+}
+
+/* Without openat2 (kernels before 5.6, seccomp filters that refuse it,
+ * valgrind): the same walk made one component at a time from dirfd (from
+ * the root for an absolute path), each opened O_NOFOLLOW from the one
+ * before, so a symlink anywhere is ELOOP as with RESOLVE_NO_SYMLINKS. */
+static long
+by_components(int dirfd, const char *path, int flags, mode_t mode)
+{
+	long dir = dirfd;
+	if (path[0] == '/' && (dir = ward_syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	bool own = dir != dirfd; /* the walk's own descriptor: closed as it goes */
+	const char *p = path;
+	while (*p == '/')
+		p++;
+	if (*p == '\0') { /* the directory itself */
+		long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
+		if (own)
+			close_keeping_errno(dir);
+		return fd;
+	}
+	char name[NAME_MAX + 1];
+	for (;;) {
+		size_t n = strcspn(p, "/");
+		const char *next = p + n;
+		while (*next == '/')
+			next++;
+		if (n > NAME_MAX) {
+			if (own)
+				ward_syscall(SYS_close, dir);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		bool last = *next == '\0';
+		long fd = last ? ward_syscall(SYS_openat, dir, name, flags | O_NOFOLLOW, mode)
+		               : ward_syscall(SYS_openat, dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		int err = errno;
+		struct stat st; /* a symlink where a directory was decided: O_DIRECTORY says ENOTDIR */
+		if (fd < 0 && !last && err == ENOTDIR &&
+		    ward_syscall(SYS_newfstatat, dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			err = ELOOP;
+		if (own)
+			ward_syscall(SYS_close, dir);
+		if (fd < 0 || last) {
+			errno = err;
+			return fd;
+		}
+		dir = fd;
+		own = true;
+		p = next;
+	}
+}
+
+/* path (shorter than PATH_MAX) from dirfd, no symlink followed. */
+static long
+open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
+			                .mode = __OPEN_NEEDS_MODE(flags) ? mode : 0,
+			                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+		long fd = ward_syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return fd;
+		if (errno == ENOSYS)
+			__atomic_store_n(&no_openat2, true, __ATOMIC_RELAXED);
+	}
+	return by_components(dirfd, path, flags, mode);
+}
+
+/* A directory on path's way, opened exactly, from which *rest (shorter
+ * than PATH_MAX) is left to walk; AT_FDCWD when path fits as it is.  -1
+ * with errno. */
+static long
+anchor(char *path, char **rest)
+{
+	long dir = AT_FDCWD;
+	char *at = path;
+	for (size_t left = strlen(path); left >= PATH_MAX;) {
+		char *cut = memrchr(at, '/', PATH_MAX - 1);
+		if (cut == NULL || cut == at) { /* no component is that long: not a canonical path */
+			if (dir != AT_FDCWD)
+				ward_syscall(SYS_close, dir);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		*cut = '\0';
+		long next = open_beneath((int)dir, at, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		*cut = '/';
+		if (dir != AT_FDCWD)
+			close_keeping_errno(dir);
+		if (next < 0)
+			return -1;
+		dir = next;
+		left -= (size_t)(cut + 1 - at);
+		at = cut + 1;
+	}
+	*rest = at;
+	return dir;
+}
+
+long
+ward_exact_open(char *path, int flags, mode_t mode)
+{
+	long fd = open_beneath(AT_FDCWD, path, flags, mode);
+	if (fd >= 0 || errno != ENAMETOOLONG)
+		return fd;
+	char *rest;
+	long dir = anchor(path, &rest);
+	if (dir < 0 || dir == AT_FDCWD)
+		return dir == AT_FDCWD ? (errno = ENAMETOOLONG, -1) : -1;
+	fd = open_beneath((int)dir, rest, flags, mode);
+	close_keeping_errno(dir);
+	return fd;
+}
+
+long
+ward_exact_call(long nr, char *path, long b, long c, long d)
+{
+	long r = ward_syscall(nr, AT_FDCWD, path, b, c, d);
+	if (r >= 0 || errno != ENAMETOOLONG)
+		return r;
+	char *rest;
+	long dir = anchor(path, &rest);
+	if (dir < 0 || dir == AT_FDCWD)
+		return dir == AT_FDCWD ? (errno = ENAMETOOLONG, -1) : -1;
+	r = ward_syscall(nr, dir, rest, b, c, d);
+	close_keeping_errno(dir);
+	return r;
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The name under which dir's parent (up, whose entries are read afresh)
+ * holds the directory here; NULL when none does.  by_inode: trust the
+ * entries' inode numbers to pick the candidates (not across a mount, and
+ * not on file systems whose d_ino is not st_ino: the second pass looks at
+ * every directory). */
+static const char *
+name_in(long up, const struct stat *here, bool by_inode, char *entries, size_t size)
+{
+	if (ward_syscall(SYS_lseek, up, 0, SEEK_SET) != 0)
+		return NULL;
+	for (;;) {
+		long n = ward_syscall(SYS_getdents64, up, entries, size);
+		if (n <= 0)
+			return NULL;
+		for (long at = 0; at < n;) {
+			struct dirent64 *e = (struct dirent64 *)(entries + at);
+			at += e->d_reclen;
+			const char *name = e->d_name;
+			if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+				continue;
+			if (by_inode ? e->d_ino != here->st_ino : e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+				continue;
+			struct stat st;
+			if (ward_syscall(SYS_newfstatat, up, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && same_file(&st, here))
+				return name;
+		}
+	}
+}
+
+int
+ward_exact_name(int dirfd, char *out, size_t cap, char *entries, size_t entries_size)
+{
+	struct stat start, here;
+	long cur = ward_syscall(SYS_openat, dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0)
+		return errno;
+	if (ward_syscall(SYS_fstat, cur, &start) != 0) {
+		close_keeping_errno(cur);
+		return errno;
+	}
+	here = start;
+	size_t at = cap - 1;
+	out[at] = '\0';
+	int err = 0;
+	for (;;) {
+		struct stat parent;
+		long up = ward_syscall(SYS_openat, cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (up < 0) {
+			err = errno;
+			break;
+		}
+		if (ward_syscall(SYS_fstat, up, &parent) != 0) {
+			err = errno;
+			ward_syscall(SYS_close, up);
+			break;
+		}
+		if (same_file(&parent, &here)) { /* the root: its ".." is itself */
+			ward_syscall(SYS_close, up);
+			break;
+		}
+		const char *name = name_in(up, &here, parent.st_dev == here.st_dev, entries, entries_size);
+		if (name == NULL)
+			name = name_in(up, &here, false, entries, entries_size);
+		size_t n = name != NULL ? strlen(name) : 0;
+		if (name == NULL || at < n + 1) {
+			err = name == NULL ? ENOENT : ENAMETOOLONG;
+			ward_syscall(SYS_close, up);
+			break;
+		}
+		at -= n;
+		memcpy(out + at, name, n);
+		out[--at] = '/';
+		ward_syscall(SYS_close, cur);
+		cur = up;
+		here = parent;
+	}
+	ward_syscall(SYS_close, cur);
+	if (err != 0)
+		return err;
+	if (at == cap - 1)
+		out[--at] = '/'; /* the root itself */
+	memmove(out, out + at, cap - at);
+	/* each step was one instant; the whole name must still lead here */
+	struct stat now;
+	long check = ward_exact_open(out, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (check < 0)
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? ESTALE : errno;
+	bool same = ward_syscall(SYS_fstat, check, &now) == 0 && same_file(&now, &start);
+	ward_syscall(SYS_close, check);
+	return same ? 0 : ESTALE;
+}
