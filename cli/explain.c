@@ -88,12 +88,13 @@ explain_one(const struct explain *e, unsigned int op, const char *path)
 	int r = path[0] == '\0' ? WARD_RESOLVE_FAILS
 	                        : ward_resolve(&options, AT_FDCWD, path, follow_last, resolved, &scratch);
 	if (r == WARD_RESOLVE_UNKNOWN) {
-		printf("deny %s %s: the path cannot be resolved (too long, or no working directory); the shim refuses it\n",
+		printf("deny %s %s: the path cannot be resolved (a name over 32 KiB, or no working directory); the shim refuses it\n",
 		       op_name, path);
 		return 1;
 	}
 	if (r != 0) {
-		fprintf(stderr, "ward: explain: %s: the call would fail by itself (empty path or a symlink loop)\n", path);
+		fprintf(stderr, "ward: explain: %s: the call would fail by itself (an empty path, a symlink loop, or %d bytes or more)\n",
+		        path, PATH_MAX);
 		return 2;
 	}
 	return answer(e->policy, e->matcher, op_name, op, resolved, follow_last);

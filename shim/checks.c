@@ -352,7 +352,7 @@ ward_checks_unresolved(struct ward_frame *f, struct ward_scratch *s, const char 
 	if (r != WARD_RESOLVE_UNKNOWN)
 		return 0;
 	struct ward_refusal why = { .op = "resolve", .what = path,
-		                    .by = "ward (the path cannot be resolved: too long, or no working directory)",
+		                    .by = "ward (the path cannot be resolved: a name over 32 KiB, or no working directory)",
 		                    .rule = "ward (unresolvable path)", .err = EACCES };
 	return ward_refuse(f, s, &why);
 }

@@ -324,6 +324,9 @@ static const char *const OPEN_DIRRENAME[] = { "open", "dirrename", NULL };
 static const char *const OPEN_FILE_VIA_PROC[] = { "open", "file", "proc", NULL };
 static const char *const FOPEN_DIR_VIA_PROC[] = { "fopen", "dir", "proc", NULL };
 static const char *const FOPEN[] = { "fopen", NULL };
+static const char *const DEEP[] = { "deep", NULL };
+static const char *const OPEN_FILE_DEEP[] = { "open", "file", "deep", NULL };
+static const char *const FOPEN_DIR_DEEP[] = { "fopen", "dir", "deep", NULL };
 static const char *const INTO[] = { "into", NULL };
 static const char *const PAYLOADS[] = { PROG_RACE_PAYLOAD_OK, PROG_RACE_PAYLOAD_FORBIDDEN, NULL };
 
@@ -384,6 +387,20 @@ Test(races, open_through_a_directory_renamed_away_for_a_symlink)
 	c.flipper = "thread";
 	c.trust_window = false;
 	expect_held(&c);
+}
+
+/* 1-5 deeper than PATH_MAX: the victim and the flipper in a working
+ * directory of over 5,000 bytes, by relative names (the name is walked up
+ * by "..", the decided path acted on through anchors, no symlink followed) */
+Test(races, open_and_fopen_in_a_working_directory_beyond_path_max)
+{
+	expect_held(&(struct race_case){ .what = "open, deep cwd", .prog = PROG_RACE_READ, .setup_args = DEEP,
+	                                 .args = OPEN_FILE_DEEP, .flipper = "thread", .policy = DENY_SECRET });
+	expect_held(&(struct race_case){ .what = "open, deep cwd", .prog = PROG_RACE_READ, .setup_args = DEEP,
+	                                 .args = OPEN_FILE_DEEP, .flipper = "proc", .policy = READ_THE_SYSTEM });
+	expect_held(&(struct race_case){ .what = "fopen d/S.txt, deep cwd", .prog = PROG_RACE_READ,
+	                                 .setup_args = DEEP, .args = FOPEN_DIR_DEEP, .flipper = "thread",
+	                                 .policy = DENY_SECRET });
 }
 
 /* 6 */

@@ -14,6 +14,9 @@
  *          dirrename: the same swap made by four plain renames
  *                (d -> d.real, dlnk -> d, d -> dlnk, d.real -> d)
  *   proc   the victim's path goes through the magic link /proc/self/root
+ *   deep   the same names in work/deep/.../ (25 levels of 200 bytes: over
+ *          5,000 bytes, more than any system call takes), where the victim
+ *          and the flipper work by relative names (setup needs `deep` too)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -31,11 +34,34 @@ static const char *flip, *lnk, *d, *dlnk, *dreal, *target;
 static bool use_fopen, use_openat2;
 static enum { FILE_SWAP, DIR_SWAP, DIR_RENAME } shape;
 
+#define DEEP_LEVELS 25
+
+/* Into work/deep/ and down its levels (made when make is set), one chdir
+ * at a time. */
+static void
+go_deep(bool make)
+{
+	char name[201];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	if ((make && mkdir(race_path("work/deep"), 0755) != 0) || chdir(race_path("work/deep")) != 0)
+		race_die("work/deep");
+	for (int i = 0; i < DEEP_LEVELS; i++)
+		if ((make && mkdir(name, 0755) != 0) || chdir(name) != 0)
+			race_die("deep level");
+}
+
+static void
+put_here(const char *name, const char *text)
+{
+	FILE *f = fopen(name, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		race_die(name);
+}
+
 static void
 setup(const char *dir, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
 	char t[4096];
 	race_put("work/flip", HARMLESS_TEXT, 0644);
 	snprintf(t, sizeof(t), "%s/secret/S.txt", dir);
@@ -44,13 +70,24 @@ setup(const char *dir, int argc, char **argv)
 	race_put("work/d/S.txt", HARMLESS_TEXT, 0644);
 	snprintf(t, sizeof(t), "%s/secret", dir);
 	race_symlink(t, "work/dlnk");
+	if (argc >= 1 && strcmp(argv[0], "deep") == 0) {
+		go_deep(true);
+		put_here("flip", HARMLESS_TEXT);
+		snprintf(t, sizeof(t), "%s/secret/S.txt", dir);
+		if (symlink(t, "lnk") != 0 || mkdir("d", 0755) != 0)
+			race_die("deep names");
+		put_here("d/S.txt", HARMLESS_TEXT);
+		snprintf(t, sizeof(t), "%s/secret", dir);
+		if (symlink(t, "dlnk") != 0)
+			race_die("deep dlnk");
+	}
 }
 
 static void
 prepare(struct race_run *r)
 {
 	if (r->argc != 2 && r->argc != 3)
-		race_die("usage: run DIR MS FLIPPER open|fopen file|dir|dirrename [proc]");
+		race_die("usage: run DIR MS FLIPPER open|fopen file|dir|dirrename [proc|deep]");
 	use_fopen = strcmp(r->argv[0], "fopen") == 0;
 	use_openat2 = strcmp(r->argv[0], "openat2") == 0;
 	shape = strcmp(r->argv[1], "file") == 0  ? FILE_SWAP
@@ -62,6 +99,15 @@ prepare(struct race_run *r)
 	dlnk = race_path("work/dlnk");
 	dreal = race_path("work/d.real");
 	target = shape == FILE_SWAP ? flip : race_path("work/d/S.txt");
+	if (r->argc == 3 && strcmp(r->argv[2], "deep") == 0) {
+		go_deep(false); /* the flipper, thread or child, works from here too */
+		flip = "flip";
+		lnk = "lnk";
+		d = "d";
+		dlnk = "dlnk";
+		dreal = "d.real";
+		target = shape == FILE_SWAP ? flip : "d/S.txt";
+	}
 	if (r->argc == 3 && strcmp(r->argv[2], "proc") == 0) {
 		static char through[4200];
 		snprintf(through, sizeof(through), "/proc/self/root%s", target);
