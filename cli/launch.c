@@ -177,20 +177,30 @@ make_records(void)
 	setenv("WARD_RECORDS", records_path, 1);
 }
 
+/* The working directory, however deep (glibc walks up ".." past PATH_MAX). */
+static char *
+working_directory(void)
+{
+	char *cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		cli_fail("getcwd: %s", strerror(errno));
+	return cwd;
+}
+
 /* Absolute, so that children in other directories find the same file. */
 static void
 set_absolute(const char *variable, const char *value)
 {
-	char path[PATH_MAX * 2];
 	if (value[0] == '/' || strcmp(value, "stderr") == 0) {
 		setenv(variable, value, 1);
 		return;
 	}
-	char cwd[PATH_MAX];
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		cli_fail("getcwd: %s", strerror(errno));
-	snprintf(path, sizeof(path), "%s/%s", cwd, value);
+	char *cwd = working_directory(), *path;
+	if (asprintf(&path, "%s/%s", cwd, value) < 0)
+		cli_fail("out of memory");
 	setenv(variable, path, 1);
+	free(path);
+	free(cwd);
 }
 
 /* The compiled policy for the whole tree: every process maps it instead of
@@ -250,10 +260,9 @@ set_policy(const struct launch *l)
 	if (loaded == NULL)
 		cli_fail("%s:%d:%d: error: %s", error.file, error.line, error.col, error.message);
 	set_absolute("WARD_POLICY", l->policy);
-	char cwd[PATH_MAX]; /* $CWD for the whole tree, also for a process that parses the text */
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		cli_fail("getcwd: %s", strerror(errno));
+	char *cwd = working_directory(); /* $CWD for the whole tree, also for a process that parses the text */
 	setenv("WARD_CWD", cwd, 1);
+	free(cwd);
 	unsetenv("LD_AUDIT"); /* an audit library would run before libward (docs/POLICY.md) */
 	setenv("WARD_CHILD", "1", 1); /* CMD is decided like every exec of the tree: its image checks itself */
 	tree_policy = loaded;

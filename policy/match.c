@@ -51,7 +51,11 @@ struct bucket {
 	uint32_t entry[BUCKET_SLOTS];
 } __attribute__((aligned(64)));
 
-#define KEY_LENGTHS 4096 /* a bit per key length: prefixes of other lengths hold no rules */
+/* A bit per key length: prefixes of other lengths hold no rules.  The last
+ * bit stands for every length from there on (a rule under a name that
+ * long, $CWD many levels deep: rare, and then every longer prefix is
+ * looked up). */
+#define KEY_LENGTHS 4096
 
 enum matcher_kind {
 	MATCHER_BUILT,         /* owns its arrays and its pool of strings */
@@ -328,7 +332,8 @@ try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, 
 static inline bool
 has_key_length(const struct ward_matcher *m, size_t i)
 {
-	return i < KEY_LENGTHS && (m->key_length[i / 64] >> (i % 64)) & 1;
+	size_t bit = i < KEY_LENGTHS ? i : KEY_LENGTHS - 1;
+	return (m->key_length[bit / 64] >> (bit % 64)) & 1;
 }
 
 /* Every prefix of path[0..len) that ends at a '/' (the root "" first, if
@@ -723,8 +728,9 @@ ward_matcher_build(const struct ward_policy *policy)
 	for (uint32_t i = 0; i < nentries; i++) {
 		insert(b->bucket, buckets - 1, &b->entry[i], i);
 		size_t kl = b->entry[i].key_len; /* prefixes of other lengths are not looked up */
-		if (kl < KEY_LENGTHS)
-			b->key_length[kl / 64] |= 1ull << (kl % 64);
+		if (kl >= KEY_LENGTHS)
+			kl = KEY_LENGTHS - 1;
+		b->key_length[kl / 64] |= 1ull << (kl % 64);
 	}
 	free(pend);
 	m->strings = b->pool;

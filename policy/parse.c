@@ -157,8 +157,10 @@ lookup(struct parser *ps, const char *name)
 		return env->cwd;
 	const char *v = (env != NULL && env->lookup != NULL) ? env->lookup(name, env->context) : getenv(name);
 	if (strcmp(name, "CWD") == 0 && v == NULL) {
-		static char cwd[PATH_MAX];
-		return getcwd(cwd, sizeof(cwd));
+		static char *cwd; /* kept: asked once, however deep */
+		if (cwd == NULL)
+			cwd = getcwd(NULL, 0);
+		return cwd;
 	}
 	if (strcmp(name, "TMPDIR") == 0 && (v == NULL || v[0] == '\0'))
 		return "/tmp";

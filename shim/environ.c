@@ -26,10 +26,11 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "../core/exact.h"
 #include "../policy/policy.h"
 
 #define KEPT_MAX 32        /* WARD_* variables remembered */
-#define KEPT_TEXT 16384    /* their text */
+#define KEPT_TEXT (16384 + WARD_NAME_MAX) /* their text (WARD_CWD may be a deep name) */
 
 /* What start-up writes first (the small fields, the entries, the start of
  * the text), so that it shares pages: each page touched is a fault. */
@@ -187,8 +188,9 @@ keep_entry(const char *entry)
 void
 ward_exec_keep(const char *name, const char *value)
 {
-	static char line[PATH_MAX + 64];
-	snprintf(line, sizeof(line), "%s=%s", name, value);
+	static char line[WARD_NAME_MAX + 64]; /* WARD_CWD may be that deep */
+	if ((size_t)snprintf(line, sizeof(line), "%s=%s", name, value) >= sizeof(line))
+		return; /* never a cut value */
 	size_t n = strlen(name);
 	char *copy = keep_text(line);
 	if (copy == NULL)
@@ -234,8 +236,9 @@ ward_exec_init(char **envp)
 	 * (and its presence tells a descendant from the first process) */
 	kept.first = ward_env("WARD_CWD") == NULL;
 	if (kept.first) {
-		static char cwd[PATH_MAX];
-		if (ward_syscall(SYS_getcwd, cwd, sizeof(cwd)) > 0)
+		static char cwd[WARD_NAME_MAX], entries[4096] __attribute__((aligned(8)));
+		if (ward_syscall(SYS_getcwd, cwd, PATH_MAX) > 0 ||
+		    (errno == ENAMETOOLONG && ward_exact_name(AT_FDCWD, cwd, sizeof(cwd), entries, sizeof(entries)) == 0))
 			ward_exec_keep("WARD_CWD", cwd);
 	}
 }

@@ -214,7 +214,7 @@ struct ward_scratch {
 	struct ward_resolve_scratch resolve;
 	char fd_target[WARD_PATH_MAX];
 	char record[WARD_RECORD_MAX];
-	char record_cwd[WARD_PATH_MAX];
+	char record_cwd[WARD_NAME_MAX];
 	char rule[PATH_MAX + 32];
 	char by[PATH_MAX + 64];
 	char ops_text[64];

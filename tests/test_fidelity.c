@@ -555,6 +555,55 @@ Test(fidelity, a_working_directory_beyond_path_max_is_decided_on_its_full_name)
 	outcome_free(&o);
 }
 
+/* `ward run` started in a working directory deeper than PATH_MAX: the
+ * launcher names it (glibc walks up ".."), $CWD is that full name for the
+ * whole tree, and the tree is confined by it: a file is made in $CWD, the
+ * link to the protected file and a write one level up are refused, and
+ * the run says so (exit 3). */
+Test(fidelity, ward_run_from_beyond_path_max_confines_by_the_full_cwd)
+{
+	char name[201], cmd[4 * PATH_MAX], policy[PATH_MAX + 16], text[2 * PATH_MAX];
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	size_t levels = 25;
+	for (size_t i = 0; i < levels; i++) { /* made bare, one level at a time */
+		cr_assert_eq(chdir(i == 0 ? work : name), 0);
+		cr_assert_eq(mkdir(name, 0755), 0);
+	}
+	cr_assert_eq(chdir(name), 0);
+	cr_assert(file_write("here.txt", "here\n", 5));
+	cr_assert_eq(symlink(secret, "lnk"), 0);
+	cr_assert_eq(chdir("/"), 0);
+	snprintf(policy, sizeof(policy), "%s/deep.ward", work);
+	snprintf(text, sizeof(text),
+	         "default deny\nallow ro /**\nallow rw $CWD/** /dev/null\nallow exec /usr/bin/* /bin/*\ndeny all %s\n",
+	         secret);
+	cr_assert(file_write(policy, text, strlen(text)));
+	snprintf(cmd, sizeof(cmd),
+	         "import os\nos.chdir('%s')\nfor i in range(%zu):\n    os.chdir('%s')\n"
+	         "os.execv('%s', ['ward', 'run', '-s', 'none', '-p', '%s', '--', 'sh', '-c', "
+	         "'echo x > new.txt && cat new.txt; cat lnk; echo y > ../sibling.txt; ls'])\n",
+	         work, levels, name, WARD_EXE, policy);
+	const char *argv[] = { PYTHON3, "-c", cmd, NULL };
+	struct outcome o = run_in_work(argv, false, NULL);
+	cr_expect_eq(o.code, 3, "%s", o.err);
+	cr_expect_str_eq(o.out, "x\nhere.txt\nlnk\nnew.txt\n", "%s", o.err);
+	cr_expect(strstr(o.err, "ward: denied read ") != NULL, "%s", o.err);
+	cr_expect(strstr(o.err, "sibling.txt") != NULL, "the write one level up was not refused: %s", o.err);
+	cr_expect(strstr(o.out, "top secret") == NULL);
+	char sibling[PATH_MAX];
+	size_t n = (size_t)snprintf(sibling, sizeof(sibling), "%s", work);
+	for (size_t i = 0; i + 1 < levels && n + 202 < sizeof(sibling); i++)
+		n += (size_t)snprintf(sibling + n, sizeof(sibling) - n, "/%s", name);
+	/* (the sibling's own name is past PATH_MAX: looked for from inside) */
+	cr_assert_eq(chdir(work), 0);
+	for (size_t i = 0; i + 1 < levels; i++)
+		cr_assert_eq(chdir(name), 0);
+	cr_expect_neq(access("sibling.txt", F_OK), 0, "the refused write made a file");
+	cr_assert_eq(chdir("/"), 0);
+	outcome_free(&o);
+}
+
 /* Entry points that take a path besides the file calls: statvfs and
  * pathconf are stats, shm_open opens a file under /dev/shm (which glibc
  * opens with a call no wrapper sees). */

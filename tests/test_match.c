@@ -208,6 +208,44 @@ Test(match, compiled_equals_naive_long_components)
 	differential(WARD_SIMD_SSE2, 6);
 }
 
+/* Rules under names longer than 4,096 bytes ($CWD many levels deep): a
+ * deny there denies, an allow allows, subtree, exact and glob alike, as
+ * the naive matcher decides (the key-length filter once skipped them: a
+ * deny rule that long was never found). */
+Test(match, rules_under_names_longer_than_4096_bytes)
+{
+	static char deep[6000], text[4 * 6000 + 200], path[6000 + 64];
+	size_t n = (size_t)snprintf(deep, sizeof(deep), "/w");
+	for (int i = 0; i < 25; i++) {
+		deep[n++] = '/';
+		memset(deep + n, 'd', 200);
+		n += 200;
+	}
+	deep[n] = '\0';
+	snprintf(text, sizeof(text), "default deny\nallow rw %s/**\ndeny all %s/secret/**\ndeny write %s/ro\n"
+	         "deny read %s/g*/x\n", deep, deep, deep, deep);
+	struct ward_policy *p = policy_from(text);
+	struct ward_matcher *m = ward_matcher_build(p);
+	cr_assert_not_null(m);
+	const struct { const char *tail; unsigned int op; bool allow; } cases[] = {
+		{ "/f", WARD_OP_WRITE, true },       { "/secret/S.txt", WARD_OP_READ, false },
+		{ "/secret", WARD_OP_READ, false },   { "/ro", WARD_OP_WRITE, false },
+		{ "/ro", WARD_OP_READ, true },        { "/gx/x", WARD_OP_READ, false },
+		{ "/gx/y", WARD_OP_READ, true },      { "/../f", WARD_OP_READ, true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", deep, cases[i].tail);
+		struct ward_decision fast = ward_matcher_decide(m, cases[i].op, path),
+		                     naive = ward_policy_decide_naive(p, cases[i].op, path);
+		cr_expect_eq(fast.allow, cases[i].allow, "%s: %d", cases[i].tail, fast.allow);
+		cr_expect_eq(fast.allow, naive.allow, "%s", cases[i].tail);
+		cr_expect_eq(fast.rule, naive.rule, "%s: rule %d, naive %d", cases[i].tail, fast.rule, naive.rule);
+	}
+	cr_expect_not(ward_matcher_decide(m, WARD_OP_READ, "/w/x").allow);
+	ward_matcher_free(m);
+	ward_policy_free(p);
+}
+
 /* The per-directory cache (match.c): every operation on many names in the
  * same directories, the directories' state cached by the first, and two
  * matchers of different policies deciding in turn (a state is its
