@@ -18,14 +18,14 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/d"
 printf 'default allow\ndeny all /home/nobody/secret/**\nallow all %s/**\n' "$work" > "$work/p.ward"
 
-# syscalls OPS N CASE: total system calls of one run
+# syscalls OPS N CASE [deep]: total system calls of one run
 syscalls() {
 	local op=$1 count=$2 side=$3 out="$work/strace.txt"
 	rm -rf "$work/d" && mkdir "$work/d"
 	case $side in
-	bare) strace -f -c -o "$out" "$loop" "$op" "$count" "$work/d" ;;
-	observe) strace -f -c -o "$out" env LD_PRELOAD="$lib" "$loop" "$op" "$count" "$work/d" ;;
-	enforce) strace -f -c -o "$out" env LD_PRELOAD="$lib" WARD_POLICY="$work/p.ward" "$loop" "$op" "$count" "$work/d" ;;
+	bare) strace -f -c -o "$out" "$loop" "$op" "$count" "$work/d" ${4:-} ;;
+	observe) strace -f -c -o "$out" env LD_PRELOAD="$lib" "$loop" "$op" "$count" "$work/d" ${4:-} ;;
+	enforce) strace -f -c -o "$out" env LD_PRELOAD="$lib" WARD_POLICY="$work/p.ward" "$loop" "$op" "$count" "$work/d" ${4:-} ;;
 	esac
 	awk '$NF == "total" { print $(NF-2) }' "$out"
 }
@@ -40,6 +40,22 @@ for op in open_close stat fopen_fclose opendir chmod mkdir_rmdir rename unlink_c
 	done
 	printf '%-14s %8s %8s %8s\n' "$op" "${row[@]}"
 done
+
+# The same in a working directory deeper than the kernel names (25 levels
+# of 200 bytes): the name is walked up by ".." once per chdir, and every
+# call on it goes through anchors (docs/POLICY.md, "Decisions").
+echo
+printf '%-14s %8s %8s   (system calls per operation, cwd 5,000 bytes deep)\n' operation bare enforce
+for op in open_close stat fopen_fclose opendir chmod mkdir_rmdir rename unlink_creat; do
+	row=()
+	for side in bare enforce; do
+		a=$(syscalls "$op" "$n" "$side" deep)
+		b=$(syscalls "$op" $((11 * n)) "$side" deep)
+		row+=("$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / (10 * n) }')")
+	done
+	printf '%-14s %8s %8s\n' "$op" "${row[@]}"
+done
+[ "${BENCH_ACT_RUNS:-5}" = 0 ] && exit 0
 
 # Timed, side by side (noisy on a shared VM: medians of BENCH_ACT_RUNS
 # runs, the sides taking turns): ns per operation.
