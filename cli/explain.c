@@ -88,7 +88,7 @@ explain_one(const struct explain *e, unsigned int op, const char *path)
 	int r = path[0] == '\0' ? WARD_RESOLVE_FAILS
 	                        : ward_resolve(&options, AT_FDCWD, path, follow_last, resolved, &scratch);
 	if (r == WARD_RESOLVE_UNKNOWN) {
-		printf("deny %s %s: the path cannot be resolved (a name over 32 KiB, or no working directory); the shim refuses it\n",
+		printf("deny %s %s: the path cannot be resolved (a name too long to tell, or no working directory); the shim refuses it\n",
 		       op_name, path);
 		return 1;
 	}

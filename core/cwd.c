@@ -11,46 +11,60 @@
 #include "seqlock.h"
 #include "syscall.h"
 
+static int busy;           /* ward_cwd_refresh's own space is in use */
+static unsigned int begun; /* refreshes and forgets begun: the remembered name is good only if it is the newest's */
+
 static struct {
 	unsigned int sequence;
-	bool valid;
+	unsigned int version; /* the refresh that stored it */
 	size_t length;
 	char path[WARD_NAME_MAX];
 } cwd;
 
 void
-ward_cwd_refresh(void)
+ward_cwd_refresh_in(char *name, char *entries, size_t entries_size)
 {
-	/* written only while the lock is held */
-	static char fresh[WARD_NAME_MAX], entries[4096] __attribute__((aligned(8)));
+	unsigned int mine = __atomic_add_fetch(&begun, 1, __ATOMIC_SEQ_CST); /* from here on the old name is not trusted */
+	long n = ward_syscall(SYS_getcwd, name, WARD_PATH_MAX);
+	if (n < 0 && errno == ENAMETOOLONG && entries != NULL) /* deeper than the kernel names: walked up by ".." */
+		n = ward_exact_name(AT_FDCWD, name, WARD_NAME_MAX, entries, entries_size) == 0 ? 1 : -1;
+	if (n <= 0 || name[0] != '/')
+		return; /* nothing stored: the kernel is asked until the next refresh */
 	unsigned int s;
 	if (!ward_seqlock_write(&cwd.sequence, &s))
 		return;
-	long n = ward_syscall(SYS_getcwd, fresh, WARD_PATH_MAX);
-	if (n < 0 && errno == ENAMETOOLONG) /* deeper than the kernel names: walked up by ".." */
-		n = ward_exact_name(AT_FDCWD, fresh, sizeof(fresh), entries, sizeof(entries)) == 0 ? 1 : -1;
-	cwd.valid = n > 0 && fresh[0] == '/';
-	if (cwd.valid) {
-		cwd.length = strnlen(fresh, sizeof(fresh) - 1);
-		memcpy(cwd.path, fresh, cwd.length + 1);
+	if ((int)(mine - cwd.version) > 0) { /* a newer refresh may have stored already */
+		cwd.version = mine;
+		cwd.length = strnlen(name, WARD_NAME_MAX - 1);
+		memcpy(cwd.path, name, cwd.length);
+		cwd.path[cwd.length] = '\0';
 	}
 	ward_seqlock_write_end(&cwd.sequence, s);
 }
 
 void
+ward_cwd_refresh(void)
+{
+	static char name[WARD_NAME_MAX], entries[4096] __attribute__((aligned(8)));
+	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE) != 0) {
+		ward_cwd_forget(); /* another thread uses the space: the kernel answers until the next refresh */
+		return;
+	}
+	ward_cwd_refresh_in(name, entries, sizeof(entries));
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+void
 ward_cwd_forget(void)
 {
-	unsigned int s;
-	if (ward_seqlock_write(&cwd.sequence, &s)) {
-		cwd.valid = false;
-		ward_seqlock_write_end(&cwd.sequence, s);
-	}
+	__atomic_add_fetch(&begun, 1, __ATOMIC_SEQ_CST);
 }
 
 void
 ward_cwd_after_fork(void)
 {
 	ward_seqlock_repair(&cwd.sequence);
+	busy = 0; /* (a thread of the parent may have been using it: it is not in the child) */
 	ward_cwd_refresh();
 }
 
@@ -61,14 +75,14 @@ ward_cwd_copy(char *out, size_t cap)
 		unsigned int s = ward_seqlock_read_begin(&cwd.sequence);
 		if (s & 1)
 			continue;
-		bool valid = cwd.valid;
+		bool newest = cwd.version == __atomic_load_n(&begun, __ATOMIC_SEQ_CST);
 		size_t n = cwd.length;
-		if (valid && n < cap) {
+		if (newest && n > 0 && n < cap) {
 			memcpy(out, cwd.path, n);
 			out[n] = '\0';
 		}
 		if (ward_seqlock_read_valid(&cwd.sequence, s))
-			return valid && n < cap && out[0] == '/';
+			return newest && n > 0 && n < cap && out[0] == '/';
 	}
 	return false;
 }

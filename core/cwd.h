@@ -2,9 +2,13 @@
  * cwd: the working directory, remembered so that a relative path costs no
  * getcwd.  Refreshed by ward_cwd_refresh() after every successful chdir or
  * fchdir the process makes; read under a sequence lock (core/seqlock.h).
- * Until the first refresh, or when the copy cannot be trusted (a writer
- * vanished, the name did not fit), ward_cwd_copy says so and the caller
- * asks the kernel.
+ *
+ * A copy is good only while no newer refresh has begun: every refresh (and
+ * ward_cwd_forget) takes a number first, a refresh stores its name only if
+ * no newer one has stored, and ward_cwd_copy answers only when the name it
+ * copies is the newest begun.  So while a refresh is under way (naming a
+ * deep directory walks up its "..": milliseconds), or when one could not
+ * store, the caller asks the kernel: never an older name.
  */
 #ifndef WARD_CORE_CWD_H
 #define WARD_CORE_CWD_H
@@ -12,7 +16,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Re-read the working directory (after chdir/fchdir, at start-up). */
+/* Re-read the working directory (after chdir/fchdir, at start-up), into
+ * the caller's working space (name: WARD_NAME_MAX bytes; entries: for the
+ * walk of a deep one, NULL: a deep one is not remembered). */
+void ward_cwd_refresh_in(char *name, char *entries, size_t entries_size);
+/* The same with the module's own space (busy: forgets instead). */
 void ward_cwd_refresh(void);
 /* Forget it: the next copy asks the kernel until refreshed. */
 void ward_cwd_forget(void);

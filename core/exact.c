@@ -145,6 +145,15 @@ ward_exact_open(char *path, int flags, mode_t mode)
 		return dir == AT_FDCWD ? (errno = ENAMETOOLONG, -1) : -1;
 	fd = open_beneath((int)dir, rest, flags, mode);
 	close_keeping_errno(dir);
+	if (fd > dir) { /* the kernel gives the lowest free number: the anchor's was taken when it opened */
+		long low = ward_syscall(SYS_fcntl, fd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+		if (low >= 0 && low < fd) {
+			ward_syscall(SYS_close, fd);
+			fd = low;
+		} else if (low >= 0) {
+			ward_syscall(SYS_close, low);
+		}
+	}
 	return fd;
 }
 

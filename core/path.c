@@ -164,6 +164,27 @@ ward_path_lexical(const char *base, const char *path, char *out)
 	return true;
 }
 
+/* The magic link at link (/proc/self/cwd, /proc/PID/fd/N) leads to a name
+ * longer than /proc gives: when it is a directory, its name walked up by
+ * ".." takes the link's place in rest, before what is left to walk (s,
+ * inside rest).  False when it cannot be told (a file has no ".."). */
+static bool
+deep_link_target(char *link, const char *s, struct ward_path_scratch *scratch)
+{
+	char *rest = scratch->rest;
+	size_t tail = strlen(s), room = sizeof(scratch->rest) - tail - 1;
+	memmove(rest + room, s, tail + 1); /* what is left, to the end */
+	long fd = ward_exact_call(SYS_openat, link, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0);
+	if (fd < 0)
+		return false;
+	int err = ward_exact_name((int)fd, rest, room, scratch->entries, sizeof(scratch->entries));
+	ward_syscall(SYS_close, fd);
+	if (err != 0)
+		return false;
+	memmove(rest + strlen(rest), rest + room, tail + 1);
+	return true;
+}
+
 int
 ward_path_resolve(const char *base, const char *path, bool follow_last, char *out,
                   struct ward_path_scratch *scratch)
@@ -214,12 +235,21 @@ ward_path_resolve(const char *base, const char *path, bool follow_last, char *ou
 		if (!exists || (last && !follow_last))
 			continue;
 		long got = ward_exact_call(SYS_readlinkat, out, (long)target, WARD_PATH_MAX - 1, 0);
-		if (got < 0 && errno == ELOOP)
-			return ELOOP; /* a directory walked a moment ago is a symlink now (a long name's anchors follow none) */
+		if (got < 0 && errno == ENAMETOOLONG) { /* a magic link to a name longer than a page */
+			if (++links > WARD_PATH_MAX_LINKS || !deep_link_target(out, s, scratch))
+				return ENAMETOOLONG;
+			scratch->via_proc = true;
+			unchecked = false;
+			s = rest;
+			set_root(out, &len);
+			continue;
+		}
 		if (got < 0) {
 			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES) {
 				exists = false;
 				missing = errno == EACCES ? ENOENT : errno;
+			} else if (errno != EINVAL) {
+				return errno; /* ELOOP (a directory walked a moment ago is a symlink now), EIO...: never "not a symlink" */
 			}
 			unchecked = true;
 			continue; /* EINVAL: not a symlink */

@@ -41,6 +41,7 @@ bool ward_path_lexical(const char *base, const char *path, char *out);
 struct ward_path_scratch {
 	char rest[WARD_NAME_MAX + WARD_PATH_MAX];
 	char target[WARD_PATH_MAX];
+	char entries[4096] __attribute__((aligned(8))); /* a directory's entries, to name a deep one (core/exact) */
 	bool via_proc; /* set by ward_path_resolve: a link under /proc was followed */
 };
 
@@ -50,7 +51,9 @@ struct ward_path_scratch {
  * an object, not a path: the caller may want to act through it).  Returns 0, or an errno value
  * when the kernel would refuse the path itself: ELOOP, and ENOENT or
  * ENOTDIR for a ".." after a missing component or a file; ENAMETOOLONG
- * when the name does not fit in WARD_NAME_MAX. */
+ * when the name does not fit in WARD_NAME_MAX, or a magic link leads to a
+ * file whose name is longer than /proc gives (a directory's is walked up:
+ * core/exact); another error of a readlink, as it is. */
 int ward_path_resolve(const char *base, const char *path, bool follow_last, char *out,
                       struct ward_path_scratch *scratch);
 

@@ -27,7 +27,7 @@ has_dotdot(const char *path)
 static int
 named_by_walk(int dirfd, char *out, struct ward_resolve_scratch *s)
 {
-	int err = ward_exact_name(dirfd, out, WARD_NAME_MAX, s->entries, sizeof(s->entries));
+	int err = ward_exact_name(dirfd, out, WARD_NAME_MAX, s->path.entries, sizeof(s->path.entries));
 	if (err == ENOTDIR) {
 		s->fails_with = ENOTDIR; /* a descriptor of a file: the kernel's answer to a relative path from it */
 		return WARD_RESOLVE_FAILS;
@@ -157,8 +157,14 @@ int
 ward_resolve_settle(char *out, struct ward_resolve_scratch *s)
 {
 	char unused[1];
-	if (ward_exact_call(SYS_readlinkat, out, (long)unused, sizeof(unused), 0) < 0)
-		return 0; /* not a symlink (or missing): out is the answer */
+	if (ward_exact_call(SYS_readlinkat, out, (long)unused, sizeof(unused), 0) < 0) {
+		if (errno == EINVAL || errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+			return 0; /* not a symlink (or missing): out is the answer */
+		if (errno != ENAMETOOLONG)
+			return from_errno(errno, s); /* (ELOOP: changed under the walk; EIO...): never "not a symlink" */
+		/* a magic link to a name longer than /proc gives: the walk names a
+		 * directory, and says ENAMETOOLONG for anything else */
+	}
 	strcpy(s->dir, out);
 	bool via_proc = s->path.via_proc;
 	int r = from_errno(ward_path_resolve(NULL, s->dir, true, out, &s->path), s);

@@ -48,7 +48,6 @@ struct ward_resolve_scratch {
 	char base[WARD_NAME_MAX];
 	char dir[WARD_NAME_MAX];
 	struct ward_path_scratch path;
-	char entries[4096] __attribute__((aligned(8))); /* a directory's entries, to name a deep one (core/exact) */
 	int fails_with; /* WARD_RESOLVE_FAILS: the errno (EBADF, ELOOP, ENAMETOOLONG) */
 };
 

@@ -39,11 +39,23 @@ ward_checks_init(void)
 		ward_cwd_refresh();
 }
 
+/* After a chdir, fchdir, or a walker's hidden one: named again in this
+ * thread's scratch (a deep name is walked up, which takes a while: the
+ * module's own space would make other threads' refreshes wait or skip).
+ * A vfork child's memory is its parent's: the parent's remembered
+ * directory is only forgotten there, never replaced by the child's. */
 void
 ward_checks_cwd_changed(void)
 {
-	if (ward_config.policy != NULL)
-		ward_cwd_refresh();
+	if (ward_config.policy == NULL)
+		return;
+	struct ward_scratch *s = ward_in_vfork ? NULL : ward_scratch_enter();
+	if (s == NULL) {
+		ward_cwd_forget();
+		return;
+	}
+	ward_cwd_refresh_in(s->resolve.base, s->resolve.path.entries, sizeof(s->resolve.path.entries));
+	ward_scratch_leave();
 }
 
 void
@@ -352,7 +364,7 @@ ward_checks_unresolved(struct ward_frame *f, struct ward_scratch *s, const char 
 	if (r != WARD_RESOLVE_UNKNOWN)
 		return 0;
 	struct ward_refusal why = { .op = "resolve", .what = path,
-		                    .by = "ward (the path cannot be resolved: a name over 32 KiB, or no working directory)",
+		                    .by = "ward (the path cannot be resolved: a name too long to tell, or no working directory)",
 		                    .rule = "ward (unresolvable path)", .err = EACCES };
 	return ward_refuse(f, s, &why);
 }
@@ -566,8 +578,10 @@ ward_check_fd(struct ward_frame *f, unsigned int ops, int *fdp)
 		struct stat st;
 		if (ward_syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode))
 			result = ward_checks_check(f, s, ops & ward_restricted, fd, ".", false);
-		else
+		else if ((ops & ward_restricted & ~WARD_OP_STAT) != 0)
 			result = ward_checks_unresolved(f, s, link, WARD_RESOLVE_UNKNOWN);
+		/* else metadata of a file the caller holds open: what fstat, never
+		 * decided, gives it anyway (statx AT_EMPTY_PATH, Rust's metadata) */
 	} else if (n > 0) {
 		target[n] = '\0';
 		/* pipes, sockets, memfds and deleted files have no name to protect

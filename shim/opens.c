@@ -76,8 +76,8 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 		result = decide_open(f, s, dirfd, *path, flags, attempt == 0 ? &unsettled : NULL);
 		if (result != 0 || ward_checks_in_proc(s))
 			goto out;
-		if (!ward_checks_keep_trailing_slash(s, *path)) {
-			result = EACCES;
+		if (!ward_checks_keep_trailing_slash(s, *path)) { /* at WARD_NAME_MAX: no room for "/." */
+			result = ward_checks_unresolved(f, s, *path, WARD_RESOLVE_UNKNOWN);
 			goto out;
 		}
 		long fd = ward_exact_open(s->resolved, flags, mode);
@@ -160,8 +160,8 @@ ward_check_fopen(struct ward_frame *f, const char **path, const char **mode, boo
 		result = decide_open(f, s, AT_FDCWD, *path, flags, attempt == 0 ? &unsettled : NULL);
 		if (result != 0 || ward_checks_in_proc(s))
 			return result;
-		if (!ward_checks_keep_trailing_slash(s, *path))
-			return EACCES;
+		if (!ward_checks_keep_trailing_slash(s, *path)) /* at WARD_NAME_MAX: no room for "/." */
+			return ward_checks_unresolved(f, s, *path, WARD_RESOLVE_UNKNOWN);
 		bool cloexec = !make_stream || strchr(*mode, 'e') != NULL;
 		unsigned int since = ward_held_changes();
 		long fd = ward_exact_open(s->resolved, flags | (cloexec ? O_CLOEXEC : 0), 0666);

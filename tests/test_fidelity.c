@@ -604,6 +604,58 @@ Test(fidelity, ward_run_from_beyond_path_max_confines_by_the_full_cwd)
 	outcome_free(&o);
 }
 
+/* From a directory deeper than the kernel names, under a policy that
+ * lets the program enter and stat the deep s/ but not read, write, make or
+ * run anything in it: the magic links /proc/self/cwd and /proc/self/fd/N
+ * lead to a name longer than /proc gives, and are decided on it (they were
+ * decided on the link's own name, and allowed: the data was read), fexecve
+ * of the deep program is refused; an open there takes the lowest free
+ * number as bare, and statx(fd, "", AT_EMPTY_PATH) on a deep file is what
+ * fstat gives.  Two threads racing chdir and fchdir into the deep directory
+ * leave the remembered working directory the kernel's (it was stale after
+ * 80 of the 200 rounds: a refresh naming the deep one by its ".." walk held
+ * the lock while the other's was skipped, then stored its older name). */
+Test(fidelity, magic_links_and_threads_from_beyond_path_max)
+{
+	char policy[PATH_MAX + 16], text[2 * PATH_MAX], env_policy[PATH_MAX + 32];
+	const char *setup[] = { PROG_DEEP_ROUTES, "setup", work, NULL };
+	struct run_result r;
+	cr_assert(run_argv(setup, NULL, &r));
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	run_free(&r);
+	snprintf(policy, sizeof(policy), "%s/deep.ward", work);
+	snprintf(text, sizeof(text), "version 1\ndefault allow\ndeny read,write,create,remove,exec %s/c/**/s/**\n", work);
+	cr_assert(file_write(policy, text, strlen(text)));
+	snprintf(env_policy, sizeof(env_policy), "WARD_POLICY=%s", policy);
+	const char *env[] = { env_policy, NULL };
+	struct run_opts o = { .env = env, .shim = true };
+	const char *attempt[] = { PROG_DEEP_ROUTES, "run", work, NULL };
+	cr_assert(run_argv(attempt, &o, &r));
+	cr_expect_eq(run_exit_code(&r), 0, "%s", r.err);
+	cr_expect_str_eq(r.out,
+	                 "lowest 0\nopen 13\nproc-cwd 13\nproc-cwd-create 13\no-path 0\nproc-fd-write 13\n"
+	                 "proc-fd-read 13\nstatx-empty-path 0\nfexecve 13\n",
+	                 "%s", r.err);
+	run_free(&r);
+	const char *race[] = { PROG_DEEP_ROUTES, "threads", work, NULL };
+	cr_assert(run_argv(race, &o, &r));
+	cr_expect_str_eq(r.out, "stale 0\n", "%s", r.err);
+	run_free(&r);
+	/* the deep data as it was, nothing made beside it (looked at bare) */
+	cr_assert_eq(chdir(work), 0);
+	char level[201];
+	memset(level, 'd', 200);
+	level[200] = '\0';
+	cr_assert_eq(chdir("c"), 0);
+	for (int i = 0; i < 25; i++)
+		cr_assert_eq(chdir(level), 0);
+	char *data = file_read("s/data.txt", NULL);
+	cr_expect_str_eq(data, "deep secret\n");
+	free(data);
+	cr_expect_neq(access("s/made", F_OK), 0, "a file was made in the denied directory");
+	cr_assert_eq(chdir("/"), 0);
+}
+
 /* Entry points that take a path besides the file calls: statvfs and
  * pathconf are stats, shm_open opens a file under /dev/shm (which glibc
  * opens with a call no wrapper sees). */
