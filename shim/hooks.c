@@ -13,6 +13,19 @@
 #include "shim.h"
 #include "../core/fdtable.h"
 
+/* A pre hook refused the call (shim.h). */
+void
+ward_frame_refuse(struct ward_frame *f)
+{
+	errno = f->deny < 0 ? -f->deny : f->deny;
+	ward_frame_count(f, true);
+	if (f->slot != NULL && f->deny > 0)
+		ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
+	else if (__builtin_expect(!f->counting && f->active && f->deny > 0, 0))
+		ward_frame_refuse_in_vfork(f);
+	ward_frame_done(f);
+}
+
 /* The descriptor behind a stream or directory; -1 for NULL.  Out of line:
  * libc declares some callers' arguments nonnull, programs pass NULL anyway. */
 int

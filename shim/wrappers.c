@@ -307,6 +307,25 @@
 #define FD_COPIED(r) (ward_hook_io(&frame_, r, false), ward_hook_io(&frame_, r, true))
 
 /* ---- the templates ---- */
+/* After the real call: ward_frame_count_as, the post hook and
+ * ward_frame_done in one, with the slot, its `shared` and the call's errno
+ * kept in registers (the frame's copies are what the hooks see), so the
+ * window is closed without reloading the slot and testing it again. */
+#define WARD_CALL_FINISH(name, failed, post)                                          \
+	int errno_ = frame_.saved_errno = errno;                                      \
+	struct ward_counter_slot *window_ = NULL; /* the window to close */           \
+	if (__builtin_expect(frame_.counting, 1)) {                                   \
+		struct ward_counter_slot *slot_ = frame_.slot = ward_counters_slot(); \
+		bool shared_ = slot_->shared;                                         \
+		ward_frame_add_calls(slot_, shared_, WARD_ID_##name, failed);         \
+		post;                                                                 \
+		window_ = shared_ ? NULL : slot_;                                     \
+	}                                                                             \
+	if (__builtin_expect(frame_.held != NULL, 0))                                 \
+		ward_act_release(&frame_);                                            \
+	if (__builtin_expect(window_ != NULL, 1))                                     \
+		ward_counters_raw_add(&window_->window, WARD_WINDOW_CLOSE);           \
+	errno = errno_
 #define WARD_CALL(ret, name, params, args, fail, pre, post)       \
 	WARD_EXPORT ret name params                                \
 	{                                                          \
@@ -325,11 +344,7 @@
 			errno = frame_.saved_errno;                \
 			r = WARD_REAL(name) args;                  \
 		}                                                  \
-		ward_frame_count_as(&frame_, WARD_ID_##name, WARD_FAILED_##fail(r)); \
-		if (frame_.counting) {                             \
-			post;                                      \
-		}                                                  \
-		ward_frame_done(&frame_);                          \
+		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post); \
 		return r;                                          \
 	}
 #define WARD_CALL_VOID(name, params, args, pre, post)             \
@@ -344,11 +359,7 @@
 		}                                                  \
 		errno = frame_.saved_errno;                        \
 		WARD_REAL(name) args;                              \
-		ward_frame_count_as(&frame_, WARD_ID_##name, false); \
-		if (frame_.counting) {                             \
-			post;                                      \
-		}                                                  \
-		ward_frame_done(&frame_);                          \
+		WARD_CALL_FINISH(name, false, post);               \
 	}
 #define WARD_CALL_CUSTOM(name)
 #include "calls.def"
