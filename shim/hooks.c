@@ -175,10 +175,3 @@ ward_hook_all_streams_closing(struct ward_frame *f)
 	if (f->counting)
 		ward_guard_before_close_range(0, 2);
 }
-
-void
-ward_hook_io(struct ward_frame *f, ssize_t r, bool write)
-{
-	if (r > 0)
-		ward_counters_add(f->slot, write ? WARD_IDX_BYTES_WRITTEN : WARD_IDX_BYTES_READ, (uint64_t)r);
-}

@@ -423,7 +423,6 @@ ward_hook_fd_closed(struct ward_frame *f, int r)
 	if (r == 0 && f->closing_fd >= 0)
 		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, 1);
 }
-void ward_hook_io(struct ward_frame *f, ssize_t r, bool write);
 
 /* ---- the dump (dump.c) ---- */
 /* Write the dump for this image once; reason: "exit", "_exit", "exec", "kill". */

@@ -294,17 +294,25 @@
 #define NAMES_CHANGED(r) \
 	if ((r) == 0) ward_dircache_invalidate()
 #define POST_NONE (void)0
-#define FD_OPENED(r, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind)
+/* The template's post hooks add in the slot it found (slot_, shared_). */
+#define FD_OPENED(r, flags, kind)                                                         \
+	if ((r) >= 0) {                                                                   \
+		ward_fdtable_set(r, kind, flags);                                         \
+		ward_counters_add_known(slot_, shared_, WARD_IDX_FILES_OPENED, 1);        \
+	}
 #define STREAM_OPENED(r) ward_hook_stream_opened(&frame_, r)
 #define DIR_OPENED(r) ward_hook_fd_opened(&frame_, ward_dir_fd(r), O_RDONLY | O_DIRECTORY, WARD_FD_DIR)
 #define FD_PAIR(r, fds, flags, kind) ward_hook_fd_pair(&frame_, r, fds, flags, kind)
 #define FD_DUP(r, fd, newfd, cloexec) ward_hook_fd_dup(&frame_, r, fd, newfd, cloexec)
 #define FD_FCNTL(r, fd, cmd, arg) ward_hook_fd_fcntl(&frame_, r, fd, cmd, arg)
-#define FD_CLOSED(r) ward_hook_fd_closed(&frame_, r)
+#define FD_CLOSED(r) \
+	if ((r) == 0 && frame_.closing_fd >= 0) ward_counters_add_known(slot_, shared_, WARD_IDX_FILES_CLOSED, 1)
 #define RANGE_CLOSED(r, first, last, flags) ward_hook_range_closed(&frame_, r, first, last, flags)
-#define FD_READ(r) ward_hook_io(&frame_, r, false)
-#define FD_WRITTEN(r) ward_hook_io(&frame_, r, true)
-#define FD_COPIED(r) (ward_hook_io(&frame_, r, false), ward_hook_io(&frame_, r, true))
+#define FD_IO(r, index) \
+	if ((r) > 0) ward_counters_add_known(slot_, shared_, index, (uint64_t)(r))
+#define FD_READ(r) FD_IO(r, WARD_IDX_BYTES_READ)
+#define FD_WRITTEN(r) FD_IO(r, WARD_IDX_BYTES_WRITTEN)
+#define FD_COPIED(r) FD_IO(r, WARD_IDX_BYTES_READ); FD_IO(r, WARD_IDX_BYTES_WRITTEN)
 
 /* ---- the templates ---- */
 /* After the real call: ward_frame_count_as, the post hook and
