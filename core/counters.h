@@ -96,6 +96,17 @@ ward_counters_add(struct ward_counter_slot *s, unsigned int index, uint64_t n)
 		ward_counters_raw_add(&s->value[index], n);
 }
 
+/* The same, for a caller that read s->shared once already (the wrappers'
+ * template keeps it in a register across the call). */
+static inline void
+ward_counters_add_known(struct ward_counter_slot *s, bool shared, unsigned int index, uint64_t n)
+{
+	if (__builtin_expect(shared, 0))
+		ck_pr_add_64(&s->value[index], n);
+	else
+		ward_counters_raw_add(&s->value[index], n);
+}
+
 /* Raise a level to at least n. */
 static inline void
 ward_counters_raise(struct ward_counter_slot *s, unsigned int index, uint64_t n)

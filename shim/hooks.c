@@ -13,6 +13,19 @@
 #include "shim.h"
 #include "../core/fdtable.h"
 
+/* A pre hook refused the call (shim.h). */
+void
+ward_frame_refuse(struct ward_frame *f)
+{
+	errno = f->deny < 0 ? -f->deny : f->deny;
+	ward_frame_count(f, true);
+	if (f->slot != NULL && f->deny > 0)
+		ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
+	else if (__builtin_expect(!f->counting && f->active && f->deny > 0, 0))
+		ward_frame_refuse_in_vfork(f);
+	ward_frame_done(f);
+}
+
 /* The descriptor behind a stream or directory; -1 for NULL.  Out of line:
  * libc declares some callers' arguments nonnull, programs pass NULL anyway. */
 int
@@ -161,11 +174,4 @@ ward_hook_all_streams_closing(struct ward_frame *f)
 {
 	if (f->counting)
 		ward_guard_before_close_range(0, 2);
-}
-
-void
-ward_hook_io(struct ward_frame *f, ssize_t r, bool write)
-{
-	if (r > 0)
-		ward_counters_add(f->slot, write ? WARD_IDX_BYTES_WRITTEN : WARD_IDX_BYTES_READ, (uint64_t)r);
 }

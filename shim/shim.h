@@ -71,6 +71,25 @@ ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
 	f->held = NULL;
 }
 
+/* The calls figures of one call in a slot the caller found (shared: s's
+ * own flag, read once), the window opened when the slot is the thread's
+ * own: the wrappers' template keeps s and shared in registers across the
+ * real call's post hook, and closes the window itself. */
+static inline __attribute__((always_inline)) void
+ward_frame_add_calls(struct ward_counter_slot *s, bool shared, enum ward_call_id id, bool failed)
+{
+	if (__builtin_expect(!shared, 1)) {
+		ward_counters_raw_add(&s->window, 1);
+		ward_counters_raw_add(&s->value[WARD_IDX_CALLS(id)], 1);
+		if (failed)
+			ward_counters_raw_add(&s->value[WARD_IDX_ERRORS(id)], 1);
+	} else {
+		ward_counters_add(s, WARD_IDX_CALLS(id), 1);
+		if (failed)
+			ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
+	}
+}
+
 /* After the real call: keep its errno, open the counting window, count.
  * Always inlined: out of line it cost some 33 instructions a call (the
  * call, a second errno lookup, spills); in line at each wrapper it is a
@@ -82,16 +101,7 @@ ward_frame_count_as(struct ward_frame *f, enum ward_call_id id, bool failed)
 	if (!f->counting)
 		return;
 	struct ward_counter_slot *s = f->slot = ward_counters_slot();
-	if (__builtin_expect(!s->shared, 1)) { /* the thread's own slot: one test, then plain adds */
-		ward_counters_raw_add(&s->window, 1);
-		ward_counters_raw_add(&s->value[WARD_IDX_CALLS(id)], 1);
-		if (failed)
-			ward_counters_raw_add(&s->value[WARD_IDX_ERRORS(id)], 1);
-	} else {
-		ward_counters_add(s, WARD_IDX_CALLS(id), 1);
-		if (failed)
-			ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
-	}
+	ward_frame_add_calls(s, s->shared, id, failed); /* the thread's own slot: one test, then plain adds */
 }
 
 /* The same for the frame's own id; the wrappers' template passes its id as
@@ -129,17 +139,9 @@ ward_frame_done(struct ward_frame *f)
  * a plain failure, not a denial. */
 void ward_frame_refuse_in_vfork(struct ward_frame *f);
 
-static inline void
-ward_frame_refuse(struct ward_frame *f)
-{
-	errno = f->deny < 0 ? -f->deny : f->deny;
-	ward_frame_count(f, true);
-	if (f->slot != NULL && f->deny > 0)
-		ward_counters_add(f->slot, WARD_IDX_DENIED(f->id), 1);
-	else if (__builtin_expect(!f->counting && f->active && f->deny > 0, 0))
-		ward_frame_refuse_in_vfork(f);
-	ward_frame_done(f);
-}
+/* Out of line (hooks.c): the refused path is cold, and inlined in each
+ * wrapper it made them 16 KB larger in all. */
+void ward_frame_refuse(struct ward_frame *f);
 
 /* ---- what the process was told (config.c), read once at start-up ---- */
 enum ward_dest_kind { WARD_DEST_NONE, WARD_DEST_FD, WARD_DEST_FILE, WARD_DEST_DIR };
@@ -421,7 +423,6 @@ ward_hook_fd_closed(struct ward_frame *f, int r)
 	if (r == 0 && f->closing_fd >= 0)
 		ward_counters_add(f->slot, WARD_IDX_FILES_CLOSED, 1);
 }
-void ward_hook_io(struct ward_frame *f, ssize_t r, bool write);
 
 /* ---- the dump (dump.c) ---- */
 /* Write the dump for this image once; reason: "exit", "_exit", "exec", "kill". */

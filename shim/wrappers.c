@@ -294,19 +294,46 @@
 #define NAMES_CHANGED(r) \
 	if ((r) == 0) ward_dircache_invalidate()
 #define POST_NONE (void)0
-#define FD_OPENED(r, flags, kind) ward_hook_fd_opened(&frame_, r, flags, kind)
+/* The template's post hooks add in the slot it found (slot_, shared_). */
+#define FD_OPENED(r, flags, kind)                                                         \
+	if ((r) >= 0) {                                                                   \
+		ward_fdtable_set(r, kind, flags);                                         \
+		ward_counters_add_known(slot_, shared_, WARD_IDX_FILES_OPENED, 1);        \
+	}
 #define STREAM_OPENED(r) ward_hook_stream_opened(&frame_, r)
 #define DIR_OPENED(r) ward_hook_fd_opened(&frame_, ward_dir_fd(r), O_RDONLY | O_DIRECTORY, WARD_FD_DIR)
 #define FD_PAIR(r, fds, flags, kind) ward_hook_fd_pair(&frame_, r, fds, flags, kind)
 #define FD_DUP(r, fd, newfd, cloexec) ward_hook_fd_dup(&frame_, r, fd, newfd, cloexec)
 #define FD_FCNTL(r, fd, cmd, arg) ward_hook_fd_fcntl(&frame_, r, fd, cmd, arg)
-#define FD_CLOSED(r) ward_hook_fd_closed(&frame_, r)
+#define FD_CLOSED(r) \
+	if ((r) == 0 && frame_.closing_fd >= 0) ward_counters_add_known(slot_, shared_, WARD_IDX_FILES_CLOSED, 1)
 #define RANGE_CLOSED(r, first, last, flags) ward_hook_range_closed(&frame_, r, first, last, flags)
-#define FD_READ(r) ward_hook_io(&frame_, r, false)
-#define FD_WRITTEN(r) ward_hook_io(&frame_, r, true)
-#define FD_COPIED(r) (ward_hook_io(&frame_, r, false), ward_hook_io(&frame_, r, true))
+#define FD_IO(r, index) \
+	if ((r) > 0) ward_counters_add_known(slot_, shared_, index, (uint64_t)(r))
+#define FD_READ(r) FD_IO(r, WARD_IDX_BYTES_READ)
+#define FD_WRITTEN(r) FD_IO(r, WARD_IDX_BYTES_WRITTEN)
+#define FD_COPIED(r) FD_IO(r, WARD_IDX_BYTES_READ); FD_IO(r, WARD_IDX_BYTES_WRITTEN)
 
 /* ---- the templates ---- */
+/* After the real call: ward_frame_count_as, the post hook and
+ * ward_frame_done in one, with the slot, its `shared` and the call's errno
+ * kept in registers (the frame's copies are what the hooks see), so the
+ * window is closed without reloading the slot and testing it again. */
+#define WARD_CALL_FINISH(name, failed, post)                                          \
+	int errno_ = frame_.saved_errno = errno;                                      \
+	struct ward_counter_slot *window_ = NULL; /* the window to close */           \
+	if (__builtin_expect(frame_.counting, 1)) {                                   \
+		struct ward_counter_slot *slot_ = frame_.slot = ward_counters_slot(); \
+		bool shared_ = slot_->shared;                                         \
+		ward_frame_add_calls(slot_, shared_, WARD_ID_##name, failed);         \
+		post;                                                                 \
+		window_ = shared_ ? NULL : slot_;                                     \
+	}                                                                             \
+	if (__builtin_expect(frame_.held != NULL, 0))                                 \
+		ward_act_release(&frame_);                                            \
+	if (__builtin_expect(window_ != NULL, 1))                                     \
+		ward_counters_raw_add(&window_->window, WARD_WINDOW_CLOSE);           \
+	errno = errno_
 #define WARD_CALL(ret, name, params, args, fail, pre, post)       \
 	WARD_EXPORT ret name params                                \
 	{                                                          \
@@ -325,11 +352,7 @@
 			errno = frame_.saved_errno;                \
 			r = WARD_REAL(name) args;                  \
 		}                                                  \
-		ward_frame_count_as(&frame_, WARD_ID_##name, WARD_FAILED_##fail(r)); \
-		if (frame_.counting) {                             \
-			post;                                      \
-		}                                                  \
-		ward_frame_done(&frame_);                          \
+		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post); \
 		return r;                                          \
 	}
 #define WARD_CALL_VOID(name, params, args, pre, post)             \
@@ -344,11 +367,7 @@
 		}                                                  \
 		errno = frame_.saved_errno;                        \
 		WARD_REAL(name) args;                              \
-		ward_frame_count_as(&frame_, WARD_ID_##name, false); \
-		if (frame_.counting) {                             \
-			post;                                      \
-		}                                                  \
-		ward_frame_done(&frame_);                          \
+		WARD_CALL_FINISH(name, false, post);               \
 	}
 #define WARD_CALL_CUSTOM(name)
 #include "calls.def"
