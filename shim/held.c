@@ -42,7 +42,9 @@
  *
  * Children: a fork child starts with nothing held (the other threads'
  * acts are not in it); a vfork child has a table of its own, so its acts
- * hold nothing and its closes are not guarded.
+ * hold nothing and its closes are not guarded.  A child that shares the
+ * descriptor table but not this memory could not see what acts hold here:
+ * clone(CLONE_FILES) without CLONE_VM is refused (process.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,8 +99,10 @@ ward_held_changes(void)
 bool
 ward_held_add(int fd, unsigned int since, const char *expect, char buf[WARD_PATH_MAX])
 {
-	if (ward_in_foreign_child())
+	if (ward_in_vfork)
 		return true; /* a table of its own: no other thread reaches it */
+	/* (a child sharing this memory but not made by vfork may share the
+	 * table too, clone(CLONE_VM | CLONE_FILES): its numbers are held here) */
 	int slot = -1;
 	for (long round = 0; slot < 0; round++) {
 		for (int i = 0; i < HELD_MAX && slot < 0; i++) {
