@@ -51,17 +51,22 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
 	if (file != asked && f->held != NULL && file == f->held->act[0].path &&
 	    ward_spawn_actions_close(actions, f->held->act[0].fd))
 		file = f->held->resolved; /* the child closes that descriptor first (addclosefrom_np): the decided name */
-	char *slots[f->active ? ward_exec_env_size(envp) + 1 : 1];
-	char preload[f->active ? ward_exec_preload_size(envp) : 1];
-	char *const *env = f->active ? ward_exec_env(envp, slots, preload, sizeof(preload)) : envp;
+	/* the tree's environment, in the thread's exec room (never on the caller's stack) */
+	char *const *env = envp;
+	if (f->active && !ward_exec_env_room(envp, 1, &env))
+		return ENOMEM; /* no room for it: not made */
 	char comm[sizeof("WARD_COMM=") + 16];
-	if (file != asked && env == slots) /* run through /proc/self/fd/N: the child names itself (lifecycle.c) */
-		ward_exec_env_add(slots, ward_exec_comm(comm, sizeof(comm), asked));
+	if (file != asked && f->active && env != envp) /* run through /proc/self/fd/N: the child names itself (lifecycle.c) */
+		ward_exec_env_add((char **)env, ward_exec_comm(comm, sizeof(comm), asked));
 	errno = f->saved_errno;
 	pid_t child = -1;
 	search_path = search_path && strchr(file, '/') == NULL;
 	int err = search_path ? WARD_REAL(posix_spawnp)(&child, file, actions, attr, argv, env)
 	                      : WARD_REAL(posix_spawn)(&child, file, actions, attr, argv, env);
+	int spawned_errno = errno;
+	if (f->active)
+		ward_exec_env_done();
+	errno = spawned_errno;
 	if (errno_after != NULL) /* glibc's child shares the caller's errno until it execs: what it left */
 		*errno_after = err == 0 && file != asked && f->held != NULL && f->held->exec_program.skipped != 0
 		                       ? f->held->exec_program.skipped /* the PATH entries its search would have tried */

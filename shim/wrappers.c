@@ -378,11 +378,14 @@ int _IO_proc_close(FILE *stream);
 
 /*
  * Every exec variant: check what would run (policy), put the tree's
- * LD_PRELOAD and WARD_* back into the environment it passes on (built on
- * the stack: a vfork child may not allocate), count the call and dump this
- * image's figures just before the real exec (they would be lost with the
- * image), then, if the exec fails after all, count the failure.
- * real_call sees the fixed environment as env_.
+ * LD_PRELOAD and WARD_* back into the environment it passes on (built in
+ * the thread's exec room: as big as the program's environment, so never on
+ * the caller's stack, and mapped ahead, since a vfork child may not
+ * allocate), count the call and dump this image's figures just before the
+ * real exec (they would be lost with the image), then, if the exec fails
+ * after all, count the failure.  real_call sees the fixed environment as
+ * env_.  A vfork child gives the room back before its exec: it never comes
+ * back to, and the parent may need it once the exec is made.
  */
 #define WARD_EXEC(name, dirfd, file, search_path, envp, real_call)               \
 	do {                                                                      \
@@ -394,16 +397,23 @@ int _IO_proc_close(FILE *stream);
 			ward_frame_refuse(&frame_);                               \
 			return -1;                                                \
 		}                                                                 \
+		char *const *given_ = (envp);                                     \
+		char *const *env_ = given_;                                       \
+		bool room_ = frame_.active;                                       \
+		if (room_ && !ward_exec_env_room(given_, 0, &env_)) { /* no room for the tree's environment: not made */ \
+			frame_.deny = -ENOMEM;                                    \
+			ward_frame_refuse(&frame_);                               \
+			return -1;                                                \
+		}                                                                 \
 		char act_[WARD_PROCFD_NAME_MAX];                                  \
 		struct ward_scratch *kept_;                                       \
 		int act_fd_ = ward_act_detach(&frame_, &file_, act_, (file), &kept_); \
-		char *const *given_ = (envp);                                     \
-		char *slots_[frame_.active ? ward_exec_env_size(given_) : 1];     \
-		char preload_[frame_.active ? ward_exec_preload_size(given_) : 1]; \
-		char *const *env_ = frame_.active                                 \
-			? ward_exec_env(given_, slots_, preload_, sizeof(preload_)) \
-			: given_;                                                 \
-		bool counted_ = frame_.counting && !ward_in_foreign_child();      \
+		bool foreign_ = ward_in_foreign_child();                          \
+		if (room_ && foreign_) {                                          \
+			ward_exec_env_done();                                     \
+			room_ = false;                                            \
+		}                                                                 \
+		bool counted_ = frame_.counting && !foreign_;                     \
 		bool dumped_ = false;                                             \
 		if (counted_) {                                                   \
 			ward_frame_count(&frame_, false);                         \
@@ -417,6 +427,8 @@ int _IO_proc_close(FILE *stream);
 		int r_ = act_fd_ >= 0 ? WARD_REAL(execveat)(act_fd_, "", argv, env_, AT_EMPTY_PATH) \
 		                      : real_call;                                \
 		int failed_errno_ = errno;                                        \
+		if (room_)                                                        \
+			ward_exec_env_done();                                     \
 		if (kept_ != NULL)                                                \
 			ward_act_give_back(kept_);                                \
 		else if (act_fd_ >= 0)                                            \
