@@ -319,6 +319,25 @@ ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap)
 	return out;
 }
 
+bool
+ward_exec_env_room(char *const *envp, size_t extra, char *const **env)
+{
+	size_t slots = ward_exec_env_size(envp) + extra, bytes = ward_exec_preload_size(envp);
+	char *room = ward_scratch_exec_room_enter(slots * sizeof(char *) + bytes);
+	if (room == NULL) {
+		errno = ENOMEM;
+		return false;
+	}
+	*env = ward_exec_env(envp, (char **)room, room + slots * sizeof(char *), bytes);
+	return true;
+}
+
+void
+ward_exec_env_done(void)
+{
+	ward_scratch_exec_room_leave();
+}
+
 /* "WARD_COMM=NAME": the process name a child run through /proc/self/fd/N
  * should have (the kernel would name it "N"): the basename of what was
  * asked, as the kernel takes it, at most 15 bytes. */

@@ -14,9 +14,10 @@
  *   checked first in C, the return address is kept in %r9 (clone takes five
  *   arguments), ward_in_vfork is raised for the child's life and lowered in
  *   the parent, which then counts the call in C.
- * - clone with CLONE_VM on a stack of its own, clone3: counted first, then
- *   made exactly as glibc's syscall() makes them, with no frame of ours: the
- *   child returns as it would without the shim.
+ * - clone with CLONE_VM on a stack of its own, clone3: counted first (a
+ *   clone3 sharing the descriptor table without memory is refused there),
+ *   then made exactly as glibc's syscall() makes them, with no frame of
+ *   ours: the child returns as it would without the shim.
  * Under --strict (the gate of core/syscall.h is set: only libc's text may
  * make system calls) the vfork-like ones are made as fork, and the ones
  * sharing memory by a jump to libc's own syscall().
@@ -98,9 +99,13 @@ syscall:
 
 .Lshared:
 	save_arguments
-	call	ward_syscall_count_shared
+	call	ward_syscall_count_shared	/* 0, or -1 with errno set: refused (clone3) */
 	restore_arguments
-	cmpq	$0, ward_syscall_gate(%rip)
+	testl	%eax, %eax
+	jz	5f
+	movq	$-1, %rax
+	ret
+5:	cmpq	$0, ward_syscall_gate(%rip)
 	je	4f
 	jmp	*ward_libc_syscall(%rip)	/* libc's syscall(), as the program asked */
 4:	shift_arguments

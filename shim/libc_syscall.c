@@ -73,6 +73,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/inotify.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "routes.h"
@@ -506,7 +507,10 @@ fork_call(struct call *c)
 {
 	struct ward_frame frame_;
 	ward_frame_enter(&frame_, WARD_ID_syscall);
-	frame_.deny = ward_check_children(&frame_);
+	if (c->n == SYS_clone) /* CLONE_FILES without CLONE_VM (process.c) */
+		frame_.deny = ward_check_clone_files(&frame_, (unsigned long)c->a);
+	if (frame_.deny == 0)
+		frame_.deny = ward_check_children(&frame_);
 	if (frame_.deny) {
 		ward_frame_refuse(&frame_);
 		return -1;
@@ -544,15 +548,30 @@ exit_call(long status)
 		ward_syscall_raw(SYS_exit_group, status, 0, 0, 0, 0, 0);
 }
 
-/* libc_syscall.S: a clone sharing memory on a stack of its own is counted, then
- * made there. */
-__attribute__((used)) void
-ward_syscall_count_shared(void)
+/* libc_syscall.S: a clone sharing memory on a stack of its own, or clone3,
+ * is counted, then made there: 0.  clone3 with CLONE_FILES and not CLONE_VM
+ * (its flags read from its argument without trusting the pointer: a bad
+ * one is the kernel's EFAULT) is refused: -1, errno set (process.c). */
+__attribute__((used)) int
+ward_syscall_count_shared(long n, long a, long b)
 {
 	struct ward_frame frame_;
 	ward_frame_enter(&frame_, WARD_ID_syscall);
+	uint64_t flags = 0;
+	if (n == SYS_clone3 && ward_restricted != 0 && a != 0 && (unsigned long)b >= sizeof(flags)) {
+		struct iovec local = { &flags, sizeof(flags) }, remote = { (void *)a, sizeof(flags) };
+		if (ward_syscall(SYS_process_vm_readv, ward_syscall(SYS_getpid), &local, 1, &remote, 1, 0) !=
+		    (long)sizeof(flags))
+			flags = 0;
+		frame_.deny = ward_check_clone_files(&frame_, flags);
+		if (frame_.deny) {
+			ward_frame_refuse(&frame_);
+			return -1;
+		}
+	}
 	ward_frame_count(&frame_, false);
 	ward_frame_done(&frame_);
+	return 0;
 }
 
 /* libc_syscall.S, vfork and vfork-like clone: the same two halves as vfork's. */

@@ -50,6 +50,18 @@
  * smallest program needs and leaves no limit that window could be reached
  * from; a limit already below it (set before ward run) is kept.
  *
+ * clone with CLONE_FILES but not CLONE_VM makes a child that shares the
+ * descriptor table and has a copy of the memory: the shim's record of the
+ * descriptors its checks act through (held.c) is the parent's, and the
+ * child's copy no longer follows it, so the child's close or dup2 could
+ * put its own descriptor at the number a check of the parent is about to
+ * act on (and the other way round).  Under a policy that restricts
+ * anything it is refused with EPERM and a record of op clone, through
+ * libc's clone(), syscall(SYS_clone) and syscall(SYS_clone3) alike (and
+ * the raw system call under --strict); a thread (CLONE_VM) and a process
+ * of its own (no CLONE_FILES) go on.  Without such a policy no check acts
+ * through a descriptor, and it is only counted.
+ *
  * personality: READ_IMPLIES_EXEC makes every readable mapping executable, so
  * an RW mmap becomes RWX without PROT_EXEC ever being asked for.  Under
  * `memory wx deny` setting it is refused like any other W^X request (EACCES,
@@ -59,6 +71,8 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -233,4 +247,47 @@ inherited_personality(void)
 	if (ward_check_wx(&f, PROT_WRITE | PROT_EXEC) != 0)
 		ward_syscall(SYS_personality, current & ~(long)READ_IMPLIES_EXEC);
 	errno = f.saved_errno;
+}
+
+/* ---- clone sharing the descriptor table, not memory ---- */
+
+int
+ward_check_clone_files(struct ward_frame *f, unsigned long flags)
+{
+	if (!(flags & CLONE_FILES) || (flags & CLONE_VM) || ward_restricted == 0 || !f->active)
+		return 0;
+	struct ward_refusal why = { .op = "clone", .what = "CLONE_FILES without CLONE_VM",
+		                    .by = "ward (a child sharing the descriptor table but not memory cannot see "
+		                          "the descriptors checks act through)",
+		                    .rule = "clone CLONE_FILES", .err = EPERM };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	return r;
+}
+
+/* The child runs fn on its own stack and never comes back through this
+ * frame; the parent returns through it. */
+WARD_EXPORT int
+clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg); /* read as glibc's clone reads them: whether passed or not */
+	pid_t *parent_tid = va_arg(ap, pid_t *);
+	void *tls = va_arg(ap, void *);
+	pid_t *child_tid = va_arg(ap, pid_t *);
+	va_end(ap);
+	struct ward_frame frame_;
+	ward_frame_enter(&frame_, WARD_ID_clone);
+	frame_.deny = ward_check_clone_files(&frame_, (unsigned long)flags);
+	if (frame_.deny) {
+		ward_frame_refuse(&frame_);
+		return -1;
+	}
+	errno = frame_.saved_errno;
+	int r = WARD_REAL(clone)(fn, stack, flags, arg, parent_tid, tls, child_tid);
+	ward_frame_count(&frame_, r == -1);
+	ward_frame_done(&frame_);
+	return r;
 }

@@ -49,6 +49,10 @@ int ward_check_seccomp(struct ward_frame *f, unsigned long mode);
  * a policy; op names the call, pid the target (pidfd_getfd: its pidfd). */
 int ward_refuse_reach(struct ward_frame *f, const char *op, long pid);
 int ward_check_ptrace(struct ward_frame *f, long request, long pid);
+/* clone (libc's, or through syscall(), clone3 too) sharing the descriptor
+ * table without sharing memory: refused with EPERM and recorded under a
+ * policy that restricts anything (held.c says why); else 0. */
+int ward_check_clone_files(struct ward_frame *f, unsigned long flags);
 /* ioctl TIOCSTI, TIOCLINUX set/paste selection: input pushed into a
  * terminal, refused with EPERM and recorded under a policy.  Called only
  * for those two requests (WARD_IOCTL_TYPES). */

@@ -8,6 +8,13 @@
  * one set per nesting level, so a signal handler that makes a checked call
  * in the middle of a check has its own; deeper than that, a check cannot be
  * made and the caller refuses.
+ *
+ * An exec's environment (the program's pointers plus the tree's entries,
+ * and the LD_PRELOAD line) is as big as the program makes it: it is built
+ * in an exec room, a mapping per thread and nesting level, kept for the
+ * next exec and replaced by a bigger one when an exec needs more.  A
+ * vfork child uses its parent's (it runs on the parent's thread, which
+ * waits): a room it maps or replaces is the parent's from then on.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -17,14 +24,37 @@
 
 static __thread struct ward_scratch *area __attribute__((tls_model("initial-exec")));
 static __thread int depth __attribute__((tls_model("initial-exec")));
+static __thread struct exec_room {
+	void *base;
+	size_t size;
+} rooms[WARD_SCRATCH_NESTING] __attribute__((tls_model("initial-exec")));
+static __thread int room_depth __attribute__((tls_model("initial-exec")));
 static pthread_key_t key;
 static bool key_made;
 
+/* The thread ends: its scratch and rooms go. */
 static void
-release(void *p)
+release(void *unused)
 {
-	ward_syscall(SYS_munmap, p, WARD_SCRATCH_NESTING * sizeof(struct ward_scratch));
+	(void)unused;
+	if (area != NULL)
+		ward_syscall(SYS_munmap, area, WARD_SCRATCH_NESTING * sizeof(struct ward_scratch));
 	area = NULL;
+	for (int i = 0; i < WARD_SCRATCH_NESTING; i++) {
+		if (rooms[i].base != NULL)
+			ward_syscall(SYS_munmap, rooms[i].base, rooms[i].size);
+		rooms[i].base = NULL;
+		rooms[i].size = 0;
+	}
+}
+
+/* Have release run when the thread ends (not from a vfork child, whose
+ * TLS is its parent's: pthread_setspecific may allocate). */
+static void
+release_at_exit(void)
+{
+	if (key_made && !ward_in_vfork && pthread_getspecific(key) == NULL)
+		pthread_setspecific(key, &key);
 }
 
 void
@@ -43,8 +73,7 @@ at(int level)
 		if (p == -1)
 			return NULL;
 		area = (struct ward_scratch *)p;
-		if (key_made && !ward_in_vfork) /* a vfork child's TLS is its parent's: no key for it */
-			pthread_setspecific(key, area);
+		release_at_exit();
 	}
 	return &area[level];
 }
@@ -73,4 +102,34 @@ ward_scratch_exec_buffer(void)
 {
 	struct ward_scratch *s = at(WARD_SCRATCH_NESTING - 1);
 	return s != NULL ? s->exec_path : NULL;
+}
+
+/* This thread's next exec room, of at least bytes, or NULL (nested too
+ * deep, no memory): the caller then refuses.  Every enter that succeeds
+ * has one leave. */
+void *
+ward_scratch_exec_room_enter(size_t bytes)
+{
+	if (room_depth >= WARD_SCRATCH_NESTING)
+		return NULL;
+	struct exec_room *room = &rooms[room_depth];
+	if (room->size < bytes) {
+		size_t size = (bytes + 65535) & ~(size_t)65535;
+		long p = ward_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == -1)
+			return NULL;
+		if (room->base != NULL)
+			ward_syscall(SYS_munmap, room->base, room->size);
+		room->base = (void *)p;
+		room->size = size;
+	}
+	release_at_exit();
+	room_depth++;
+	return room->base;
+}
+
+void
+ward_scratch_exec_room_leave(void)
+{
+	room_depth--;
 }

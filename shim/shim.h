@@ -204,6 +204,9 @@ bool ward_held_close(struct ward_frame *f, int fd);
 bool ward_held_replace(struct ward_frame *f, int fd, int newfd, int flags);
 bool ward_held_close_range(unsigned int first, unsigned int last, int flags, const int *own, int own_n);
 void ward_held_after_fork_child(void);
+/* A libc call that closes or replaces descriptors itself (held.c). */
+bool ward_held_libc_enter(const struct ward_frame *f, bool *entered);
+void ward_held_libc_leave(bool entered);
 
 /* ---- per-thread scratch (scratch.c) ---- */
 #define WARD_SCRATCH_NESTING 2
@@ -246,6 +249,9 @@ void ward_scratch_init(void);
  * the caller then refuses.  Every enter that succeeds has one leave. */
 struct ward_scratch *ward_scratch_enter(void);
 void ward_scratch_leave(void);
+/* An exec's environment, whatever its size, never on the caller's stack. */
+void *ward_scratch_exec_room_enter(size_t bytes);
+void ward_scratch_exec_room_leave(void);
 
 /* ---- records and refusals (records.c) ---- */
 struct ward_record {
@@ -352,6 +358,11 @@ bool ward_exec_first_process(void);
 size_t ward_exec_env_size(char *const *envp);
 size_t ward_exec_preload_size(char *const *envp);
 char *const *ward_exec_env(char *const *envp, char **out, char *preload, size_t preload_cap);
+/* The same into *env, built in this thread's exec room (scratch.c), with
+ * extra slots left for ward_exec_env_add; false (errno ENOMEM): no room,
+ * the exec is not made.  Else ward_exec_env_done once the exec is made. */
+bool ward_exec_env_room(char *const *envp, size_t extra, char *const **env);
+void ward_exec_env_done(void);
 /* The exec check: 0, or the errno the exec must fail with.  *file may be
  * replaced by a /proc/self/fd name of exactly the program decided (held
  * in the frame: ward_act_detach before the real exec). */

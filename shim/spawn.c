@@ -51,17 +51,22 @@ spawn(struct ward_frame *f, pid_t *pid, const char *file, bool search_path,
 	if (file != asked && f->held != NULL && file == f->held->act[0].path &&
 	    ward_spawn_actions_close(actions, f->held->act[0].fd))
 		file = f->held->resolved; /* the child closes that descriptor first (addclosefrom_np): the decided name */
-	char *slots[f->active ? ward_exec_env_size(envp) + 1 : 1];
-	char preload[f->active ? ward_exec_preload_size(envp) : 1];
-	char *const *env = f->active ? ward_exec_env(envp, slots, preload, sizeof(preload)) : envp;
+	/* the tree's environment, in the thread's exec room (never on the caller's stack) */
+	char *const *env = envp;
+	if (f->active && !ward_exec_env_room(envp, 1, &env))
+		return ENOMEM; /* no room for it: not made */
 	char comm[sizeof("WARD_COMM=") + 16];
-	if (file != asked && env == slots) /* run through /proc/self/fd/N: the child names itself (lifecycle.c) */
-		ward_exec_env_add(slots, ward_exec_comm(comm, sizeof(comm), asked));
+	if (file != asked && f->active && env != envp) /* run through /proc/self/fd/N: the child names itself (lifecycle.c) */
+		ward_exec_env_add((char **)env, ward_exec_comm(comm, sizeof(comm), asked));
 	errno = f->saved_errno;
 	pid_t child = -1;
 	search_path = search_path && strchr(file, '/') == NULL;
 	int err = search_path ? WARD_REAL(posix_spawnp)(&child, file, actions, attr, argv, env)
 	                      : WARD_REAL(posix_spawn)(&child, file, actions, attr, argv, env);
+	int spawned_errno = errno;
+	if (f->active)
+		ward_exec_env_done();
+	errno = spawned_errno;
 	if (errno_after != NULL) /* glibc's child shares the caller's errno until it execs: what it left */
 		*errno_after = err == 0 && file != asked && f->held != NULL && f->held->exec_program.skipped != 0
 		                       ? f->held->exec_program.skipped /* the PATH entries its search would have tried */
@@ -173,6 +178,8 @@ system(const char *command)
 	pid_t pid;
 	int status = -1;
 	int err = spawn_shell(&frame, &pid, command, NULL, &old_mask, &defaults);
+	if (frame.held != NULL) /* the shell runs: the descriptor it was decided on is not held while it does */
+		ward_act_release(&frame);
 	if (err == 0) {
 		if (reap(pid, &status) < 0)
 			status = -1;
@@ -276,6 +283,16 @@ popen(const char *command, const char *mode)
 WARD_EXPORT int
 pclose(FILE *stream)
 {
+	/* the stream's descriptor is closed inside libc: a libc section (held.c) */
+	struct ward_frame frame;
+	ward_frame_enter(&frame, WARD_ID_pclose);
+	bool section;
+	if (!ward_held_libc_enter(&frame, &section)) {
+		ward_frame_count(&frame, true);
+		frame.saved_errno = errno;
+		ward_frame_done(&frame);
+		return -1;
+	}
 	pid_t pid = -1;
 	pthread_mutex_lock(&pipes.lock);
 	for (int i = 0; i < PIPES_MAX; i++) {
@@ -285,12 +302,17 @@ pclose(FILE *stream)
 		}
 	}
 	pthread_mutex_unlock(&pipes.lock);
-	if (pid < 0)
-		return WARD_REAL(pclose)(stream); /* not one of ours */
-	struct ward_frame frame;
-	ward_frame_enter(&frame, WARD_ID_pclose);
+	if (pid < 0) { /* not one of ours */
+		errno = frame.saved_errno;
+		int r = WARD_REAL(pclose)(stream);
+		frame.saved_errno = errno;
+		ward_held_libc_leave(section);
+		errno = frame.saved_errno;
+		return r;
+	}
 	ward_fdtable_clear(fileno(stream));
 	WARD_REAL(fclose)(stream);
+	ward_held_libc_leave(section);
 	int status;
 	if (reap(pid, &status) < 0)
 		status = -1;

@@ -33,6 +33,7 @@
 #include <sys/swap.h>
 #include <sys/ipc.h>
 #include <mntent.h>
+#include <mqueue.h>
 #include <unistd.h>
 #include <utime.h>
 #include <utmp.h>
@@ -94,6 +95,17 @@
 #define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
 #define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
 #define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
+/* libc closes or replaces descriptors inside the call: made as a libc
+ * section (held.c), left in the post hook (which runs whenever a section
+ * was entered: only counting frames enter one).  Refused: EBUSY, a plain
+ * failure. */
+#define PRE_LIBC_CLOSES                                                         \
+	bool section_ = false;                                                  \
+	if (__builtin_expect(ward_restricted != 0, 0) && frame_.deny == 0 &&    \
+	    !ward_held_libc_enter(&frame_, &section_))                          \
+		frame_.deny = -errno
+#define PRE_LIBC_CLOSES_VOID PRE_LIBC_CLOSES
+#define LIBC_CLOSED ward_held_libc_leave(section_)
 #define PRE_FD_REPLACING(newfd) ward_hook_fd_replacing(&frame_, newfd)
 /* dup2 (flags -1) and dup3: made around the descriptors acts hold */
 #define FD_REPLACE(fd, newfd, flags) \
@@ -314,6 +326,12 @@
 #define FD_WRITTEN(r) FD_IO(r, WARD_IDX_BYTES_WRITTEN)
 #define FD_COPIED(r) FD_IO(r, WARD_IDX_BYTES_READ); FD_IO(r, WARD_IDX_BYTES_WRITTEN)
 
+/* libio's exported functions: no public header declares them. */
+int _IO_file_close(FILE *stream);
+int _IO_file_close_it(FILE *stream);
+void _IO_file_finish(FILE *stream, int dummy);
+int _IO_proc_close(FILE *stream);
+
 /* ---- the templates ---- */
 /* After the real call: ward_frame_count_as, the post hook and
  * ward_frame_done in one, with the slot, its `shared` and the call's errno
@@ -379,11 +397,14 @@
 
 /*
  * Every exec variant: check what would run (policy), put the tree's
- * LD_PRELOAD and WARD_* back into the environment it passes on (built on
- * the stack: a vfork child may not allocate), count the call and dump this
- * image's figures just before the real exec (they would be lost with the
- * image), then, if the exec fails after all, count the failure.
- * real_call sees the fixed environment as env_.
+ * LD_PRELOAD and WARD_* back into the environment it passes on (built in
+ * the thread's exec room: as big as the program's environment, so never on
+ * the caller's stack, and mapped ahead, since a vfork child may not
+ * allocate), count the call and dump this image's figures just before the
+ * real exec (they would be lost with the image), then, if the exec fails
+ * after all, count the failure.  real_call sees the fixed environment as
+ * env_.  A vfork child gives the room back before its exec: it never comes
+ * back to, and the parent may need it once the exec is made.
  */
 #define WARD_EXEC(name, dirfd, file, search_path, envp, real_call)               \
 	do {                                                                      \
@@ -395,16 +416,23 @@
 			ward_frame_refuse(&frame_);                               \
 			return -1;                                                \
 		}                                                                 \
+		char *const *given_ = (envp);                                     \
+		char *const *env_ = given_;                                       \
+		bool room_ = frame_.active;                                       \
+		if (room_ && !ward_exec_env_room(given_, 0, &env_)) { /* no room for the tree's environment: not made */ \
+			frame_.deny = -ENOMEM;                                    \
+			ward_frame_refuse(&frame_);                               \
+			return -1;                                                \
+		}                                                                 \
 		char act_[WARD_PROCFD_NAME_MAX];                                  \
 		struct ward_scratch *kept_;                                       \
 		int act_fd_ = ward_act_detach(&frame_, &file_, act_, (file), &kept_); \
-		char *const *given_ = (envp);                                     \
-		char *slots_[frame_.active ? ward_exec_env_size(given_) : 1];     \
-		char preload_[frame_.active ? ward_exec_preload_size(given_) : 1]; \
-		char *const *env_ = frame_.active                                 \
-			? ward_exec_env(given_, slots_, preload_, sizeof(preload_)) \
-			: given_;                                                 \
-		bool counted_ = frame_.counting && !ward_in_foreign_child();      \
+		bool foreign_ = ward_in_foreign_child();                          \
+		if (room_ && foreign_) {                                          \
+			ward_exec_env_done();                                     \
+			room_ = false;                                            \
+		}                                                                 \
+		bool counted_ = frame_.counting && !foreign_;                     \
 		bool dumped_ = false;                                             \
 		if (counted_) {                                                   \
 			ward_frame_count(&frame_, false);                         \
@@ -418,6 +446,8 @@
 		int r_ = act_fd_ >= 0 ? WARD_REAL(execveat)(act_fd_, "", argv, env_, AT_EMPTY_PATH) \
 		                      : real_call;                                \
 		int failed_errno_ = errno;                                        \
+		if (room_)                                                        \
+			ward_exec_env_done();                                     \
 		if (kept_ != NULL)                                                \
 			ward_act_give_back(kept_);                                \
 		else if (act_fd_ >= 0)                                            \

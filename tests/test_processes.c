@@ -275,6 +275,38 @@ Test(processes, clone_child_on_8k_stack_denied_with_backtraces)
 	check_small_stack_denied("exec", true);
 }
 
+/* An exec with an environment of 6,000 entries from an 8 KiB clone stack
+ * (a process of its own, and a vfork-like child sharing our memory) and
+ * from a thread of PTHREAD_STACK_MIN (posix_spawn, then execve): the
+ * environment the shim passes on is as big as the program's, and it was
+ * built on the caller's stack (a SIGSEGV in all three); observed and under
+ * a policy alike. */
+static void
+check_big_env(const char *mode, const char *expected, bool policy)
+{
+	char path[PATH_MAX], policy_env[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/allow.ward", dir);
+	const char *text = "default allow\ndeny write /etc/**\n";
+	cr_assert(file_write(path, text, strlen(text)));
+	snprintf(policy_env, sizeof(policy_env), "WARD_POLICY=%s", path);
+	const char *env[] = { policy_env, NULL };
+	const char *argv[] = { PROG_SMALL_STACK, data_file, mode, NULL };
+	struct shim_run s;
+	cr_assert(shim_run(argv, dir, policy ? env : NULL, &s));
+	cr_assert_str_eq(s.r.out, expected, "%s (policy %d): %s %s", mode, policy, s.r.out, s.r.err);
+	expect_exit(&s, 0);
+	shim_run_free(&s);
+}
+
+Test(processes, exec_with_a_big_environment_from_small_stacks)
+{
+	for (int policy = 0; policy < 2; policy++) {
+		check_big_env("bigenv", "exec ok\nchild status 0\n", policy);
+		check_big_env("bigenv-vfork", "exec ok\nchild status 0\n", policy);
+		check_big_env("bigenv-thread", "spawn status 0\nexec ok\n", policy);
+	}
+}
+
 /* ---- signals ---- */
 
 Test(processes, signal_handler_calls_during_intercepted_calls)

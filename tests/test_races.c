@@ -591,6 +591,52 @@ Test(races, spawn_addopen_whose_name_a_thread_rewrites)
 	                                 .flipper = "thread", .policy = DENY_SECRET, .min_allowed = EXEC_MIN });
 }
 
+/* 20: the number the shim acts on, closed or replaced inside libc (no
+ * close wrapper runs there): fdopen of it and fclose, fdopendir and
+ * closedir, fdopen and freopen onto it, two streams on one number of the
+ * program's; and by a clone(CLONE_FILES) child with memory of its own (a
+ * copy of the shim's record of what acts hold).  These attack the shim's
+ * own descriptors, so they mean nothing bare; under the shim before libc's
+ * closes were made as sections (held.c) and that clone refused, 3 s runs
+ * with the read-the-system policy made directories outside the write tree:
+ * fclose 22, closedir 21, freopen 3, two streams 7, the clone child about
+ * 300. */
+static const char *const BY_FCLOSE[] = { "fclose", NULL };
+static const char *const BY_CLOSEDIR[] = { "closedir", NULL };
+static const char *const BY_FREOPEN[] = { "freopen", NULL };
+static const char *const BY_TWO_STREAMS[] = { "twostreams", NULL };
+static const char *const BY_CLONE[] = { "clone", NULL };
+
+Test(races, mkdir_while_libc_closes_the_number_the_shim_acts_on)
+{
+	const char *const *modes[] = { BY_FCLOSE, BY_CLOSEDIR, BY_FREOPEN, BY_TWO_STREAMS };
+	for (size_t i = 0; i < 4; i++)
+		/* the flipper's close waits for the act: most runs refuse nothing */
+		expect_held(&(struct race_case){ .what = modes[i][0], .prog = PROG_RACE_FDNUM, .args = modes[i],
+		                                 .flipper = "thread", .policy = READ_THE_SYSTEM,
+		                                 .may_never_refuse = true });
+}
+
+Test(races, mkdir_while_a_clone_files_child_swaps_the_number_the_shim_acts_on)
+{
+	/* the clone is refused (test_routes): no flips; the mkdirs all made in the tree */
+	make_tree_dir();
+	make_tree(PROG_RACE_FDNUM, NULL);
+	write_policy(READ_THE_SYSTEM);
+	char *before = snapshot_secret();
+	struct figures f = race(PROG_RACE_FDNUM, RACE_MS, "none", BY_CLONE);
+	char *after = snapshot_secret();
+	remove_tree_dir();
+	fprintf(stderr, "race clone(CLONE_FILES): attempts=%ld allowed=%ld refused=%ld wins=%ld other=%ld flips=%ld\n",
+	        f.attempts, f.allowed, f.refused, f.wins, f.other, f.flips);
+	cr_expect_eq(f.wins, 0, "%ld wins in %ld attempts", f.wins, f.attempts);
+	cr_expect_eq(f.flips, 0, "the clone(CLONE_FILES) child ran: %ld flips", f.flips);
+	cr_expect_geq(f.allowed, RACE_MIN, "only %ld allowed mkdirs", f.allowed);
+	cr_expect_str_eq(after, before, "the secret changed");
+	free(before);
+	free(after);
+}
+
 /* With the flipper off every call of every program is allowed and works. */
 Test(races, no_race_every_allowed_call_succeeds)
 {

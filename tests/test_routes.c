@@ -892,6 +892,35 @@ Test(routes, process_vm_and_pidfd_getfd_are_refused_under_a_policy)
 	close(fd);
 }
 
+/* A child sharing the descriptor table but not memory would not see which
+ * numbers the parent's checks act through (their descriptors could be
+ * closed and replaced under them: tests/test_races.c, case 20): refused
+ * under a policy, through libc's clone(), syscall(SYS_clone) and
+ * syscall(SYS_clone3); a child sharing both, or neither, goes on; without
+ * a policy every one runs. */
+Test(routes, clone_sharing_the_descriptor_table_without_memory_is_refused)
+{
+	const char *modes[] = { "libc", "syscall", "clone3" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = { PROG_CLONE_ROUTE, modes[i], NULL };
+		struct outcome o = run_as(CONFINED, argv, NULL);
+		char line[64];
+		snprintf(line, sizeof(line), "%s: result -1 errno %d\n", modes[i], EPERM);
+		expect_refused(&o, line, "ward: denied clone CLONE_FILES without CLONE_VM ");
+		outcome_free(&o);
+		snprintf(line, sizeof(line), "%s: result 0 errno 0\n", modes[i]);
+		struct outcome bare = run_as(BARE, argv, NULL); /* the route is real */
+		cr_expect_str_eq(bare.out, line, "bare: %s", bare.out);
+		outcome_free(&bare);
+		struct outcome observed = run_as(OBSERVED, argv, NULL);
+		cr_expect_str_eq(observed.out, line, "observed: %s %s", observed.out, observed.err);
+		outcome_free(&observed);
+	}
+	const char *vm[] = { PROG_CLONE_ROUTE, "vm", NULL }, *fork_like[] = { PROG_CLONE_ROUTE, "fork", NULL };
+	expect_as_bare(vm, NULL);
+	expect_as_bare(fork_like, NULL);
+}
+
 /* ward run's launcher is not dumpable: a process of the tree with the same
  * user cannot attach to it with the kernel's own ptrace (no libc call for
  * the shim to refuse), while CMD itself is dumpable as usual.  As root the

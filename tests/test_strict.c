@@ -521,6 +521,18 @@ Test(strict, raw_clone_of_a_thread_is_refused_with_a_record)
 	run_free(&r);
 }
 
+/* A raw clone sharing the descriptor table but not memory: refused as
+ * through libc (test_routes), with a record. */
+Test(strict, raw_clone_sharing_the_descriptor_table_is_refused_with_a_record)
+{
+	NEEDS_DISPATCH();
+	struct run_result r = raw_calls(NULL, "clone-files", NULL, NULL);
+	cr_expect(strstr(r.out, "clone CLONE_FILES: Operation not permitted") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "denied clone CLONE_FILES without CLONE_VM") != NULL, "%s", r.err);
+	cr_expect_eq(run_exit_code(&r), 3, "exit %d: %s", run_exit_code(&r), r.err);
+	run_free(&r);
+}
+
 /* Real programs under dispatch: a shell, python3 with a thread, a child
  * process and extension modules (dlopen: the loader's own system calls
  * are raw ones), perl. */

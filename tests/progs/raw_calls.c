@@ -28,6 +28,7 @@
  *   raw_calls trampoline         a signal handler returning through the
  *                                program's own rt_sigreturn
  *   raw_calls clone              a raw clone of a thread (CLONE_VM)
+ *   raw_calls clone-files        a raw clone sharing the descriptor table, not memory
  *
  * Each result is one line on stdout: "OP PATH: ok ..." or "OP PATH: ERROR".
  * The exit status is 0 whatever the calls answered (2: bad usage), so that
@@ -39,6 +40,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,11 +160,14 @@ trampoline(void)
 	say("trampoline", "SIGUSR1", r, program_handler_ran ? "handler ran and returned" : "handler did not run");
 }
 
-/* clone(CLONE_VM) on a stack of its own; the child exits at once. */
+/* clone(CLONE_VM) on a stack of its own, or clone(CLONE_FILES) on a copy
+ * of this one; the child exits at once. */
 static void
-raw_clone(void)
+raw_clone(bool files)
 {
 	static char stack[16384] __attribute__((aligned(16)));
+	long flags = files ? CLONE_FILES | SIGCHLD : CLONE_VM | SIGCHLD;
+	char *top = files ? NULL : stack + sizeof(stack);
 	long ret;
 	register long r10 __asm__("r10") = 0;
 	register long r8 __asm__("r8") = 0;
@@ -174,12 +179,12 @@ raw_clone(void)
 	                 "syscall\n"
 	                 "1:"
 	                 : "=a"(ret)
-	                 : "a"((long)SYS_clone), "D"((long)(CLONE_VM | SIGCHLD)), "S"(stack + sizeof(stack)), "d"(0L),
+	                 : "a"((long)SYS_clone), "D"(flags), "S"(top), "d"(0L),
 	                   "r"(r10), "r"(r8)
 	                 : "rcx", "r11", "memory");
 	if (ret > 0)
 		waitpid((pid_t)ret, NULL, __WALL);
-	say("clone", "CLONE_VM", ret, NULL);
+	say("clone", files ? "CLONE_FILES" : "CLONE_VM", ret, NULL);
 }
 
 int
@@ -244,7 +249,9 @@ main(int argc, char **argv)
 	} else if (strcmp(op, "trampoline") == 0)
 		trampoline();
 	else if (strcmp(op, "clone") == 0)
-		raw_clone();
+		raw_clone(false);
+	else if (strcmp(op, "clone-files") == 0)
+		raw_clone(true);
 	else
 		return 2;
 	return 0;
