@@ -267,11 +267,20 @@ expect_held(const struct race_case *c)
 	write_policy(c->policy);
 	char *before = snapshot_secret();
 	struct figures f = race(c->prog, RACE_MS, c->flipper, c->args);
-	char *after = snapshot_secret();
-	remove_tree_dir();
 	/* the figures of every run, in the test log */
 	fprintf(stderr, "race %s (%s flipper): attempts=%ld allowed=%ld refused=%ld wins=%ld other=%ld flips=%ld\n",
 	        c->what, c->flipper, f.attempts, f.allowed, f.refused, f.wins, f.other, f.flips);
+	/* a run in which no call met the flipped name proves nothing either way
+	 * (a loaded machine starves the flipper of the few slow attempts an
+	 * exec case makes): run again, up to twice, every run's wins counted */
+	for (int again = 0; again < 2 && f.refused == 0 && f.wins == 0 && !c->may_never_refuse; again++) {
+		struct figures g = race(c->prog, RACE_MS, c->flipper, c->args);
+		fprintf(stderr, "race %s (%s flipper), again: attempts=%ld allowed=%ld refused=%ld wins=%ld other=%ld flips=%ld\n",
+		        c->what, c->flipper, g.attempts, g.allowed, g.refused, g.wins, g.other, g.flips);
+		f = g;
+	}
+	char *after = snapshot_secret();
+	remove_tree_dir();
 	cr_expect_eq(f.wins, 0, "%s: %ld wins in %ld attempts", c->what, f.wins, f.attempts);
 	cr_expect_str_eq(after, before, "%s: the secret changed", c->what);
 	cr_expect_geq(f.flips, RACE_MIN, "%s: only %ld flips", c->what, f.flips);
