@@ -25,21 +25,6 @@
  * the change: never neither (both sides use sequentially consistent
  * operations).
  *
- * libc closes and replaces descriptors itself too, out of every wrapper's
- * sight: fclose, closedir, freopen, pclose, endmntent, fts, and the libio
- * functions it exports (_IO_file_close_it, ...), on a number read from
- * memory the program may write (a stream's _fileno, a DIR's descriptor:
- * fdopen of a number an act holds, or a rewritten _fileno, would close the
- * act's descriptor).  Which number libc will close cannot be known before
- * it does, so such a call runs as a "libc section" (ward_held_libc_enter,
- * ward_held_libc_leave): announced like a close, and only while no act
- * holds any number but the caller's own; an act that starts meanwhile
- * waits for the section like for a close, then looks at its descriptor
- * again.  An act made from inside a section of its own thread (a callback
- * the section's call runs: a cookie stream's close, an fts comparison)
- * does not wait for that section: the call is suspended in the callback
- * until the act is done.
- *
  * Children: a fork child starts with nothing held (the other threads'
  * acts are not in it); a vfork child has a table of its own, so its acts
  * hold nothing and its closes are not guarded.  A child that shares the
@@ -71,11 +56,6 @@ static unsigned int changes;   /* program closes and replacements made */
  * whether its count is in `changing` yet: it is refused at once, never
  * stalled and never let through unsure */
 static __thread int changing_here __attribute__((tls_model("initial-exec")));
-/* of changing_here: the libc sections this thread is inside, announced
- * (counted in `changing` already) */
-static __thread int sections_here __attribute__((tls_model("initial-exec")));
-/* the numbers this thread's acts hold now */
-static __thread int held_here __attribute__((tls_model("initial-exec")));
 
 static bool
 is_held(int fd)
@@ -122,13 +102,11 @@ ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
 		ward_syscall(SYS_sched_yield);
 	}
 	__atomic_add_fetch(&held_count, 1, __ATOMIC_SEQ_CST);
-	held_here++;
-	if (changing_here != sections_here) {
+	if (changing_here != 0) {
 		ward_held_drop(fd);
 		return false; /* a signal handler's act inside this thread's own close: refused as changing */
 	}
-	/* this thread's own sections are suspended in this act: not waited for */
-	for (long round = 0; __atomic_load_n(&changing, __ATOMIC_SEQ_CST) != sections_here; round++)
+	for (long round = 0; __atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0; round++)
 		if (round >= WAIT_ROUNDS) {
 			ward_held_drop(fd);
 			return false; /* not ours to close: it may be what a change put there */
@@ -169,7 +147,6 @@ ward_held_drop(int fd)
 		int mine = fd + 1;
 		if (__atomic_compare_exchange_n(&held[i], &mine, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
 			__atomic_sub_fetch(&held_count, 1, __ATOMIC_SEQ_CST);
-			held_here--;
 			return;
 		}
 	}
@@ -182,8 +159,6 @@ ward_held_after_fork_child(void)
 	held_count = 0;
 	changing = 0;
 	changing_here = 0;
-	sections_here = 0;
-	held_here = 0;
 }
 
 static bool
@@ -320,59 +295,4 @@ ward_held_close_range(unsigned int first, unsigned int last, int flags, const in
 	close_pieces(first, last, flags, skip, n);
 	done();
 	return true;
-}
-
-/* ---- libc sections ---- */
-
-/* The numbers the frame's own act holds (freopen's: the file its stream
- * is reopened on), which the section's call may touch. */
-static int
-frame_holds(const struct ward_frame *f)
-{
-	const struct ward_scratch *s = f->held;
-	if (s == NULL)
-		return 0;
-	return (s->act[0].fd >= 0) + (s->act[1].fd >= 0) + s->spawn.nheld;
-}
-
-/* Before a libc call that may close or replace descriptors itself: true
- * when the section was entered (ward_held_libc_leave after the call), or
- * when no act can hold a number (nothing to leave: *entered false).
- * False: refused, errno set (EBUSY: another thread's act keeps a number
- * for long, or this thread is a signal handler interrupting an act of its
- * own, which cannot end before the section would). */
-bool
-ward_held_libc_enter(const struct ward_frame *f, bool *entered)
-{
-	*entered = false;
-	if (!guarded() || !f->counting)
-		return true;
-	int own = frame_holds(f);
-	if (held_here != own) {
-		errno = EBUSY;
-		return false;
-	}
-	for (long round = 0;; round++) {
-		announce();
-		if (__atomic_load_n(&held_count, __ATOMIC_SEQ_CST) == own)
-			break;
-		unannounce();
-		if (round >= WAIT_ROUNDS) {
-			errno = EBUSY;
-			return false;
-		}
-		ward_syscall(SYS_sched_yield);
-	}
-	sections_here++;
-	*entered = true;
-	return true;
-}
-
-void
-ward_held_libc_leave(bool entered)
-{
-	if (!entered)
-		return;
-	sections_here--;
-	done();
 }

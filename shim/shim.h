@@ -204,9 +204,6 @@ bool ward_held_close(struct ward_frame *f, int fd);
 bool ward_held_replace(struct ward_frame *f, int fd, int newfd, int flags);
 bool ward_held_close_range(unsigned int first, unsigned int last, int flags, const int *own, int own_n);
 void ward_held_after_fork_child(void);
-/* A libc call that closes or replaces descriptors itself (held.c). */
-bool ward_held_libc_enter(const struct ward_frame *f, bool *entered);
-void ward_held_libc_leave(bool entered);
 
 /* ---- per-thread scratch (scratch.c) ---- */
 #define WARD_SCRATCH_NESTING 2

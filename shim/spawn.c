@@ -178,8 +178,6 @@ system(const char *command)
 	pid_t pid;
 	int status = -1;
 	int err = spawn_shell(&frame, &pid, command, NULL, &old_mask, &defaults);
-	if (frame.held != NULL) /* the shell runs: the descriptor it was decided on is not held while it does */
-		ward_act_release(&frame);
 	if (err == 0) {
 		if (reap(pid, &status) < 0)
 			status = -1;
@@ -283,16 +281,6 @@ popen(const char *command, const char *mode)
 WARD_EXPORT int
 pclose(FILE *stream)
 {
-	/* the stream's descriptor is closed inside libc: a libc section (held.c) */
-	struct ward_frame frame;
-	ward_frame_enter(&frame, WARD_ID_pclose);
-	bool section;
-	if (!ward_held_libc_enter(&frame, &section)) {
-		ward_frame_count(&frame, true);
-		frame.saved_errno = errno;
-		ward_frame_done(&frame);
-		return -1;
-	}
 	pid_t pid = -1;
 	pthread_mutex_lock(&pipes.lock);
 	for (int i = 0; i < PIPES_MAX; i++) {
@@ -302,17 +290,12 @@ pclose(FILE *stream)
 		}
 	}
 	pthread_mutex_unlock(&pipes.lock);
-	if (pid < 0) { /* not one of ours */
-		errno = frame.saved_errno;
-		int r = WARD_REAL(pclose)(stream);
-		frame.saved_errno = errno;
-		ward_held_libc_leave(section);
-		errno = frame.saved_errno;
-		return r;
-	}
+	if (pid < 0)
+		return WARD_REAL(pclose)(stream); /* not one of ours */
+	struct ward_frame frame;
+	ward_frame_enter(&frame, WARD_ID_pclose);
 	ward_fdtable_clear(fileno(stream));
 	WARD_REAL(fclose)(stream);
-	ward_held_libc_leave(section);
 	int status;
 	if (reap(pid, &status) < 0)
 		status = -1;

@@ -196,14 +196,8 @@ fts_base(int options, int rfd)
 		ward_frame_enter(&frame_, WARD_ID_##name);                          \
 		ent_type *e;                                                        \
 		for (;;) {                                                          \
-			bool section_;                                              \
-			if (!ward_held_libc_enter(&frame_, &section_)) {            \
-				e = NULL; /* fts closes its descriptors itself */   \
-				break;                                              \
-			}                                                           \
 			errno = frame_.saved_errno;                                 \
 			e = WARD_REAL(name)(fts);                                   \
-			ward_held_libc_leave(section_);                             \
 			if (e == NULL || e->fts_info == FTS_DP || !ward_restricted || \
 			    visible(&frame_, fts_base(fts->fts_options, fts->fts_rfd), e->fts_path, NULL)) \
 				break;                                              \
@@ -231,16 +225,8 @@ WARD_FTS_READ(fts64_read, FTS64, FTSENT64)
 	{                                                                           \
 		struct ward_frame frame_;                                           \
 		ward_frame_enter(&frame_, WARD_ID_##name);                          \
-		bool section_;                                                      \
-		if (!ward_held_libc_enter(&frame_, &section_)) {                    \
-			ward_frame_count(&frame_, true);                            \
-			frame_.saved_errno = errno;                                 \
-			ward_frame_done(&frame_);                                   \
-			return NULL;                                                \
-		}                                                                   \
 		errno = frame_.saved_errno;                                         \
 		ent_type *head = WARD_REAL(name)(fts, options);                     \
-		ward_held_libc_leave(section_);                                     \
 		frame_.saved_errno = errno;                                         \
 		if (head != NULL && ward_restricted && frame_.active) {            \
 			ent_type *cur = fts->fts_cur, **link = &head;              \
@@ -308,25 +294,15 @@ child_visible(struct ward_frame *f, int base, const char *parent, size_t len, co
 WARD_FTS_CHILDREN(fts_children, FTS, FTSENT)
 WARD_FTS_CHILDREN(fts64_children, FTS64, FTSENT64)
 
-/* fts_close goes back where fts_open ran (a hidden fchdir).  fts_read,
- * fts_children and fts_close close descriptors fts keeps in memory the
- * program can write (fts_rfd, fts_symfd): libc sections (held.c). */
+/* fts_close goes back where fts_open ran (a hidden fchdir). */
 #define WARD_FTS_CLOSE(name, fts_type)                                             \
 	WARD_EXPORT int name(fts_type *fts)                                         \
 	{                                                                           \
 		struct ward_frame frame_;                                           \
 		ward_frame_enter(&frame_, WARD_ID_##name);                          \
 		bool moved = fts != NULL && !(fts->fts_options & FTS_NOCHDIR);      \
-		bool section_;                                                      \
-		if (!ward_held_libc_enter(&frame_, &section_)) {                    \
-			ward_frame_count(&frame_, true);                            \
-			frame_.saved_errno = errno;                                 \
-			ward_frame_done(&frame_);                                   \
-			return -1;                                                  \
-		}                                                                   \
 		errno = frame_.saved_errno;                                         \
 		int r = WARD_REAL(name)(fts);                                       \
-		ward_held_libc_leave(section_);                                     \
 		frame_.saved_errno = errno;                                         \
 		if (moved)                                                          \
 			ward_checks_cwd_changed();                                  \

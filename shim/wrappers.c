@@ -33,7 +33,6 @@
 #include <sys/swap.h>
 #include <sys/ipc.h>
 #include <mntent.h>
-#include <mqueue.h>
 #include <unistd.h>
 #include <utime.h>
 #include <utmp.h>
@@ -95,17 +94,6 @@
 #define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
 #define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
 #define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
-/* libc closes or replaces descriptors inside the call: made as a libc
- * section (held.c), left in the post hook (which runs whenever a section
- * was entered: only counting frames enter one).  Refused: EBUSY, a plain
- * failure. */
-#define PRE_LIBC_CLOSES                                                         \
-	bool section_ = false;                                                  \
-	if (__builtin_expect(ward_restricted != 0, 0) && frame_.deny == 0 &&    \
-	    !ward_held_libc_enter(&frame_, &section_))                          \
-		frame_.deny = -errno
-#define PRE_LIBC_CLOSES_VOID PRE_LIBC_CLOSES
-#define LIBC_CLOSED ward_held_libc_leave(section_)
 #define PRE_FD_REPLACING(newfd) ward_hook_fd_replacing(&frame_, newfd)
 /* dup2 (flags -1) and dup3: made around the descriptors acts hold */
 #define FD_REPLACE(fd, newfd, flags) \
@@ -325,12 +313,6 @@
 #define FD_READ(r) FD_IO(r, WARD_IDX_BYTES_READ)
 #define FD_WRITTEN(r) FD_IO(r, WARD_IDX_BYTES_WRITTEN)
 #define FD_COPIED(r) FD_IO(r, WARD_IDX_BYTES_READ); FD_IO(r, WARD_IDX_BYTES_WRITTEN)
-
-/* libio's exported functions: no public header declares them. */
-int _IO_file_close(FILE *stream);
-int _IO_file_close_it(FILE *stream);
-void _IO_file_finish(FILE *stream, int dummy);
-int _IO_proc_close(FILE *stream);
 
 /* ---- the templates ---- */
 /* After the real call: ward_frame_count_as, the post hook and
