@@ -83,26 +83,27 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 	size_t dir_len = slash;
 	if (dir_len == 0)
 		return 0; /* directly under the root */
-	size_t real_len = o->skip_dircache ? 0 : ward_dircache_get(out, dir_len, s->dir);
-	if (real_len == 0) {
+	struct ward_dircache_hit hit;
+	if (o->skip_dircache || !ward_dircache_get(out, dir_len, s->dir, &hit)) {
 		unsigned int generation = ward_dircache_generation();
 		out[slash] = '\0';
 		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);
 		out[slash] = '/';
 		if (err != 0)
 			return from_errno(err, s);
-		ward_dircache_put(out, dir_len, s->dir, generation);
-		real_len = strlen(s->dir);
+		hit.len = strlen(s->dir);
+		hit.same = hit.len == dir_len && memcmp(out, s->dir, dir_len) == 0;
+		ward_dircache_put(out, dir_len, s->dir, hit.len, generation);
 	}
-	size_t last_len = len - slash;
+	if (hit.same)
+		return 0; /* the directory is its own real path: out is the answer */
+	size_t last_len = len - slash, real_len = hit.len;
 	if (real_len == 1)
 		real_len = 0; /* the directory is the root itself */
 	if (real_len + last_len >= WARD_NAME_MAX)
 		return WARD_RESOLVE_UNKNOWN;
-	if (real_len != dir_len || memcmp(out, s->dir, real_len) != 0) {
-		memmove(out + real_len, out + slash, last_len + 1);
-		memcpy(out, s->dir, real_len);
-	}
+	memmove(out + real_len, out + slash, last_len + 1);
+	memcpy(out, s->dir, real_len);
 	return 0;
 }
 
