@@ -229,7 +229,8 @@ ward_checks_through_proc(const struct ward_scratch *s)
 bool
 ward_checks_in_proc(const struct ward_scratch *s)
 {
-	return strncmp(s->resolved, "/proc/", 6) == 0 || strcmp(s->resolved, "/proc") == 0;
+	const char *r = s->resolved; /* (a WARD_NAME_MAX buffer: its first 6 bytes can be read) */
+	return memcmp(r, "/proc", 5) == 0 && (r[5] == '/' || r[5] == '\0'); /* "/proc/..." or "/proc" */
 }
 
 /* The exact walk says ENOENT for a path that came through a magic link: the
