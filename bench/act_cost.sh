@@ -18,14 +18,23 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/d"
 printf 'default allow\ndeny all /home/nobody/secret/**\nallow all %s/**\n' "$work" > "$work/p.ward"
 
-# syscalls OPS N CASE [deep]: total system calls of one run
+# A directory whose name is over 300 bytes long (12 components), as real
+# builds have: longer than the directory cache's small entries.
+long=$work/l
+while [ ${#long} -lt 300 ]; do long=$long/a-directory-name-20-b; done
+
+# syscalls OPS N CASE [deep|long]: total system calls of one run (long: in
+# the long directory; deep: see below)
 syscalls() {
-	local op=$1 count=$2 side=$3 out="$work/strace.txt"
-	rm -rf "$work/d" && mkdir "$work/d"
+	local op=$1 count=$2 side=$3 out="$work/strace.txt" dir=$work/d deep=${4:-}
+	if [ "$deep" = long ]; then
+		dir=$long deep=
+	fi
+	rm -rf "$work/d" "$work/l" && mkdir -p "$dir"
 	case $side in
-	bare) strace -f -c -o "$out" "$loop" "$op" "$count" "$work/d" ${4:-} ;;
-	observe) strace -f -c -o "$out" env LD_PRELOAD="$lib" "$loop" "$op" "$count" "$work/d" ${4:-} ;;
-	enforce) strace -f -c -o "$out" env LD_PRELOAD="$lib" WARD_POLICY="$work/p.ward" "$loop" "$op" "$count" "$work/d" ${4:-} ;;
+	bare) strace -f -c -o "$out" "$loop" "$op" "$count" "$dir" $deep ;;
+	observe) strace -f -c -o "$out" env LD_PRELOAD="$lib" "$loop" "$op" "$count" "$dir" $deep ;;
+	enforce) strace -f -c -o "$out" env LD_PRELOAD="$lib" WARD_POLICY="$work/p.ward" "$loop" "$op" "$count" "$dir" $deep ;;
 	esac
 	awk '$NF == "total" { print $(NF-2) }' "$out"
 }
@@ -36,6 +45,19 @@ for op in open_close stat fopen_fclose opendir chmod mkdir_rmdir rename unlink_c
 	for side in bare observe enforce; do
 		a=$(syscalls "$op" "$n" "$side")
 		b=$(syscalls "$op" $((11 * n)) "$side")
+		row+=("$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / (10 * n) }')")
+	done
+	printf '%-14s %8s %8s %8s\n' "$op" "${row[@]}"
+done
+
+# The same in the long directory (its name ${#long} bytes).
+echo
+printf '%-14s %8s %8s %8s   (system calls per operation, in a directory %d bytes long)\n' operation bare observe enforce ${#long}
+for op in open_close stat fopen_fclose opendir chmod mkdir_rmdir rename unlink_creat; do
+	row=()
+	for side in bare observe enforce; do
+		a=$(syscalls "$op" "$n" "$side" long)
+		b=$(syscalls "$op" $((11 * n)) "$side" long)
 		row+=("$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / (10 * n) }')")
 	done
 	printf '%-14s %8s %8s %8s\n' "$op" "${row[@]}"

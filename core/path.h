@@ -31,6 +31,9 @@
 size_t ward_path_normal_length(const char *path);
 /* The same, and where its last '/' is (set only when normal). */
 size_t ward_path_normal(const char *path, size_t *last_slash);
+/* The same 8 bytes at a time, loads inside the string: what CPUs without
+ * SSE2 use (ward_path_normal reads aligned blocks of 16); tests compare both. */
+size_t ward_path_normal_by_words(const char *path, size_t *last_slash);
 
 /* base must be absolute and normalised (ignored when path is absolute).
  * Returns false when the result does not fit. */

@@ -75,34 +75,43 @@ from_errno(int err, struct ward_resolve_scratch *s)
 }
 
 /* out's directory part replaced by its real path (cache, or a walk); len
- * is out's length and slash the offset of its last '/'. */
+ * is out's length and slash the offset of its last '/'.  s->shape says
+ * what out is afterwards. */
 static int
 real_directory(const struct ward_resolve_options *o, char *out, size_t len, size_t slash,
                struct ward_resolve_scratch *s)
 {
 	size_t dir_len = slash;
-	if (dir_len == 0)
-		return 0; /* directly under the root */
-	size_t real_len = o->skip_dircache ? 0 : ward_dircache_get(out, dir_len, s->dir);
-	if (real_len == 0) {
+	if (dir_len == 0) { /* directly under the root */
+		s->shape = (struct ward_resolve_shape){ .of = out, .len = len, .slash = 0, .dir_key = 0 };
+		return 0;
+	}
+	struct ward_dircache_hit hit;
+	if (o->skip_dircache || !ward_dircache_get(out, dir_len, s->dir, &hit)) {
 		unsigned int generation = ward_dircache_generation();
 		out[slash] = '\0';
 		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);
 		out[slash] = '/';
 		if (err != 0)
 			return from_errno(err, s);
-		ward_dircache_put(out, dir_len, s->dir, generation);
-		real_len = strlen(s->dir);
+		hit.len = strlen(s->dir);
+		hit.same = hit.len == dir_len && memcmp(out, s->dir, dir_len) == 0;
+		hit.key = 0; /* (the next call in it has the cache's) */
+		ward_dircache_put(out, dir_len, s->dir, hit.len, generation);
 	}
-	size_t last_len = len - slash;
+	if (hit.same) {
+		s->shape = (struct ward_resolve_shape){ .of = out, .len = len, .slash = slash, .dir_key = hit.key };
+		return 0;
+	}
+	size_t last_len = len - slash, real_len = hit.len;
 	if (real_len == 1)
 		real_len = 0; /* the directory is the root itself */
 	if (real_len + last_len >= WARD_NAME_MAX)
 		return WARD_RESOLVE_UNKNOWN;
-	if (real_len != dir_len || memcmp(out, s->dir, real_len) != 0) {
-		memmove(out + real_len, out + slash, last_len + 1);
-		memcpy(out, s->dir, real_len);
-	}
+	memmove(out + real_len, out + slash, last_len + 1);
+	memcpy(out, s->dir, real_len);
+	s->shape = (struct ward_resolve_shape){ .of = out, .len = real_len + last_len, .slash = real_len,
+		                                .dir_key = real_len == 0 ? 0 : hit.key };
 	return 0;
 }
 
@@ -120,14 +129,14 @@ ward_resolve_ends_in_dot(const char *path)
 }
 
 int
-ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
-                   bool *unsettled, struct ward_resolve_scratch *s)
+ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t len,
+                           size_t slash, bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s)
 {
 	const char *base = NULL;
 	*unsettled = false;
 	s->path.via_proc = false;
-	size_t slash, len = ward_path_normal(path, &slash); /* the common case: nothing to fold */
-	if (len > 0 && len < WARD_PATH_MAX) {
+	s->shape.len = 0;
+	if (len > 0 && len < WARD_PATH_MAX) { /* the common case: nothing to fold */
 		memcpy(out, path, len + 1);
 	} else {
 		if (len >= WARD_PATH_MAX || strnlen(path, WARD_PATH_MAX) >= WARD_PATH_MAX) {
@@ -154,6 +163,14 @@ ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *
 }
 
 int
+ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
+                   bool *unsettled, struct ward_resolve_scratch *s)
+{
+	size_t slash, len = ward_path_normal(path, &slash);
+	return ward_resolve_where_scanned(o, dirfd, path, len, slash, follow, out, unsettled, s);
+}
+
+int
 ward_resolve_settle(char *out, struct ward_resolve_scratch *s)
 {
 	char unused[1];
@@ -165,6 +182,7 @@ ward_resolve_settle(char *out, struct ward_resolve_scratch *s)
 		/* a magic link to a name longer than /proc gives: the walk names a
 		 * directory, and says ENAMETOOLONG for anything else */
 	}
+	s->shape.len = 0; /* out changes */
 	strcpy(s->dir, out);
 	bool via_proc = s->path.via_proc;
 	int r = from_errno(ward_path_resolve(NULL, s->dir, true, out, &s->path), s);

@@ -37,6 +37,7 @@
 #define WARD_CORE_RESOLVE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "path.h"
 
@@ -49,6 +50,15 @@ struct ward_resolve_scratch {
 	char dir[WARD_NAME_MAX];
 	struct ward_path_scratch path;
 	int fails_with; /* WARD_RESOLVE_FAILS: the errno (EBADF, ELOOP, ENAMETOOLONG) */
+	struct ward_resolve_shape {
+		/* What ward_resolve_where learnt of the out it last filled (shape.of),
+		 * for the decision that follows: its length (0: not known: a
+		 * settled path), the offset of its last '/', and core/dircache's
+		 * key for the directory before it (0: none). */
+		const char *of;
+		size_t len, slash;
+		uint64_t dir_key;
+	} shape;
 };
 
 struct ward_resolve_options {
@@ -59,6 +69,17 @@ struct ward_resolve_options {
 /* out: WARD_NAME_MAX bytes */
 int ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                        bool *unsettled, struct ward_resolve_scratch *s);
+/* The same when the caller has run ward_path_normal on path already:
+ * normal_len its answer, last_slash where it said the last '/' is. */
+int ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t normal_len,
+                               size_t last_slash, bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s);
+/* s->shape when it describes out as it is now, else NULL. */
+static inline const struct ward_resolve_shape *
+ward_resolve_shape_of(const struct ward_resolve_scratch *s, const char *out)
+{
+	const struct ward_resolve_shape *sh = &s->shape;
+	return sh->of == out && sh->len != 0 && out[sh->len] == '\0' && out[sh->slash] == '/' ? sh : NULL;
+}
 /* out is absolute and its last component unsettled: if it is a symlink,
  * resolve it fully (following).  0, or WARD_RESOLVE_* as above. */
 int ward_resolve_settle(char *out, struct ward_resolve_scratch *s);

@@ -439,6 +439,7 @@ struct dir_entry {
 	unsigned int sequence; /* odd while written */
 	uint32_t len;
 	uint64_t serial;
+	uint64_t key; /* the caller's name for dir (ward_matcher_decide_known), 0: none */
 	struct dir_state state;
 	char dir[DIR_CACHE_PATH];
 };
@@ -507,34 +508,99 @@ dir_state_of(const struct ward_matcher *m, const char *path, size_t dlen, struct
 #undef VISIT_DIR
 }
 
-/* Operation k's part of a cached state, if e holds dir's for m. */
-static bool
-dir_cache_read(const struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, unsigned int k,
-               struct best *out, uint8_t *glob_ops)
+/* Operation k's part of a cached state, if e holds dir's for m: known by
+ * its key (equal keys name equal directories), or else by its name. */
+static inline bool
+dir_cache_read(const struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, uint64_t key,
+               unsigned int k, struct best *out, uint8_t *glob_ops, bool *same_key)
 {
 	unsigned int before = __atomic_load_n(&e->sequence, __ATOMIC_ACQUIRE);
 	if (before & 1)
 		return false;
-	bool hit = e->serial == m->serial && e->len == len && memcmp(e->dir, dir, len) == 0;
+	*same_key = key != 0 && e->key == key;
+	bool hit = e->serial == m->serial && e->len == len && (*same_key || memcmp(e->dir, dir, len) == 0);
 	*out = (struct best){ e->state.deny[k], e->state.allow[k], (e->state.deny_quiet >> k) & 1 };
 	*glob_ops = e->state.glob_ops;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return hit && __atomic_load_n(&e->sequence, __ATOMIC_RELAXED) == before;
 }
 
+/* Take e for writing: false when someone is writing it (another thread, or
+ * the code a signal interrupted). */
+static bool
+dir_cache_take(struct dir_entry *e, unsigned int *s)
+{
+	*s = __atomic_load_n(&e->sequence, __ATOMIC_RELAXED);
+	if ((*s & 1) || !__atomic_compare_exchange_n(&e->sequence, s, *s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return true;
+}
+
 static void
-dir_cache_write(struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len,
+dir_cache_write(struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, uint64_t key,
                 const struct dir_state *st)
 {
-	unsigned int s = __atomic_load_n(&e->sequence, __ATOMIC_RELAXED);
-	if ((s & 1) || !__atomic_compare_exchange_n(&e->sequence, &s, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return; /* someone is writing it (another thread, or the code a signal interrupted) */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	unsigned int s;
+	if (!dir_cache_take(e, &s))
+		return;
 	e->serial = m->serial;
 	e->len = (uint32_t)len;
+	e->key = key;
 	e->state = *st;
 	memcpy(e->dir, dir, len);
 	__atomic_store_n(&e->sequence, s + 2, __ATOMIC_RELEASE);
+}
+
+/* A hit by name under another key (the caller's cache refilled): the new
+ * key, so that the next look-up is by key again. */
+static void
+dir_cache_rekey(struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, uint64_t key)
+{
+	unsigned int s;
+	if (!dir_cache_take(e, &s))
+		return;
+	if (e->serial == m->serial && e->len == len && memcmp(e->dir, dir, len) == 0)
+		e->key = key;
+	__atomic_store_n(&e->sequence, s + 2, __ATOMIC_RELEASE);
+}
+
+/* path[0..len), its last '/' at dlen (len > 1). */
+static struct ward_decision
+decide_in_directory(const struct ward_matcher *m, unsigned int op, const char *path, size_t len, size_t dlen,
+                    uint64_t key)
+{
+	if (dlen >= DIR_CACHE_PATH || op == 0 || (op & (op - 1)) != 0 || op > WARD_OP_ALL)
+		return decide_fully(m, op, path, len);
+	unsigned int k = (unsigned int)__builtin_ctz(op);
+	struct dir_entry *slot = &dir_cache[last_dir % DIR_CACHE_ENTRIES];
+	struct best best;
+	uint8_t glob_ops;
+	bool same_key;
+	bool hit = dir_cache_read(slot, m, path, dlen, key, k, &best, &glob_ops, &same_key);
+	if (!hit) { /* not the directory this thread decided in last: its own slot */
+		struct dir_entry *own = dir_slot(path, dlen);
+		hit = own != slot && dir_cache_read(own, m, path, dlen, key, k, &best, &glob_ops, &same_key);
+		slot = own;
+		last_dir = (unsigned int)(own - dir_cache);
+	}
+	if (!hit) {
+		struct dir_state st;
+		dir_state_of(m, path, dlen, &st);
+		dir_cache_write(slot, m, path, dlen, key, &st);
+		best = (struct best){ st.deny[k], st.allow[k], (st.deny_quiet >> k) & 1 };
+		glob_ops = st.glob_ops;
+	} else if (key != 0 && !same_key) {
+		dir_cache_rekey(slot, m, path, dlen, key);
+	}
+	if (glob_ops & op)
+		return decide_fully(m, op, path, len);
+	if (has_key_length(m, len)) { /* the path itself */
+		const struct entry *e = lookup(m, prefix_hash(path, len), path, len);
+		if (e != NULL && (e->ops & op))
+			try_entry(m, e, op, path, true, &best);
+	}
+	return decision_of(m, &best);
 }
 
 struct ward_decision
@@ -548,35 +614,20 @@ ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *p
 	if (len == 0)
 		return decide_fully(m, op, "/", 0); /* (globs see "" as the root) */
 	const char *last = memrchr(path, '/', len);
-	size_t dlen = last != NULL ? (size_t)(last - path) : 0;
-	if (last == NULL || dlen >= DIR_CACHE_PATH || op == 0 || (op & (op - 1)) != 0 || op > WARD_OP_ALL)
+	if (last == NULL)
 		return decide_fully(m, op, path, len);
-	unsigned int k = (unsigned int)__builtin_ctz(op);
-	struct dir_entry *slot = &dir_cache[last_dir % DIR_CACHE_ENTRIES];
-	struct best best;
-	uint8_t glob_ops;
-	bool hit = dir_cache_read(slot, m, path, dlen, k, &best, &glob_ops);
-	if (!hit) { /* not the directory this thread decided in last: its own slot */
-		struct dir_entry *own = dir_slot(path, dlen);
-		hit = own != slot && dir_cache_read(own, m, path, dlen, k, &best, &glob_ops);
-		slot = own;
-		last_dir = (unsigned int)(own - dir_cache);
-	}
-	if (!hit) {
-		struct dir_state st;
-		dir_state_of(m, path, dlen, &st);
-		dir_cache_write(slot, m, path, dlen, &st);
-		best = (struct best){ st.deny[k], st.allow[k], (st.deny_quiet >> k) & 1 };
-		glob_ops = st.glob_ops;
-	}
-	if (glob_ops & op)
-		return decide_fully(m, op, path, len);
-	if (has_key_length(m, len)) { /* the path itself */
-		const struct entry *e = lookup(m, prefix_hash(path, len), path, len);
-		if (e != NULL && (e->ops & op))
-			try_entry(m, e, op, path, true, &best);
-	}
-	return decision_of(m, &best);
+	return decide_in_directory(m, op, path, len, (size_t)(last - path), 0);
+}
+
+struct ward_decision
+ward_matcher_decide_known(const struct ward_matcher *m, unsigned int op, const char *path, size_t len, size_t slash,
+                          uint64_t dir_key)
+{
+	if (bucket_match == NULL)
+		ward_matcher_simd();
+	if (len <= 1)
+		return decide_fully(m, op, "/", 0);
+	return decide_in_directory(m, op, path, len, slash, dir_key);
 }
 
 /* ---- compiling ---- */

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy.h"
 
@@ -43,6 +44,14 @@ void ward_matcher_free(struct ward_matcher *matcher);
 /* op is one enum ward_op bit. */
 struct ward_decision ward_matcher_decide(const struct ward_matcher *matcher, unsigned int op,
                                          const char *path);
+
+/* The same for a path whose length and last '/' the caller knows
+ * (path[len] is its NUL, path[slash] its last '/'), with a key naming the
+ * directory path[0..slash), or 0: equal keys other than 0 must name equal
+ * directories (core/dircache's do), so that a directory met again is
+ * known by its key rather than by comparing its name. */
+struct ward_decision ward_matcher_decide_known(const struct ward_matcher *matcher, unsigned int op, const char *path,
+                                               size_t len, size_t slash, uint64_t dir_key);
 
 /* The reference: every rule tried in order with ward_glob_match. */
 struct ward_decision ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op,

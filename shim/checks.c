@@ -68,19 +68,24 @@ ward_checks_after_fork_child(void)
 /* ---- deciding ---- */
 
 static struct ward_decision
-decide_one(unsigned int op, const char *path)
+decide_one(unsigned int op, const char *path, const struct ward_resolve_shape *shape)
 {
-	struct ward_decision d = ward_matcher_decide(ward_config.matcher, op, path);
+	struct ward_decision d = shape != NULL ? ward_matcher_decide_known(ward_config.matcher, op, path, shape->len,
+	                                                                   shape->slash, shape->dir_key)
+	                                       : ward_matcher_decide(ward_config.matcher, op, path);
 	if ((op & (WARD_OP_WRITE | WARD_OP_CREATE | WARD_OP_REMOVE)) && ward_config.image_path[0] != '\0' &&
 	    strcmp(path, ward_config.image_path) == 0)
 		d = (struct ward_decision){ false, false, -2 }; /* the tree's own policy */
 	return d;
 }
 
-/* Decide every operation in ops on path; true when all are allowed. */
+/* Decide every operation in ops on s->resolved (what the resolution
+ * learnt of it saves a look at it again); true when all are allowed. */
 bool
-ward_checks_decide(struct ward_frame *f, const char *path, unsigned int ops, struct verdict *v)
+ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, struct verdict *v)
 {
+	const char *path = s->resolved;
+	const struct ward_resolve_shape *shape = ward_resolve_shape_of(&s->resolve, path);
 	struct ward_counter_slot *slot = f->counting ? ward_counters_slot() : NULL;
 	v->refused = 0;
 	v->loud = false;
@@ -92,7 +97,7 @@ ward_checks_decide(struct ward_frame *f, const char *path, unsigned int ops, str
 			ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
 			ward_counters_end(slot);
 		}
-		struct ward_decision d = decide_one(op, path);
+		struct ward_decision d = decide_one(op, path, shape);
 		if (d.allow)
 			continue;
 		if (v->refused == 0)
@@ -224,7 +229,8 @@ ward_checks_through_proc(const struct ward_scratch *s)
 bool
 ward_checks_in_proc(const struct ward_scratch *s)
 {
-	return strncmp(s->resolved, "/proc/", 6) == 0 || strcmp(s->resolved, "/proc") == 0;
+	const char *r = s->resolved; /* (a WARD_NAME_MAX buffer: its first 6 bytes can be read) */
+	return memcmp(r, "/proc", 5) == 0 && (r[5] == '/' || r[5] == '\0'); /* "/proc/..." or "/proc" */
 }
 
 /* The exact walk says ENOENT for a path that came through a magic link: the
@@ -310,7 +316,7 @@ ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int 
 			return r;
 		unsigned int need = open_flags < 0 ? ops
 		                                   : ward_checks_creat_ops(s->resolved, ward_checks_open_ops(open_flags), open_flags) & ward_restricted;
-		bool allowed = ward_checks_decide(f, s->resolved, need, v);
+		bool allowed = ward_checks_decide(f, s, need, v);
 		/* decide on where the last component really leads: before a
 		 * refusal, and always through /proc (a magic link is opened as
 		 * asked, so only its target's decision counts) */
@@ -319,7 +325,7 @@ ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int 
 				return r;
 			need = open_flags < 0 ? ops : ward_checks_creat_ops(s->resolved, ward_checks_open_ops(open_flags), open_flags) & ward_restricted;
 			open_last = false;
-			allowed = ward_checks_decide(f, s->resolved, need, v);
+			allowed = ward_checks_decide(f, s, need, v);
 		}
 		if (allowed) {
 			if (unsettled != NULL)
@@ -451,15 +457,15 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		return result;
 	bool unsettled;
 	struct verdict v;
-	size_t len = strlen(path);
-	if (len > 1 && path[len - 1] == '/') { /* "x/": x followed, and it must be a directory */
+	size_t slash, len = ward_path_normal(path, &slash), n = len != 0 ? len : strlen(path); /* (normal: no trailing '/') */
+	if (n > 1 && path[n - 1] == '/') { /* "x/": x followed, and it must be a directory */
 		result = ward_checks_check(f, s, WARD_OP_STAT, dirfd, path, true);
 		if (result == 0 && ward_checks_keep_trailing_slash(s, path)) /* the kernel's answer on "x/" */
 			ward_checks_complete(f, ward_exact_call(SYS_newfstatat, s->resolved, (long)buf, 0, 0));
 		goto out;
 	}
-	int r = ward_resolve_where(ward_checks_resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), s->resolved,
-	                           &unsettled, &s->resolve);
+	int r = ward_resolve_where_scanned(ward_checks_resolve_options(), dirfd, path, len, slash,
+	                                   !(flags & AT_SYMLINK_NOFOLLOW), s->resolved, &unsettled, &s->resolve);
 	if (r != 0) {
 		result = ward_checks_unresolved(f, s, path, r);
 		goto out;
@@ -467,7 +473,7 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 	if (unsettled) {
 		long rc = ward_exact_call(SYS_newfstatat, s->resolved, (long)&s->found, AT_SYMLINK_NOFOLLOW, 0);
 		if (rc != 0 || !S_ISLNK(s->found.st_mode)) {
-			if (!ward_checks_decide(f, s->resolved, WARD_OP_STAT, &v)) {
+			if (!ward_checks_decide(f, s, WARD_OP_STAT, &v)) {
 				result = ward_checks_violation(f, s, &v);
 				goto out;
 			}
@@ -482,7 +488,7 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 			goto out;
 		}
 	}
-	if (!ward_checks_decide(f, s->resolved, WARD_OP_STAT, &v))
+	if (!ward_checks_decide(f, s, WARD_OP_STAT, &v))
 		result = ward_checks_violation(f, s, &v);
 out:
 	ward_scratch_leave();
@@ -522,7 +528,7 @@ ward_check_access(struct ward_frame *f, int dirfd, const char *path, int mode, i
 	probe = (probe | WARD_OP_STAT) & ward_restricted;
 	if (r != 0)
 		r = ward_checks_unresolved(f, s, path, r);
-	else if (probe != 0 && !ward_checks_decide(f, s->resolved, probe, &v)) {
+	else if (probe != 0 && !ward_checks_decide(f, s, probe, &v)) {
 		if (ward_config.mode == WARD_MODE_AUDIT) {
 			r = ward_checks_violation(f, s, &v); /* logged: an audit lists all a program needs */
 		} else {

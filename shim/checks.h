@@ -19,7 +19,7 @@ struct verdict {
 };
 
 /* checks.c: deciding */
-bool ward_checks_decide(struct ward_frame *f, const char *path, unsigned int ops, struct verdict *v);
+bool ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, struct verdict *v);
 int ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const struct verdict *v);
 int ward_checks_kernel_first(struct ward_scratch *s, bool exclusive);
 const struct ward_resolve_options *ward_checks_resolve_options(void);

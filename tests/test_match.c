@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,6 +146,23 @@ random_pattern(unsigned int *seed, char *out, size_t cap)
 		strcpy(out, "/");
 }
 
+/* A key per directory name (1, 2, ...), as core/dircache gives: equal
+ * keys for equal names only. */
+static uint64_t
+key_of(const char *path, size_t len)
+{
+	static char seen[1024][256];
+	static size_t nseen;
+	for (size_t i = 0; i < nseen; i++)
+		if (strlen(seen[i]) == len && memcmp(seen[i], path, len) == 0)
+			return i + 1;
+	if (nseen == sizeof(seen) / sizeof(seen[0]) || len >= sizeof(seen[0]))
+		return 0;
+	memcpy(seen[nseen], path, len);
+	seen[nseen][len] = '\0';
+	return ++nseen;
+}
+
 static void
 differential(enum ward_simd simd, unsigned int seed)
 {
@@ -176,6 +194,14 @@ differential(enum ward_simd simd, unsigned int seed)
 			cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
 			          "simd %d op %u path %s: naive %d/rule %d, compiled %d/rule %d\n%s", simd, op, path,
 			          want.allow, want.rule, got.allow, got.rule, text);
+			/* and with the length, last '/' and a key for the directory
+			 * given (as the shim does): a key per directory, or none */
+			size_t n = strlen(path), slash = (size_t)(strrchr(path, '/') - path);
+			uint64_t key = rand_r(&seed) % 4 == 0 ? 0 : key_of(path, slash);
+			got = ward_matcher_decide_known(m, op, path, n, slash, key);
+			cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+			          "simd %d op %u path %s key %llu: naive %d/rule %d, known %d/rule %d\n%s", simd, op, path,
+			          (unsigned long long)key, want.allow, want.rule, got.allow, got.rule, text);
 		}
 		ward_matcher_free(m);
 		ward_policy_free(p);

@@ -60,10 +60,14 @@ normal_by_definition(const char *p)
 Test(path, normal_agrees_with_its_definition)
 {
 	static const char alphabet[] = "//..ab";
-	char p[80];
+	static char buffer[128] __attribute__((aligned(16)));
 	unsigned int seed = 11;
 	for (int round = 0; round < 200000; round++) {
-		size_t n = 1 + (size_t)rand_r(&seed) % 40;
+		/* at every alignment, with '/' and '.' before it and after its
+		 * NUL (ward_path_normal reads aligned blocks around the string) */
+		memset(buffer, round % 2 ? '/' : '.', sizeof(buffer));
+		char *p = buffer + round % 16;
+		size_t n = 1 + (size_t)rand_r(&seed) % 70;
 		for (size_t i = 0; i < n; i++)
 			p[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
 		p[0] = rand_r(&seed) % 8 ? '/' : 'a';
@@ -73,6 +77,10 @@ Test(path, normal_agrees_with_its_definition)
 		cr_assert_eq(ward_path_normal_length(p), want, "%s", p);
 		if (want > 0)
 			cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu", p, slash);
+		slash = 999;
+		cr_assert_eq(ward_path_normal_by_words(p, &slash), want, "%s (by words)", p);
+		if (want > 0)
+			cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu (by words)", p, slash);
 	}
 	cr_expect_eq(ward_path_normal_length("/"), 1);
 	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/data"), 31);
