@@ -31,41 +31,88 @@ close_keeping_errno(long fd)
 	errno = err;
 }
 
+static const struct ward_exact_guard *guard;
+
+void
+ward_exact_set_guard(const struct ward_exact_guard *g)
+{
+	guard = g;
+}
+
+static unsigned int
+guard_since(void)
+{
+	return guard != NULL ? guard->since() : 0;
+}
+
+/* fd, just opened on exactly expect (absolute), out of the program's reach
+ * while it is used as the directory of the next open.  False: the number
+ * is no longer this walk's (closed or replaced meanwhile: not ours to
+ * close); errno ELOOP, for the caller to resolve again. */
+static bool
+guard_hold(long fd, unsigned int since, char *expect)
+{
+	if (guard == NULL || guard->hold((int)fd, since, expect))
+		return true;
+	errno = ELOOP;
+	return false;
+}
+
+static void
+release(long fd, bool held)
+{
+	int err = errno;
+	ward_syscall(SYS_close, fd);
+	if (held && guard != NULL)
+		guard->drop((int)fd);
+	errno = err;
+}
+
 /* Without openat2 (kernels before 5.6, seccomp filters that refuse it,
  * valgrind): the same walk made one component at a time from dirfd (from
  * the root for an absolute path), each opened O_NOFOLLOW from the one
- * before, so a symlink anywhere is ELOOP as with RESOLVE_NO_SYMLINKS. */
+ * before, so a symlink anywhere is ELOOP as with RESOLVE_NO_SYMLINKS.  The
+ * directories of an absolute walk are held (guard) while they are used. */
 static long
-by_components(int dirfd, const char *path, int flags, mode_t mode)
+by_components(int dirfd, char *path, int flags, mode_t mode)
 {
 	long dir = dirfd;
-	if (path[0] == '/' && (dir = ward_syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
+	bool absolute = path[0] == '/', held = false;
+	if (absolute) {
+		static char root[] = "/";
+		unsigned int since = guard_since();
+		if ((dir = ward_syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return -1;
+		if (!guard_hold(dir, since, root))
+			return -1;
+		held = true;
+	}
 	bool own = dir != dirfd; /* the walk's own descriptor: closed as it goes */
-	const char *p = path;
+	char *p = path;
 	while (*p == '/')
 		p++;
 	if (*p == '\0') { /* the directory itself */
 		long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
 		if (own)
-			close_keeping_errno(dir);
+			release(dir, held);
 		return fd;
 	}
 	char name[NAME_MAX + 1];
 	for (;;) {
 		size_t n = strcspn(p, "/");
-		const char *next = p + n;
+		char *next = p + n;
 		while (*next == '/')
 			next++;
 		if (n > NAME_MAX) {
 			if (own)
-				ward_syscall(SYS_close, dir);
+				release(dir, held);
 			errno = ENAMETOOLONG;
 			return -1;
 		}
 		memcpy(name, p, n);
 		name[n] = '\0';
 		bool last = *next == '\0';
+		unsigned int since = guard_since();
 		long fd = last ? ward_syscall(SYS_openat, dir, name, flags | O_NOFOLLOW, mode)
 		               : ward_syscall(SYS_openat, dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 		int err = errno;
@@ -74,10 +121,19 @@ by_components(int dirfd, const char *path, int flags, mode_t mode)
 		    ward_syscall(SYS_newfstatat, dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 			err = ELOOP;
 		if (own)
-			ward_syscall(SYS_close, dir);
+			release(dir, held);
 		if (fd < 0 || last) {
 			errno = err;
 			return fd;
+		}
+		held = false;
+		if (absolute) { /* the directory reached: the path up to here */
+			char save = p[n];
+			p[n] = '\0';
+			held = guard_hold(fd, since, path);
+			p[n] = save;
+			if (!held)
+				return -1;
 		}
 		dir = fd;
 		own = true;
@@ -87,7 +143,7 @@ by_components(int dirfd, const char *path, int flags, mode_t mode)
 
 /* path (shorter than PATH_MAX) from dirfd, no symlink followed. */
 static long
-open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+open_beneath(int dirfd, char *path, int flags, mode_t mode)
 {
 	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
 		struct open_how how = { .flags = (uint64_t)flags & ~(uint64_t)O_LARGEFILE,
@@ -102,9 +158,9 @@ open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 	return by_components(dirfd, path, flags, mode);
 }
 
-/* A directory on path's way, opened exactly, from which *rest (shorter
- * than PATH_MAX) is left to walk; AT_FDCWD when path fits as it is.  -1
- * with errno. */
+/* A directory on path's way, opened exactly and held (guard), from which
+ * *rest (shorter than PATH_MAX) is left to walk; AT_FDCWD when path fits
+ * as it is.  -1 with errno (ELOOP: a number was taken from the walk). */
 static long
 anchor(char *path, char **rest)
 {
@@ -114,16 +170,18 @@ anchor(char *path, char **rest)
 		char *cut = memrchr(at, '/', PATH_MAX - 1);
 		if (cut == NULL || cut == at) { /* no component is that long: not a canonical path */
 			if (dir != AT_FDCWD)
-				ward_syscall(SYS_close, dir);
+				release(dir, true);
 			errno = ENAMETOOLONG;
 			return -1;
 		}
 		*cut = '\0';
+		unsigned int since = guard_since();
 		long next = open_beneath((int)dir, at, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		bool kept = next < 0 || guard_hold(next, since, path); /* path: the name up to cut, absolute */
 		*cut = '/';
 		if (dir != AT_FDCWD)
-			close_keeping_errno(dir);
-		if (next < 0)
+			release(dir, true);
+		if (next < 0 || !kept)
 			return -1;
 		dir = next;
 		left -= (size_t)(cut + 1 - at);
@@ -144,7 +202,7 @@ ward_exact_open(char *path, int flags, mode_t mode)
 	if (dir < 0 || dir == AT_FDCWD)
 		return dir == AT_FDCWD ? (errno = ENAMETOOLONG, -1) : -1;
 	fd = open_beneath((int)dir, rest, flags, mode);
-	close_keeping_errno(dir);
+	release(dir, true);
 	if (fd > dir) { /* the kernel gives the lowest free number: the anchor's was taken when it opened */
 		long low = ward_syscall(SYS_fcntl, fd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 		if (low >= 0 && low < fd) {
@@ -168,7 +226,7 @@ ward_exact_call(long nr, char *path, long b, long c, long d)
 	if (dir < 0 || dir == AT_FDCWD)
 		return dir == AT_FDCWD ? (errno = ENAMETOOLONG, -1) : -1;
 	r = ward_syscall(nr, dir, rest, b, c, d);
-	close_keeping_errno(dir);
+	release(dir, true);
 	return r;
 }
 

@@ -38,6 +38,19 @@ long ward_exact_call(long nr, char *path, long b, long c, long d);
  * directory by now: moved meanwhile), or what a system call said.
  * entries: room for the parent's directory entries (getdents64). */
 int ward_exact_name(int dirfd, char *out, size_t cap, char *entries, size_t entries_size);
+/* The directories a walk opens and uses as the next call's dirfd (anchors,
+ * the walk by components) are numbers any thread could close and reuse
+ * between the open and the use: a guard keeps them out of the program's
+ * reach (shim/held.c).  since: a change counter read before the open;
+ * hold: fd was opened on exactly expect (absolute), false when the number
+ * is not the walk's any more (then not closed: not ours); drop: after the
+ * close.  NULL: no guard (nothing else in the process touches numbers). */
+struct ward_exact_guard {
+	unsigned int (*since)(void);
+	bool (*hold)(int fd, unsigned int since, char *expect);
+	void (*drop)(int fd);
+};
+void ward_exact_set_guard(const struct ward_exact_guard *guard);
 /* openat2 is missing here: opens walk one component at a time (the last
  * one O_NOFOLLOW: a symlink there is opened as itself, O_PATH). */
 bool ward_exact_by_components(void);

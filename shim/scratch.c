@@ -89,6 +89,12 @@ ward_scratch_enter(void)
 	return s;
 }
 
+struct ward_scratch *
+ward_scratch_current(void)
+{
+	return depth > 0 && area != NULL ? &area[depth - 1] : NULL;
+}
+
 void
 ward_scratch_leave(void)
 {

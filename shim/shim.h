@@ -215,6 +215,7 @@ struct ward_scratch {
 	char resolved[WARD_NAME_MAX];
 	struct ward_resolve_scratch resolve;
 	char fd_target[WARD_PATH_MAX];
+	char anchor_link[WARD_PATH_MAX];             /* what an anchor of core/exact names now (held.c) */
 	char record[WARD_RECORD_MAX];
 	char record_cwd[WARD_NAME_MAX];
 	char rule[PATH_MAX + 32];
@@ -245,6 +246,8 @@ void ward_scratch_init(void);
 /* This thread's next scratch set, or NULL (nested too deep, no memory):
  * the caller then refuses.  Every enter that succeeds has one leave. */
 struct ward_scratch *ward_scratch_enter(void);
+/* The innermost set this thread has entered, or NULL. */
+struct ward_scratch *ward_scratch_current(void);
 void ward_scratch_leave(void);
 /* An exec's environment, whatever its size, never on the caller's stack. */
 void *ward_scratch_exec_room_enter(size_t bytes);

@@ -12,6 +12,11 @@
  *                             one chdir'ing to DIR, 200 times: how often the
  *                             working directory the shim remembers is not
  *                             the kernel's afterwards ("stale N")
+ *   deep_routes anchor DIR    1.5 s of O_CREAT opens of a new deep name while
+ *                             a thread dup2s a descriptor of DIR/outside
+ *                             (which the policy does not let be written)
+ *                             onto the numbers the shim's walk takes:
+ *                             "outside N", the files made there
  *
  * Through /proc/self/cwd and /proc/self/fd/N a magic link leads to a name
  * longer than /proc gives (the shim once decided on the link's own name
@@ -30,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LEVELS 25
@@ -145,6 +151,59 @@ to_top(void *spin)
 	return NULL;
 }
 
+static volatile int anchor_stop;
+static int outside_dir;
+
+static void *
+swap_numbers(void *unused)
+{
+	(void)unused;
+	while (!anchor_stop)
+		for (int n = outside_dir + 1; n < outside_dir + 4; n++) {
+			dup2(outside_dir, n);
+			close(n);
+		}
+	return NULL;
+}
+
+static void
+anchor_race(void)
+{
+	char outside[4096], made[4096 + 300], name[251];
+	snprintf(outside, sizeof(outside), "%s/outside", top_dir);
+	outside_dir = open(outside, O_PATH | O_DIRECTORY);
+	if (outside_dir < 0)
+		die(outside);
+	memset(name, 'N', 250);
+	name[250] = '\0';
+	/* down to where the name just passes PATH_MAX: the walk's one anchor is
+	 * the directory itself and the rest the bare name (deeper, the rest has
+	 * directories in it that the swapped-in one does not) */
+	size_t len = strlen(top_dir) + 2;
+	if (chdir(top_dir) != 0 || chdir("c") != 0)
+		die("c");
+	while (len + 1 + 250 < 4096) {
+		if (chdir(level) != 0)
+			die("level");
+		len += 201;
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, swap_numbers, NULL);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		int fd = open(name, O_CREAT | O_WRONLY, 0644);
+		if (fd >= 0)
+			close(fd);
+		unlink(name);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < 1500);
+	anchor_stop = 1;
+	pthread_join(t, NULL);
+	snprintf(made, sizeof(made), "%s/%s", outside, name);
+	printf("outside %d\n", access(made, F_OK) == 0);
+}
+
 static void
 threads(void)
 {
@@ -179,6 +238,10 @@ main(int argc, char **argv)
 	memset(level, 'd', 200);
 	top_dir = argv[2];
 	if (strcmp(argv[1], "setup") == 0) {
+		char outside[4096];
+		snprintf(outside, sizeof(outside), "%s/outside", argv[2]);
+		if (mkdir(outside, 0755) != 0)
+			die(outside);
 		go_down(argv[2], true);
 		put("ok.txt", "ok\n", 0644);
 		if (mkdir("s", 0755) != 0)
@@ -200,6 +263,8 @@ main(int argc, char **argv)
 		run();
 	else if (strcmp(argv[1], "threads") == 0)
 		threads();
+	else if (strcmp(argv[1], "anchor") == 0)
+		anchor_race();
 	else
 		return 2;
 	return 0;
