@@ -87,7 +87,7 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 		return 0;
 	}
 	struct ward_dircache_hit hit;
-	if (o->skip_dircache || !ward_dircache_get(out, dir_len, s->dir, &hit)) {
+	if (o->skip_dircache || o->leave_dircache || !ward_dircache_get(out, dir_len, s->dir, &hit)) {
 		unsigned int generation = ward_dircache_generation();
 		out[slash] = '\0';
 		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);
@@ -97,7 +97,8 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 		hit.len = strlen(s->dir);
 		hit.same = hit.len == dir_len && memcmp(out, s->dir, dir_len) == 0;
 		hit.key = 0; /* (the next call in it has the cache's) */
-		ward_dircache_put(out, dir_len, s->dir, hit.len, generation);
+		if (!o->leave_dircache)
+			ward_dircache_put(out, dir_len, s->dir, hit.len, generation);
 	}
 	if (hit.same) {
 		s->shape = (struct ward_resolve_shape){ .of = out, .len = len, .slash = slash, .dir_key = hit.key };

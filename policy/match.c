@@ -620,6 +620,17 @@ ward_matcher_decide(const struct ward_matcher *m, unsigned int op, const char *p
 }
 
 struct ward_decision
+ward_matcher_decide_uncached(const struct ward_matcher *m, unsigned int op, const char *path)
+{
+	if (bucket_match == NULL)
+		ward_matcher_simd();
+	size_t len = strlen(path);
+	if (len == 1)
+		len = 0;
+	return decide_fully(m, op, len == 0 ? "/" : path, len);
+}
+
+struct ward_decision
 ward_matcher_decide_known(const struct ward_matcher *m, unsigned int op, const char *path, size_t len, size_t slash,
                           uint64_t dir_key)
 {

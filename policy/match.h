@@ -53,6 +53,11 @@ struct ward_decision ward_matcher_decide(const struct ward_matcher *matcher, uns
 struct ward_decision ward_matcher_decide_known(const struct ward_matcher *matcher, unsigned int op, const char *path,
                                                size_t len, size_t slash, uint64_t dir_key);
 
+/* The same as ward_matcher_decide without the per-directory cache: neither
+ * read nor filled (a one-off decision: the image's own at start-up). */
+struct ward_decision ward_matcher_decide_uncached(const struct ward_matcher *matcher, unsigned int op,
+                                                  const char *path);
+
 /* The reference: every rule tried in order with ward_glob_match. */
 struct ward_decision ward_policy_decide_naive(const struct ward_policy *policy, unsigned int op,
                                               const char *path);

@@ -88,10 +88,24 @@ ward_checks_after_fork_child(void)
 
 /* ---- deciding ---- */
 
+/* Raised around a check made once (the image's own, at start-up): no cache
+ * is read or filled, so a process that decides nothing else never touches
+ * their pages.  Process-wide: a check another thread or a signal handler
+ * makes meanwhile only goes without the caches too (the same decision). */
+static bool one_off;
+
+void
+ward_checks_set_one_off(bool on)
+{
+	__atomic_store_n(&one_off, on, __ATOMIC_RELAXED);
+}
+
 static struct ward_decision
 decide_one(unsigned int op, const char *path, const struct ward_resolve_shape *shape)
 {
-	struct ward_decision d = shape != NULL ? ward_matcher_decide_known(ward_config.matcher, op, path, shape->len,
+	struct ward_decision d = __atomic_load_n(&one_off, __ATOMIC_RELAXED)
+	                                 ? ward_matcher_decide_uncached(ward_config.matcher, op, path)
+	                         : shape != NULL ? ward_matcher_decide_known(ward_config.matcher, op, path, shape->len,
 	                                                                   shape->slash, shape->dir_key)
 	                                       : ward_matcher_decide(ward_config.matcher, op, path);
 	if ((op & (WARD_OP_WRITE | WARD_OP_CREATE | WARD_OP_REMOVE)) && ward_config.image_path[0] != '\0' &&
@@ -301,7 +315,10 @@ ward_checks_creat_ops(char *path, unsigned int ops, int flags)
 const struct ward_resolve_options *
 ward_checks_resolve_options(void)
 {
-	static const struct ward_resolve_options cached = { .use_cwd_cache = true }, direct = { .use_cwd_cache = false };
+	static const struct ward_resolve_options cached = { .use_cwd_cache = true }, direct = { .use_cwd_cache = false },
+	                                         once = { .use_cwd_cache = false, .leave_dircache = true };
+	if (__builtin_expect(__atomic_load_n(&one_off, __ATOMIC_RELAXED), 0))
+		return &once;
 	return ward_in_vfork ? &direct : &cached;
 }
 
