@@ -21,7 +21,7 @@ static struct {
 	char path[WARD_NAME_MAX];
 } cwd;
 
-void
+bool
 ward_cwd_refresh_in(char *name, char *entries, size_t entries_size)
 {
 	unsigned int mine = __atomic_add_fetch(&begun, 1, __ATOMIC_SEQ_CST); /* from here on the old name is not trusted */
@@ -29,10 +29,10 @@ ward_cwd_refresh_in(char *name, char *entries, size_t entries_size)
 	if (n < 0 && errno == ENAMETOOLONG && entries != NULL) /* deeper than the kernel names: walked up by ".." */
 		n = ward_exact_name(AT_FDCWD, name, WARD_NAME_MAX, entries, entries_size) == 0 ? 1 : -1;
 	if (n <= 0 || name[0] != '/')
-		return; /* nothing stored: the kernel is asked until the next refresh */
+		return false; /* nothing stored: the kernel is asked until the next refresh */
 	unsigned int s;
 	if (!ward_seqlock_write(&cwd.sequence, &s))
-		return;
+		return true;
 	if ((int)(mine - cwd.version) > 0) { /* a newer refresh may have stored already */
 		cwd.version = mine;
 		cwd.length = strnlen(name, WARD_NAME_MAX - 1);
@@ -40,6 +40,13 @@ ward_cwd_refresh_in(char *name, char *entries, size_t entries_size)
 		cwd.path[cwd.length] = '\0';
 	}
 	ward_seqlock_write_end(&cwd.sequence, s);
+	return true;
+}
+
+bool
+ward_cwd_unnamed(void)
+{
+	return __atomic_load_n(&begun, __ATOMIC_SEQ_CST) == 0;
 }
 
 void

@@ -16,10 +16,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Re-read the working directory (after chdir/fchdir, at start-up), into
- * the caller's working space (name: WARD_NAME_MAX bytes; entries: for the
- * walk of a deep one, NULL: a deep one is not remembered). */
-void ward_cwd_refresh_in(char *name, char *entries, size_t entries_size);
+/* Re-read the working directory (after chdir/fchdir, at the first
+ * relative path), into the caller's working space (name: WARD_NAME_MAX
+ * bytes; entries: for the walk of a deep one, NULL: a deep one is not
+ * remembered).  True when name holds it (stored or not). */
+bool ward_cwd_refresh_in(char *name, char *entries, size_t entries_size);
+/* True until the first refresh or forget: nothing was ever named, nothing
+ * the process did since it started can have made a name stale. */
+bool ward_cwd_unnamed(void);
 /* The same with the module's own space (busy: forgets instead). */
 void ward_cwd_refresh(void);
 /* Forget it: the next copy asks the kernel until refreshed. */

@@ -45,6 +45,11 @@ base_for(const struct ward_resolve_options *o, int dirfd, char *out, struct ward
 	if (dirfd == AT_FDCWD) {
 		if (o->use_cwd_cache && ward_cwd_copy(out, WARD_NAME_MAX))
 			return 0;
+		/* named on first use, not at start-up: a process that never
+		 * resolves a relative path never touches its pages */
+		if (o->use_cwd_cache && ward_cwd_unnamed() &&
+		    ward_cwd_refresh_in(out, s->path.entries, sizeof(s->path.entries)))
+			return 0;
 		if (ward_syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0)
 			return out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
 		return errno == ENAMETOOLONG ? named_by_walk(AT_FDCWD, out, s) : WARD_RESOLVE_UNKNOWN;

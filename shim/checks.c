@@ -56,8 +56,8 @@ void
 ward_checks_init(void)
 {
 	ward_exact_set_guard(&walks_held);
-	if (ward_config.policy != NULL)
-		ward_cwd_refresh();
+	/* the working directory is named at the first relative path
+	 * (core/resolve.c's base_for), not here */
 }
 
 /* After a chdir, fchdir, or a walker's hidden one: named again in this
