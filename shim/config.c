@@ -59,7 +59,7 @@ set_exe_name(int argc, char **argv)
 		name = slash ? slash + 1 : argv[0];
 	}
 	if (name != NULL && name[0] != '\0') {
-		snprintf(ward_config.exe, sizeof(ward_config.exe), "%s", name);
+		ward_copy_text(ward_config.exe, sizeof(ward_config.exe), name);
 		return;
 	}
 	int fd = (int)ward_syscall(SYS_open, "/proc/self/comm", O_RDONLY | O_CLOEXEC);
@@ -179,7 +179,7 @@ load_policy(const char *file)
 			if (ward_config.matcher != NULL && inherited)
 				image_fd_set(fd);
 			else if (ward_config.matcher != NULL)
-				snprintf(ward_config.image_path, sizeof(ward_config.image_path), "%s", image);
+				ward_copy_text(ward_config.image_path, sizeof(ward_config.image_path), image);
 		}
 	}
 	if (ward_config.matcher == NULL) {

@@ -30,7 +30,8 @@
 #include "../policy/policy.h"
 
 #define KEPT_MAX 32        /* WARD_* variables remembered */
-#define KEPT_TEXT (16384 + WARD_NAME_MAX) /* their text (WARD_CWD may be a deep name) */
+#define PRELOAD_MAX 4096   /* LD_PRELOAD kept up to this long (NUL included) */
+#define KEPT_TEXT (16384 + WARD_NAME_MAX + PRELOAD_MAX) /* their text (WARD_CWD may be a deep name), and LD_PRELOAD */
 
 /* What start-up writes first (the small fields, the entries, the start of
  * the text), so that it shares pages: each page touched is a fault. */
@@ -42,8 +43,8 @@ static struct {
 	bool audit;            /* LD_AUDIT was set at start-up */
 	bool first;            /* the tree's first process (no WARD_CWD yet) */
 	char *entry[KEPT_MAX]; /* "WARD_X=value", into text */
+	const char *preload;   /* LD_PRELOAD at start-up, in text (have_preload) */
 	char text[KEPT_TEXT];
-	char preload[4096];    /* LD_PRELOAD at start-up */
 	char self[4096];       /* libward.so's own path */
 } kept;
 
@@ -205,6 +206,16 @@ ward_exec_keep(const char *name, const char *value)
 		kept.entry[kept.count++] = copy;
 }
 
+/* LD_PRELOAD's value, kept in the text after the WARD_* entries (the
+ * same pages: no array of its own to touch), the last one given winning. */
+static void
+keep_preload(const char *value)
+{
+	kept.have_preload = false;
+	if (strnlen(value, PRELOAD_MAX) < PRELOAD_MAX && (kept.preload = keep_text(value)) != NULL)
+		kept.have_preload = true;
+}
+
 static void
 take(const char *e)
 {
@@ -216,7 +227,7 @@ take(const char *e)
 	if (strncmp(e, "WARD_", 5) == 0)
 		keep_entry(e);
 	else if (strncmp(e, "LD_PRELOAD=", 11) == 0)
-		kept.have_preload = snprintf(kept.preload, sizeof(kept.preload), "%s", e + 11) < (int)sizeof(kept.preload);
+		keep_preload(e + 11);
 	else if (strncmp(e, "LD_AUDIT=", 9) == 0 && e[9] != '\0')
 		kept.audit = true;
 }
@@ -282,7 +293,7 @@ ward_exec_env_size(char *const *envp)
 size_t
 ward_exec_preload_size(char *const *envp)
 {
-	size_t n = strlen(self()) + strlen(kept.preload) + 16;
+	size_t n = strlen(self()) + (kept.have_preload ? strlen(kept.preload) : 0) + 16;
 	for (; envp != NULL && *envp != NULL; envp++)
 		if (strncmp(*envp, "LD_PRELOAD=", 11) == 0)
 			n += strlen(*envp);

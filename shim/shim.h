@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <limits.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -56,6 +57,21 @@ struct ward_frame {
 extern __thread int ward_busy __attribute__((tls_model("initial-exec")));
 /* Raised by vfork (vfork.S) for the child's whole life. */
 extern __thread int ward_in_vfork __attribute__((tls_model("initial-exec")));
+
+/* src into dst[cap] as snprintf(dst, cap, "%s", src) would put it (cut to
+ * cap - 1 bytes); true when all of it fit.  Start-up copies names this
+ * way: printf's code and tables are pages a process need not touch. */
+static inline bool
+ward_copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap);
+	bool fits = n < cap;
+	if (!fits)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return fits;
+}
 
 static inline void
 ward_frame_enter(struct ward_frame *f, enum ward_call_id id)
