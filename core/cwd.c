@@ -52,7 +52,7 @@ ward_cwd_unnamed(void)
 void
 ward_cwd_refresh(void)
 {
-	static char name[WARD_NAME_MAX], entries[4096] __attribute__((aligned(8)));
+	static char name[WARD_NAME_MAX], entries[4096] __attribute__((aligned(32)));
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE) != 0) {
 		ward_cwd_forget(); /* another thread uses the space: the kernel answers until the next refresh */
 		return;

@@ -247,7 +247,7 @@ ward_exec_init(char **envp)
 	 * (and its presence tells a descendant from the first process) */
 	kept.first = ward_env("WARD_CWD") == NULL;
 	if (kept.first) {
-		static char cwd[WARD_NAME_MAX], entries[4096] __attribute__((aligned(8)));
+		static char cwd[WARD_NAME_MAX], entries[4096] __attribute__((aligned(32)));
 		if (ward_syscall(SYS_getcwd, cwd, PATH_MAX) > 0 ||
 		    (errno == ENAMETOOLONG && ward_exact_name(AT_FDCWD, cwd, sizeof(cwd), entries, sizeof(entries)) == 0))
 			ward_exec_keep("WARD_CWD", cwd);
