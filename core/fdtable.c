@@ -21,7 +21,12 @@
 #define FLAGS_MASK WARD_FDTABLE_FLAGS_MASK
 #define CLOEXEC_TRIES 64 /* a racing writer of the same fd wins after that */
 
-struct ward_fdtable_chunk *ward_fdtable_directory[CHUNKS];
+/* In .data, right after shim/lifecycle.c's ward_real_fn, at the start of
+ * .data: its first entries (the chunk of fds 0-1023, set at start-up) are
+ * on the page .got.plt's relocations have written already, no zero page
+ * read and then written. */
+struct ward_fdtable_chunk *ward_fdtable_directory[CHUNKS] __attribute__((section(".data.ward_fdtable_directory"),
+                                                                         aligned(64)));
 uint64_t ward_fdtable_now;
 uint64_t ward_fdtable_peak;
 #define directory ward_fdtable_directory
