@@ -162,25 +162,29 @@ void ward_frame_refuse(struct ward_frame *f);
 /* ---- what the process was told (config.c), read once at start-up ---- */
 enum ward_dest_kind { WARD_DEST_NONE, WARD_DEST_FD, WARD_DEST_FILE, WARD_DEST_DIR };
 struct ward_config {
+	/* What start-up writes comes first (the scalars, the name, the launcher's
+	 * records directory), so that in most processes it is one page of .data:
+	 * each page written is a fault.  The other paths are written only when
+	 * their variable is set. */
 	pid_t pid;                     /* this process (a fork child updates it) */
-	char exe[256];                 /* the program's name: basename of argv[0] */
+	enum ward_mode mode;
 	/* the policy; NULL: observe only */
 	struct ward_policy *policy;
 	struct ward_matcher *matcher;
-	enum ward_mode mode;
-	char image_path[PATH_MAX];     /* the tree's compiled policy: never writable from the tree */
 	int image_fd;                  /* preloaded directly: the sealed memfd holding it, or -1 */
 	/* violation records */
 	bool log_to_file;              /* WARD_LOG names a file (JSON lines); else stderr */
-	char log_path[PATH_MAX];
-	char records_path[PATH_MAX];   /* WARD_RECORDS: the launcher's copy of every record */
 	bool backtrace;
 	/* the dump */
 	enum ward_dest_kind stats_kind;
 	enum ward_stats_format stats_format;
 	int stats_fd;                  /* WARD_DEST_FD: the descriptor named (2 for stderr) */
-	char stats_path[PATH_MAX];     /* WARD_DEST_FILE template or WARD_DEST_DIR folder */
 	const char *allocator;         /* which allocator serves the malloc family */
+	char exe[256];                 /* the program's name: basename of argv[0] */
+	char records_path[PATH_MAX];   /* WARD_RECORDS: the launcher's copy of every record */
+	char image_path[PATH_MAX];     /* the tree's compiled policy: never writable from the tree */
+	char log_path[PATH_MAX];
+	char stats_path[PATH_MAX];     /* WARD_DEST_FILE template or WARD_DEST_DIR folder */
 };
 extern struct ward_config ward_config;
 /* The operations the policy restricts somewhere; the wrappers test it
