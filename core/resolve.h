@@ -64,8 +64,8 @@ struct ward_resolve_scratch {
 struct ward_resolve_options {
 	bool use_cwd_cache; /* false in a vfork child: the remembered cwd is the parent's */
 	bool skip_dircache; /* walk every directory afresh (a refusal is looked at again this way) */
-	bool leave_dircache; /* and leave the cache as it is: a one-off check (the image's own at start-up)
-	                      * neither reads it nor fills it, so its pages are touched on first real use */
+	bool leave_dircache; /* with skip_dircache: and fill nothing either (a check made once, the image's
+	                      * own at start-up: the cache's pages are left for the first real use) */
 };
 
 /* out: WARD_NAME_MAX bytes */

@@ -88,24 +88,10 @@ ward_checks_after_fork_child(void)
 
 /* ---- deciding ---- */
 
-/* Raised around a check made once (the image's own, at start-up): no cache
- * is read or filled, so a process that decides nothing else never touches
- * their pages.  Process-wide: a check another thread or a signal handler
- * makes meanwhile only goes without the caches too (the same decision). */
-static bool one_off;
-
-void
-ward_checks_set_one_off(bool on)
-{
-	__atomic_store_n(&one_off, on, __ATOMIC_RELAXED);
-}
-
 static struct ward_decision
 decide_one(unsigned int op, const char *path, const struct ward_resolve_shape *shape)
 {
-	struct ward_decision d = __atomic_load_n(&one_off, __ATOMIC_RELAXED)
-	                                 ? ward_matcher_decide_uncached(ward_config.matcher, op, path)
-	                         : shape != NULL ? ward_matcher_decide_known(ward_config.matcher, op, path, shape->len,
+	struct ward_decision d = shape != NULL ? ward_matcher_decide_known(ward_config.matcher, op, path, shape->len,
 	                                                                   shape->slash, shape->dir_key)
 	                                       : ward_matcher_decide(ward_config.matcher, op, path);
 	if ((op & (WARD_OP_WRITE | WARD_OP_CREATE | WARD_OP_REMOVE)) && ward_config.image_path[0] != '\0' &&
@@ -315,10 +301,7 @@ ward_checks_creat_ops(char *path, unsigned int ops, int flags)
 const struct ward_resolve_options *
 ward_checks_resolve_options(void)
 {
-	static const struct ward_resolve_options cached = { .use_cwd_cache = true }, direct = { .use_cwd_cache = false },
-	                                         once = { .use_cwd_cache = false, .leave_dircache = true };
-	if (__builtin_expect(__atomic_load_n(&one_off, __ATOMIC_RELAXED), 0))
-		return &once;
+	static const struct ward_resolve_options cached = { .use_cwd_cache = true }, direct = { .use_cwd_cache = false };
 	return ward_in_vfork ? &direct : &cached;
 }
 
@@ -441,6 +424,40 @@ ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *p
 	result = ward_checks_check(f, s, ops, dirfd, path, follow);
 	ward_scratch_leave();
 	return result;
+}
+
+/* ward_check_path for a check made once (the image's own exec check at
+ * start-up): resolved and decided without reading or filling the
+ * directory cache or the matcher's per-directory one (the same decision:
+ * decide_fully is what the cache is built from), so a process that decides
+ * nothing else never touches their pages.  Anything but "allowed" is
+ * checked again the ordinary way, which refuses and records. */
+int
+ward_check_path_once(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow)
+{
+	static const struct ward_resolve_options once = { .use_cwd_cache = false, .skip_dircache = true,
+		                                          .leave_dircache = true };
+	ops &= ward_restricted;
+	if (ops == 0)
+		return 0;
+	int result;
+	struct ward_scratch *s = ward_checks_enter_check(f, ops, path, &result);
+	if (s == NULL)
+		return result;
+	bool allowed = ward_resolve(&once, dirfd, path, follow, s->resolved, &s->resolve) == 0;
+	struct ward_counter_slot *slot = f->counting ? ward_counters_slot() : NULL;
+	for (unsigned int op = 1; allowed && op <= ops; op <<= 1) {
+		if (!(ops & op))
+			continue;
+		if (slot != NULL) { /* counted as ward_checks_decide counts */
+			ward_counters_begin(slot);
+			ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
+			ward_counters_end(slot);
+		}
+		allowed = ward_matcher_decide_uncached(ward_config.matcher, op, s->resolved).allow;
+	}
+	ward_scratch_leave();
+	return allowed ? 0 : ward_check_path(f, ops, dirfd, path, follow);
 }
 
 /* The first len bytes of path (a walker's parent directory, relative to

@@ -24,8 +24,6 @@ int ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const st
 int ward_checks_kernel_first(struct ward_scratch *s, bool exclusive);
 const struct ward_resolve_options *ward_checks_resolve_options(void);
 const struct ward_resolve_options *ward_checks_fresh_options(void);
-/* On around a one-off check: the caches are neither read nor filled. */
-void ward_checks_set_one_off(bool on);
 int ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path,
                                   bool follow, unsigned int ops, int open_flags, struct verdict *v, bool *unsettled);
 int ward_checks_resolve_decide(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path,

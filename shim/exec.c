@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "checks.h"
 #include "../core/program.h"
 #include "../policy/policy.h"
 
@@ -94,9 +93,7 @@ ward_exec_check_self(void)
 	if (n <= 0 || n >= (long)sizeof(self) - 1)
 		return; /* no name to decide on (a deleted file keeps its old name plus " (deleted)") */
 	self[n] = '\0';
-	ward_checks_set_one_off(true); /* decided once: the caches' pages are left for the program's own calls */
-	int r = ward_check_path(&f, WARD_OP_EXEC, AT_FDCWD, self, true);
-	ward_checks_set_one_off(false);
+	int r = ward_check_path_once(&f, WARD_OP_EXEC, AT_FDCWD, self, true); /* the caches' pages are left alone */
 	if (r > 0)
 		ward_syscall(SYS_exit_group, 126);
 }

@@ -307,6 +307,8 @@ void ward_checks_init(void);
 void ward_checks_cwd_changed(void);
 void ward_checks_after_fork_child(void);
 int ward_check_path(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
+/* The same for a check made once (start-up's): no cache read or filled. */
+int ward_check_path_once(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, bool follow);
 int ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char *path, size_t len);
 int ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, mode_t mode);
 /* The same decisions as ward_check_path, then the call is pointed at exactly
