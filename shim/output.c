@@ -27,7 +27,11 @@ struct guard {
 	dev_t dev;
 	ino_t ino;
 };
-static struct guard guards[2] = { { -1, -1, false, 0, 0 }, { -1, -1, false, 0, 0 } };
+/* aligned(64): sorted with the real-function table and the FD directory at
+ * the start of .data (shim/lifecycle.c), on pages start-up writes anyway;
+ * after ward_config it was a page of its own, written for stderr's guard
+ * in every process a policy confines. */
+static struct guard guards[2] __attribute__((aligned(64))) = { { -1, -1, false, 0, 0 }, { -1, -1, false, 0, 0 } };
 static int owned[WARD_OWN_FDS - 2] = { -1, -1, -1, -1 };
 
 /* Bit fd % 64 of every descriptor above (watched, private or owned): a
