@@ -4,7 +4,9 @@
 #include "cwd.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "exact.h"
 #include "path.h"
@@ -17,9 +19,18 @@ static unsigned int begun; /* refreshes and forgets begun: the remembered name i
 static struct {
 	unsigned int sequence;
 	unsigned int version; /* the refresh that stored it */
+	uint64_t expires;     /* CLOCK_MONOTONIC_COARSE ns: trusted until then */
 	size_t length;
 	char path[WARD_NAME_MAX];
 } cwd;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t); /* the vDSO's: no system call */
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
 
 bool
 ward_cwd_refresh_in(char *name, char *entries, size_t entries_size)
@@ -35,18 +46,13 @@ ward_cwd_refresh_in(char *name, char *entries, size_t entries_size)
 		return true;
 	if ((int)(mine - cwd.version) > 0) { /* a newer refresh may have stored already */
 		cwd.version = mine;
+		cwd.expires = now_ns() + WARD_CWD_TTL_NS;
 		cwd.length = strnlen(name, WARD_NAME_MAX - 1);
 		memcpy(cwd.path, name, cwd.length);
 		cwd.path[cwd.length] = '\0';
 	}
 	ward_seqlock_write_end(&cwd.sequence, s);
 	return true;
-}
-
-bool
-ward_cwd_unnamed(void)
-{
-	return __atomic_load_n(&begun, __ATOMIC_SEQ_CST) == 0;
 }
 
 void
@@ -82,7 +88,7 @@ ward_cwd_copy(char *out, size_t cap)
 		unsigned int s = ward_seqlock_read_begin(&cwd.sequence);
 		if (s & 1)
 			continue;
-		bool newest = cwd.version == __atomic_load_n(&begun, __ATOMIC_SEQ_CST);
+		bool newest = cwd.version == __atomic_load_n(&begun, __ATOMIC_SEQ_CST) && cwd.expires > now_ns();
 		size_t n = cwd.length;
 		if (newest && n > 0 && n < cap) {
 			memcpy(out, cwd.path, n);

@@ -9,6 +9,13 @@
  * copies is the newest begun.  So while a refresh is under way (naming a
  * deep directory walks up its "..": milliseconds), or when one could not
  * store, the caller asks the kernel: never an older name.
+ *
+ * A name is also forgotten when the process renames or removes a
+ * directory (its own or a parent may be gone: the shim's wrappers call
+ * ward_cwd_forget), and trusted for WARD_CWD_TTL_NS at most: another
+ * process renaming it is seen that late at worst (what was decided and
+ * made under the old name then is consistent, only misplaced).  The
+ * caller names it again at its next relative path.
  */
 #ifndef WARD_CORE_CWD_H
 #define WARD_CORE_CWD_H
@@ -16,14 +23,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define WARD_CWD_TTL_NS 200000000ull /* 200 ms, as the directory cache */
+
 /* Re-read the working directory (after chdir/fchdir, at the first
  * relative path), into the caller's working space (name: WARD_NAME_MAX
  * bytes; entries: for the walk of a deep one, NULL: a deep one is not
  * remembered).  True when name holds it (stored or not). */
 bool ward_cwd_refresh_in(char *name, char *entries, size_t entries_size);
-/* True until the first refresh or forget: nothing was ever named, nothing
- * the process did since it started can have made a name stale. */
-bool ward_cwd_unnamed(void);
 /* The same with the module's own space (busy: forgets instead). */
 void ward_cwd_refresh(void);
 /* Forget it: the next copy asks the kernel until refreshed. */

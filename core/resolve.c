@@ -45,13 +45,17 @@ base_for(const struct ward_resolve_options *o, int dirfd, char *out, struct ward
 	if (dirfd == AT_FDCWD) {
 		if (o->use_cwd_cache && ward_cwd_copy(out, WARD_NAME_MAX))
 			return 0;
-		/* named on first use, not at start-up: a process that never
-		 * resolves a relative path never touches its pages */
-		if (o->use_cwd_cache && ward_cwd_unnamed() &&
-		    ward_cwd_refresh_in(out, s->path.entries, sizeof(s->path.entries)))
+		/* not named yet (named at the first relative path, not at
+		 * start-up: a process that never resolves one never touches its
+		 * pages), forgotten, or old: named again and remembered */
+		if (o->use_cwd_cache && ward_cwd_refresh_in(out, s->path.entries, sizeof(s->path.entries)))
 			return 0;
 		if (ward_syscall(SYS_getcwd, out, WARD_PATH_MAX) > 0)
 			return out[0] == '/' ? 0 : WARD_RESOLVE_UNKNOWN;
+		if (errno == ENOENT) {
+			s->fails_with = ENOENT; /* a removed working directory: its names are gone, as the kernel says */
+			return WARD_RESOLVE_FAILS;
+		}
 		return errno == ENAMETOOLONG ? named_by_walk(AT_FDCWD, out, s) : WARD_RESOLVE_UNKNOWN;
 	}
 	if (dirfd < 0) {

@@ -80,6 +80,7 @@
 #include "../core/children.h"
 #include "../core/dircache.h"
 #include "../core/fdtable.h"
+#include "../core/cwd.h"
 #include "../core/syscall.h"
 #include "../policy/policy.h"
 
@@ -493,8 +494,10 @@ after(struct ward_frame *f, const struct call *c, long r)
 			ward_checks_cwd_changed();
 		break;
 	case AFTER_NAMES:
-		if (r == 0)
+		if (r == 0) {
 			ward_dircache_invalidate();
+			ward_cwd_forget(); /* (a directory renamed or removed: the cwd's name may be gone) */
+		}
 		break;
 	case AFTER_NOTHING:
 		break;

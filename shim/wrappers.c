@@ -39,6 +39,7 @@
 #include <utmpx.h>
 
 #include "shim.h"
+#include "../core/cwd.h"
 #include "routes.h"
 #include "../core/children.h"
 #include "../core/dircache.h"
@@ -286,13 +287,22 @@
 #define CWD_CHANGED(r) \
 	if ((r) == 0) ward_checks_cwd_changed()
 /* A child was reaped: it is no longer live. */
+/* (A child may have renamed the directory this process works in, as a
+ * shell's `mv` does: the name is asked again at the next relative path.) */
 #define CHILD_REAPED(r) \
-	if ((r) > 0) ward_children_remove(r)
+	if ((r) > 0) { ward_children_remove(r); ward_cwd_forget(); }
 #define CHILD_WAITID(r, info, options) \
-	if ((r) == 0 && (info) != NULL && (info)->si_pid > 0 && !((options) & WNOWAIT)) ward_children_remove((info)->si_pid)
+	if ((r) == 0 && (info) != NULL && (info)->si_pid > 0 && !((options) & WNOWAIT)) { \
+		ward_children_remove((info)->si_pid); \
+		ward_cwd_forget(); \
+	}
 /* A name changed: remembered directory resolutions may be wrong now. */
 #define NAMES_CHANGED(r) \
 	if ((r) == 0) ward_dircache_invalidate()
+/* A directory may have been renamed or removed: the working directory's
+ * remembered name too (asked again at the next relative path). */
+#define DIRS_CHANGED(r) \
+	if ((r) == 0) { ward_dircache_invalidate(); ward_cwd_forget(); }
 #define POST_NONE (void)0
 /* The template's post hooks add in the slot it found (slot_, shared_). */
 #define FD_OPENED(r, flags, kind)                                                         \

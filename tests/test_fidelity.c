@@ -667,6 +667,39 @@ Test(fidelity, magic_links_and_threads_from_beyond_path_max)
 	cr_assert_eq(chdir("/"), 0);
 }
 
+/* The working directory's remembered name follows renames: the process's
+ * own rename of a parent, and a child's `mv` of it (waited for) — files
+ * made by relative name land where bare ones do (they landed in a new
+ * directory that took the old name); a removed working directory is
+ * ENOENT, as the kernel says (was EACCES with a "resolve" record). */
+Test(fidelity, the_working_directory_is_followed_through_renames)
+{
+	static char script[4 * PATH_MAX];
+	snprintf(script, sizeof(script),
+	         "import os, subprocess\n"
+	         "w = '%s'\n"
+	         "os.makedirs(w + '/S/d/x'); os.chdir(w + '/S/d/x'); os.listdir('.')\n"
+	         "os.rename(w + '/S/d', w + '/S/e'); os.makedirs(w + '/S/d/x')\n"
+	         "open('g', 'w').write('g')\n"
+	         "subprocess.run(['mv', w + '/S/e', w + '/S/f'], check=True); os.makedirs(w + '/S/e/x')\n"
+	         "open('h', 'w').write('h')\n"
+	         "print(sorted(os.listdir(w + '/S/f/x')), os.listdir(w + '/S/d/x'), os.listdir(w + '/S/e/x'))\n"
+	         "os.makedirs(w + '/R'); os.chdir(w + '/R'); os.listdir('.'); os.rmdir(w + '/R')\n"
+	         "try:\n    open('z', 'w')\nexcept OSError as e:\n    print('removed', e.errno)\n",
+	         work);
+	const char *argv[] = { PYTHON3, "-c", script, NULL };
+	struct outcome bare = run_in_work(argv, false, NULL);
+	cr_expect_str_eq(bare.out, "['g', 'h'] [] []\nremoved 2\n", "bare: %s %s", bare.out, bare.err);
+	outcome_free(&bare);
+	char cmd[PATH_MAX + 32];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/S'", work);
+	cr_assert_eq(system(cmd), 0);
+	struct outcome o = run_in_work(argv, true, NULL);
+	cr_expect_str_eq(o.out, "['g', 'h'] [] []\nremoved 2\n", "%s", o.err);
+	cr_expect(strstr(o.err, "ward: denied") == NULL, "%s", o.err);
+	outcome_free(&o);
+}
+
 /* Entry points that take a path besides the file calls: statvfs and
  * pathconf are stats, shm_open opens a file under /dev/shm (which glibc
  * opens with a call no wrapper sees). */
