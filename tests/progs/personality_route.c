@@ -27,13 +27,16 @@ main(int argc, char **argv)
 		printf("mapping: failed errno %d\n", errno);
 		return 0;
 	}
-	char want[32], line[512];
-	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	/* the line whose range holds p (the kernel may merge the mapping with
+	 * a neighbour of the same protection: it need not start at p) */
+	char line[512];
 	FILE *maps = fopen("/proc/self/maps", "r");
-	while (maps != NULL && fgets(line, sizeof(line), maps) != NULL)
-		if (strncmp(line, want, strlen(want)) == 0) {
-			char *perms = strchr(line, ' ');
-			printf("mapping: %.4s\n", perms + 1);
-		}
+	while (maps != NULL && fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long from, to;
+		char perms[5];
+		if (sscanf(line, "%lx-%lx %4s", &from, &to, perms) == 3 && from <= (unsigned long)p &&
+		    (unsigned long)p < to)
+			printf("mapping: %.4s\n", perms);
+	}
 	return 0;
 }
