@@ -257,15 +257,31 @@ struct race_case {
 	bool may_never_refuse;         /* the attack is waited out, not refused (held descriptors) */
 };
 
+/* A fresh tree for prog under policy p: what the secret looks like first. */
+static char *
+fresh_tree(const char *prog, const char *const *setup_args, enum policy p)
+{
+	make_tree_dir();
+	make_tree(prog, setup_args);
+	write_policy(p);
+	return snapshot_secret();
+}
+
+/* What the secret looks like at the end; the tree removed. */
+static char *
+tree_done(void)
+{
+	char *after = snapshot_secret();
+	remove_tree_dir();
+	return after;
+}
+
 /* One racing run in a fresh tree: no win, the secret as it was, and a race
  * that really ran. */
 static void
 expect_held(const struct race_case *c)
 {
-	make_tree_dir();
-	make_tree(c->prog, c->setup_args);
-	write_policy(c->policy);
-	char *before = snapshot_secret();
+	char *before = fresh_tree(c->prog, c->setup_args, c->policy);
 	struct figures f = race(c->prog, RACE_MS, c->flipper, c->args);
 	/* the figures of every run, in the test log */
 	fprintf(stderr, "race %s (%s flipper): attempts=%ld allowed=%ld refused=%ld wins=%ld other=%ld flips=%ld\n",
@@ -279,8 +295,7 @@ expect_held(const struct race_case *c)
 		        c->what, c->flipper, g.attempts, g.allowed, g.refused, g.wins, g.other, g.flips);
 		f = g;
 	}
-	char *after = snapshot_secret();
-	remove_tree_dir();
+	char *after = tree_done();
 	cr_expect_eq(f.wins, 0, "%s: %ld wins in %ld attempts", c->what, f.wins, f.attempts);
 	cr_expect_str_eq(after, before, "%s: the secret changed", c->what);
 	cr_expect_geq(f.flips, RACE_MIN, "%s: only %ld flips", c->what, f.flips);
@@ -300,13 +315,9 @@ static void
 expect_all_allowed(const char *what, const char *prog, const char *const *setup_args, const char *const *args,
                    enum policy p)
 {
-	make_tree_dir();
-	make_tree(prog, setup_args);
-	write_policy(p);
-	char *before = snapshot_secret();
+	char *before = fresh_tree(prog, setup_args, p);
 	struct figures f = race(prog, NO_RACE_MS, "none", args);
-	char *after = snapshot_secret();
-	remove_tree_dir();
+	char *after = tree_done();
 	cr_expect_geq(f.attempts, 10, "%s: only %ld attempts", what, f.attempts);
 	cr_expect_eq(f.allowed, f.attempts, "%s: %ld of %ld succeeded (refused %ld, other %ld)", what, f.allowed,
 	             f.attempts, f.refused, f.other);
@@ -611,13 +622,9 @@ static const char *const BY_CLONE[] = { "clone", NULL };
 Test(races, mkdir_while_a_clone_files_child_swaps_the_number_the_shim_acts_on)
 {
 	/* the clone is refused (test_routes): no flips; the mkdirs all made in the tree */
-	make_tree_dir();
-	make_tree(PROG_RACE_FDNUM, NULL);
-	write_policy(READ_THE_SYSTEM);
-	char *before = snapshot_secret();
+	char *before = fresh_tree(PROG_RACE_FDNUM, NULL, READ_THE_SYSTEM);
 	struct figures f = race(PROG_RACE_FDNUM, RACE_MS, "none", BY_CLONE);
-	char *after = snapshot_secret();
-	remove_tree_dir();
+	char *after = tree_done();
 	fprintf(stderr, "race clone(CLONE_FILES): attempts=%ld allowed=%ld refused=%ld wins=%ld other=%ld flips=%ld\n",
 	        f.attempts, f.allowed, f.refused, f.wins, f.other, f.flips);
 	cr_expect_eq(f.wins, 0, "%ld wins in %ld attempts", f.wins, f.attempts);
