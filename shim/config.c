@@ -23,7 +23,8 @@
 #include "shim.h"
 #include "../policy/match.h"
 
-struct ward_config ward_config = { .stats_fd = -1, .image_fd = -1, .exe = "?" };
+struct ward_config ward_config = { .stats_fd = -1, .image_fd = -1, .exe = "?", .records_path = "", .image_path = "",
+	                           .log_path = "", .stats_path = "" };
 /* Everything is restricted until the shim has started: the first checked
  * call, if it comes before the constructor, starts it (lifecycle.c). */
 unsigned int ward_restricted = ~0u;
@@ -179,7 +180,7 @@ load_policy(const char *file)
 			if (ward_config.matcher != NULL && inherited)
 				image_fd_set(fd);
 			else if (ward_config.matcher != NULL)
-				ward_copy_text(ward_config.image_path, sizeof(ward_config.image_path), image);
+				ward_config.image_path = image; /* the kept environment's text: never changed */
 		}
 	}
 	if (ward_config.matcher == NULL) {
@@ -215,13 +216,26 @@ parse_mode(void)
 		config_error("WARD_MODE", mode, "expected enforce or audit");
 }
 
+/* A destination's absolute name: the value itself when it is absolute
+ * (ward_env's text and the policy's stay as they are for the process's
+ * life: nothing is copied, no page written), else made absolute in buf.
+ * NULL: too long, or no working directory. */
+static const char *
+absolute_name(const char *value, char *buf, size_t cap)
+{
+	if (value[0] == '/')
+		return strlen(value) < cap ? value : NULL;
+	return ward_absolute(value, buf, cap) ? buf : NULL;
+}
+
 static void
 parse_log(const char *value)
 {
 	if (value == NULL || value[0] == '\0' || strcmp(value, "stderr") == 0)
 		return;
+	static char log_name[PATH_MAX];
 	ward_config.log_to_file = true;
-	if (!ward_absolute(value, ward_config.log_path, sizeof(ward_config.log_path)))
+	if ((ward_config.log_path = absolute_name(value, log_name, sizeof(log_name))) == NULL)
 		config_error("WARD_LOG", value, "path too long or no working directory");
 }
 
@@ -230,7 +244,8 @@ parse_records(const char *value)
 {
 	if (value == NULL || value[0] == '\0')
 		return;
-	if (!ward_absolute(value, ward_config.records_path, sizeof(ward_config.records_path)))
+	static char records_name[PATH_MAX];
+	if ((ward_config.records_path = absolute_name(value, records_name, sizeof(records_name))) == NULL)
 		config_error("WARD_RECORDS", value, "path too long or no working directory");
 }
 
@@ -272,7 +287,8 @@ parse_stats(const char *value)
 			if (*p == '%')
 				p++;
 		}
-		if (!ward_absolute(value, ward_config.stats_path, sizeof(ward_config.stats_path)))
+		static char stats_name[PATH_MAX];
+		if ((ward_config.stats_path = absolute_name(value, stats_name, sizeof(stats_name))) == NULL)
 			config_error("WARD_STATS", value, "path too long or no working directory");
 	}
 	ward_config.stats_format = ward_config.stats_kind == WARD_DEST_FD ? WARD_FORMAT_TEXT : WARD_FORMAT_JSON;

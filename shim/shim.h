@@ -162,10 +162,9 @@ void ward_frame_refuse(struct ward_frame *f);
 /* ---- what the process was told (config.c), read once at start-up ---- */
 enum ward_dest_kind { WARD_DEST_NONE, WARD_DEST_FD, WARD_DEST_FILE, WARD_DEST_DIR };
 struct ward_config {
-	/* What start-up writes comes first (the scalars, the name, the launcher's
-	 * records directory), so that in most processes it is one page of .data:
-	 * each page written is a fault.  The other paths are written only when
-	 * their variable is set. */
+	/* Small (the paths are pointers, "" when unset), so that all of it
+	 * shares the page of .data the loader's relocations write in every
+	 * process (shim/start-up.ld): each page written is a fault. */
 	pid_t pid;                     /* this process (a fork child updates it) */
 	enum ward_mode mode;
 	/* the policy; NULL: observe only */
@@ -181,10 +180,10 @@ struct ward_config {
 	int stats_fd;                  /* WARD_DEST_FD: the descriptor named (2 for stderr) */
 	const char *allocator;         /* which allocator serves the malloc family */
 	char exe[256];                 /* the program's name: basename of argv[0] */
-	char records_path[PATH_MAX];   /* WARD_RECORDS: the launcher's copy of every record */
-	char image_path[PATH_MAX];     /* the tree's compiled policy: never writable from the tree */
-	char log_path[PATH_MAX];
-	char stats_path[PATH_MAX];     /* WARD_DEST_FILE template or WARD_DEST_DIR folder */
+	const char *records_path;      /* WARD_RECORDS: the launcher's copy of every record */
+	const char *image_path;        /* the tree's compiled policy: never writable from the tree */
+	const char *log_path;
+	const char *stats_path;        /* WARD_DEST_FILE template or WARD_DEST_DIR folder */
 };
 extern struct ward_config ward_config;
 /* The operations the policy restricts somewhere; the wrappers test it
