@@ -398,6 +398,16 @@ ward_absolute(const char *value, char *out, size_t cap)
 	return true;
 }
 
+/* Room for a name start-up needs for a moment (the image's own, exec.c):
+ * just after the kept text, on the page its entries were written to, not
+ * a page of its own.  NULL when less than cap is left.  The next kept
+ * entry writes over it. */
+char *
+ward_exec_spare_room(size_t cap)
+{
+	return sizeof(kept.text) - kept.used >= cap ? kept.text + kept.used : NULL;
+}
+
 /* Was this image started by a confined process (WARD_CHILD came in)? */
 bool
 ward_exec_started_confined(void)

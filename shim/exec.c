@@ -17,6 +17,7 @@
 
 #include "shim.h"
 #include "../core/program.h"
+#include "../policy/match.h"
 #include "../policy/policy.h"
 
 /* ---- what the exec would start ---- */
@@ -70,6 +71,47 @@ check_exec(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *
 	return 0;
 }
 
+/* Is name already what resolving it would give: absolute, with no empty,
+ * "." or ".." component and no trailing slash?  (/proc/self/exe is the
+ * path of the loaded file's dentry: made of real directories, never a
+ * symlink, so this is all a resolution could change.) */
+static bool
+plain_absolute(const char *name)
+{
+	if (name[0] != '/')
+		return false;
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		const char *c = p + 1;
+		if (c[0] == '\0' || c[0] == '/' ||
+		    (c[0] == '.' && (c[1] == '\0' || c[1] == '/' || (c[1] == '.' && (c[2] == '\0' || c[2] == '/')))))
+			return false;
+	}
+	return true;
+}
+
+/* Does the policy allow ops on name, decided as named?  Counted as
+ * ward_check_path_once counts (one decision an operation, up to the first
+ * refused). */
+static bool
+allowed_as_named(struct ward_frame *f, unsigned int ops, const char *name)
+{
+	struct ward_counter_slot *slot = f->counting ? ward_counters_slot() : NULL;
+	for (unsigned int op = 1; op != 0 && op <= ops; op <<= 1) {
+		if (!(ops & op))
+			continue;
+		if (slot != NULL) {
+			ward_counters_begin(slot);
+			ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
+			ward_counters_end(slot);
+		}
+		if (!ward_matcher_decide_uncached(ward_config.matcher, op, name).allow)
+			return false;
+	}
+	return true;
+}
+
 /*
  * The image that is running now, decided for exec before main: whatever
  * route started it (a raw execve, a symlink swapped after an exec's
@@ -88,12 +130,30 @@ ward_exec_check_self(void)
 	struct ward_frame f;
 	ward_frame_enter(&f, WARD_ID_execve);
 	f.active = true; /* the constructor runs busy; this check is the image's own */
-	static char self[WARD_PATH_MAX];
-	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0 || n >= (long)sizeof(self) - 1)
+	/* the name is needed for a moment only: after the kept environment's
+	 * text, on the page that is written already (a buffer of its own was a
+	 * page fault) */
+	static char own[WARD_PATH_MAX];
+	char *self = ward_exec_spare_room(WARD_PATH_MAX);
+	if (self == NULL)
+		self = own;
+	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, WARD_PATH_MAX - 1);
+	if (n <= 0 || n >= WARD_PATH_MAX - 1)
 		return; /* no name to decide on (a deleted file keeps its old name plus " (deleted)") */
 	self[n] = '\0';
-	int r = ward_check_path_once(&f, WARD_OP_EXEC, AT_FDCWD, self, true); /* the caches' pages are left alone */
+	/* The kernel's name is decided as it is when a resolution could not
+	 * change it (no readlink a component, no scratch pages; a resolution
+	 * of it leads elsewhere only if the tree changed since the exec, and
+	 * then the kernel's name is the truer one for the file loaded).
+	 * Allowed: done.  Anything else, or another name, is checked the
+	 * ordinary way, which resolves, refuses and records. */
+	int r;
+	if (plain_absolute(self))
+		r = allowed_as_named(&f, WARD_OP_EXEC & ward_restricted, self)
+		            ? 0
+		            : ward_check_path(&f, WARD_OP_EXEC, AT_FDCWD, self, true);
+	else
+		r = ward_check_path_once(&f, WARD_OP_EXEC, AT_FDCWD, self, true); /* the caches' pages are left alone */
 	if (r > 0)
 		ward_syscall(SYS_exit_group, 126);
 }

@@ -477,6 +477,34 @@ Test(enforce, an_unseen_exec_of_a_denied_program_does_not_run)
 	outcome_free(&o);
 }
 
+/* The image decides on the name the kernel gives it (/proc/self/exe: the
+ * file's real path), not on the name it was started by: a denied program
+ * reached through a symlinked directory, or through a symlink to it in an
+ * allowed directory, does not run either. */
+Test(enforce, an_unseen_exec_through_a_symlink_is_decided_by_the_real_name)
+{
+	char copy[PATH_MAX + 64], text[2 * PATH_MAX];
+	snprintf(copy, sizeof(copy), "cp /bin/echo '%s/outside/echo' && mkdir -p '%s/work/bin'", dir, dir);
+	cr_assert_eq(system(copy), 0);
+	cr_assert_eq(symlink("../../outside/echo", in_dir("work/bin/echo")), 0);
+	snprintf(text, sizeof(text),
+	         "default deny\nallow ro /**\nallow rw /dev/null\nallow exec /usr/bin/* /bin/* %s %s/work/**\n",
+	         PROG_RAW_EXEC, dir);
+	put("p.ward", text);
+	static const char *const routes[] = { "to-outside/echo", "bin/echo" };
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		char command[PATH_MAX + 64];
+		snprintf(command, sizeof(command), "%s ./%s escaped", PROG_RAW_EXEC, routes[i]);
+		const char *argv[] = { "sh", "-c", command, NULL };
+		struct outcome o = confined(argv, NULL);
+		cr_expect_eq(o.code, 126, "%s: exit %d: %s %s", routes[i], o.code, o.out, o.err);
+		cr_expect_str_eq(o.out, "", "%s: the denied program ran", routes[i]);
+		cr_expect(strstr(o.err, "ward: denied exec ") != NULL && strstr(o.err, "/outside/echo") != NULL, "%s: %s",
+		          routes[i], o.err);
+		outcome_free(&o);
+	}
+}
+
 Test(enforce, children_stay_confined_whatever_their_environment)
 {
 	static const char *const escapes[] = {
