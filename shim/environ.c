@@ -11,14 +11,15 @@
  * are kept after ward's own library (TRAPS 23); LD_AUDIT is never passed
  * on (an audit library runs before every other and can drop libward).
  * What the process was told comes from the environment it was started
- * with (/proc/self/environ), which no constructor that ran before the
- * shim's can have changed; relative names in it are made absolute once.
+ * with (the kernel's copy of it, which no constructor that ran before the
+ * shim's can have changed); relative names in it are made absolute once.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -72,19 +73,53 @@ self(void)
 
 /* ---- the environment the process was started with ---- */
 
-/* The kernel's copy (/proc/self/environ), not environ: code that ran
- * before the shim (another library's constructor) may have changed
- * environ with setenv, never this.  Read once into an anonymous mapping
- * (only the pages the text needs are touched). */
+/* The kernel's copy, not environ: code that ran before the shim (another
+ * library's constructor) may have changed environ with setenv or
+ * unsetenv, never this.  Read only at start-up. */
 #define INITIAL_MAX (4u << 20)
 static struct {
-	char *text;   /* NUL-separated entries; NULL: not readable (no /proc) */
+	const char *text; /* NUL-separated entries; NULL: not readable (no /proc) */
 	size_t len;
 } initial;
+static const char *initial_stack; /* initial.text when read in place (stack_environment) */
+
+/*
+ * The kernel's copy is on this process's stack: exec lays out the
+ * argument strings, then the environment's, then the program's name
+ * (AT_EXECFN), end to end; /proc/self/environ reads exactly the middle
+ * part of that memory.  When the envp the constructor got still points at
+ * those strings in order, one after the other, from just after the last
+ * argument to just before AT_EXECFN, no entry was replaced (setenv puts a
+ * pointer to another string), removed (unsetenv moves the later ones
+ * down) or added (a new array), and they are the text /proc would give:
+ * read in place, without the open, the reads and the mapping (five system
+ * calls and a page).  Anything else, /proc.
+ */
+static bool
+stack_environment(int argc, char **argv, char **envp)
+{
+	const char *end = (const char *)getauxval(AT_EXECFN);
+	if (argc < 1 || argv == NULL || envp == NULL || envp[0] == NULL || end == NULL || argv[argc - 1] == NULL)
+		return false;
+	const char *next = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+	size_t n = 0;
+	for (; envp[n] != NULL; n++) {
+		if (envp[n] != next)
+			return false;
+		next += strlen(next) + 1;
+	}
+	if (next != end)
+		return false;
+	initial.text = initial_stack = envp[0];
+	initial.len = (size_t)(end - envp[0]);
+	return true;
+}
 
 static void
-read_initial_environment(void)
+read_initial_environment(int argc, char **argv, char **envp)
 {
+	if (stack_environment(argc, argv, envp))
+		return;
 	long map = ward_syscall(SYS_mmap, NULL, INITIAL_MAX, PROT_READ | PROT_WRITE,
 	                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	long fd = ward_syscall(SYS_openat, AT_FDCWD, "/proc/self/environ", O_RDONLY | O_CLOEXEC);
@@ -110,6 +145,16 @@ read_initial_environment(void)
 	initial.len = len;
 }
 
+/* Start-up is over: the stack's copy may be reused by the program from
+ * here on (a process title written over it); later look-ups (none are
+ * made today) get libc's environment. */
+void
+ward_exec_init_done(void)
+{
+	if (initial.text != NULL && initial.text == initial_stack)
+		initial.text = NULL;
+}
+
 /* A variable of the initial environment (NULL when unset). */
 static const char *
 initial_getenv(const char *name)
@@ -117,7 +162,7 @@ initial_getenv(const char *name)
 	size_t n = strlen(name);
 	if (initial.text == NULL)
 		return getenv(name);
-	for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+	for (const char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
 		if (strncmp(e, name, n) == 0 && e[n] == '=')
 			return e + n + 1;
 	return NULL;
@@ -233,11 +278,14 @@ take(const char *e)
 }
 
 void
-ward_exec_init(char **envp)
+ward_exec_init(int argc, char **argv, char **envp)
 {
-	read_initial_environment();
-	if (initial.text != NULL) {
-		for (char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
+	read_initial_environment(argc, argv, envp);
+	if (initial.text != NULL && initial.text == initial_stack) {
+		for (char **e = envp; *e != NULL; e++) /* the same strings, found without a scan */
+			take(*e);
+	} else if (initial.text != NULL) {
+		for (const char *e = initial.text; e < initial.text + initial.len; e += strlen(e) + 1)
 			take(e);
 	} else {
 		for (char **e = envp; e != NULL && *e != NULL; e++)

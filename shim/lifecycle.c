@@ -101,7 +101,7 @@ after_fork_child(void)
 static void
 start(int argc, char **argv, char **envp)
 {
-	ward_exec_init(envp);
+	ward_exec_init(argc, argv, envp);
 	ward_exec_name_self();
 	ward_config_init(argc, argv);
 	ward_scratch_init();
@@ -128,6 +128,7 @@ start(int argc, char **argv, char **envp)
 	ward_config.allocator = ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)
 		ward_say3("WARD_MALLOC=", ward_alloc_bad_choice(), ": unknown allocator (jemalloc or libc); using jemalloc");
+	ward_exec_init_done();
 	ward_rawsys_init(); /* last: from here on, system calls outside libc trap (--strict) */
 }
 

@@ -368,7 +368,8 @@ const char *ward_alloc_name(void);
 const char *ward_alloc_bad_choice(void);
 
 /* ---- exec (exec.c) ---- */
-void ward_exec_init(char **envp);
+void ward_exec_init(int argc, char **argv, char **envp);
+void ward_exec_init_done(void);
 /* What the process was told at start-up: WARD_* as kept for the tree,
  * other names from the initial environment. */
 const char *ward_env(const char *name);

@@ -347,6 +347,23 @@ Test(confined, a_constructor_cannot_swap_the_policy_or_home)
 	direct_free(&d);
 }
 
+/* Nor remove it: unsetenv of WARD_POLICY and of the first entry (the
+ * entries after each move down the array the shim's constructor gets). */
+Test(confined, a_constructor_cannot_unset_the_policy)
+{
+	secret_policy();
+	const char *extra[] = { "LOOSEN_UNSET=1", NULL };
+	char both[2 * PATH_MAX + 2], secret[PATH_MAX];
+	snprintf(both, sizeof(both), "%s:%s", WARD_LIB, LOOSEN_SO);
+	snprintf(secret, sizeof(secret), "%s/secret", dir);
+	const char *cat[] = { "cat", secret, NULL };
+	struct direct d = direct_run(cat, both, NULL, extra);
+	cr_expect_neq(d.code, 0, "read the secret: %s", d.out);
+	cr_expect(strstr(d.out, "top secret") == NULL);
+	cr_expect(strstr(d.err, "Permission denied") != NULL, "%s", d.err);
+	direct_free(&d);
+}
+
 Test(confined, relative_policy_and_cwd_hold_for_the_tree)
 {
 	secret_policy();
