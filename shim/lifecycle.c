@@ -58,12 +58,11 @@ ward_real_resolve(enum ward_call_id id)
  * figures so far come along at start-up (our own memory), not after a fork
  * or a failed exec (the old record is someone else's, or finished). */
 static void
-tree_join(bool move_figures)
+tree_join(pid_t pid, bool move_figures)
 {
 	if (tree == NULL)
 		return;
-	record = ward_tree_claim(tree, (pid_t)ward_syscall(SYS_getpid), (pid_t)ward_syscall(SYS_getppid),
-	                         ward_config.exe);
+	record = ward_tree_claim(tree, pid, (pid_t)ward_syscall(SYS_getppid), ward_config.exe);
 	if (record != NULL)
 		ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures);
 }
@@ -75,11 +74,12 @@ tree_leave(uint32_t state)
 		__atomic_store_n(&record->state, state, __ATOMIC_RELEASE);
 }
 
-/* New figures for this image (a fork child, or after a failed exec). */
+/* New figures for this image (a fork child, or after a failed exec), whose
+ * pid is pid. */
 static void
-figures_restart(void)
+figures_restart(pid_t pid)
 {
-	tree_join(false);
+	tree_join(pid, false);
 	ward_counters_reset();
 	ward_alloc_figures_reset(); /* after the reset: it counts the heap's starting level */
 	ward_dump_rearm();
@@ -89,7 +89,7 @@ static void
 after_fork_child(void)
 {
 	ward_config.pid = (pid_t)ward_syscall(SYS_getpid);
-	figures_restart();
+	figures_restart(ward_config.pid);
 	ward_children_reset();
 	ward_spawn_after_fork_child();
 	ward_checks_after_fork_child();
@@ -117,7 +117,7 @@ start(int argc, char **argv, char **envp)
 		ward_output_watch(2);
 	const char *tree_path = ward_env("WARD_TREE");
 	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
-		tree_join(true);
+		tree_join(ward_config.pid, true); /* learnt by ward_config_init, a moment ago */
 	for (int fd = 0; fd <= 2; fd++) {
 		long flags = ward_syscall(SYS_fcntl, fd, F_GETFL);
 		if (flags >= 0)
@@ -269,7 +269,7 @@ void
 ward_exec_failed(enum ward_call_id id, bool dumped_before)
 {
 	if (dumped_before) /* the image goes on: new figures (and record) */
-		figures_restart();
+		figures_restart((pid_t)ward_syscall(SYS_getpid));
 	/* The call itself was counted before the dump; the new figures get
 	 * its failure, so merged figures count it once. */
 	struct ward_counter_slot *slot = ward_counters_slot();
