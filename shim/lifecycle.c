@@ -177,6 +177,17 @@ ward_stop(void)
 	}
 }
 
+/* The library's DT_FINI (meson.build: -Wl,-fini=ward_fini).  The default,
+ * crti's _fini, does nothing here either (destructors run from
+ * .fini_array) but sits at the very end of .text: a 64 KB window of text
+ * of its own that every process faulted in at exit.  This one is among
+ * start-up's functions (shim/start-up.ld). */
+void ward_fini(void);
+void
+ward_fini(void)
+{
+}
+
 /* ---- processes ---- */
 
 void
