@@ -34,30 +34,41 @@
 #define PRELOAD_MAX 4096   /* LD_PRELOAD kept up to this long (NUL included) */
 #define KEPT_TEXT (16384 + WARD_NAME_MAX + PRELOAD_MAX) /* their text (WARD_CWD may be a deep name), and LD_PRELOAD */
 
-/* What start-up writes first (the small fields, the entries, the start of
- * the text), so that it shares pages: each page touched is a fault. */
+#define KEPT_FIRST 640   /* text kept next to the entries: what a tree's process usually needs */
+
+/* What start-up writes: small, and placed on a page the loader writes
+ * anyway (shim/start-up.ld): each page touched is a fault.  The strings go
+ * to first while they fit, then to the big text. */
 static struct {
 	size_t count;
+	size_t first_used;
 	size_t used;
 	bool have_preload;
 	bool child;            /* WARD_CHILD=1 came in: kept already */
 	bool audit;            /* LD_AUDIT was set at start-up */
 	bool first;            /* the tree's first process (no WARD_CWD yet) */
-	char *entry[KEPT_MAX]; /* "WARD_X=value", into text */
-	const char *preload;   /* LD_PRELOAD at start-up, in text (have_preload) */
-	char text[KEPT_TEXT];
-	char self[4096];       /* libward.so's own path */
+	char *entry[KEPT_MAX]; /* "WARD_X=value", into first or text */
+	const char *preload;   /* LD_PRELOAD at start-up, in first or text (have_preload) */
+	char first_text[KEPT_FIRST];
 } kept;
+static char kept_text[KEPT_TEXT];
+static char kept_self[4096]; /* libward.so's own path */
 
 static char *
 keep_text(const char *s)
 {
 	size_t n = strlen(s) + 1;
-	if (kept.used + n > sizeof(kept.text))
+	char *p;
+	if (kept.first_used + n <= sizeof(kept.first_text)) {
+		p = kept.first_text + kept.first_used;
+		kept.first_used += n;
+	} else if (kept.used + n <= sizeof(kept_text)) {
+		p = kept_text + kept.used;
+		kept.used += n;
+	} else {
 		return NULL;
-	char *p = memcpy(kept.text + kept.used, s, n);
-	kept.used += n;
-	return p;
+	}
+	return memcpy(p, s, n);
 }
 
 /* libward.so's own path, learnt at the first exec (dladdr costs as much as
@@ -66,9 +77,9 @@ static const char *
 self(void)
 {
 	Dl_info info;
-	if (kept.self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL)
-		snprintf(kept.self, sizeof(kept.self), "%s", info.dli_fname);
-	return kept.self;
+	if (kept_self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL)
+		snprintf(kept_self, sizeof(kept_self), "%s", info.dli_fname);
+	return kept_self;
 }
 
 /* ---- the environment the process was started with ---- */
@@ -305,7 +316,7 @@ ward_exec_init(int argc, char **argv, char **envp)
 static bool
 is_ward_library(const char *entry, size_t n)
 {
-	if (n == strlen(kept.self) && memcmp(entry, kept.self, n) == 0)
+	if (n == strlen(kept_self) && memcmp(entry, kept_self, n) == 0)
 		return true;
 	return (n == 10 && memcmp(entry, "libward.so", 10) == 0) ||
 	       (n > 10 && memcmp(entry + n - 11, "/libward.so", 11) == 0);
@@ -447,13 +458,14 @@ ward_absolute(const char *value, char *out, size_t cap)
 }
 
 /* Room for a name start-up needs for a moment (the image's own, exec.c):
- * just after the kept text, on the page its entries were written to, not
- * a page of its own.  NULL when less than cap is left.  The next kept
- * entry writes over it. */
+ * what is left after the first kept strings, on the page they were
+ * written to, not a page of its own; *cap bytes.  The next kept string
+ * may write over it. */
 char *
-ward_exec_spare_room(size_t cap)
+ward_exec_spare_room(size_t *cap)
 {
-	return sizeof(kept.text) - kept.used >= cap ? kept.text + kept.used : NULL;
+	*cap = sizeof(kept.first_text) - kept.first_used;
+	return kept.first_text + kept.first_used;
 }
 
 /* Was this image started by a confined process (WARD_CHILD came in)? */

@@ -131,13 +131,17 @@ ward_exec_check_self(void)
 	ward_frame_enter(&f, WARD_ID_execve);
 	f.active = true; /* the constructor runs busy; this check is the image's own */
 	/* the name is needed for a moment only: after the kept environment's
-	 * text, on the page that is written already (a buffer of its own was a
-	 * page fault) */
+	 * first strings, on the page that is written already (a buffer of its
+	 * own was a page fault); a name that may not have fitted is read again
+	 * into one */
 	static char own[WARD_PATH_MAX];
-	char *self = ward_exec_spare_room(WARD_PATH_MAX);
-	if (self == NULL)
+	size_t cap;
+	char *self = ward_exec_spare_room(&cap);
+	long n = cap > 1 ? ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, cap - 1) : -1;
+	if (n < 0 || (size_t)n >= cap - 1) {
 		self = own;
-	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, WARD_PATH_MAX - 1);
+		n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, WARD_PATH_MAX - 1);
+	}
 	if (n <= 0 || n >= WARD_PATH_MAX - 1)
 		return; /* no name to decide on (a deleted file keeps its old name plus " (deleted)") */
 	self[n] = '\0';

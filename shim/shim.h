@@ -404,7 +404,7 @@ char *ward_exec_comm(char *out, size_t cap, const char *asked);
 void ward_exec_env_add(char **envp, char *entry);
 void ward_exec_name_self(void);
 void ward_exec_check_self(void);
-char *ward_exec_spare_room(size_t cap);
+char *ward_exec_spare_room(size_t *cap);
 bool ward_exec_started_confined(void);
 
 /* ---- hooks (hooks.c) ---- */
