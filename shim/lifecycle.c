@@ -204,16 +204,22 @@ executable(const char *path)
 	       ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0 && !S_ISDIR(st.st_mode);
 }
 
-/* Is this an image exec can start: an ELF file or a #! script?  (Other
- * files fail with ENOEXEC, except through execvp, whose fallback runs them
- * with /bin/sh.)  An unreadable file gets the benefit of the doubt. */
+/* executable(path), and is it an image exec can start: an ELF file or a
+ * #! script?  (Other files fail with ENOEXEC, except through execvp, whose
+ * fallback runs them with /bin/sh.)  The read of the head tells a
+ * directory (EISDIR), so the stat is made only for a file that cannot be
+ * opened, which gets the benefit of the doubt as to its head. */
 static bool
-startable(const char *path)
+startable_executable(const char *path)
 {
-	char head[4];
+	if (ward_syscall(SYS_faccessat, AT_FDCWD, path, X_OK, 0) != 0)
+		return false;
 	long fd = ward_syscall(SYS_open, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
+	if (fd < 0) {
+		struct stat st;
+		return ward_syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0 && !S_ISDIR(st.st_mode);
+	}
+	char head[4];
 	long n = ward_syscall(SYS_read, fd, head, sizeof(head));
 	ward_syscall(SYS_close, fd);
 	return (n >= 2 && head[0] == '#' && head[1] == '!') || (n == 4 && memcmp(head, "\177ELF", 4) == 0);
@@ -228,7 +234,7 @@ exec_will_work(const char *file, bool search_path)
 	if (file == NULL)
 		return true;
 	if (!search_path)
-		return executable(file) && startable(file);
+		return startable_executable(file);
 	if (strchr(file, '/') != NULL)
 		return executable(file);
 	struct ward_scratch *s = ward_scratch_enter();
