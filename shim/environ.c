@@ -288,6 +288,26 @@ take(const char *e)
 		kept.audit = true;
 }
 
+/* WARD_CWD=the working directory, read by the kernel straight into the
+ * first kept text when it fits there (the buffers of the general way are
+ * two pages to touch).  false: it did not fit, or getcwd failed. */
+static bool
+keep_cwd_in_place(void)
+{
+	static const char name[] = "WARD_CWD=";
+	size_t room = sizeof(kept.first_text) - kept.first_used, head = sizeof(name) - 1;
+	char *entry = kept.first_text + kept.first_used;
+	if (kept.count >= KEPT_MAX || room < head + 2)
+		return false;
+	memcpy(entry, name, head);
+	long n = ward_syscall(SYS_getcwd, entry + head, room - head); /* the length with its NUL */
+	if (n <= 1 || (size_t)n > room - head)
+		return false;
+	kept.first_used += head + (size_t)n;
+	kept.entry[kept.count++] = entry;
+	return true;
+}
+
 void
 ward_exec_init(int argc, char **argv, char **envp)
 {
@@ -305,7 +325,7 @@ ward_exec_init(int argc, char **argv, char **envp)
 	/* $CWD is the first process's working directory, for the whole tree
 	 * (and its presence tells a descendant from the first process) */
 	kept.first = ward_env("WARD_CWD") == NULL;
-	if (kept.first) {
+	if (kept.first && !keep_cwd_in_place()) {
 		static char cwd[WARD_NAME_MAX], entries[4096] __attribute__((aligned(32)));
 		if (ward_syscall(SYS_getcwd, cwd, PATH_MAX) > 0 ||
 		    (errno == ENAMETOOLONG && ward_exact_name(AT_FDCWD, cwd, sizeof(cwd), entries, sizeof(entries)) == 0))
