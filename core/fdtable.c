@@ -21,10 +21,10 @@
 #define FLAGS_MASK WARD_FDTABLE_FLAGS_MASK
 #define CLOEXEC_TRIES 64 /* a racing writer of the same fd wins after that */
 
-/* In .data, right after shim/lifecycle.c's ward_real_fn, at the start of
- * .data: its first entries (the chunk of fds 0-1023, set at start-up) are
- * on the page .got.plt's relocations have written already, no zero page
- * read and then written. */
+/* In a section of its own, which shim/start-up.ld places among start-up's
+ * small variables on the page the loader writes at the end of .data: its
+ * first entries (the chunk of fds 0-1023, set at start-up) are on a page
+ * written already, no zero page read and then written. */
 struct ward_fdtable_chunk *ward_fdtable_directory[CHUNKS] __attribute__((section(".data.ward_fdtable_directory"),
                                                                          aligned(64)));
 uint64_t ward_fdtable_now;
