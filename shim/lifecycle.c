@@ -182,7 +182,7 @@ ward_stop(void)
  * .fini_array) but sits at the very end of .text: a 64 KB window of text
  * of its own that every process faulted in at exit.  This one is among
  * start-up's functions (shim/start-up.ld). */
-void ward_fini(void);
+void ward_fini(void) __attribute__((used));
 void
 ward_fini(void)
 {
