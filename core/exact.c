@@ -68,11 +68,24 @@ release(long fd, bool held)
 	errno = err;
 }
 
+/* A walk's directory, done with: closed, then given back to the guard.
+ * errno is left alone (a close that fails is no walk's error). */
+static void
+leave_dir(long fd, bool held)
+{
+	ward_syscall_raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (held && guard != NULL)
+		guard->drop((int)fd);
+}
+
 /* Without openat2 (kernels before 5.6, seccomp filters that refuse it,
  * valgrind): the same walk made one component at a time from dirfd (from
  * the root for an absolute path), each opened O_NOFOLLOW from the one
  * before, so a symlink anywhere is ELOOP as with RESOLVE_NO_SYMLINKS.  The
- * directories of an absolute walk are held (guard) while they are used. */
+ * directories of an absolute walk are held (guard) while they are used.
+ * Each component is named in place: cut by a NUL where it ends (which also
+ * makes path the name of the directory reached, for the guard), put back
+ * after its open. */
 static long
 by_components(int dirfd, char *path, int flags, mode_t mode)
 {
@@ -97,44 +110,39 @@ by_components(int dirfd, char *path, int flags, mode_t mode)
 			release(dir, held);
 		return fd;
 	}
-	char name[NAME_MAX + 1];
 	for (;;) {
-		size_t n = strcspn(p, "/");
-		char *next = p + n;
+		char *end = strchrnul(p, '/'), *next = end;
 		while (*next == '/')
 			next++;
-		if (n > NAME_MAX) {
+		if (end - p > NAME_MAX) {
 			if (own)
 				release(dir, held);
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		memcpy(name, p, n);
-		name[n] = '\0';
 		bool last = *next == '\0';
+		char save = *end;
+		*end = '\0';
 		unsigned int since = guard_since();
-		long fd = last ? ward_syscall(SYS_openat, dir, name, flags | O_NOFOLLOW, mode)
-		               : ward_syscall(SYS_openat, dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		long fd = last ? ward_syscall(SYS_openat, dir, p, flags | O_NOFOLLOW, mode)
+		               : ward_syscall(SYS_openat, dir, p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 		int err = errno;
 		struct stat st; /* a symlink where a directory was decided: O_DIRECTORY says ENOTDIR */
 		if (fd < 0 && !last && err == ENOTDIR &&
-		    ward_syscall(SYS_newfstatat, dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		    ward_syscall(SYS_newfstatat, dir, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 			err = ELOOP;
 		if (own)
-			release(dir, held);
+			leave_dir(dir, held);
 		if (fd < 0 || last) {
+			*end = save;
 			errno = err;
 			return fd;
 		}
-		held = false;
-		if (absolute) { /* the directory reached: the path up to here */
-			char save = p[n];
-			p[n] = '\0';
-			held = guard_hold(fd, since, path);
-			p[n] = save;
-			if (!held)
-				return -1;
-		}
+		/* the directory reached: path up to end */
+		held = absolute && guard_hold(fd, since, path);
+		*end = save;
+		if (absolute && !held)
+			return -1;
 		dir = fd;
 		own = true;
 		p = next;

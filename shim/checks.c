@@ -32,25 +32,8 @@
 #include "../policy/match.h"
 #include "checks.h"
 
-/* core/exact's walks hold their directories as acts do (held.c): a
- * thread dup2'ing its own directory onto an anchor's number would send a
- * deep open there.  A walk made outside any check (start-up) has no
- * scratch to look with: held only while no change is seen. */
-static bool
-hold_walk(int fd, unsigned int since, char *expect)
-{
-	struct ward_scratch *s = ward_scratch_current();
-	if (s != NULL)
-		return ward_held_add(fd, since, expect, s->anchor_link);
-	if (!ward_held_add(fd, since, NULL, NULL))
-		return false;
-	if (ward_held_changes() == since)
-		return true;
-	ward_held_drop(fd); /* a change was made: cannot look whether fd is still the walk's */
-	return false;
-}
-
-static const struct ward_exact_guard walks_held = { ward_held_changes, hold_walk, ward_held_drop };
+/* core/exact's walks hold their directories as acts do (held.c). */
+static const struct ward_exact_guard walks_held = { ward_held_changes, ward_held_add_walk, ward_held_drop };
 
 void
 ward_checks_init(void)

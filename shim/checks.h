@@ -54,6 +54,8 @@ int ward_checks_changing(struct ward_frame *f, struct ward_scratch *s);
  * replacements made around them */
 unsigned int ward_held_changes(void);
 bool ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX]);
+/* core/exact's walks: the same, looking with the current check's scratch */
+bool ward_held_add_walk(int fd, unsigned int since, char *expect);
 void ward_held_drop(int fd);
 
 /* opens.c */

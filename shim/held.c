@@ -74,35 +74,29 @@ ward_held_changes(void)
 	return __atomic_load_n(&changes, __ATOMIC_SEQ_CST);
 }
 
-/* fd, just opened by an act, out of the program's reach.  since: what
- * ward_held_changes said before the open; expect: the canonical path fd
- * was opened on.  False: fd is not (or no longer) the act's: the caller
- * resolves again (fd is closed when it was still the act's). */
-bool
-ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
+/* fd in a free slot, and no change of the program's under way any more:
+ * true.  False: not held (no slot for long: fd closed, it was still ours;
+ * or a change that cannot be waited for or did not end: fd left alone, it
+ * may be what the change put there). */
+static bool
+register_held(int fd)
 {
-	if (ward_in_vfork)
-		return true; /* a table of its own: no other thread reaches it */
-	/* (a child sharing this memory but not made by vfork may share the
-	 * table too, clone(CLONE_VM | CLONE_FILES): its numbers are held here) */
-	int slot = -1;
-	for (long round = 0; slot < 0; round++) {
-		for (int i = 0; i < HELD_MAX && slot < 0; i++) {
+	for (long round = 0;; round++) {
+		for (int i = 0; i < HELD_MAX; i++) {
 			int free_slot = 0;
 			if (__atomic_compare_exchange_n(&held[i], &free_slot, fd + 1, false, __ATOMIC_SEQ_CST,
 			                                __ATOMIC_RELAXED))
-				slot = i;
+				goto claimed;
 		}
-		if (slot >= 0)
-			break;
 		if (round >= WAIT_ROUNDS) {
 			ward_syscall(SYS_close, fd); /* not yet visible to the program's side as held: still ours? */
 			return false; /* more acts at once than numbers to hold, for long: refused as changing */
 		}
 		ward_syscall(SYS_sched_yield);
 	}
+claimed:
 	__atomic_add_fetch(&held_count, 1, __ATOMIC_SEQ_CST);
-	if (changing_here != 0) {
+	if (__builtin_expect(changing_here != 0, 0)) {
 		ward_held_drop(fd);
 		return false; /* a signal handler's act inside this thread's own close: refused as changing */
 	}
@@ -113,9 +107,15 @@ ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
 		}
 		else
 			ward_syscall(SYS_sched_yield);
-	if (__atomic_load_n(&changes, __ATOMIC_SEQ_CST) == since || expect == NULL)
-		return true;
-	/* a close or replacement was made since the open: is fd still it? */
+	return true;
+}
+
+/* A close or replacement was made since fd was opened on expect (held
+ * now): is fd still it?  Dropped when not (the act's own was closed by the
+ * change).  Out of line: the common case never comes here. */
+static __attribute__((noinline)) bool
+still_opened(int fd, char *expect, char buf[WARD_PATH_MAX])
+{
 	char link[WARD_PROCFD_NAME_MAX], *now = buf;
 	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, fd), now, WARD_PATH_MAX - 1);
 	size_t want = strlen(expect);
@@ -134,7 +134,47 @@ ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
 		if (same)
 			return true;
 	}
-	ward_held_drop(fd); /* another object now: the act's own was closed by the change */
+	ward_held_drop(fd);
+	return false;
+}
+
+/* fd, just opened by an act, out of the program's reach.  since: what
+ * ward_held_changes said before the open; expect: the canonical path fd
+ * was opened on.  False: fd is not (or no longer) the act's: the caller
+ * resolves again (fd is closed when it was still the act's). */
+bool
+ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
+{
+	if (ward_in_vfork)
+		return true; /* a table of its own: no other thread reaches it */
+	/* (a child sharing this memory but not made by vfork may share the
+	 * table too, clone(CLONE_VM | CLONE_FILES): its numbers are held here) */
+	if (!register_held(fd))
+		return false;
+	if (__atomic_load_n(&changes, __ATOMIC_SEQ_CST) == since || expect == NULL)
+		return true;
+	return still_opened(fd, expect, buf);
+}
+
+/* The same for core/exact's walks (its guard's hold): they hold their
+ * directories as acts do, since a thread dup2'ing its own directory onto
+ * a walk's number would send a deep open there.  The buffer to look with
+ * is the current check's scratch, taken only when a change was made; a
+ * walk made outside any check (start-up) has none: held only while no
+ * change is seen. */
+bool
+ward_held_add_walk(int fd, unsigned int since, char *expect)
+{
+	if (ward_in_vfork)
+		return true;
+	if (!register_held(fd))
+		return false;
+	if (__atomic_load_n(&changes, __ATOMIC_SEQ_CST) == since)
+		return true;
+	struct ward_scratch *s = ward_scratch_current();
+	if (s != NULL)
+		return still_opened(fd, expect, s->anchor_link);
+	ward_held_drop(fd); /* a change was made: cannot look whether fd is still the walk's */
 	return false;
 }
 
