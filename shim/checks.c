@@ -71,7 +71,7 @@ ward_checks_after_fork_child(void)
 
 /* ---- deciding ---- */
 
-static struct ward_decision
+static inline __attribute__((always_inline)) struct ward_decision
 decide_one(unsigned int op, const char *path, const struct ward_resolve_shape *shape)
 {
 	struct ward_decision d = shape != NULL ? ward_matcher_decide_known(ward_config.matcher, op, path, shape->len,
@@ -83,24 +83,19 @@ decide_one(unsigned int op, const char *path, const struct ward_resolve_shape *s
 	return d;
 }
 
-/* Decide every operation in ops on s->resolved (what the resolution
- * learnt of it saves a look at it again); true when all are allowed. */
-bool
-ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, struct verdict *v)
+/* Every operation in ops decided on s->resolved (what the resolution
+ * learnt of it saves a look at it again), not counted yet; the number of
+ * decisions made. */
+static inline __attribute__((always_inline)) unsigned int
+decide_ops(struct ward_scratch *s, unsigned int ops, struct verdict *v)
 {
 	const char *path = s->resolved;
 	const struct ward_resolve_shape *shape = ward_resolve_shape_of(&s->resolve, path);
-	struct ward_counter_slot *slot = f->counting ? ward_counters_slot() : NULL;
+	unsigned int decisions = 0;
 	v->refused = 0;
 	v->loud = false;
-	for (unsigned int op = 1; op <= ops; op <<= 1) {
-		if (!(ops & op))
-			continue;
-		if (slot != NULL) {
-			ward_counters_begin(slot);
-			ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
-			ward_counters_end(slot);
-		}
+	for (unsigned int rest = ops; rest != 0; rest &= rest - 1, decisions++) {
+		unsigned int op = rest & -rest;
 		struct ward_decision d = decide_one(op, path, shape);
 		if (d.allow)
 			continue;
@@ -109,6 +104,27 @@ ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int op
 		v->refused |= op;
 		v->loud |= !d.quiet;
 	}
+	return decisions;
+}
+
+/* Each operation decided is one decision in the figures. */
+static inline void
+count_decisions(struct ward_frame *f, unsigned int decisions)
+{
+	if (f->counting && decisions != 0) {
+		struct ward_counter_slot *slot = ward_counters_slot();
+		ward_counters_begin(slot);
+		ward_counters_add(slot, WARD_IDX_DECISIONS, decisions);
+		ward_counters_end(slot);
+	}
+}
+
+/* Decide every operation in ops on s->resolved, counted; true when all
+ * are allowed. */
+bool
+ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, struct verdict *v)
+{
+	count_decisions(f, decide_ops(s, ops, v));
 	return v->refused == 0;
 }
 
@@ -249,14 +265,13 @@ ward_checks_nameless_object(const struct ward_scratch *s, int err)
 unsigned int
 ward_checks_open_ops(int flags)
 {
+	/* by the access mode: O_RDONLY, O_WRONLY, O_RDWR, and 3 (neither) */
+	static const unsigned char by_access[4] = { WARD_OP_READ, WARD_OP_WRITE, WARD_OP_READ | WARD_OP_WRITE, 0 };
 	if (flags & O_PATH)
 		return WARD_OP_STAT;
-	unsigned int ops = 0;
-	int access = flags & O_ACCMODE;
-	if (access == O_RDONLY || access == O_RDWR)
-		ops |= WARD_OP_READ;
-	if (access == O_WRONLY || access == O_RDWR || (flags & O_TRUNC))
-		ops |= WARD_OP_WRITE;
+	unsigned int ops = by_access[flags & O_ACCMODE] | ((flags & O_TRUNC) ? WARD_OP_WRITE : 0);
+	if (__builtin_expect((flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))) == 0, 1))
+		return ops; /* neither makes a name: the common case */
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
 	if ((flags & O_CREAT) && (flags & O_EXCL))
@@ -509,14 +524,21 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		goto out;
 	}
 	if (unsettled) {
-		long rc = ward_exact_call(SYS_newfstatat, s->resolved, (long)&s->found, AT_SYMLINK_NOFOLLOW, 0);
-		if (rc != 0 || !S_ISLNK(s->found.st_mode)) {
-			if (!ward_checks_decide(f, s, WARD_OP_STAT, &v)) {
+		/* decided on the name as it is first (counted once it is known
+		 * to be no symlink): when allowed, the look at it is made into
+		 * the caller's buffer and is the answer; when refused, into the
+		 * scratch (nothing of a refused file reaches the caller).  A
+		 * symlink's own metadata in buf is what lstat of that allowed
+		 * name gives; it is then resolved and decided, and libc asked. */
+		bool allowed = decide_ops(s, WARD_OP_STAT, &v) == 1 && v.refused == 0;
+		struct stat *into = allowed ? (struct stat *)buf : &s->found;
+		long rc = ward_exact_call(SYS_newfstatat, s->resolved, (long)into, AT_SYMLINK_NOFOLLOW, 0);
+		if (rc != 0 || !S_ISLNK(into->st_mode)) {
+			count_decisions(f, 1);
+			if (!allowed) {
 				result = ward_checks_violation(f, s, &v);
 				goto out;
 			}
-			if (rc == 0)
-				memcpy(buf, &s->found, sizeof(s->found));
 			ward_checks_complete(f, rc);
 			goto out;
 		}

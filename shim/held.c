@@ -78,7 +78,7 @@ ward_held_changes(void)
  * true.  False: not held (no slot for long: fd closed, it was still ours;
  * or a change that cannot be waited for or did not end: fd left alone, it
  * may be what the change put there). */
-static bool
+static inline __attribute__((always_inline)) bool
 register_held(int fd)
 {
 	for (long round = 0;; round++) {
