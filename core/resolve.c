@@ -148,7 +148,9 @@ ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, cons
 	s->shape.len = 0;
 	if (len > 0 && len < WARD_PATH_MAX) { /* the common case: nothing to fold */
 		memcpy(out, path, len + 1);
+		s->normal_path = path;
 	} else {
+		s->normal_path = NULL;
 		if (len >= WARD_PATH_MAX || strnlen(path, WARD_PATH_MAX) >= WARD_PATH_MAX) {
 			s->fails_with = ENAMETOOLONG; /* the kernel takes no longer path */
 			return WARD_RESOLVE_FAILS;

@@ -44,6 +44,8 @@
 bool
 ward_checks_keep_trailing_slash(struct ward_scratch *s, const char *path)
 {
+	if (s->resolve.normal_path == path)
+		return true; /* decided as a normal path: no trailing '/', no last "." or ".." */
 	size_t n = strlen(path);
 	if (n == 0 || (path[n - 1] != '/' && path[n - 1] != '.'))
 		return true; /* the common case: a name */
