@@ -104,13 +104,13 @@ by_components(int dirfd, char *path, int flags, mode_t mode)
 	char *p = path;
 	while (*p == '/')
 		p++;
-	if (*p == '\0') { /* the directory itself */
-		long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
-		if (own)
-			release(dir, held);
-		return fd;
-	}
 	for (;;) {
+		if (*p == '\0') { /* the directory itself ("/", or a name with a trailing '/') */
+			long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
+			if (own)
+				release(dir, held);
+			return fd;
+		}
 		char *end = strchrnul(p, '/'), *next = end;
 		while (*next == '/')
 			next++;
@@ -120,15 +120,19 @@ by_components(int dirfd, char *path, int flags, mode_t mode)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		bool last = *next == '\0';
+		/* "x/" must be a directory: x is walked as one, then "." opened
+		 * from it (opening "x/" itself would follow a symlink x) */
+		bool last = *next == '\0' && next == end;
 		char save = *end;
 		*end = '\0';
 		unsigned int since = guard_since();
 		long fd = last ? ward_syscall(SYS_openat, dir, p, flags | O_NOFOLLOW, mode)
 		               : ward_syscall(SYS_openat, dir, p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
 		int err = errno;
-		struct stat st; /* a symlink where a directory was decided: O_DIRECTORY says ENOTDIR */
-		if (fd < 0 && !last && err == ENOTDIR &&
+		/* a symlink where a directory was decided, or a last one the call
+		 * follows (what openat2 calls ELOOP): O_DIRECTORY says ENOTDIR */
+		struct stat st;
+		if (fd < 0 && (!last || !(flags & O_NOFOLLOW)) && err == ENOTDIR &&
 		    ward_syscall(SYS_newfstatat, dir, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 			err = ELOOP;
 		if (own)
