@@ -126,9 +126,12 @@ by_components(int dirfd, char *path, int flags, mode_t mode)
 		char save = *end;
 		*end = '\0';
 		unsigned int since = guard_since();
-		long fd = last ? ward_syscall(SYS_openat, dir, p, flags | O_NOFOLLOW, mode)
-		               : ward_syscall(SYS_openat, dir, p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-		int err = errno;
+		long fd = ward_syscall_raw(SYS_openat, dir, (long)p,
+		                           last ? flags | O_NOFOLLOW : O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC,
+		                           last ? (long)mode : 0, 0, 0);
+		int err = WARD_SYSCALL_FAILED(fd) ? (int)-fd : 0; /* (errno set only on the way out) */
+		if (err != 0)
+			fd = -1;
 		/* a symlink where a directory was decided, or a last one the call
 		 * follows (what openat2 calls ELOOP): O_DIRECTORY says ENOTDIR */
 		struct stat st;

@@ -74,39 +74,65 @@ ward_held_changes(void)
 	return __atomic_load_n(&changes, __ATOMIC_SEQ_CST);
 }
 
-/* fd in a free slot, and no change of the program's under way any more:
- * true.  False: not held (no slot for long: fd closed, it was still ours;
- * or a change that cannot be waited for or did not end: fd left alone, it
- * may be what the change put there). */
-static inline __attribute__((always_inline)) bool
-register_held(int fd)
+static bool
+take_slot(int i, int fd)
+{
+	int free_slot = 0;
+	return __atomic_compare_exchange_n(&held[i], &free_slot, fd + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+/* Every slot tried, again and again while all are taken.  False: none for
+ * long (fd closed: not yet visible to the program's side as held, still
+ * ours). */
+static __attribute__((noinline)) bool
+take_any_slot(int fd)
 {
 	for (long round = 0;; round++) {
-		for (int i = 0; i < HELD_MAX; i++) {
-			int free_slot = 0;
-			if (__atomic_compare_exchange_n(&held[i], &free_slot, fd + 1, false, __ATOMIC_SEQ_CST,
-			                                __ATOMIC_RELAXED))
-				goto claimed;
-		}
+		for (int i = 0; i < HELD_MAX; i++)
+			if (take_slot(i, fd))
+				return true;
 		if (round >= WAIT_ROUNDS) {
-			ward_syscall(SYS_close, fd); /* not yet visible to the program's side as held: still ours? */
+			ward_syscall(SYS_close, fd);
 			return false; /* more acts at once than numbers to hold, for long: refused as changing */
 		}
 		ward_syscall(SYS_sched_yield);
 	}
-claimed:
+}
+
+/* fd held; changes of the program are under way: waited for.  False:
+ * they did not end (fd dropped, not closed: it may be what a change put
+ * there). */
+static __attribute__((noinline)) bool
+wait_for_changes(int fd)
+{
+	for (long round = 0; __atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0; round++) {
+		if (round >= WAIT_ROUNDS) {
+			ward_held_drop(fd);
+			return false;
+		}
+		ward_syscall(SYS_sched_yield);
+	}
+	return true;
+}
+
+/* fd in a free slot, and no change of the program's under way any more:
+ * true.  False: not held (no slot for long: fd closed, it was still ours;
+ * or a change that cannot be waited for or did not end: fd left alone, it
+ * may be what the change put there).  The first two slots are tried in
+ * line (a walk holds one directory while it takes the next), the waits are
+ * out of line. */
+static inline __attribute__((always_inline)) bool
+register_held(int fd)
+{
+	if (!take_slot(0, fd) && !take_slot(1, fd) && !take_any_slot(fd))
+		return false;
 	__atomic_add_fetch(&held_count, 1, __ATOMIC_SEQ_CST);
 	if (__builtin_expect(changing_here != 0, 0)) {
 		ward_held_drop(fd);
 		return false; /* a signal handler's act inside this thread's own close: refused as changing */
 	}
-	for (long round = 0; __atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0; round++)
-		if (round >= WAIT_ROUNDS) {
-			ward_held_drop(fd);
-			return false; /* not ours to close: it may be what a change put there */
-		}
-		else
-			ward_syscall(SYS_sched_yield);
+	if (__builtin_expect(__atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0, 0))
+		return wait_for_changes(fd);
 	return true;
 }
 
