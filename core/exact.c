@@ -231,11 +231,9 @@ ward_exact_open(char *path, int flags, mode_t mode)
 }
 
 long
-ward_exact_call(long nr, char *path, long b, long c, long d)
+ward_exact_call_anchored(long nr, char *path, long b, long c, long d)
 {
-	long r = ward_syscall(nr, AT_FDCWD, path, b, c, d);
-	if (r >= 0 || errno != ENAMETOOLONG)
-		return r;
+	long r;
 	char *rest;
 	long dir = anchor(path, &rest);
 	if (dir < 0 || dir == AT_FDCWD)
