@@ -262,23 +262,6 @@ ward_checks_nameless_object(const struct ward_scratch *s, int err)
 	return err == ENOENT && s->resolve.path.via_proc;
 }
 
-unsigned int
-ward_checks_open_ops(int flags)
-{
-	/* by the access mode: O_RDONLY, O_WRONLY, O_RDWR, and 3 (neither) */
-	static const unsigned char by_access[4] = { WARD_OP_READ, WARD_OP_WRITE, WARD_OP_READ | WARD_OP_WRITE, 0 };
-	if (flags & O_PATH)
-		return WARD_OP_STAT;
-	unsigned int ops = by_access[flags & O_ACCMODE] | ((flags & O_TRUNC) ? WARD_OP_WRITE : 0);
-	if (__builtin_expect((flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))) == 0, 1))
-		return ops; /* neither makes a name: the common case */
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		ops = (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	return ops;
-}
-
 /* O_CREAT without O_EXCL writes an existing file and creates a missing one:
  * look only when the two would be decided differently. */
 unsigned int
@@ -312,6 +295,16 @@ ward_checks_fresh_options(void)
 }
 
 
+/* What an open with flags needs on path, once resolved (open_ops: its
+ * flags' operations). */
+static inline unsigned int
+open_needs(char *path, unsigned int open_ops, int flags)
+{
+	if (__builtin_expect(!(flags & O_CREAT), 1))
+		return open_ops & ward_restricted;
+	return ward_checks_creat_ops(path, open_ops, flags) & ward_restricted;
+}
+
 /* Resolve path and decide ops on where it leads (open_flags >= 0: the
  * operations of an open with those flags, which depend on whether the file
  * exists).  A refusal is looked at once more on a resolution that trusts
@@ -326,6 +319,7 @@ ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int 
                   unsigned int ops, int open_flags, struct verdict *v, bool *unsettled)
 {
 	const struct ward_resolve_options *o = ward_checks_resolve_options();
+	unsigned int open_ops = open_flags < 0 ? 0 : ward_checks_open_ops(open_flags);
 	for (int look = 0; look < 2; look++, o = ward_checks_fresh_options()) {
 		bool open_last = false;
 		int r = unsettled != NULL && look == 0
@@ -333,16 +327,16 @@ ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int 
 		                : ward_resolve(o, dirfd, path, follow, s->resolved, &s->resolve);
 		if (r != 0)
 			return r;
-		unsigned int need = open_flags < 0 ? ops
-		                                   : ward_checks_creat_ops(s->resolved, ward_checks_open_ops(open_flags), open_flags) & ward_restricted;
-		bool allowed = ward_checks_decide(f, s, need, v);
+		unsigned int need = open_flags < 0 ? ops : open_needs(s->resolved, open_ops, open_flags);
+		count_decisions(f, decide_ops(s, need, v));
+		bool allowed = v->refused == 0;
 		/* decide on where the last component really leads: before a
 		 * refusal, and always through /proc (a magic link is opened as
 		 * asked, so only its target's decision counts) */
 		if ((!allowed || ward_checks_through_proc(s)) && open_last) {
 			if ((r = ward_resolve_settle(s->resolved, &s->resolve)) != 0)
 				return r;
-			need = open_flags < 0 ? ops : ward_checks_creat_ops(s->resolved, ward_checks_open_ops(open_flags), open_flags) & ward_restricted;
+			need = open_flags < 0 ? ops : open_needs(s->resolved, open_ops, open_flags);
 			open_last = false;
 			allowed = ward_checks_decide(f, s, need, v);
 		}

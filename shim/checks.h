@@ -5,6 +5,8 @@
 #ifndef WARD_SHIM_CHECKS_H
 #define WARD_SHIM_CHECKS_H
 
+#include <fcntl.h>
+
 #include "shim.h"
 #include "../policy/match.h"
 
@@ -39,8 +41,25 @@ int ward_checks_shape_first(struct ward_scratch *s, const char *path, bool nofol
 bool ward_checks_through_proc(const struct ward_scratch *s);
 bool ward_checks_in_proc(const struct ward_scratch *s);
 bool ward_checks_nameless_object(const struct ward_scratch *s, int err);
-/* what an open with these flags needs (O_CREAT: write, or create when missing) */
-unsigned int ward_checks_open_ops(int flags);
+/* what an open with these flags needs (O_CREAT: write, or create when missing);
+ * in line: every checked open asks it twice */
+static inline unsigned int
+ward_checks_open_ops(int flags)
+{
+	/* by the access mode: O_RDONLY, O_WRONLY, O_RDWR, and 3 (neither) */
+	static const unsigned char by_access[4] = { WARD_OP_READ, WARD_OP_WRITE, WARD_OP_READ | WARD_OP_WRITE, 0 };
+	if (flags & O_PATH)
+		return WARD_OP_STAT;
+	unsigned int ops = by_access[flags & O_ACCMODE] | ((flags & O_TRUNC) ? WARD_OP_WRITE : 0);
+	if (__builtin_expect((flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))) == 0, 1))
+		return ops; /* neither makes a name: the common case */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		ops = (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
+	return ops;
+}
+
 unsigned int ward_checks_creat_ops(char *path, unsigned int ops, int flags);
 
 /* act.c: acting */
