@@ -42,7 +42,7 @@ ward_exact_set_guard(const struct ward_exact_guard *g)
 static unsigned int
 guard_since(void)
 {
-	return guard != NULL ? guard->since() : 0;
+	return guard != NULL ? __atomic_load_n(guard->changes, __ATOMIC_SEQ_CST) : 0;
 }
 
 /* fd, just opened on exactly expect (absolute), out of the program's reach

@@ -57,12 +57,12 @@ int ward_exact_name(int dirfd, char *out, size_t cap, char *entries, size_t entr
 /* The directories a walk opens and uses as the next call's dirfd (anchors,
  * the walk by components) are numbers any thread could close and reuse
  * between the open and the use: a guard keeps them out of the program's
- * reach (shim/held.c).  since: a change counter read before the open;
+ * reach (shim/held.c).  since: the change counter (*changes) read before the open;
  * hold: fd was opened on exactly expect (absolute), false when the number
  * is not the walk's any more (then not closed: not ours); drop: after the
  * close.  NULL: no guard (nothing else in the process touches numbers). */
 struct ward_exact_guard {
-	unsigned int (*since)(void);
+	const unsigned int *changes; /* read (sequentially consistent) as since */
 	bool (*hold)(int fd, unsigned int since, char *expect);
 	void (*drop)(int fd);
 };

@@ -33,7 +33,7 @@
 #include "checks.h"
 
 /* core/exact's walks hold their directories as acts do (held.c). */
-static const struct ward_exact_guard walks_held = { ward_held_changes, ward_held_add_walk, ward_held_drop };
+static const struct ward_exact_guard walks_held = { &ward_held_change_count, ward_held_add_walk, ward_held_drop };
 
 void
 ward_checks_init(void)

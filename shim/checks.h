@@ -72,6 +72,7 @@ int ward_checks_changing(struct ward_frame *f, struct ward_scratch *s);
 /* held.c: the descriptors acts hold, and the program's closes and
  * replacements made around them */
 unsigned int ward_held_changes(void);
+extern unsigned int ward_held_change_count; /* what ward_held_changes reads */
 bool ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX]);
 /* core/exact's walks: the same, looking with the current check's scratch */
 bool ward_held_add_walk(int fd, unsigned int since, char *expect);

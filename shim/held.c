@@ -49,7 +49,7 @@
 static int held[HELD_MAX];     /* fd + 1; 0: free */
 static int held_count;         /* slots in use */
 static int changing;           /* program closes and replacements under way */
-static unsigned int changes;   /* program closes and replacements made */
+unsigned int ward_held_change_count; /* program closes and replacements made (core/exact's guard reads it) */
 /* this thread is inside a close or replacement of its own (set before it
  * announces, cleared after): an act in a signal handler that interrupted
  * it cannot wait for it (it cannot end until the act does), nor tell
@@ -71,7 +71,7 @@ is_held(int fd)
 unsigned int
 ward_held_changes(void)
 {
-	return __atomic_load_n(&changes, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&ward_held_change_count, __ATOMIC_SEQ_CST);
 }
 
 static bool
@@ -177,7 +177,7 @@ ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
 	 * table too, clone(CLONE_VM | CLONE_FILES): its numbers are held here) */
 	if (!register_held(fd))
 		return false;
-	if (__atomic_load_n(&changes, __ATOMIC_SEQ_CST) == since || expect == NULL)
+	if (__atomic_load_n(&ward_held_change_count, __ATOMIC_SEQ_CST) == since || expect == NULL)
 		return true;
 	return still_opened(fd, expect, buf);
 }
@@ -195,7 +195,7 @@ ward_held_add_walk(int fd, unsigned int since, char *expect)
 		return true;
 	if (!register_held(fd))
 		return false;
-	if (__atomic_load_n(&changes, __ATOMIC_SEQ_CST) == since)
+	if (__atomic_load_n(&ward_held_change_count, __ATOMIC_SEQ_CST) == since)
 		return true;
 	struct ward_scratch *s = ward_scratch_current();
 	if (s != NULL)
@@ -252,7 +252,7 @@ unannounce(void)
 static void
 done(void)
 {
-	__atomic_add_fetch(&changes, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&ward_held_change_count, 1, __ATOMIC_SEQ_CST);
 	unannounce();
 }
 
