@@ -258,24 +258,36 @@ done(void)
 
 /* The program closes fd: made here (true, the result in the frame) when
  * acts may hold numbers. */
-/* Announced, with fd not held: true.  A held number is waited for (not
- * announced: the act waits for announced changes), as the number an act
- * has just closed is until it is dropped (then it is the program's again);
- * one an act keeps for long is not the program's: false, err set. */
-static bool
-announce_unheld(int fd, int err)
+/* announce_unheld once the first look found fd held: again after a
+ * yield, for a while. */
+static __attribute__((noinline)) bool
+announce_unheld_wait(int fd, int err)
 {
 	for (long round = 0;; round++) {
-		announce();
-		if (!is_held(fd))
-			return true;
-		unannounce();
 		if (round >= WAIT_ROUNDS) {
 			errno = err;
 			return false;
 		}
 		ward_syscall(SYS_sched_yield);
+		announce();
+		if (!is_held(fd))
+			return true;
+		unannounce();
 	}
+}
+
+/* Announced, with fd not held: true.  A held number is waited for (not
+ * announced: the act waits for announced changes), as the number an act
+ * has just closed is until it is dropped (then it is the program's again);
+ * one an act keeps for long is not the program's: false, err set. */
+static inline bool
+announce_unheld(int fd, int err)
+{
+	announce();
+	if (__builtin_expect(!is_held(fd), 1))
+		return true;
+	unannounce();
+	return announce_unheld_wait(fd, err);
 }
 
 /* The program closes fd: made here (true, the result in the frame) when
