@@ -241,18 +241,6 @@ ward_checks_through_proc(const struct ward_scratch *s)
 	return s->resolve.path.via_proc || ward_checks_in_proc(s);
 }
 
-/* The decided path is in /proc itself (a magic link's object with no name
- * elsewhere: a pipe, a socket, another process's files): acted on through
- * the link, as the program asked.  A path that only went through /proc
- * (/proc/self/root/..., /dev/stdin naming a file) ends in a real name and
- * is acted on exactly like any other. */
-bool
-ward_checks_in_proc(const struct ward_scratch *s)
-{
-	const char *r = s->resolved; /* (a WARD_NAME_MAX buffer: its first 6 bytes can be read) */
-	return memcmp(r, "/proc", 5) == 0 && (r[5] == '/' || r[5] == '\0'); /* "/proc/..." or "/proc" */
-}
-
 /* The exact walk says ENOENT for a path that came through a magic link: the
  * descriptor holds a file whose name is gone (deleted, or renamed since):
  * the object is what the link names, so the call goes through the link. */
@@ -356,21 +344,6 @@ ward_checks_resolve_decide(struct ward_frame *f, struct ward_scratch *s, int dir
 	return ward_checks_resolve_decide_as(f, s, dirfd, path, follow, ops, open_flags, v, NULL);
 }
 
-/* The scratch set for a check, or NULL with *result saying why: 0, there
- * is nothing to check; EACCES, the check cannot be made (nested too deep,
- * no memory): refuse rather than let the call through unchecked. */
-struct ward_scratch *
-ward_checks_enter_check(struct ward_frame *f, unsigned int ops, const char *path, int *result)
-{
-	*result = 0;
-	if (__builtin_expect(ops == 0, 1) || !f->active || path == NULL || path[0] == '\0')
-		return NULL;
-	struct ward_scratch *s = ward_scratch_enter();
-	if (s == NULL)
-		*result = EACCES;
-	return s;
-}
-
 /* A path that cannot be resolved: refused (never let through unchecked);
  * a call that fails by itself (bad dirfd, loop) fails here with the
  * kernel's errno, as a plain error: made, it would resolve the program's
@@ -471,14 +444,6 @@ ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char 
 	}
 	ward_scratch_leave();
 	return result;
-}
-
-/* The call was made here, exactly on the path decided: the wrapper returns
- * result without calling libc. */
-void
-ward_checks_complete(struct ward_frame *f, long result)
-{
-	ward_frame_complete(f, result);
 }
 
 /*
