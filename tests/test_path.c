@@ -60,13 +60,13 @@ normal_by_definition(const char *p)
 Test(path, normal_agrees_with_its_definition)
 {
 	static const char alphabet[] = "//..ab";
-	static char buffer[128] __attribute__((aligned(16)));
+	static char buffer[128] __attribute__((aligned(32)));
 	unsigned int seed = 11;
 	for (int round = 0; round < 200000; round++) {
 		/* at every alignment, with '/' and '.' before it and after its
 		 * NUL (ward_path_normal reads aligned blocks around the string) */
 		memset(buffer, round % 2 ? '/' : '.', sizeof(buffer));
-		char *p = buffer + round % 16;
+		char *p = buffer + round % 32;
 		size_t n = 1 + (size_t)rand_r(&seed) % 70;
 		for (size_t i = 0; i < n; i++)
 			p[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
@@ -81,6 +81,20 @@ Test(path, normal_agrees_with_its_definition)
 		cr_assert_eq(ward_path_normal_by_words(p, &slash), want, "%s (by words)", p);
 		if (want > 0)
 			cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu (by words)", p, slash);
+#if defined(__SSE2__)
+		slash = 999;
+		cr_assert_eq(ward_path_normal_sse2(p, &slash), want, "%s (SSE2)", p);
+		if (want > 0)
+			cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu (SSE2)", p, slash);
+#if defined(__x86_64__)
+		if (__builtin_cpu_supports("avx2")) {
+			slash = 999;
+			cr_assert_eq(ward_path_normal_avx2(p, &slash), want, "%s (AVX2)", p);
+			if (want > 0)
+				cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu (AVX2)", p, slash);
+		}
+#endif
+#endif
 	}
 	cr_expect_eq(ward_path_normal_length("/"), 1);
 	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/data"), 31);
