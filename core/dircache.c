@@ -136,7 +136,8 @@ probe(const struct header *e, const char *names, size_t room, const char *dir, s
 bool
 ward_dircache_get(const char *dir, size_t len, char *out, struct ward_dircache_hit *hit)
 {
-	if (!cacheable(dir, len))
+	/* (only the length: a /proc name is never put, so no entry holds one) */
+	if (len >= WARD_DIRCACHE_LONG_PATH)
 		return false;
 	if (len < WARD_DIRCACHE_PATH) {
 		const struct entry *last = &table[last_hit % WARD_DIRCACHE_ENTRIES];

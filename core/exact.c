@@ -42,7 +42,7 @@ ward_exact_set_guard(const struct ward_exact_guard *g)
 static unsigned int
 guard_since(void)
 {
-	return guard != NULL ? guard->since() : 0;
+	return guard != NULL ? __atomic_load_n(guard->changes, __ATOMIC_SEQ_CST) : 0;
 }
 
 /* fd, just opened on exactly expect (absolute), out of the program's reach
@@ -68,11 +68,24 @@ release(long fd, bool held)
 	errno = err;
 }
 
+/* A walk's directory, done with: closed, then given back to the guard.
+ * errno is left alone (a close that fails is no walk's error). */
+static void
+leave_dir(long fd, bool held)
+{
+	ward_syscall_raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (held && guard != NULL)
+		guard->drop((int)fd);
+}
+
 /* Without openat2 (kernels before 5.6, seccomp filters that refuse it,
  * valgrind): the same walk made one component at a time from dirfd (from
  * the root for an absolute path), each opened O_NOFOLLOW from the one
  * before, so a symlink anywhere is ELOOP as with RESOLVE_NO_SYMLINKS.  The
- * directories of an absolute walk are held (guard) while they are used. */
+ * directories of an absolute walk are held (guard) while they are used.
+ * Each component is named in place: cut by a NUL where it ends (which also
+ * makes path the name of the directory reached, for the guard), put back
+ * after its open. */
 static long
 by_components(int dirfd, char *path, int flags, mode_t mode)
 {
@@ -91,50 +104,52 @@ by_components(int dirfd, char *path, int flags, mode_t mode)
 	char *p = path;
 	while (*p == '/')
 		p++;
-	if (*p == '\0') { /* the directory itself */
-		long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
-		if (own)
-			release(dir, held);
-		return fd;
-	}
-	char name[NAME_MAX + 1];
 	for (;;) {
-		size_t n = strcspn(p, "/");
-		char *next = p + n;
+		if (*p == '\0') { /* the directory itself ("/", or a name with a trailing '/') */
+			long fd = ward_syscall(SYS_openat, dir, ".", flags, mode);
+			if (own)
+				release(dir, held);
+			return fd;
+		}
+		char *end = strchrnul(p, '/'), *next = end;
 		while (*next == '/')
 			next++;
-		if (n > NAME_MAX) {
+		if (end - p > NAME_MAX) {
 			if (own)
 				release(dir, held);
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		memcpy(name, p, n);
-		name[n] = '\0';
-		bool last = *next == '\0';
+		/* "x/" must be a directory: x is walked as one, then "." opened
+		 * from it (opening "x/" itself would follow a symlink x) */
+		bool last = *next == '\0' && next == end;
+		char save = *end;
+		*end = '\0';
 		unsigned int since = guard_since();
-		long fd = last ? ward_syscall(SYS_openat, dir, name, flags | O_NOFOLLOW, mode)
-		               : ward_syscall(SYS_openat, dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-		int err = errno;
-		struct stat st; /* a symlink where a directory was decided: O_DIRECTORY says ENOTDIR */
-		if (fd < 0 && !last && err == ENOTDIR &&
-		    ward_syscall(SYS_newfstatat, dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		long fd = ward_syscall_raw(SYS_openat, dir, (long)p,
+		                           last ? flags | O_NOFOLLOW : O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC,
+		                           last ? (long)mode : 0, 0, 0);
+		int err = WARD_SYSCALL_FAILED(fd) ? (int)-fd : 0; /* (errno set only on the way out) */
+		if (err != 0)
+			fd = -1;
+		/* a symlink where a directory was decided, or a last one the call
+		 * follows (what openat2 calls ELOOP): O_DIRECTORY says ENOTDIR */
+		struct stat st;
+		if (fd < 0 && (!last || !(flags & O_NOFOLLOW)) && err == ENOTDIR &&
+		    ward_syscall(SYS_newfstatat, dir, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 			err = ELOOP;
 		if (own)
-			release(dir, held);
+			leave_dir(dir, held);
 		if (fd < 0 || last) {
+			*end = save;
 			errno = err;
 			return fd;
 		}
-		held = false;
-		if (absolute) { /* the directory reached: the path up to here */
-			char save = p[n];
-			p[n] = '\0';
-			held = guard_hold(fd, since, path);
-			p[n] = save;
-			if (!held)
-				return -1;
-		}
+		/* the directory reached: path up to end */
+		held = absolute && guard_hold(fd, since, path);
+		*end = save;
+		if (absolute && !held)
+			return -1;
 		dir = fd;
 		own = true;
 		p = next;
@@ -216,11 +231,9 @@ ward_exact_open(char *path, int flags, mode_t mode)
 }
 
 long
-ward_exact_call(long nr, char *path, long b, long c, long d)
+ward_exact_call_anchored(long nr, char *path, long b, long c, long d)
 {
-	long r = ward_syscall(nr, AT_FDCWD, path, b, c, d);
-	if (r >= 0 || errno != ENAMETOOLONG)
-		return r;
+	long r;
 	char *rest;
 	long dir = anchor(path, &rest);
 	if (dir < 0 || dir == AT_FDCWD)

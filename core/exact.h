@@ -29,10 +29,26 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <sys/types.h>
 
+#include "syscall.h"
+
 long ward_exact_open(char *path, int flags, mode_t mode);
-long ward_exact_call(long nr, char *path, long b, long c, long d);
+/* ward_exact_call's way for a name the kernel says is too long: from an anchor */
+long ward_exact_call_anchored(long nr, char *path, long b, long c, long d);
+/* (in line: a checked stat makes one, and most names fit) */
+static inline long
+ward_exact_call(long nr, char *path, long b, long c, long d)
+{
+	long r = ward_syscall_raw(nr, AT_FDCWD, (long)path, b, c, d, 0);
+	if (__builtin_expect(!WARD_SYSCALL_FAILED(r), 1))
+		return r;
+	if (r == -ENAMETOOLONG)
+		return ward_exact_call_anchored(nr, path, b, c, d);
+	errno = (int)-r;
+	return -1;
+}
 /* 0, or an errno value: ENAMETOOLONG (more than cap bytes), ENOENT (a
  * directory no longer in its parent), ESTALE (the name found is another
  * directory by now: moved meanwhile), or what a system call said.
@@ -41,12 +57,12 @@ int ward_exact_name(int dirfd, char *out, size_t cap, char *entries, size_t entr
 /* The directories a walk opens and uses as the next call's dirfd (anchors,
  * the walk by components) are numbers any thread could close and reuse
  * between the open and the use: a guard keeps them out of the program's
- * reach (shim/held.c).  since: a change counter read before the open;
+ * reach (shim/held.c).  since: the change counter (*changes) read before the open;
  * hold: fd was opened on exactly expect (absolute), false when the number
  * is not the walk's any more (then not closed: not ours); drop: after the
  * close.  NULL: no guard (nothing else in the process touches numbers). */
 struct ward_exact_guard {
-	unsigned int (*since)(void);
+	const unsigned int *changes; /* read (sequentially consistent) as since */
 	bool (*hold)(int fd, unsigned int since, char *expect);
 	void (*drop)(int fd);
 };

@@ -22,6 +22,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <sys/platform/x86.h>
+#endif
 
 /* Append component c (n bytes) to the absolute path out of length *len. */
 static bool
@@ -146,7 +150,7 @@ ward_path_normal_by_words(const char *path, size_t *last_slash)
  * mostly) are looked at closer.  ('.' and '/' are 0x2e and 0x2f: with its
  * low bit set, either is '/'.) */
 __attribute__((no_sanitize_address)) size_t
-ward_path_normal(const char *path, size_t *last_slash)
+ward_path_normal_sse2(const char *path, size_t *last_slash)
 {
 	if (path[0] != '/')
 		return 0;
@@ -179,6 +183,70 @@ ward_path_normal(const char *path, size_t *last_slash)
 		}
 	}
 }
+
+#if defined(__x86_64__)
+/* The same 32 bytes at a time where the CPU has AVX2 (chosen at the first
+ * call): a path of 17-48 bytes is one or two blocks instead of two or
+ * three.  Identical answers (tests compare the three ways). */
+__attribute__((no_sanitize_address, target("avx2"))) size_t
+ward_path_normal_avx2(const char *path, size_t *last_slash)
+{
+	if (path[0] != '/')
+		return 0;
+	if (path[1] == '\0') {
+		*last_slash = 0;
+		return 1;
+	}
+	const __m256i slash = _mm256_set1_epi8('/'), one = _mm256_set1_epi8(1), zero = _mm256_setzero_si256();
+	size_t skip = (uintptr_t)path & 31;
+	const char *block = path - skip;
+	uint32_t valid = 0xffffffffu << skip, carry = 0; /* carry: the byte before the block is a '/' */
+	size_t last = 0;
+	for (;; block += 32, valid = 0xffffffffu) {
+		__m256i v = _mm256_load_si256((const __m256i *)(const void *)block);
+		uint32_t nul = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) & valid;
+		uint32_t upto = nul != 0 ? (nul & -nul) - 1 : 0xffffffffu; /* the bytes before the NUL */
+		uint32_t slashes = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, slash)) & valid & upto;
+		uint32_t dot_or_slash = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_or_si256(v, one), slash));
+		for (uint32_t suspect = ((slashes << 1) | carry) & ((dot_or_slash & valid & upto) | (nul & -nul));
+		     suspect != 0; suspect &= suspect - 1)
+			if (bad_component(block + __builtin_ctz(suspect)))
+				return 0;
+		carry = slashes >> 31;
+		if (slashes != 0)
+			last = (size_t)(block - path) + 31 - (size_t)__builtin_clz(slashes);
+		if (nul != 0) {
+			*last_slash = last;
+			return (size_t)(block - path) + (size_t)__builtin_ctz(nul);
+		}
+	}
+}
+
+static int normal_way; /* 0: not chosen yet, 1: SSE2, 2: AVX2 */
+
+static __attribute__((noinline)) int
+choose_normal_way(void)
+{
+	int way = CPU_FEATURE_ACTIVE(AVX2) ? 2 : 1;
+	__atomic_store_n(&normal_way, way, __ATOMIC_RELAXED);
+	return way;
+}
+
+size_t
+ward_path_normal(const char *path, size_t *last_slash)
+{
+	int way = __atomic_load_n(&normal_way, __ATOMIC_RELAXED);
+	if (__builtin_expect(way == 0, 0))
+		way = choose_normal_way();
+	return way == 2 ? ward_path_normal_avx2(path, last_slash) : ward_path_normal_sse2(path, last_slash);
+}
+#else
+size_t
+ward_path_normal(const char *path, size_t *last_slash)
+{
+	return ward_path_normal_sse2(path, last_slash);
+}
+#endif
 #else
 size_t
 ward_path_normal(const char *path, size_t *last_slash)

@@ -34,6 +34,14 @@ size_t ward_path_normal(const char *path, size_t *last_slash);
 /* The same 8 bytes at a time, loads inside the string: what CPUs without
  * SSE2 use (ward_path_normal reads aligned blocks of 16); tests compare both. */
 size_t ward_path_normal_by_words(const char *path, size_t *last_slash);
+#if defined(__SSE2__)
+/* The ways ward_path_normal chooses between (x86-64: AVX2 where the CPU
+ * has it, else SSE2), for the tests to compare. */
+size_t ward_path_normal_sse2(const char *path, size_t *last_slash);
+#if defined(__x86_64__)
+size_t ward_path_normal_avx2(const char *path, size_t *last_slash);
+#endif
+#endif
 
 /* base must be absolute and normalised (ignored when path is absolute).
  * Returns false when the result does not fit. */

@@ -86,7 +86,7 @@ from_errno(int err, struct ward_resolve_scratch *s)
 /* out's directory part replaced by its real path (cache, or a walk); len
  * is out's length and slash the offset of its last '/'.  s->shape says
  * what out is afterwards. */
-static int
+static inline __attribute__((always_inline)) int
 real_directory(const struct ward_resolve_options *o, char *out, size_t len, size_t slash,
                struct ward_resolve_scratch *s)
 {
@@ -138,17 +138,48 @@ ward_resolve_ends_in_dot(const char *path)
 	return path[n - 2] == '.' && (n == 2 || path[n - 3] == '/'); /* ".." */
 }
 
-int
-ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t len,
-                           size_t slash, bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s)
+/* n bytes of from into to (which do not overlap), 16 at a time, the last
+ * block overlapping the one before; shorter in two overlapping words.
+ * Every load is inside from[0..n): what memcpy does, in line (a normal
+ * path is a few blocks long, and the call and its dispatch cost as much). */
+static inline void
+copy_bytes(char *to, const char *from, size_t n)
+{
+	if (n >= 16) {
+		for (size_t i = 0; i + 16 < n; i += 16)
+			memcpy(to + i, from + i, 16);
+		memcpy(to + n - 16, from + n - 16, 16);
+	} else if (n >= 8) {
+		uint64_t a, b;
+		memcpy(&a, from, 8);
+		memcpy(&b, from + n - 8, 8);
+		memcpy(to, &a, 8);
+		memcpy(to + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, from, 4);
+		memcpy(&b, from + n - 4, 4);
+		memcpy(to, &a, 4);
+		memcpy(to + n - 4, &b, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			to[i] = from[i];
+	}
+}
+
+static inline __attribute__((always_inline)) int
+where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t len, size_t slash,
+              bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s)
 {
 	const char *base = NULL;
 	*unsettled = false;
 	s->path.via_proc = false;
 	s->shape.len = 0;
 	if (len > 0 && len < WARD_PATH_MAX) { /* the common case: nothing to fold */
-		memcpy(out, path, len + 1);
+		copy_bytes(out, path, len + 1);
+		s->normal_path = path;
 	} else {
+		s->normal_path = NULL;
 		if (len >= WARD_PATH_MAX || strnlen(path, WARD_PATH_MAX) >= WARD_PATH_MAX) {
 			s->fails_with = ENAMETOOLONG; /* the kernel takes no longer path */
 			return WARD_RESOLVE_FAILS;
@@ -173,11 +204,18 @@ ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, cons
 }
 
 int
+ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t len,
+                           size_t slash, bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s)
+{
+	return where_scanned(o, dirfd, path, len, slash, follow, out, unsettled, s);
+}
+
+int
 ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                    bool *unsettled, struct ward_resolve_scratch *s)
 {
 	size_t slash, len = ward_path_normal(path, &slash);
-	return ward_resolve_where_scanned(o, dirfd, path, len, slash, follow, out, unsettled, s);
+	return where_scanned(o, dirfd, path, len, slash, follow, out, unsettled, s);
 }
 
 int

@@ -50,6 +50,10 @@ struct ward_resolve_scratch {
 	char dir[WARD_NAME_MAX];
 	struct ward_path_scratch path;
 	int fails_with; /* WARD_RESOLVE_FAILS: the errno (EBADF, ELOOP, ENAMETOOLONG) */
+	/* The path ward_resolve_where was last given, when it found it normal
+	 * (absolute, nothing to fold: no trailing '/', no "." or ".."), else
+	 * NULL: what it said of that path as it was then. */
+	const char *normal_path;
 	struct ward_resolve_shape {
 		/* What ward_resolve_where learnt of the out it last filled (shape.of),
 		 * for the decision that follows: its length (0: not known: a

@@ -40,9 +40,11 @@
 /* A path the program wrote with a trailing '/' keeps it, and one ending
  * in "." or ".." gets "/.": the kernel then insists on an existing
  * directory (open("x/.", O_CREAT) is EISDIR or ENOENT, never a file x).
- * Appended to s->resolved when it fits. */
+ * Appended to s->resolved when it fits.  (checks.h's
+ * ward_checks_keep_trailing_slash asks this only of a path the resolution
+ * did not find normal.) */
 bool
-ward_checks_keep_trailing_slash(struct ward_scratch *s, const char *path)
+ward_checks_keep_trailing_slash_of(struct ward_scratch *s, const char *path)
 {
 	size_t n = strlen(path);
 	if (n == 0 || (path[n - 1] != '/' && path[n - 1] != '.'))

@@ -32,25 +32,8 @@
 #include "../policy/match.h"
 #include "checks.h"
 
-/* core/exact's walks hold their directories as acts do (held.c): a
- * thread dup2'ing its own directory onto an anchor's number would send a
- * deep open there.  A walk made outside any check (start-up) has no
- * scratch to look with: held only while no change is seen. */
-static bool
-hold_walk(int fd, unsigned int since, char *expect)
-{
-	struct ward_scratch *s = ward_scratch_current();
-	if (s != NULL)
-		return ward_held_add(fd, since, expect, s->anchor_link);
-	if (!ward_held_add(fd, since, NULL, NULL))
-		return false;
-	if (ward_held_changes() == since)
-		return true;
-	ward_held_drop(fd); /* a change was made: cannot look whether fd is still the walk's */
-	return false;
-}
-
-static const struct ward_exact_guard walks_held = { ward_held_changes, hold_walk, ward_held_drop };
+/* core/exact's walks hold their directories as acts do (held.c). */
+static const struct ward_exact_guard walks_held = { &ward_held_change_count, ward_held_add_walk, ward_held_drop };
 
 void
 ward_checks_init(void)
@@ -88,7 +71,7 @@ ward_checks_after_fork_child(void)
 
 /* ---- deciding ---- */
 
-static struct ward_decision
+static inline __attribute__((always_inline)) struct ward_decision
 decide_one(unsigned int op, const char *path, const struct ward_resolve_shape *shape)
 {
 	struct ward_decision d = shape != NULL ? ward_matcher_decide_known(ward_config.matcher, op, path, shape->len,
@@ -100,24 +83,19 @@ decide_one(unsigned int op, const char *path, const struct ward_resolve_shape *s
 	return d;
 }
 
-/* Decide every operation in ops on s->resolved (what the resolution
- * learnt of it saves a look at it again); true when all are allowed. */
-bool
-ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, struct verdict *v)
+/* Every operation in ops decided on s->resolved (what the resolution
+ * learnt of it saves a look at it again), not counted yet; the number of
+ * decisions made. */
+static inline __attribute__((always_inline)) unsigned int
+decide_ops(struct ward_scratch *s, unsigned int ops, struct verdict *v)
 {
 	const char *path = s->resolved;
 	const struct ward_resolve_shape *shape = ward_resolve_shape_of(&s->resolve, path);
-	struct ward_counter_slot *slot = f->counting ? ward_counters_slot() : NULL;
+	unsigned int decisions = 0;
 	v->refused = 0;
 	v->loud = false;
-	for (unsigned int op = 1; op <= ops; op <<= 1) {
-		if (!(ops & op))
-			continue;
-		if (slot != NULL) {
-			ward_counters_begin(slot);
-			ward_counters_add(slot, WARD_IDX_DECISIONS, 1);
-			ward_counters_end(slot);
-		}
+	for (unsigned int rest = ops; rest != 0; rest &= rest - 1, decisions++) {
+		unsigned int op = rest & -rest;
 		struct ward_decision d = decide_one(op, path, shape);
 		if (d.allow)
 			continue;
@@ -126,6 +104,27 @@ ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int op
 		v->refused |= op;
 		v->loud |= !d.quiet;
 	}
+	return decisions;
+}
+
+/* Each operation decided is one decision in the figures. */
+static inline void
+count_decisions(struct ward_frame *f, unsigned int decisions)
+{
+	if (f->counting && decisions != 0) {
+		struct ward_counter_slot *slot = ward_counters_slot();
+		ward_counters_begin(slot);
+		ward_counters_add(slot, WARD_IDX_DECISIONS, decisions);
+		ward_counters_end(slot);
+	}
+}
+
+/* Decide every operation in ops on s->resolved, counted; true when all
+ * are allowed. */
+bool
+ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, struct verdict *v)
+{
+	count_decisions(f, decide_ops(s, ops, v));
 	return v->refused == 0;
 }
 
@@ -242,18 +241,6 @@ ward_checks_through_proc(const struct ward_scratch *s)
 	return s->resolve.path.via_proc || ward_checks_in_proc(s);
 }
 
-/* The decided path is in /proc itself (a magic link's object with no name
- * elsewhere: a pipe, a socket, another process's files): acted on through
- * the link, as the program asked.  A path that only went through /proc
- * (/proc/self/root/..., /dev/stdin naming a file) ends in a real name and
- * is acted on exactly like any other. */
-bool
-ward_checks_in_proc(const struct ward_scratch *s)
-{
-	const char *r = s->resolved; /* (a WARD_NAME_MAX buffer: its first 6 bytes can be read) */
-	return memcmp(r, "/proc", 5) == 0 && (r[5] == '/' || r[5] == '\0'); /* "/proc/..." or "/proc" */
-}
-
 /* The exact walk says ENOENT for a path that came through a magic link: the
  * descriptor holds a file whose name is gone (deleted, or renamed since):
  * the object is what the link names, so the call goes through the link. */
@@ -261,24 +248,6 @@ bool
 ward_checks_nameless_object(const struct ward_scratch *s, int err)
 {
 	return err == ENOENT && s->resolve.path.via_proc;
-}
-
-unsigned int
-ward_checks_open_ops(int flags)
-{
-	if (flags & O_PATH)
-		return WARD_OP_STAT;
-	unsigned int ops = 0;
-	int access = flags & O_ACCMODE;
-	if (access == O_RDONLY || access == O_RDWR)
-		ops |= WARD_OP_READ;
-	if (access == O_WRONLY || access == O_RDWR || (flags & O_TRUNC))
-		ops |= WARD_OP_WRITE;
-	if ((flags & O_TMPFILE) == O_TMPFILE)
-		return (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		ops = (ops & ~WARD_OP_WRITE) | WARD_OP_CREATE;
-	return ops;
 }
 
 /* O_CREAT without O_EXCL writes an existing file and creates a missing one:
@@ -314,6 +283,16 @@ ward_checks_fresh_options(void)
 }
 
 
+/* What an open with flags needs on path, once resolved (open_ops: its
+ * flags' operations). */
+static inline unsigned int
+open_needs(char *path, unsigned int open_ops, int flags)
+{
+	if (__builtin_expect(!(flags & O_CREAT), 1))
+		return open_ops & ward_restricted;
+	return ward_checks_creat_ops(path, open_ops, flags) & ward_restricted;
+}
+
 /* Resolve path and decide ops on where it leads (open_flags >= 0: the
  * operations of an open with those flags, which depend on whether the file
  * exists).  A refusal is looked at once more on a resolution that trusts
@@ -328,6 +307,7 @@ ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int 
                   unsigned int ops, int open_flags, struct verdict *v, bool *unsettled)
 {
 	const struct ward_resolve_options *o = ward_checks_resolve_options();
+	unsigned int open_ops = open_flags < 0 ? 0 : ward_checks_open_ops(open_flags);
 	for (int look = 0; look < 2; look++, o = ward_checks_fresh_options()) {
 		bool open_last = false;
 		int r = unsettled != NULL && look == 0
@@ -335,16 +315,16 @@ ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int 
 		                : ward_resolve(o, dirfd, path, follow, s->resolved, &s->resolve);
 		if (r != 0)
 			return r;
-		unsigned int need = open_flags < 0 ? ops
-		                                   : ward_checks_creat_ops(s->resolved, ward_checks_open_ops(open_flags), open_flags) & ward_restricted;
-		bool allowed = ward_checks_decide(f, s, need, v);
+		unsigned int need = open_flags < 0 ? ops : open_needs(s->resolved, open_ops, open_flags);
+		count_decisions(f, decide_ops(s, need, v));
+		bool allowed = v->refused == 0;
 		/* decide on where the last component really leads: before a
 		 * refusal, and always through /proc (a magic link is opened as
 		 * asked, so only its target's decision counts) */
 		if ((!allowed || ward_checks_through_proc(s)) && open_last) {
 			if ((r = ward_resolve_settle(s->resolved, &s->resolve)) != 0)
 				return r;
-			need = open_flags < 0 ? ops : ward_checks_creat_ops(s->resolved, ward_checks_open_ops(open_flags), open_flags) & ward_restricted;
+			need = open_flags < 0 ? ops : open_needs(s->resolved, open_ops, open_flags);
 			open_last = false;
 			allowed = ward_checks_decide(f, s, need, v);
 		}
@@ -362,21 +342,6 @@ ward_checks_resolve_decide(struct ward_frame *f, struct ward_scratch *s, int dir
                unsigned int ops, int open_flags, struct verdict *v)
 {
 	return ward_checks_resolve_decide_as(f, s, dirfd, path, follow, ops, open_flags, v, NULL);
-}
-
-/* The scratch set for a check, or NULL with *result saying why: 0, there
- * is nothing to check; EACCES, the check cannot be made (nested too deep,
- * no memory): refuse rather than let the call through unchecked. */
-struct ward_scratch *
-ward_checks_enter_check(struct ward_frame *f, unsigned int ops, const char *path, int *result)
-{
-	*result = 0;
-	if (__builtin_expect(ops == 0, 1) || !f->active || path == NULL || path[0] == '\0')
-		return NULL;
-	struct ward_scratch *s = ward_scratch_enter();
-	if (s == NULL)
-		*result = EACCES;
-	return s;
 }
 
 /* A path that cannot be resolved: refused (never let through unchecked);
@@ -481,14 +446,6 @@ ward_check_prefix(struct ward_frame *f, unsigned int ops, int dirfd, const char 
 	return result;
 }
 
-/* The call was made here, exactly on the path decided: the wrapper returns
- * result without calling libc. */
-void
-ward_checks_complete(struct ward_frame *f, long result)
-{
-	ward_frame_complete(f, result);
-}
-
 /*
  * Metadata: stat and fstatat without flags.  The decided path is looked at
  * with one no-follow fstatat, which is also the answer when it is not a
@@ -526,14 +483,21 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		goto out;
 	}
 	if (unsettled) {
-		long rc = ward_exact_call(SYS_newfstatat, s->resolved, (long)&s->found, AT_SYMLINK_NOFOLLOW, 0);
-		if (rc != 0 || !S_ISLNK(s->found.st_mode)) {
-			if (!ward_checks_decide(f, s, WARD_OP_STAT, &v)) {
+		/* decided on the name as it is first (counted once it is known
+		 * to be no symlink): when allowed, the look at it is made into
+		 * the caller's buffer and is the answer; when refused, into the
+		 * scratch (nothing of a refused file reaches the caller).  A
+		 * symlink's own metadata in buf is what lstat of that allowed
+		 * name gives; it is then resolved and decided, and libc asked. */
+		bool allowed = decide_ops(s, WARD_OP_STAT, &v) == 1 && v.refused == 0;
+		struct stat *into = allowed ? (struct stat *)buf : &s->found;
+		long rc = ward_exact_call(SYS_newfstatat, s->resolved, (long)into, AT_SYMLINK_NOFOLLOW, 0);
+		if (rc != 0 || !S_ISLNK(into->st_mode)) {
+			count_decisions(f, 1);
+			if (!allowed) {
 				result = ward_checks_violation(f, s, &v);
 				goto out;
 			}
-			if (rc == 0)
-				memcpy(buf, &s->found, sizeof(s->found));
 			ward_checks_complete(f, rc);
 			goto out;
 		}

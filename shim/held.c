@@ -49,7 +49,7 @@
 static int held[HELD_MAX];     /* fd + 1; 0: free */
 static int held_count;         /* slots in use */
 static int changing;           /* program closes and replacements under way */
-static unsigned int changes;   /* program closes and replacements made */
+unsigned int ward_held_change_count; /* program closes and replacements made (core/exact's guard reads it) */
 /* this thread is inside a close or replacement of its own (set before it
  * announces, cleared after): an act in a signal handler that interrupted
  * it cannot wait for it (it cannot end until the act does), nor tell
@@ -71,51 +71,77 @@ is_held(int fd)
 unsigned int
 ward_held_changes(void)
 {
-	return __atomic_load_n(&changes, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&ward_held_change_count, __ATOMIC_SEQ_CST);
 }
 
-/* fd, just opened by an act, out of the program's reach.  since: what
- * ward_held_changes said before the open; expect: the canonical path fd
- * was opened on.  False: fd is not (or no longer) the act's: the caller
- * resolves again (fd is closed when it was still the act's). */
-bool
-ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
+static bool
+take_slot(int i, int fd)
 {
-	if (ward_in_vfork)
-		return true; /* a table of its own: no other thread reaches it */
-	/* (a child sharing this memory but not made by vfork may share the
-	 * table too, clone(CLONE_VM | CLONE_FILES): its numbers are held here) */
-	int slot = -1;
-	for (long round = 0; slot < 0; round++) {
-		for (int i = 0; i < HELD_MAX && slot < 0; i++) {
-			int free_slot = 0;
-			if (__atomic_compare_exchange_n(&held[i], &free_slot, fd + 1, false, __ATOMIC_SEQ_CST,
-			                                __ATOMIC_RELAXED))
-				slot = i;
-		}
-		if (slot >= 0)
-			break;
+	int free_slot = 0;
+	return __atomic_compare_exchange_n(&held[i], &free_slot, fd + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+/* Every slot tried, again and again while all are taken.  False: none for
+ * long (fd closed: not yet visible to the program's side as held, still
+ * ours). */
+static __attribute__((noinline)) bool
+take_any_slot(int fd)
+{
+	for (long round = 0;; round++) {
+		for (int i = 0; i < HELD_MAX; i++)
+			if (take_slot(i, fd))
+				return true;
 		if (round >= WAIT_ROUNDS) {
-			ward_syscall(SYS_close, fd); /* not yet visible to the program's side as held: still ours? */
+			ward_syscall(SYS_close, fd);
 			return false; /* more acts at once than numbers to hold, for long: refused as changing */
 		}
 		ward_syscall(SYS_sched_yield);
 	}
+}
+
+/* fd held; changes of the program are under way: waited for.  False:
+ * they did not end (fd dropped, not closed: it may be what a change put
+ * there). */
+static __attribute__((noinline)) bool
+wait_for_changes(int fd)
+{
+	for (long round = 0; __atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0; round++) {
+		if (round >= WAIT_ROUNDS) {
+			ward_held_drop(fd);
+			return false;
+		}
+		ward_syscall(SYS_sched_yield);
+	}
+	return true;
+}
+
+/* fd in a free slot, and no change of the program's under way any more:
+ * true.  False: not held (no slot for long: fd closed, it was still ours;
+ * or a change that cannot be waited for or did not end: fd left alone, it
+ * may be what the change put there).  The first two slots are tried in
+ * line (a walk holds one directory while it takes the next), the waits are
+ * out of line. */
+static inline __attribute__((always_inline)) bool
+register_held(int fd)
+{
+	if (!take_slot(0, fd) && !take_slot(1, fd) && !take_any_slot(fd))
+		return false;
 	__atomic_add_fetch(&held_count, 1, __ATOMIC_SEQ_CST);
-	if (changing_here != 0) {
+	if (__builtin_expect(changing_here != 0, 0)) {
 		ward_held_drop(fd);
 		return false; /* a signal handler's act inside this thread's own close: refused as changing */
 	}
-	for (long round = 0; __atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0; round++)
-		if (round >= WAIT_ROUNDS) {
-			ward_held_drop(fd);
-			return false; /* not ours to close: it may be what a change put there */
-		}
-		else
-			ward_syscall(SYS_sched_yield);
-	if (__atomic_load_n(&changes, __ATOMIC_SEQ_CST) == since || expect == NULL)
-		return true;
-	/* a close or replacement was made since the open: is fd still it? */
+	if (__builtin_expect(__atomic_load_n(&changing, __ATOMIC_SEQ_CST) != 0, 0))
+		return wait_for_changes(fd);
+	return true;
+}
+
+/* A close or replacement was made since fd was opened on expect (held
+ * now): is fd still it?  Dropped when not (the act's own was closed by the
+ * change).  Out of line: the common case never comes here. */
+static __attribute__((noinline)) bool
+still_opened(int fd, char *expect, char buf[WARD_PATH_MAX])
+{
 	char link[WARD_PROCFD_NAME_MAX], *now = buf;
 	long n = ward_syscall(SYS_readlinkat, AT_FDCWD, ward_procfd_name(link, fd), now, WARD_PATH_MAX - 1);
 	size_t want = strlen(expect);
@@ -134,7 +160,47 @@ ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
 		if (same)
 			return true;
 	}
-	ward_held_drop(fd); /* another object now: the act's own was closed by the change */
+	ward_held_drop(fd);
+	return false;
+}
+
+/* fd, just opened by an act, out of the program's reach.  since: what
+ * ward_held_changes said before the open; expect: the canonical path fd
+ * was opened on.  False: fd is not (or no longer) the act's: the caller
+ * resolves again (fd is closed when it was still the act's). */
+bool
+ward_held_add(int fd, unsigned int since, char *expect, char buf[WARD_PATH_MAX])
+{
+	if (ward_in_vfork)
+		return true; /* a table of its own: no other thread reaches it */
+	/* (a child sharing this memory but not made by vfork may share the
+	 * table too, clone(CLONE_VM | CLONE_FILES): its numbers are held here) */
+	if (!register_held(fd))
+		return false;
+	if (__atomic_load_n(&ward_held_change_count, __ATOMIC_SEQ_CST) == since || expect == NULL)
+		return true;
+	return still_opened(fd, expect, buf);
+}
+
+/* The same for core/exact's walks (its guard's hold): they hold their
+ * directories as acts do, since a thread dup2'ing its own directory onto
+ * a walk's number would send a deep open there.  The buffer to look with
+ * is the current check's scratch, taken only when a change was made; a
+ * walk made outside any check (start-up) has none: held only while no
+ * change is seen. */
+bool
+ward_held_add_walk(int fd, unsigned int since, char *expect)
+{
+	if (ward_in_vfork)
+		return true;
+	if (!register_held(fd))
+		return false;
+	if (__atomic_load_n(&ward_held_change_count, __ATOMIC_SEQ_CST) == since)
+		return true;
+	struct ward_scratch *s = ward_scratch_current();
+	if (s != NULL)
+		return still_opened(fd, expect, s->anchor_link);
+	ward_held_drop(fd); /* a change was made: cannot look whether fd is still the walk's */
 	return false;
 }
 
@@ -186,30 +252,42 @@ unannounce(void)
 static void
 done(void)
 {
-	__atomic_add_fetch(&changes, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&ward_held_change_count, 1, __ATOMIC_SEQ_CST);
 	unannounce();
 }
 
 /* The program closes fd: made here (true, the result in the frame) when
  * acts may hold numbers. */
-/* Announced, with fd not held: true.  A held number is waited for (not
- * announced: the act waits for announced changes), as the number an act
- * has just closed is until it is dropped (then it is the program's again);
- * one an act keeps for long is not the program's: false, err set. */
-static bool
-announce_unheld(int fd, int err)
+/* announce_unheld once the first look found fd held: again after a
+ * yield, for a while. */
+static __attribute__((noinline)) bool
+announce_unheld_wait(int fd, int err)
 {
 	for (long round = 0;; round++) {
-		announce();
-		if (!is_held(fd))
-			return true;
-		unannounce();
 		if (round >= WAIT_ROUNDS) {
 			errno = err;
 			return false;
 		}
 		ward_syscall(SYS_sched_yield);
+		announce();
+		if (!is_held(fd))
+			return true;
+		unannounce();
 	}
+}
+
+/* Announced, with fd not held: true.  A held number is waited for (not
+ * announced: the act waits for announced changes), as the number an act
+ * has just closed is until it is dropped (then it is the program's again);
+ * one an act keeps for long is not the program's: false, err set. */
+static inline bool
+announce_unheld(int fd, int err)
+{
+	announce();
+	if (__builtin_expect(!is_held(fd), 1))
+		return true;
+	unannounce();
+	return announce_unheld_wait(fd, err);
 }
 
 /* The program closes fd: made here (true, the result in the frame) when

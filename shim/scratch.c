@@ -64,29 +64,49 @@ ward_scratch_init(void)
 		key_made = pthread_key_create(&key, release) == 0;
 }
 
-static struct ward_scratch *
+/* The thread's first check: its scratch mapped.  Out of line, so that
+ * the common case (ward_scratch_enter's) saves no registers. */
+static __attribute__((noinline)) bool
+map_area(void)
+{
+	long p = ward_syscall(SYS_mmap, NULL, WARD_SCRATCH_NESTING * sizeof(struct ward_scratch),
+	                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == -1)
+		return false;
+	area = (struct ward_scratch *)p;
+	release_at_exit();
+	return true;
+}
+
+static inline struct ward_scratch *
 at(int level)
 {
-	if (__builtin_expect(area == NULL, 0)) {
-		long p = ward_syscall(SYS_mmap, NULL, WARD_SCRATCH_NESTING * sizeof(struct ward_scratch),
-		                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == -1)
-			return NULL;
-		area = (struct ward_scratch *)p;
-		release_at_exit();
-	}
+	if (__builtin_expect(area == NULL, 0) && !map_area())
+		return NULL;
 	return &area[level];
+}
+
+/* ward_scratch_enter of a thread whose scratch is not mapped yet. */
+static __attribute__((noinline)) struct ward_scratch *
+enter_first(void)
+{
+	struct ward_scratch *s = at(depth);
+	if (s != NULL)
+		depth++;
+	return s;
 }
 
 struct ward_scratch *
 ward_scratch_enter(void)
 {
-	if (depth >= WARD_SCRATCH_NESTING)
+	int level = depth;
+	struct ward_scratch *all = area;
+	if (level >= WARD_SCRATCH_NESTING)
 		return NULL;
-	struct ward_scratch *s = at(depth);
-	if (s != NULL)
-		depth++;
-	return s;
+	if (__builtin_expect(all == NULL, 0))
+		return enter_first(); /* (a tail call: the common case saves no registers) */
+	depth = level + 1;
+	return &all[level];
 }
 
 struct ward_scratch *

@@ -230,6 +230,32 @@ Test(enforce, symlinks_and_dotdot_lead_where_the_kernel_goes)
 	outcome_free(&o);
 }
 
+/* Without openat2 (a seccomp filter says ENOSYS, as an old kernel or
+ * valgrind would) every checked open walks the decided path one component
+ * at a time, each held against the program's closes and dup2s: it decides
+ * and acts the same. */
+Test(enforce, without_openat2_the_walk_by_components_decides_the_same)
+{
+	char preload[PATH_MAX + 16], cwd[PATH_MAX];
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", WARD_LIB);
+	const char *argv[] = { PROG_NO_OPENAT2, "/usr/bin/env", preload, policy_env, "/bin/sh", "-c",
+		               "cat input; cat \"$PWD/input\"; cat to-secret; echo x > to-outside/data;"
+		               " cat ../work/../secret; echo y > \"$PWD/new\"; cat new; cat input/; ls to-outside/ to-outside",
+		               NULL };
+	path_in(cwd, dir, "work");
+	struct run_opts o = { .cwd = cwd };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r), "could not start %s", argv[0]);
+	cr_expect_str_eq(r.out, "input\ninput\ny\nto-outside:\ndata\n\nto-outside/:\ndata\n", "stderr: %s", r.err);
+	cr_expect(strstr(r.err, "ward: denied read ") != NULL && strstr(r.err, "ward: denied write ") != NULL,
+	          "%s", r.err);
+	cr_expect(strstr(r.err, "input/: Not a directory") != NULL, "%s", r.err);
+	char *data = contents("outside/data");
+	cr_expect_str_eq(data, "outside data\n");
+	free(data);
+	run_free(&r);
+}
+
 Test(enforce, relative_paths_after_chdir)
 {
 	const char *argv[] = { "sh", "-c", "cd ../outside && cat ../secret", NULL };

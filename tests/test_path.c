@@ -60,13 +60,13 @@ normal_by_definition(const char *p)
 Test(path, normal_agrees_with_its_definition)
 {
 	static const char alphabet[] = "//..ab";
-	static char buffer[128] __attribute__((aligned(16)));
+	static char buffer[128] __attribute__((aligned(32)));
 	unsigned int seed = 11;
 	for (int round = 0; round < 200000; round++) {
 		/* at every alignment, with '/' and '.' before it and after its
 		 * NUL (ward_path_normal reads aligned blocks around the string) */
 		memset(buffer, round % 2 ? '/' : '.', sizeof(buffer));
-		char *p = buffer + round % 16;
+		char *p = buffer + round % 32;
 		size_t n = 1 + (size_t)rand_r(&seed) % 70;
 		for (size_t i = 0; i < n; i++)
 			p[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
@@ -81,6 +81,20 @@ Test(path, normal_agrees_with_its_definition)
 		cr_assert_eq(ward_path_normal_by_words(p, &slash), want, "%s (by words)", p);
 		if (want > 0)
 			cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu (by words)", p, slash);
+#if defined(__SSE2__)
+		slash = 999;
+		cr_assert_eq(ward_path_normal_sse2(p, &slash), want, "%s (SSE2)", p);
+		if (want > 0)
+			cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu (SSE2)", p, slash);
+#if defined(__x86_64__)
+		if (__builtin_cpu_supports("avx2")) {
+			slash = 999;
+			cr_assert_eq(ward_path_normal_avx2(p, &slash), want, "%s (AVX2)", p);
+			if (want > 0)
+				cr_assert_eq(slash, (size_t)(strrchr(p, '/') - p), "%s: last slash %zu (AVX2)", p, slash);
+		}
+#endif
+#endif
 	}
 	cr_expect_eq(ward_path_normal_length("/"), 1);
 	cr_expect_eq(ward_path_normal_length("/tmp/ward-instr.XXXXXX/run/data"), 31);
@@ -253,6 +267,42 @@ deep_tree_remove(const char *keep, char *d)
 /* A working directory deeper than PATH_MAX is named by walking up its
  * "..": relative paths, ".." and dirfds from there resolve to their full
  * names (the check used to allow when getcwd failed, then refused). */
+/* A normal path (nothing to fold) is copied to out as it is, whatever its
+ * length and its place in memory, and the resolution says it was normal
+ * (normal_path: what the open check's trailing-slash look relies on); a
+ * path that is not normal is folded and says nothing.  (Under a directory
+ * that does not exist: its name is its real path, no cache involved.) */
+Test(resolve, a_normal_path_is_copied_exactly_and_said_to_be_normal)
+{
+	static const struct ward_resolve_options nothing_kept = { .skip_dircache = true, .leave_dircache = true };
+	static char buf[256];
+	for (size_t len = 1; len <= 120; len++) {
+		for (size_t at = 0; at < 16; at++) {
+			char *path = buf + at;
+			memset(buf, 'x', sizeof(buf));
+			path[0] = '/';
+			for (size_t i = 1; i < len; i++)
+				path[i] = i == 25 || i == 60 ? '/' : (char)('a' + (i * 7 + at) % 26);
+			if (len > 1 && path[len - 1] == '/')
+				path[len - 1] = 'z';
+			memcpy(path, len > 1 ? "/no-such-dir-for-ward" : "/", len < 21 ? len : 21);
+			path[len] = '\0';
+			bool unsettled = true;
+			memset(out, '#', 512);
+			cr_assert_eq(ward_resolve_where(&nothing_kept, AT_FDCWD, path, false, out, &unsettled, &rscratch), 0,
+			             "%s", path);
+			cr_assert_str_eq(out, path, "length %zu at %zu", len, at);
+			cr_assert_eq(out[len + 1], '#', "length %zu at %zu: written past the end", len, at);
+			cr_assert_eq(rscratch.normal_path, path, "%s: not said to be normal", path);
+			cr_assert_not(unsettled);
+		}
+	}
+	cr_assert_eq(ward_resolve_where(&nothing_kept, AT_FDCWD, "/no-such-dir-for-ward/a/", false, out, &(bool){ false },
+	                                &rscratch), 0);
+	cr_expect_str_eq(out, "/no-such-dir-for-ward/a");
+	cr_expect_null(rscratch.normal_path, "a trailing '/' is not normal");
+}
+
 Test(resolve, a_cwd_beyond_path_max_is_named_by_walking_up)
 {
 	static char want[WARD_NAME_MAX], expect[WARD_NAME_MAX + 8];
