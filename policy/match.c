@@ -304,13 +304,17 @@ struct best {
 	bool deny_quiet;
 };
 
-/* Test the rules filed under one prefix. */
+/* Test the rules filed under one prefix, path[0..e->key_len) being its
+ * key.  A glob's pattern starts with that key too, and its literal
+ * components match the path's exactly: the match starts after them, at
+ * the '/' (or the end) both have there. */
 static void
 try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, const char *path,
           bool whole_path, struct best *best)
 {
 	if (e->first > m->nitems || e->count > m->nitems - e->first)
 		return;
+	size_t skip = e->key_len;
 	for (uint32_t i = e->first; i < e->first + e->count; i++) {
 		const struct item *it = &m->item[i];
 		if (!(it->ops & op) || it->rule >= m->nitems)
@@ -319,8 +323,8 @@ try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, 
 		if (*winner >= 0 && *winner < (int)it->rule)
 			continue;
 		bool hit = it->kind == ITEM_SUBTREE || (it->kind == ITEM_EXACT && whole_path) ||
-		           (it->kind == ITEM_GLOB && string_fits(m, it->pattern, 1) &&
-		            ward_glob_match(m->strings + it->pattern, path));
+		           (it->kind == ITEM_GLOB && string_fits(m, it->pattern, skip + 1) &&
+		            ward_glob_match(m->strings + it->pattern + skip, path + skip));
 		if (hit) {
 			*winner = (int)it->rule;
 			if (it->deny)
@@ -417,9 +421,12 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
  * (what comes before the last '/'), so what the rules filed there decide
  * is the directory's alone: the first deny and allow, per operation, of
  * its subtree rules (an exact rule there never names the path; a glob
- * there must see the whole path: operations with one are decided in
- * full).  A path in a known directory costs that state, plus a look-up of
- * the path itself only when some rule is filed at its length.  The state
+ * there must see the whole path: the state names the entries holding
+ * globs, DIR_GLOB_ENTRIES at most, whose globs are tried again on the
+ * path; operations with globs in more entries are decided in full).  A
+ * path in a known directory costs that state, plus a look-up of the path
+ * itself only when some rule is filed at its length.  A directory not
+ * known costs one full decision, which fills its state on the way.  The state
  * depends on nothing but the matcher and the directory's name, so it never
  * expires; entries are keyed by the matcher's serial number (never
  * reused, unlike its address).  Direct-mapped, each entry behind a
@@ -428,11 +435,15 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
 #define DIR_CACHE_ENTRIES 256
 #define DIR_CACHE_PATH 120
 #define NOPS 6
+#define DIR_GLOB_ENTRIES 2
 
 struct dir_state {
 	int32_t deny[NOPS], allow[NOPS]; /* rule indexes, -1: none */
 	uint8_t deny_quiet;              /* bit per operation */
-	uint8_t glob_ops;                /* operations with a glob filed on the way: decided in full */
+	uint8_t glob_ops;                /* operations with a glob filed on the way */
+	uint8_t full_ops;                /* of those, the ones with globs in too many entries: decided in full */
+	uint8_t nglobs;
+	uint32_t glob_entry[DIR_GLOB_ENTRIES]; /* the entries holding globs, for glob_ops & ~full_ops */
 };
 
 struct dir_entry {
@@ -474,12 +485,13 @@ note_dir_entry(const struct ward_matcher *m, const struct entry *e, struct dir_s
 {
 	if (e->first > m->nitems || e->count > m->nitems - e->first)
 		return;
+	unsigned int glob_ops = 0;
 	for (uint32_t i = e->first; i < e->first + e->count; i++) {
 		const struct item *it = &m->item[i];
 		if (it->rule >= m->nitems || it->rule > INT32_MAX)
 			continue;
 		if (it->kind == ITEM_GLOB) {
-			st->glob_ops |= it->ops;
+			glob_ops |= it->ops;
 			continue;
 		}
 		if (it->kind != ITEM_SUBTREE)
@@ -494,35 +506,68 @@ note_dir_entry(const struct ward_matcher *m, const struct entry *e, struct dir_s
 				st->deny_quiet = (uint8_t)((st->deny_quiet & ~(1u << k)) | (unsigned int)it->quiet << k);
 		}
 	}
+	if (glob_ops != 0) {
+		if (st->nglobs < DIR_GLOB_ENTRIES)
+			st->glob_entry[st->nglobs++] = (uint32_t)(e - m->entry);
+		else
+			st->full_ops |= (uint8_t)glob_ops;
+		st->glob_ops |= (uint8_t)glob_ops;
+	}
 }
 
-/* The state of path[0..dlen), path[dlen] being the last '/'. */
-static void
-dir_state_of(const struct ward_matcher *m, const char *path, size_t dlen, struct dir_state *st)
+/* The full decision on path[0..len), filling on the way the state of its
+ * directory (every prefix the scan visits but the whole path is one of
+ * the directory's, itself included). */
+static struct ward_decision
+decide_filling(const struct ward_matcher *m, unsigned int op, const char *path, size_t len, struct dir_state *st)
 {
-	*st = (struct dir_state){ { -1, -1, -1, -1, -1, -1 }, { -1, -1, -1, -1, -1, -1 }, 0, 0 };
-#define VISIT_DIR(e, whole) note_dir_entry(m, (e), st)
-	/* the scan over dlen + 1 bytes ends with the last '/': the prefixes of
-	 * the directory, itself included, and nothing whole */
-	SCAN_PREFIXES(m, path, dlen + 1, false, VISIT_DIR);
-#undef VISIT_DIR
+	*st = (struct dir_state){ { -1, -1, -1, -1, -1, -1 }, { -1, -1, -1, -1, -1, -1 }, 0, 0, 0, 0, { 0, 0 } };
+	struct best best = { -1, -1, false };
+#define VISIT_FILL(e, whole)                                          \
+	do {                                                          \
+		if (!(whole))                                         \
+			note_dir_entry(m, (e), st);                   \
+		if ((e)->ops & op)                                    \
+			try_entry(m, (e), op, path, (whole), &best);  \
+	} while (0)
+	SCAN_PREFIXES(m, path, len, true, VISIT_FILL);
+#undef VISIT_FILL
+	return decision_of(m, &best);
+}
+
+/* What a decision for one operation takes from a directory's state. */
+struct dir_part {
+	struct best best;
+	uint8_t glob_ops, full_ops, nglobs;
+	uint32_t glob_entry[DIR_GLOB_ENTRIES];
+};
+
+static inline void
+dir_part_of(const struct dir_state *st, unsigned int k, struct dir_part *out)
+{
+	out->best = (struct best){ st->deny[k], st->allow[k], (st->deny_quiet >> k) & 1 };
+	out->glob_ops = st->glob_ops;
+	out->full_ops = st->full_ops;
+	out->nglobs = st->nglobs;
+	for (unsigned int i = 0; i < DIR_GLOB_ENTRIES; i++)
+		out->glob_entry[i] = st->glob_entry[i];
 }
 
 /* Operation k's part of a cached state, if e holds dir's for m: known by
  * its key (equal keys name equal directories), or else by its name. */
 static inline bool
 dir_cache_read(const struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, uint64_t key,
-               unsigned int k, struct best *out, uint8_t *glob_ops, bool *same_key)
+               unsigned int k, struct dir_part *out, bool *same_key)
 {
 	unsigned int before = __atomic_load_n(&e->sequence, __ATOMIC_ACQUIRE);
 	if (before & 1)
 		return false;
 	*same_key = key != 0 && e->key == key;
-	bool hit = e->serial == m->serial && e->len == len && (*same_key || memcmp(e->dir, dir, len) == 0);
-	*out = (struct best){ e->state.deny[k], e->state.allow[k], (e->state.deny_quiet >> k) & 1 };
-	*glob_ops = e->state.glob_ops;
+	if (e->serial != m->serial || e->len != len || !(*same_key || memcmp(e->dir, dir, len) == 0))
+		return false; /* (a miss, torn or not, is safe: the caller decides in full) */
+	dir_part_of(&e->state, k, out);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return hit && __atomic_load_n(&e->sequence, __ATOMIC_RELAXED) == before;
+	return __atomic_load_n(&e->sequence, __ATOMIC_RELAXED) == before;
 }
 
 /* Take e for writing: false when someone is writing it (another thread, or
@@ -574,33 +619,38 @@ decide_in_directory(const struct ward_matcher *m, unsigned int op, const char *p
 		return decide_fully(m, op, path, len);
 	unsigned int k = (unsigned int)__builtin_ctz(op);
 	struct dir_entry *slot = &dir_cache[last_dir % DIR_CACHE_ENTRIES];
-	struct best best;
-	uint8_t glob_ops;
+	struct dir_part part;
 	bool same_key;
-	bool hit = dir_cache_read(slot, m, path, dlen, key, k, &best, &glob_ops, &same_key);
+	bool hit = dir_cache_read(slot, m, path, dlen, key, k, &part, &same_key);
 	if (!hit) { /* not the directory this thread decided in last: its own slot */
 		struct dir_entry *own = dir_slot(path, dlen);
-		hit = own != slot && dir_cache_read(own, m, path, dlen, key, k, &best, &glob_ops, &same_key);
+		hit = own != slot && dir_cache_read(own, m, path, dlen, key, k, &part, &same_key);
 		slot = own;
 		last_dir = (unsigned int)(own - dir_cache);
 	}
-	if (!hit) {
+	if (!hit) { /* one full decision, the directory's state filled on the way */
 		struct dir_state st;
-		dir_state_of(m, path, dlen, &st);
+		struct ward_decision d = decide_filling(m, op, path, len, &st);
 		dir_cache_write(slot, m, path, dlen, key, &st);
-		best = (struct best){ st.deny[k], st.allow[k], (st.deny_quiet >> k) & 1 };
-		glob_ops = st.glob_ops;
-	} else if (key != 0 && !same_key) {
-		dir_cache_rekey(slot, m, path, dlen, key);
+		return d;
 	}
-	if (glob_ops & op)
+	if (key != 0 && !same_key)
+		dir_cache_rekey(slot, m, path, dlen, key);
+	if (part.full_ops & op)
 		return decide_fully(m, op, path, len);
+	if (part.glob_ops & op) { /* the globs on the way see the path */
+		for (unsigned int i = 0; i < part.nglobs && i < DIR_GLOB_ENTRIES; i++) {
+			const struct entry *e = &m->entry[part.glob_entry[i] < m->nentries ? part.glob_entry[i] : 0];
+			if (part.glob_entry[i] < m->nentries && (e->ops & op))
+				try_entry(m, e, op, path, false, &part.best);
+		}
+	}
 	if (has_key_length(m, len)) { /* the path itself */
 		const struct entry *e = lookup(m, prefix_hash(path, len), path, len);
 		if (e != NULL && (e->ops & op))
-			try_entry(m, e, op, path, true, &best);
+			try_entry(m, e, op, path, true, &part.best);
 	}
-	return decision_of(m, &best);
+	return decision_of(m, &part.best);
 }
 
 struct ward_decision
