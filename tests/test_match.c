@@ -340,6 +340,99 @@ Test(match, ten_thousand_literal_rules)
 	free(text);
 }
 
+/* Globs filed under more prefixes of one directory than its cached state
+ * names (the root, /a, /a/b, /a/b/c): every operation on names in it,
+ * each decided twice (filling the directory's state, then from it), as
+ * the naive matcher decides. */
+Test(match, globs_under_many_prefixes_of_a_directory)
+{
+	struct ward_policy *p = policy_from("default allow\n"
+	                                    "deny read /**/z\n"
+	                                    "allow rw /a/*/c/*\n"
+	                                    "deny write /a/b/*.c\n"
+	                                    "deny quiet read /a/b/c/?\n"
+	                                    "deny exec /a/b/c/*.sh\n"
+	                                    "allow ro /a/**\n"
+	                                    "deny remove /a/b/c/**\n");
+	struct ward_matcher *m = ward_matcher_build(p);
+	cr_assert_not_null(m);
+	static const char *const paths[] = { "/a/b/c/z", "/a/b/c/x", "/a/b/c/x.c", "/a/b/c/t.sh", "/a/b/c/xy",
+		                             "/a/b/x.c", "/a/b/z", "/a/q/c/x", "/a/b/c" };
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+			for (unsigned int op = 1; op <= WARD_OP_EXEC; op <<= 1) {
+				struct ward_decision want = ward_policy_decide_naive(p, op, paths[i]);
+				struct ward_decision got = ward_matcher_decide(m, op, paths[i]);
+				cr_expect(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+				          "pass %d op %u %s: naive %d/rule %d, compiled %d/rule %d", pass, op, paths[i],
+				          want.allow, want.rule, got.allow, got.rule);
+			}
+	ward_matcher_free(m);
+	ward_policy_free(p);
+}
+
+/* 10,000 rules of every kind over many directories (literal, subtree,
+ * globs at every depth, some under the root), queried with names in and
+ * out of them, each path decided by its name and by length, last '/' and
+ * directory key, in an order that keeps refilling the per-directory cache:
+ * always as the naive matcher decides. */
+Test(match, ten_thousand_mixed_rules_equal_naive, .timeout = 120)
+{
+	static const char *const ops[] = { "read", "stat", "write", "create", "remove", "exec", "ro", "rw", "all" };
+	size_t cap = 10000 * 64, len = 0;
+	char *text = malloc(cap);
+	unsigned int seed = 10000;
+	len += (size_t)snprintf(text + len, cap - len, "default deny\nallow stat /**\n");
+	for (int i = 0; i < 9999; i++) {
+		int d = (int)(rand_r(&seed) % 300), f = (int)(rand_r(&seed) % 40);
+		const char *kind = rand_r(&seed) % 3 == 0 ? "deny" : "allow";
+		const char *quiet = kind[0] == 'd' && rand_r(&seed) % 4 == 0 ? "quiet " : "";
+		const char *op = ops[rand_r(&seed) % 9];
+		switch (rand_r(&seed) % 8) {
+		case 0: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/**\n", kind, quiet, op, d); break;
+		case 1: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/f%d\n", kind, quiet, op, d, f); break;
+		case 2: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/*.c\n", kind, quiet, op, d); break;
+		case 3: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/s/f%d?\n", kind, quiet, op, d, f); break;
+		case 4: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/*/f%d\n", kind, quiet, op, f); break;
+		case 5: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/**/g%d\n", kind, quiet, op, d, f); break;
+		case 6: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /**/h%d\n", kind, quiet, op, f); break;
+		default: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/s/**\n", kind, quiet, op, d); break;
+		}
+	}
+	struct ward_policy *p = policy_from(text);
+	cr_assert_eq(p->nrules, 10000);
+	struct ward_matcher *m = ward_matcher_build(p);
+	cr_assert_not_null(m);
+	static const char *const leaf[] = { "f%d", "f%d.c", "g%d", "h%d", "s/f%d", "s/f%dx", "s/g%d", "s/x/h%d", "", "s" };
+	char path[128], name[32];
+	int decided_by_rule = 0, total = 0;
+	for (int q = 0; q < 3000; q++) {
+		size_t n = (size_t)snprintf(path, sizeof(path), "/t/d%d", (int)(rand_r(&seed) % 320));
+		int k = (int)(rand_r(&seed) % 10);
+		if (*leaf[k] != '\0') {
+			snprintf(name, sizeof(name), leaf[k], (int)(rand_r(&seed) % 45));
+			snprintf(path + n, sizeof(path) - n, "/%s", name);
+		}
+		unsigned int op = 1u << (rand_r(&seed) % 6);
+		struct ward_decision want = ward_policy_decide_naive(p, op, path);
+		struct ward_decision got = ward_matcher_decide(m, op, path);
+		total++;
+		decided_by_rule += want.rule > 0;
+		cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+		          "op %u path %s: naive %d/rule %d, compiled %d/rule %d", op, path, want.allow, want.rule,
+		          got.allow, got.rule);
+		size_t plen = strlen(path), slash = (size_t)(strrchr(path, '/') - path);
+		got = ward_matcher_decide_known(m, op, path, plen, slash, rand_r(&seed) % 4 == 0 ? 0 : key_of(path, slash));
+		cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+		          "op %u path %s (known): naive %d/rule %d, compiled %d/rule %d", op, path, want.allow, want.rule,
+		          got.allow, got.rule);
+	}
+	cr_expect_gt(decided_by_rule * 3, total, "only %d of %d decided by a rule past the first", decided_by_rule, total);
+	ward_matcher_free(m);
+	ward_policy_free(p);
+	free(text);
+}
+
 /* ---- compiled images ---- */
 
 /* A policy written as an image and loaded back decides exactly as the
