@@ -12,6 +12,12 @@
  * RULES picks policy sizes (default 10,100,1000,10000) and the last
  * argument one compare (or the naive reference alone), for counting instructions under callgrind: run N
  * and 11N iterations, the difference over 10N is one decision.
+ *
+ * Environment: BENCH_DECIDE_PATHS=N queries, at every size, the paths made
+ * for N rules (the same directories whatever the policy: the per-directory
+ * cache hits as often at every size); BENCH_DECIDE_UNCACHED=1 decides
+ * without that cache (ward_matcher_decide_uncached: the prefix table
+ * alone).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +89,11 @@ main(int argc, char **argv)
 			only_simd = simd;
 	if (argc > 3 && strcmp(argv[3], "naive") == 0)
 		only_simd = 3;
+	const char *env = getenv("BENCH_DECIDE_PATHS");
+	int paths_for = env != NULL ? atoi(env) : 0;
+	env = getenv("BENCH_DECIDE_UNCACHED");
+	struct ward_decision (*decide)(const struct ward_matcher *, unsigned int, const char *) =
+		env != NULL && strcmp(env, "1") == 0 ? ward_matcher_decide_uncached : ward_matcher_decide;
 	double base[3] = { 0 };
 	printf("%-8s %-8s %12s %14s\n", "rules", "compare", "ns/decision", "vs 10 rules");
 	for (size_t s = 0; s < nsizes; s++) {
@@ -95,14 +106,14 @@ main(int argc, char **argv)
 			return 1;
 		}
 		struct ward_matcher *m = ward_matcher_build(p);
-		make_paths(paths, NPATHS, getenv("PATHS_RULES") ? atoi(getenv("PATHS_RULES")) : sizes[s]);
+		make_paths(paths, NPATHS, paths_for > 0 ? paths_for : sizes[s]);
 		for (int simd = WARD_SIMD_SCALAR; simd <= WARD_SIMD_AVX2; simd++) {
 			if ((only_simd >= 0 && simd != only_simd) || !ward_matcher_set_simd((enum ward_simd)simd))
 				continue;
 			unsigned long allowed = 0;
 			double t0 = now_ns();
 			for (long i = 0; i < iterations; i++)
-				allowed += ward_matcher_decide(m, WARD_OP_READ, paths[i & (NPATHS - 1)]).allow;
+				allowed += decide(m, WARD_OP_READ, paths[i & (NPATHS - 1)]).allow;
 			double per = (now_ns() - t0) / (double)iterations;
 			if (s == 0)
 				base[simd] = per;

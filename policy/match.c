@@ -449,7 +449,12 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
  * path; operations with globs in more entries are decided in full).  A
  * path in a known directory costs that state, plus a look-up of the path
  * itself only when some rule is filed at its length.  A directory not
- * known costs one full decision, which fills its state on the way.  The state
+ * known costs one full decision, which fills its state on the way.  A
+ * slot holding another directory of the same matcher is taken only at
+ * the DIR_CACHE_KEEP-th such miss since that directory was last decided
+ * in (the misses before are decided in full, filling nothing): more
+ * directories than slots then keep some of them cached, where taking the
+ * slot at every miss kept none and paid the filling every time.  The state
  * depends on nothing but the matcher and the directory's name, so it never
  * expires; entries are keyed by the matcher's serial number (never
  * reused, unlike its address).  Direct-mapped, each entry behind a
@@ -457,6 +462,7 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
  * (a signal handler deciding inside a decision only misses). */
 #define DIR_CACHE_ENTRIES 256
 #define DIR_CACHE_PATH 120
+#define DIR_CACHE_KEEP 8
 #define NOPS 6
 #define DIR_GLOB_ENTRIES 2
 
@@ -471,6 +477,7 @@ struct dir_state {
 
 struct dir_entry {
 	unsigned int sequence; /* odd while written */
+	unsigned int conflicts; /* misses of other directories since the last hit (a hint: relaxed, unchecked) */
 	uint32_t len;
 	uint64_t serial;
 	uint64_t key; /* the caller's name for dir (ward_matcher_decide_known), 0: none */
@@ -615,6 +622,7 @@ dir_cache_write(struct dir_entry *e, const struct ward_matcher *m, const char *d
 	e->serial = m->serial;
 	e->len = (uint32_t)len;
 	e->key = key;
+	__atomic_store_n(&e->conflicts, 0, __ATOMIC_RELAXED);
 	e->state = *st;
 	memcpy(e->dir, dir, len);
 	__atomic_store_n(&e->sequence, s + 2, __ATOMIC_RELEASE);
@@ -652,11 +660,16 @@ decide_in_directory(const struct ward_matcher *m, unsigned int op, const char *p
 		last_dir = (unsigned int)(own - dir_cache);
 	}
 	if (!hit) { /* one full decision, the directory's state filled on the way */
+		if (__atomic_load_n(&slot->serial, __ATOMIC_RELAXED) == m->serial &&
+		    __atomic_add_fetch(&slot->conflicts, 1, __ATOMIC_RELAXED) < DIR_CACHE_KEEP)
+			return decide_fully(m, op, path, len); /* another directory's, decided in lately */
 		struct dir_state st;
 		struct ward_decision d = decide_filling(m, op, path, len, &st);
 		dir_cache_write(slot, m, path, dlen, key, &st);
 		return d;
 	}
+	if (__atomic_load_n(&slot->conflicts, __ATOMIC_RELAXED) != 0)
+		__atomic_store_n(&slot->conflicts, 0, __ATOMIC_RELAXED);
 	if (key != 0 && !same_key)
 		dir_cache_rekey(slot, m, path, dlen, key);
 	if (part.full_ops & op)
