@@ -57,6 +57,86 @@ Test(glob, literals_and_root)
 	cr_expect_not(ward_glob_match("/etc/shadow", "/etc"));
 }
 
+/* An independent reference for the glob semantics, by recursion over
+ * components (slow, exponential at worst: tests only). */
+static bool
+ref_component(const char *p, size_t pn, const char *s, size_t sn)
+{
+	if (pn == 0)
+		return sn == 0;
+	if (p[0] == '*')
+		return ref_component(p + 1, pn - 1, s, sn) || (sn > 0 && ref_component(p, pn, s + 1, sn - 1));
+	return sn > 0 && (p[0] == '?' || p[0] == s[0]) && ref_component(p + 1, pn - 1, s + 1, sn - 1);
+}
+
+struct components {
+	const char *at[16];
+	size_t len[16];
+	size_t n;
+};
+
+static void
+split(const char *s, struct components *c)
+{
+	c->n = 0;
+	for (s += *s == '/'; *s != '\0' && c->n < 16;) {
+		size_t n = strcspn(s, "/");
+		c->at[c->n] = s;
+		c->len[c->n++] = n;
+		s += n + (s[n] == '/');
+	}
+}
+
+static bool
+ref_components(const struct components *p, size_t i, const struct components *s, size_t j)
+{
+	if (i == p->n)
+		return j == s->n;
+	if (p->len[i] == 2 && memcmp(p->at[i], "**", 2) == 0)
+		return ref_components(p, i + 1, s, j) || (j < s->n && ref_components(p, i, s, j + 1));
+	return j < s->n && ref_component(p->at[i], p->len[i], s->at[j], s->len[j]) &&
+	       ref_components(p, i + 1, s, j + 1);
+}
+
+static bool
+ref_glob(const char *pattern, const char *path)
+{
+	struct components p, s;
+	split(pattern, &p);
+	split(path, &s);
+	return ref_components(&p, 0, &s, 0);
+}
+
+/* ward_glob_match against the reference: random patterns and paths over
+ * a small alphabet, so that stars, '?' and '**' meet matching and
+ * nearly matching names. */
+Test(glob, equals_the_recursive_reference)
+{
+	static const char *const part[] = { "a", "b", "ab", "ba", "aab", "*", "?", "**", "a*", "*b", "*a*", "?b", "a?*",
+		                            "**a", "b**" };
+	char pattern[128], path[128];
+	unsigned int seed = 42;
+	int matched = 0;
+	for (int round = 0; round < 200000; round++) {
+		size_t n = 0;
+		int depth = (int)(rand_r(&seed) % 5);
+		for (int i = 0; i < depth; i++)
+			n += (size_t)snprintf(pattern + n, sizeof(pattern) - n, "/%s", part[rand_r(&seed) % 15]);
+		if (n == 0)
+			strcpy(pattern, "/");
+		n = 0;
+		depth = (int)(rand_r(&seed) % 5);
+		for (int i = 0; i < depth; i++)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "/%s", part[rand_r(&seed) % 5]);
+		if (n == 0)
+			strcpy(path, "/");
+		bool want = ref_glob(pattern, path);
+		matched += want;
+		cr_assert_eq(ward_glob_match(pattern, path), want, "%s against %s: want %d", pattern, path, want);
+	}
+	cr_expect_gt(matched, 10000, "only %d matched", matched);
+}
+
 static struct ward_policy *
 policy_from(const char *text)
 {
