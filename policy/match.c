@@ -146,6 +146,19 @@ load_word(const char *s)
 	return w;
 }
 
+/* a[0..n) == b[0..n), a word at a time, reading neither past n (short
+ * names: no call to memcmp). */
+static inline bool
+same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n < 8)
+		return n == 0 || load_tail(a, n) == load_tail(b, n);
+	for (size_t i = 0; i + 8 < n; i += 8)
+		if (load64(a + i) != load64(b + i))
+			return false;
+	return load64(a + n - 8) == load64(b + n - 8); /* the last 8, overlapping */
+}
+
 static inline uint64_t
 mix(uint64_t h, uint64_t word)
 {
@@ -311,7 +324,7 @@ lookup(const struct ward_matcher *m, uint64_t hash, const char *key, size_t key_
 			uint32_t i = m->bucket[b].entry[__builtin_ctz(hits)];
 			const struct entry *e = &m->entry[i < m->nentries ? i : 0];
 			if (i < m->nentries && e->hash == hash && e->key_len == key_len && string_fits(m, e->key, key_len) &&
-			    memcmp(m->strings + e->key, key, key_len) == 0)
+			    same_bytes(m->strings + e->key, key, key_len))
 				return e;
 			hits &= hits - 1;
 		}
@@ -593,7 +606,7 @@ dir_cache_read(const struct dir_entry *e, const struct ward_matcher *m, const ch
 	if (before & 1)
 		return false;
 	*same_key = key != 0 && e->key == key;
-	if (e->serial != m->serial || e->len != len || !(*same_key || memcmp(e->dir, dir, len) == 0))
+	if (e->serial != m->serial || e->len != len || !(*same_key || same_bytes(e->dir, dir, len)))
 		return false; /* (a miss, torn or not, is safe: the caller decides in full) */
 	dir_part_of(&e->state, k, out);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
