@@ -463,11 +463,13 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
  * path in a known directory costs that state, plus a look-up of the path
  * itself only when some rule is filed at its length.  A directory not
  * known costs one full decision, which fills its state on the way.  A
- * slot holding another directory of the same matcher is taken only at
- * the DIR_CACHE_KEEP-th such miss since that directory was last decided
- * in (the misses before are decided in full, filling nothing): more
- * directories than slots then keep some of them cached, where taking the
- * slot at every miss kept none and paid the filling every time.  The state
+ * slot holding another directory of the same matcher is taken only when
+ * one directory misses there twice in a row (no other directory's miss
+ * there between; the first is decided in full, filling nothing, and a hit
+ * writes nothing): a directory worked in takes its slot at its second
+ * decision, and more directories than slots, met in turn, keep some of
+ * them cached, where taking the slot at every miss kept none and paid the
+ * filling every time.  The state
  * depends on nothing but the matcher and the directory's name, so it never
  * expires; entries are keyed by the matcher's serial number (never
  * reused, unlike its address).  Direct-mapped, each entry behind a
@@ -475,7 +477,6 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
  * (a signal handler deciding inside a decision only misses). */
 #define DIR_CACHE_ENTRIES 256
 #define DIR_CACHE_PATH 120
-#define DIR_CACHE_KEEP 8
 #define NOPS 6
 #define DIR_GLOB_ENTRIES 2
 
@@ -490,7 +491,7 @@ struct dir_state {
 
 struct dir_entry {
 	unsigned int sequence; /* odd while written */
-	unsigned int conflicts; /* misses of other directories since the last hit (a hint: relaxed, unchecked) */
+	unsigned int candidate; /* the last other directory that missed here (dir_candidate; a hint: relaxed, unchecked) */
 	uint32_t len;
 	uint64_t serial;
 	uint64_t key; /* the caller's name for dir (ward_matcher_decide_known), 0: none */
@@ -510,8 +511,8 @@ new_serial(void)
 	return __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
 }
 
-static struct dir_entry *
-dir_slot(const char *dir, size_t len)
+static uint64_t
+dir_hash(const char *dir, size_t len)
 {
 	uint64_t h = HASH_SEED ^ len;
 	size_t i = 0;
@@ -519,7 +520,20 @@ dir_slot(const char *dir, size_t len)
 		h = mix(h, load_word(dir + i));
 	if (i < len) /* the last 8 bytes again when there are 8 (this hash is the process's own) */
 		h = mix(h, len >= 8 ? load64(dir + len - 8) : load_tail(dir + i, len - i));
+	return h;
+}
+
+static struct dir_entry *
+dir_slot(uint64_t h)
+{
 	return &dir_cache[(h ^ (h >> 32)) % DIR_CACHE_ENTRIES];
+}
+
+/* The candidate a directory leaves in a slot it may not take yet. */
+static unsigned int
+dir_candidate(uint64_t h)
+{
+	return (unsigned int)(h >> 32) | 1;
 }
 
 /* Fold the rules filed under one prefix of a directory into its state. */
@@ -590,6 +604,8 @@ dir_part_of(const struct dir_state *st, unsigned int k, struct dir_part *out)
 {
 	out->best = (struct best){ st->deny[k], st->allow[k], (st->deny_quiet >> k) & 1 };
 	out->glob_ops = st->glob_ops;
+	if (!((out->glob_ops >> k) & 1))
+		return; /* the rest is read only for an operation with globs */
 	out->full_ops = st->full_ops;
 	out->nglobs = st->nglobs;
 	for (unsigned int i = 0; i < DIR_GLOB_ENTRIES; i++)
@@ -635,7 +651,7 @@ dir_cache_write(struct dir_entry *e, const struct ward_matcher *m, const char *d
 	e->serial = m->serial;
 	e->len = (uint32_t)len;
 	e->key = key;
-	__atomic_store_n(&e->conflicts, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->candidate, 0, __ATOMIC_RELAXED);
 	e->state = *st;
 	memcpy(e->dir, dir, len);
 	__atomic_store_n(&e->sequence, s + 2, __ATOMIC_RELEASE);
@@ -666,28 +682,28 @@ decide_in_directory(const struct ward_matcher *m, unsigned int op, const char *p
 	struct dir_part part;
 	bool same_key;
 	bool hit = dir_cache_read(slot, m, path, dlen, key, k, &part, &same_key);
+	uint64_t dh = 0;
 	if (!hit) { /* not the directory this thread decided in last: its own slot */
-		struct dir_entry *own = dir_slot(path, dlen);
+		dh = dir_hash(path, dlen);
+		struct dir_entry *own = dir_slot(dh);
 		hit = own != slot && dir_cache_read(own, m, path, dlen, key, k, &part, &same_key);
 		slot = own;
 		last_dir = (unsigned int)(own - dir_cache);
 	}
 	if (!hit) { /* one full decision, the directory's state filled on the way */
 		if (__atomic_load_n(&slot->serial, __ATOMIC_RELAXED) == m->serial &&
-		    __atomic_add_fetch(&slot->conflicts, 1, __ATOMIC_RELAXED) < DIR_CACHE_KEEP)
-			return decide_fully(m, op, path, len); /* another directory's, decided in lately */
+		    __atomic_exchange_n(&slot->candidate, dir_candidate(dh), __ATOMIC_RELAXED) != dir_candidate(dh))
+			return decide_fully(m, op, path, len); /* another directory's: taken at a second miss in a row */
 		struct dir_state st;
 		struct ward_decision d = decide_filling(m, op, path, len, &st);
 		dir_cache_write(slot, m, path, dlen, key, &st);
 		return d;
 	}
-	if (__atomic_load_n(&slot->conflicts, __ATOMIC_RELAXED) != 0)
-		__atomic_store_n(&slot->conflicts, 0, __ATOMIC_RELAXED);
 	if (key != 0 && !same_key)
 		dir_cache_rekey(slot, m, path, dlen, key);
-	if (part.full_ops & op)
-		return decide_fully(m, op, path, len);
 	if (part.glob_ops & op) { /* the globs on the way see the path */
+		if (part.full_ops & op)
+			return decide_fully(m, op, path, len);
 		for (unsigned int i = 0; i < part.nglobs && i < DIR_GLOB_ENTRIES; i++) {
 			const struct entry *e = &m->entry[part.glob_entry[i] < m->nentries ? part.glob_entry[i] : 0];
 			if (part.glob_entry[i] < m->nentries && (e->ops & op))
