@@ -340,17 +340,18 @@ struct best {
 	bool deny_quiet;
 };
 
-/* Test the rules filed under one prefix, path[0..e->key_len) being its
- * key.  A glob's pattern starts with that key too, and its literal
- * components match the path's exactly: the match starts after them, at
- * the '/' (or the end) both have there. */
+/* Test the rules filed under one prefix of path[0..len), path[0..e->key_len)
+ * being its key.  A glob's pattern starts with that key too, and its
+ * literal components match the path's exactly: the match starts after
+ * them, at the '/' (or the end) both have there (from the start if the
+ * entry says more than len: a damaged image, never a read past the path). */
 static void
-try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, const char *path,
+try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, const char *path, size_t len,
           bool whole_path, struct best *best)
 {
 	if (e->first > m->nitems || e->count > m->nitems - e->first)
 		return;
-	size_t skip = e->key_len;
+	size_t skip = e->key_len <= len ? e->key_len : 0;
 	for (uint32_t i = e->first; i < e->first + e->count; i++) {
 		const struct item *it = &m->item[i];
 		if (!(it->ops & op) || it->rule >= m->nitems)
@@ -444,7 +445,7 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
 #define VISIT_FULL(e, whole)                                          \
 	do {                                                          \
 		if ((e)->ops & op)                                    \
-			try_entry(m, (e), op, path, (whole), &best);  \
+			try_entry(m, (e), op, path, len, (whole), &best); \
 	} while (0)
 	SCAN_PREFIXES(m, path, len, true, VISIT_FULL);
 #undef VISIT_FULL
@@ -585,7 +586,7 @@ decide_filling(const struct ward_matcher *m, unsigned int op, const char *path, 
 		if (!(whole))                                         \
 			note_dir_entry(m, (e), st);                   \
 		if ((e)->ops & op)                                    \
-			try_entry(m, (e), op, path, (whole), &best);  \
+			try_entry(m, (e), op, path, len, (whole), &best); \
 	} while (0)
 	SCAN_PREFIXES(m, path, len, true, VISIT_FILL);
 #undef VISIT_FILL
@@ -707,13 +708,13 @@ decide_in_directory(const struct ward_matcher *m, unsigned int op, const char *p
 		for (unsigned int i = 0; i < part.nglobs && i < DIR_GLOB_ENTRIES; i++) {
 			const struct entry *e = &m->entry[part.glob_entry[i] < m->nentries ? part.glob_entry[i] : 0];
 			if (part.glob_entry[i] < m->nentries && (e->ops & op))
-				try_entry(m, e, op, path, false, &part.best);
+				try_entry(m, e, op, path, len, false, &part.best);
 		}
 	}
 	if (has_key_length(m, len)) { /* the path itself */
 		const struct entry *e = lookup(m, prefix_hash(path, len), path, len);
 		if (e != NULL && (e->ops & op))
-			try_entry(m, e, op, path, true, &part.best);
+			try_entry(m, e, op, path, len, true, &part.best);
 	}
 	return decision_of(m, &part.best);
 }
