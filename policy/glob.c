@@ -60,24 +60,34 @@ is_double_star(const char *p)
 bool
 ward_glob_match(const char *pattern, const char *path)
 {
-	/* Skip the leading '/': "/" has no components at all. */
+	/* Skip the leading '/': "/" has no components at all.  Each
+	 * component's length is found once, and a step goes past it and its
+	 * '/' (if any) at once. */
 	const char *p = pattern[0] == '/' ? pattern + 1 : pattern;
 	const char *s = path[0] == '/' ? path + 1 : path;
 	const char *star_p = NULL, *star_s = NULL;
 	while (*s != '\0') {
-		if (*p != '\0' && is_double_star(p)) {
-			p = next_component(p);
-			star_p = p;
-			star_s = s;
-		} else if (*p != '\0' && component_match(p, component_length(p), s, component_length(s))) {
-			p = next_component(p);
-			s = next_component(s);
-		} else if (star_p != NULL) {
-			p = star_p;
-			s = star_s = next_component(star_s);
-		} else {
-			return false;
+		if (*p != '\0') {
+			size_t pn = component_length(p);
+			if (pn == 2 && p[0] == '*' && p[1] == '*') {
+				p += 2 + (p[2] == '/');
+				star_p = p;
+				star_s = s;
+				continue;
+			}
+			size_t sn = component_length(s);
+			if (component_match(p, pn, s, sn)) {
+				p += pn + (p[pn] == '/');
+				s += sn + (s[sn] == '/');
+				continue;
+			}
 		}
+		if (star_p == NULL)
+			return false;
+		p = star_p;
+		star_s += component_length(star_s);
+		star_s += *star_s == '/';
+		s = star_s;
 	}
 	while (*p != '\0' && is_double_star(p))
 		p = next_component(p);

@@ -75,6 +75,8 @@ struct ward_matcher {
 	const char *strings;           /* the base of every string offset */
 	uint32_t strings_lo, strings_hi;
 	const uint64_t *key_length;    /* KEY_LENGTHS bits */
+	const uint64_t *filter;        /* two bits per key's hash in one word: see filter_bits */
+	size_t filter_mask;            /* words - 1 */
 	const struct bucket *bucket;
 	size_t mask;                   /* buckets - 1 */
 	const struct entry *entry;
@@ -144,6 +146,19 @@ load_word(const char *s)
 	return w;
 }
 
+/* a[0..n) == b[0..n), a word at a time, reading neither past n (short
+ * names: no call to memcmp). */
+static inline bool
+same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n < 8)
+		return n == 0 || load_tail(a, n) == load_tail(b, n);
+	for (size_t i = 0; i + 8 < n; i += 8)
+		if (load64(a + i) != load64(b + i))
+			return false;
+	return load64(a + n - 8) == load64(b + n - 8); /* the last 8, overlapping */
+}
+
 static inline uint64_t
 mix(uint64_t h, uint64_t word)
 {
@@ -185,6 +200,24 @@ static uint32_t
 tag_of(uint64_t hash)
 {
 	return (uint32_t)(hash >> 32) | 1;
+}
+
+/* The filter in front of the table: each key's hash sets two bits of one
+ * word (picked by bits the bucket index and the tag use least), about 8
+ * bits per key, so that a prefix no rule is filed under is mostly turned
+ * away by one load from an array small enough to stay in the first levels
+ * of cache when the table is not (10,000 keys: 16 KB against 128 KB of
+ * buckets), before any bucket is read. */
+static inline uint64_t
+filter_bits(uint64_t hash)
+{
+	return 1ull << ((hash >> 8) & 63) | 1ull << ((hash >> 14) & 63);
+}
+
+static inline size_t
+filter_word(uint64_t hash, size_t mask)
+{
+	return (size_t)(hash >> 20) & mask;
 }
 
 /* ---- bucket compare: three versions, identical results ---- */
@@ -279,6 +312,9 @@ string_fits(const struct ward_matcher *m, uint32_t off, size_t len)
 static inline __attribute__((always_inline)) const struct entry *
 lookup(const struct ward_matcher *m, uint64_t hash, const char *key, size_t key_len)
 {
+	uint64_t bits = filter_bits(hash);
+	if ((m->filter[filter_word(hash, m->filter_mask)] & bits) != bits)
+		return NULL;
 	uint32_t tag = tag_of(hash);
 	size_t b = hash & m->mask;
 	for (size_t probes = 0; probes <= m->mask; probes++, b = (b + 1) & m->mask) {
@@ -288,7 +324,7 @@ lookup(const struct ward_matcher *m, uint64_t hash, const char *key, size_t key_
 			uint32_t i = m->bucket[b].entry[__builtin_ctz(hits)];
 			const struct entry *e = &m->entry[i < m->nentries ? i : 0];
 			if (i < m->nentries && e->hash == hash && e->key_len == key_len && string_fits(m, e->key, key_len) &&
-			    memcmp(m->strings + e->key, key, key_len) == 0)
+			    same_bytes(m->strings + e->key, key, key_len))
 				return e;
 			hits &= hits - 1;
 		}
@@ -304,13 +340,18 @@ struct best {
 	bool deny_quiet;
 };
 
-/* Test the rules filed under one prefix. */
+/* Test the rules filed under one prefix of path[0..len), path[0..e->key_len)
+ * being its key.  A glob's pattern starts with that key too, and its
+ * literal components match the path's exactly: the match starts after
+ * them, at the '/' (or the end) both have there (from the start if the
+ * entry says more than len: a damaged image, never a read past the path). */
 static void
-try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, const char *path,
+try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, const char *path, size_t len,
           bool whole_path, struct best *best)
 {
 	if (e->first > m->nitems || e->count > m->nitems - e->first)
 		return;
+	size_t skip = e->key_len <= len ? e->key_len : 0;
 	for (uint32_t i = e->first; i < e->first + e->count; i++) {
 		const struct item *it = &m->item[i];
 		if (!(it->ops & op) || it->rule >= m->nitems)
@@ -319,8 +360,8 @@ try_entry(const struct ward_matcher *m, const struct entry *e, unsigned int op, 
 		if (*winner >= 0 && *winner < (int)it->rule)
 			continue;
 		bool hit = it->kind == ITEM_SUBTREE || (it->kind == ITEM_EXACT && whole_path) ||
-		           (it->kind == ITEM_GLOB && string_fits(m, it->pattern, 1) &&
-		            ward_glob_match(m->strings + it->pattern, path));
+		           (it->kind == ITEM_GLOB && string_fits(m, it->pattern, skip + 1) &&
+		            ward_glob_match(m->strings + it->pattern + skip, path + skip));
 		if (hit) {
 			*winner = (int)it->rule;
 			if (it->deny)
@@ -404,7 +445,7 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
 #define VISIT_FULL(e, whole)                                          \
 	do {                                                          \
 		if ((e)->ops & op)                                    \
-			try_entry(m, (e), op, path, (whole), &best);  \
+			try_entry(m, (e), op, path, len, (whole), &best); \
 	} while (0)
 	SCAN_PREFIXES(m, path, len, true, VISIT_FULL);
 #undef VISIT_FULL
@@ -417,9 +458,19 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
  * (what comes before the last '/'), so what the rules filed there decide
  * is the directory's alone: the first deny and allow, per operation, of
  * its subtree rules (an exact rule there never names the path; a glob
- * there must see the whole path: operations with one are decided in
- * full).  A path in a known directory costs that state, plus a look-up of
- * the path itself only when some rule is filed at its length.  The state
+ * there must see the whole path: the state names the entries holding
+ * globs, DIR_GLOB_ENTRIES at most, whose globs are tried again on the
+ * path; operations with globs in more entries are decided in full).  A
+ * path in a known directory costs that state, plus a look-up of the path
+ * itself only when some rule is filed at its length.  A directory not
+ * known costs one full decision, which fills its state on the way.  A
+ * slot holding another directory of the same matcher is taken only when
+ * one directory misses there twice in a row (no other directory's miss
+ * there between; the first is decided in full, filling nothing, and a hit
+ * writes nothing): a directory worked in takes its slot at its second
+ * decision, and more directories than slots, met in turn, keep some of
+ * them cached, where taking the slot at every miss kept none and paid the
+ * filling every time.  The state
  * depends on nothing but the matcher and the directory's name, so it never
  * expires; entries are keyed by the matcher's serial number (never
  * reused, unlike its address).  Direct-mapped, each entry behind a
@@ -428,15 +479,20 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
 #define DIR_CACHE_ENTRIES 256
 #define DIR_CACHE_PATH 120
 #define NOPS 6
+#define DIR_GLOB_ENTRIES 2
 
 struct dir_state {
 	int32_t deny[NOPS], allow[NOPS]; /* rule indexes, -1: none */
 	uint8_t deny_quiet;              /* bit per operation */
-	uint8_t glob_ops;                /* operations with a glob filed on the way: decided in full */
+	uint8_t glob_ops;                /* operations with a glob filed on the way */
+	uint8_t full_ops;                /* of those, the ones with globs in too many entries: decided in full */
+	uint8_t nglobs;
+	uint32_t glob_entry[DIR_GLOB_ENTRIES]; /* the entries holding globs, for glob_ops & ~full_ops */
 };
 
 struct dir_entry {
 	unsigned int sequence; /* odd while written */
+	unsigned int candidate; /* the last other directory that missed here (dir_candidate; a hint: relaxed, unchecked) */
 	uint32_t len;
 	uint64_t serial;
 	uint64_t key; /* the caller's name for dir (ward_matcher_decide_known), 0: none */
@@ -456,8 +512,8 @@ new_serial(void)
 	return __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
 }
 
-static struct dir_entry *
-dir_slot(const char *dir, size_t len)
+static uint64_t
+dir_hash(const char *dir, size_t len)
 {
 	uint64_t h = HASH_SEED ^ len;
 	size_t i = 0;
@@ -465,7 +521,20 @@ dir_slot(const char *dir, size_t len)
 		h = mix(h, load_word(dir + i));
 	if (i < len) /* the last 8 bytes again when there are 8 (this hash is the process's own) */
 		h = mix(h, len >= 8 ? load64(dir + len - 8) : load_tail(dir + i, len - i));
+	return h;
+}
+
+static struct dir_entry *
+dir_slot(uint64_t h)
+{
 	return &dir_cache[(h ^ (h >> 32)) % DIR_CACHE_ENTRIES];
+}
+
+/* The candidate a directory leaves in a slot it may not take yet. */
+static unsigned int
+dir_candidate(uint64_t h)
+{
+	return (unsigned int)(h >> 32) | 1;
 }
 
 /* Fold the rules filed under one prefix of a directory into its state. */
@@ -474,12 +543,13 @@ note_dir_entry(const struct ward_matcher *m, const struct entry *e, struct dir_s
 {
 	if (e->first > m->nitems || e->count > m->nitems - e->first)
 		return;
+	unsigned int glob_ops = 0;
 	for (uint32_t i = e->first; i < e->first + e->count; i++) {
 		const struct item *it = &m->item[i];
 		if (it->rule >= m->nitems || it->rule > INT32_MAX)
 			continue;
 		if (it->kind == ITEM_GLOB) {
-			st->glob_ops |= it->ops;
+			glob_ops |= it->ops;
 			continue;
 		}
 		if (it->kind != ITEM_SUBTREE)
@@ -494,35 +564,70 @@ note_dir_entry(const struct ward_matcher *m, const struct entry *e, struct dir_s
 				st->deny_quiet = (uint8_t)((st->deny_quiet & ~(1u << k)) | (unsigned int)it->quiet << k);
 		}
 	}
+	if (glob_ops != 0) {
+		if (st->nglobs < DIR_GLOB_ENTRIES)
+			st->glob_entry[st->nglobs++] = (uint32_t)(e - m->entry);
+		else
+			st->full_ops |= (uint8_t)glob_ops;
+		st->glob_ops |= (uint8_t)glob_ops;
+	}
 }
 
-/* The state of path[0..dlen), path[dlen] being the last '/'. */
-static void
-dir_state_of(const struct ward_matcher *m, const char *path, size_t dlen, struct dir_state *st)
+/* The full decision on path[0..len), filling on the way the state of its
+ * directory (every prefix the scan visits but the whole path is one of
+ * the directory's, itself included). */
+static struct ward_decision
+decide_filling(const struct ward_matcher *m, unsigned int op, const char *path, size_t len, struct dir_state *st)
 {
-	*st = (struct dir_state){ { -1, -1, -1, -1, -1, -1 }, { -1, -1, -1, -1, -1, -1 }, 0, 0 };
-#define VISIT_DIR(e, whole) note_dir_entry(m, (e), st)
-	/* the scan over dlen + 1 bytes ends with the last '/': the prefixes of
-	 * the directory, itself included, and nothing whole */
-	SCAN_PREFIXES(m, path, dlen + 1, false, VISIT_DIR);
-#undef VISIT_DIR
+	*st = (struct dir_state){ { -1, -1, -1, -1, -1, -1 }, { -1, -1, -1, -1, -1, -1 }, 0, 0, 0, 0, { 0, 0 } };
+	struct best best = { -1, -1, false };
+#define VISIT_FILL(e, whole)                                          \
+	do {                                                          \
+		if (!(whole))                                         \
+			note_dir_entry(m, (e), st);                   \
+		if ((e)->ops & op)                                    \
+			try_entry(m, (e), op, path, len, (whole), &best); \
+	} while (0)
+	SCAN_PREFIXES(m, path, len, true, VISIT_FILL);
+#undef VISIT_FILL
+	return decision_of(m, &best);
+}
+
+/* What a decision for one operation takes from a directory's state. */
+struct dir_part {
+	struct best best;
+	uint8_t glob_ops, full_ops, nglobs;
+	uint32_t glob_entry[DIR_GLOB_ENTRIES];
+};
+
+static inline void
+dir_part_of(const struct dir_state *st, unsigned int k, struct dir_part *out)
+{
+	out->best = (struct best){ st->deny[k], st->allow[k], (st->deny_quiet >> k) & 1 };
+	out->glob_ops = st->glob_ops;
+	if (!((out->glob_ops >> k) & 1))
+		return; /* the rest is read only for an operation with globs */
+	out->full_ops = st->full_ops;
+	out->nglobs = st->nglobs;
+	for (unsigned int i = 0; i < DIR_GLOB_ENTRIES; i++)
+		out->glob_entry[i] = st->glob_entry[i];
 }
 
 /* Operation k's part of a cached state, if e holds dir's for m: known by
  * its key (equal keys name equal directories), or else by its name. */
 static inline bool
 dir_cache_read(const struct dir_entry *e, const struct ward_matcher *m, const char *dir, size_t len, uint64_t key,
-               unsigned int k, struct best *out, uint8_t *glob_ops, bool *same_key)
+               unsigned int k, struct dir_part *out, bool *same_key)
 {
 	unsigned int before = __atomic_load_n(&e->sequence, __ATOMIC_ACQUIRE);
 	if (before & 1)
 		return false;
 	*same_key = key != 0 && e->key == key;
-	bool hit = e->serial == m->serial && e->len == len && (*same_key || memcmp(e->dir, dir, len) == 0);
-	*out = (struct best){ e->state.deny[k], e->state.allow[k], (e->state.deny_quiet >> k) & 1 };
-	*glob_ops = e->state.glob_ops;
+	if (e->serial != m->serial || e->len != len || !(*same_key || same_bytes(e->dir, dir, len)))
+		return false; /* (a miss, torn or not, is safe: the caller decides in full) */
+	dir_part_of(&e->state, k, out);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return hit && __atomic_load_n(&e->sequence, __ATOMIC_RELAXED) == before;
+	return __atomic_load_n(&e->sequence, __ATOMIC_RELAXED) == before;
 }
 
 /* Take e for writing: false when someone is writing it (another thread, or
@@ -547,6 +652,7 @@ dir_cache_write(struct dir_entry *e, const struct ward_matcher *m, const char *d
 	e->serial = m->serial;
 	e->len = (uint32_t)len;
 	e->key = key;
+	__atomic_store_n(&e->candidate, 0, __ATOMIC_RELAXED);
 	e->state = *st;
 	memcpy(e->dir, dir, len);
 	__atomic_store_n(&e->sequence, s + 2, __ATOMIC_RELEASE);
@@ -574,33 +680,43 @@ decide_in_directory(const struct ward_matcher *m, unsigned int op, const char *p
 		return decide_fully(m, op, path, len);
 	unsigned int k = (unsigned int)__builtin_ctz(op);
 	struct dir_entry *slot = &dir_cache[last_dir % DIR_CACHE_ENTRIES];
-	struct best best;
-	uint8_t glob_ops;
+	struct dir_part part;
 	bool same_key;
-	bool hit = dir_cache_read(slot, m, path, dlen, key, k, &best, &glob_ops, &same_key);
+	bool hit = dir_cache_read(slot, m, path, dlen, key, k, &part, &same_key);
+	uint64_t dh = 0;
 	if (!hit) { /* not the directory this thread decided in last: its own slot */
-		struct dir_entry *own = dir_slot(path, dlen);
-		hit = own != slot && dir_cache_read(own, m, path, dlen, key, k, &best, &glob_ops, &same_key);
+		dh = dir_hash(path, dlen);
+		struct dir_entry *own = dir_slot(dh);
+		hit = own != slot && dir_cache_read(own, m, path, dlen, key, k, &part, &same_key);
 		slot = own;
 		last_dir = (unsigned int)(own - dir_cache);
 	}
-	if (!hit) {
+	if (!hit) { /* one full decision, the directory's state filled on the way */
+		if (__atomic_load_n(&slot->serial, __ATOMIC_RELAXED) == m->serial &&
+		    __atomic_exchange_n(&slot->candidate, dir_candidate(dh), __ATOMIC_RELAXED) != dir_candidate(dh))
+			return decide_fully(m, op, path, len); /* another directory's: taken at a second miss in a row */
 		struct dir_state st;
-		dir_state_of(m, path, dlen, &st);
+		struct ward_decision d = decide_filling(m, op, path, len, &st);
 		dir_cache_write(slot, m, path, dlen, key, &st);
-		best = (struct best){ st.deny[k], st.allow[k], (st.deny_quiet >> k) & 1 };
-		glob_ops = st.glob_ops;
-	} else if (key != 0 && !same_key) {
-		dir_cache_rekey(slot, m, path, dlen, key);
+		return d;
 	}
-	if (glob_ops & op)
-		return decide_fully(m, op, path, len);
+	if (key != 0 && !same_key)
+		dir_cache_rekey(slot, m, path, dlen, key);
+	if (part.glob_ops & op) { /* the globs on the way see the path */
+		if (part.full_ops & op)
+			return decide_fully(m, op, path, len);
+		for (unsigned int i = 0; i < part.nglobs && i < DIR_GLOB_ENTRIES; i++) {
+			const struct entry *e = &m->entry[part.glob_entry[i] < m->nentries ? part.glob_entry[i] : 0];
+			if (part.glob_entry[i] < m->nentries && (e->ops & op))
+				try_entry(m, e, op, path, len, false, &part.best);
+		}
+	}
 	if (has_key_length(m, len)) { /* the path itself */
 		const struct entry *e = lookup(m, prefix_hash(path, len), path, len);
 		if (e != NULL && (e->ops & op))
-			try_entry(m, e, op, path, true, &best);
+			try_entry(m, e, op, path, len, true, &part.best);
 	}
-	return decision_of(m, &best);
+	return decision_of(m, &part.best);
 }
 
 struct ward_decision
@@ -707,12 +823,14 @@ struct built {
 	struct bucket *bucket;
 	struct entry *entry;
 	struct item *item;
+	uint64_t *filter;
 	uint64_t key_length[KEY_LENGTHS / 64];
 };
 
 static void
 built_free(struct built *b)
 {
+	free(b->filter);
 	free(b->pool);
 	free(b->pattern_at);
 	free(b->bucket);
@@ -749,7 +867,12 @@ ward_matcher_build(const struct ward_policy *policy)
 	b->bucket = aligned_alloc(64, buckets * sizeof(struct bucket));
 	b->entry = calloc(n ? n : 1, sizeof(struct entry));
 	b->item = calloc(n ? n : 1, sizeof(struct item));
-	if (b->pool == NULL || b->pattern_at == NULL || b->bucket == NULL || b->entry == NULL || b->item == NULL) {
+	size_t filter_words = 1; /* about 8 bits per key */
+	while (filter_words * 8 < n)
+		filter_words *= 2;
+	b->filter = calloc(filter_words, sizeof(uint64_t));
+	if (b->pool == NULL || b->pattern_at == NULL || b->bucket == NULL || b->entry == NULL || b->item == NULL ||
+	    b->filter == NULL) {
 		free(pend);
 		built_free(b);
 		return NULL;
@@ -789,6 +912,7 @@ ward_matcher_build(const struct ward_policy *policy)
 	}
 	for (uint32_t i = 0; i < nentries; i++) {
 		insert(b->bucket, buckets - 1, &b->entry[i], i);
+		b->filter[filter_word(b->entry[i].hash, filter_words - 1)] |= filter_bits(b->entry[i].hash);
 		size_t kl = b->entry[i].key_len; /* prefixes of other lengths are not looked up */
 		if (kl >= KEY_LENGTHS)
 			kl = KEY_LENGTHS - 1;
@@ -799,6 +923,8 @@ ward_matcher_build(const struct ward_policy *policy)
 	m->strings_lo = 0;
 	m->strings_hi = (uint32_t)pool_len;
 	m->key_length = b->key_length;
+	m->filter = b->filter;
+	m->filter_mask = filter_words - 1;
 	m->bucket = b->bucket;
 	m->mask = buckets - 1;
 	m->entry = b->entry;
@@ -848,10 +974,10 @@ unrestricted_ops(const struct ward_policy *policy)
  * the tree may not write.
  *
  * Layout: header | strings (source, log, stats, file names, patterns,
- * a final NUL) | rules | entries | items | buckets. */
+ * a final NUL) | rules | entries | items | filter | buckets. */
 
 #define IMAGE_MAGIC 0x676d697064726177ull /* "wardpimg" */
-#define IMAGE_VERSION 3 /* 3: offsets throughout, used in place */
+#define IMAGE_VERSION 4 /* 3: offsets throughout, used in place; 4: the filter */
 #define IMAGE_MAX (256u << 20)
 
 struct image {
@@ -868,6 +994,7 @@ struct image {
 	uint32_t nentries, entries_off;
 	uint32_t items_off;
 	uint32_t nbuckets, buckets_off;
+	uint32_t nfilter, filter_off; /* words, a power of two */
 	uint32_t unrestricted_ops;   /* ward_policy_unrestricted_ops, computed by the writer */
 	uint64_t key_length[KEY_LENGTHS / 64];
 };
@@ -972,6 +1099,7 @@ build_image(const struct ward_matcher *m, const char *source, struct image_write
 	h.nrules = (uint32_t)p->nrules;
 	h.nentries = m->nentries;
 	h.nbuckets = (uint32_t)(m->mask + 1);
+	h.nfilter = (uint32_t)(m->filter_mask + 1);
 
 	h.strings_lo = (uint32_t)w->len;
 	h.source = put_string(w, source);
@@ -989,6 +1117,7 @@ build_image(const struct ward_matcher *m, const char *source, struct image_write
 	h.rules_off = (uint32_t)put_bytes(w, NULL, p->nrules * sizeof(struct image_rule), 8);
 	h.entries_off = (uint32_t)put_bytes(w, NULL, m->nentries * sizeof(struct entry), 8);
 	h.items_off = (uint32_t)put_bytes(w, NULL, m->nitems * sizeof(struct item), 8);
+	h.filter_off = (uint32_t)put_bytes(w, m->filter, h.nfilter * sizeof(uint64_t), 8);
 	h.buckets_off = (uint32_t)put_bytes(w, m->bucket, h.nbuckets * sizeof(struct bucket), 64);
 	if (!w->failed && w->len > IMAGE_MAX)
 		w->failed = true;
@@ -1066,7 +1195,8 @@ image_header(const char *buf, size_t size, const char *source)
 	     (h->stats == 0 || image_string(buf, h, h->stats));
 	ok = ok && h->mode >= WARD_MODE_ENFORCE && h->mode <= WARD_MODE_KILL &&
 	     h->unconfined_exec >= WARD_UNCONFINED_DENY && h->unconfined_exec <= WARD_UNCONFINED_ALLOW;
-	ok = ok && h->nbuckets > 0 && (h->nbuckets & (h->nbuckets - 1)) == 0 &&
+	ok = ok && h->nbuckets > 0 && (h->nbuckets & (h->nbuckets - 1)) == 0 && h->nfilter > 0 &&
+	     (h->nfilter & (h->nfilter - 1)) == 0 && image_array(h, h->filter_off, h->nfilter, sizeof(uint64_t), 8) &&
 	     image_array(h, h->rules_off, h->nrules, sizeof(struct image_rule), 4) &&
 	     image_array(h, h->entries_off, h->nentries, sizeof(struct entry), 8) &&
 	     image_array(h, h->items_off, h->nrules, sizeof(struct item), 4) &&
@@ -1098,6 +1228,8 @@ image_fill(const char *buf, const struct image *h, struct ward_policy *p, struct
 		.strings_lo = h->strings_lo,
 		.strings_hi = h->strings_hi,
 		.key_length = h->key_length,
+		.filter = (const uint64_t *)(buf + h->filter_off),
+		.filter_mask = h->nfilter - 1,
 		.bucket = (const struct bucket *)(buf + h->buckets_off),
 		.mask = h->nbuckets - 1,
 		.entry = (const struct entry *)(buf + h->entries_off),

@@ -8,10 +8,12 @@
  * A decision hashes each prefix of the path once (8 bytes at a time, in one
  * pass over the path: every prefix ends at a '/' and is one step from the
  * state of the whole words before it),
- * looks each prefix up in an open-addressed table of 8-slot buckets (one
- * cache line; the 8 tags are compared at once with AVX2 or SSE2, or in a
- * loop, chosen at start-up: identical results), confirms every hit by
- * comparing the strings, and tests the rules filed there.  The cost depends
+ * looks each prefix up (first in a filter of two bits per key in one word,
+ * small enough to stay cached, which turns most prefixes without rules
+ * away; then in an open-addressed table of 8-slot buckets, one cache line
+ * each, whose 8 tags are compared at once with AVX2 or SSE2, or in a loop,
+ * chosen at start-up: identical results), confirms every hit by comparing
+ * the strings, and tests the rules filed there.  The cost depends
  * on the path's depth, not on the number of rules.  Deny beats allow; the
  * rule reported is the first one in policy order; no match: the default.
  *

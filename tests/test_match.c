@@ -57,6 +57,86 @@ Test(glob, literals_and_root)
 	cr_expect_not(ward_glob_match("/etc/shadow", "/etc"));
 }
 
+/* An independent reference for the glob semantics, by recursion over
+ * components (slow, exponential at worst: tests only). */
+static bool
+ref_component(const char *p, size_t pn, const char *s, size_t sn)
+{
+	if (pn == 0)
+		return sn == 0;
+	if (p[0] == '*')
+		return ref_component(p + 1, pn - 1, s, sn) || (sn > 0 && ref_component(p, pn, s + 1, sn - 1));
+	return sn > 0 && (p[0] == '?' || p[0] == s[0]) && ref_component(p + 1, pn - 1, s + 1, sn - 1);
+}
+
+struct components {
+	const char *at[16];
+	size_t len[16];
+	size_t n;
+};
+
+static void
+split(const char *s, struct components *c)
+{
+	c->n = 0;
+	for (s += *s == '/'; *s != '\0' && c->n < 16;) {
+		size_t n = strcspn(s, "/");
+		c->at[c->n] = s;
+		c->len[c->n++] = n;
+		s += n + (s[n] == '/');
+	}
+}
+
+static bool
+ref_components(const struct components *p, size_t i, const struct components *s, size_t j)
+{
+	if (i == p->n)
+		return j == s->n;
+	if (p->len[i] == 2 && memcmp(p->at[i], "**", 2) == 0)
+		return ref_components(p, i + 1, s, j) || (j < s->n && ref_components(p, i, s, j + 1));
+	return j < s->n && ref_component(p->at[i], p->len[i], s->at[j], s->len[j]) &&
+	       ref_components(p, i + 1, s, j + 1);
+}
+
+static bool
+ref_glob(const char *pattern, const char *path)
+{
+	struct components p, s;
+	split(pattern, &p);
+	split(path, &s);
+	return ref_components(&p, 0, &s, 0);
+}
+
+/* ward_glob_match against the reference: random patterns and paths over
+ * a small alphabet, so that stars, '?' and '**' meet matching and
+ * nearly matching names. */
+Test(glob, equals_the_recursive_reference)
+{
+	static const char *const part[] = { "a", "b", "ab", "ba", "aab", "*", "?", "**", "a*", "*b", "*a*", "?b", "a?*",
+		                            "**a", "b**" };
+	char pattern[128], path[128];
+	unsigned int seed = 42;
+	int matched = 0;
+	for (int round = 0; round < 200000; round++) {
+		size_t n = 0;
+		int depth = (int)(rand_r(&seed) % 5);
+		for (int i = 0; i < depth; i++)
+			n += (size_t)snprintf(pattern + n, sizeof(pattern) - n, "/%s", part[rand_r(&seed) % 15]);
+		if (n == 0)
+			strcpy(pattern, "/");
+		n = 0;
+		depth = (int)(rand_r(&seed) % 5);
+		for (int i = 0; i < depth; i++)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "/%s", part[rand_r(&seed) % 5]);
+		if (n == 0)
+			strcpy(path, "/");
+		bool want = ref_glob(pattern, path);
+		matched += want;
+		cr_assert_eq(ward_glob_match(pattern, path), want, "%s against %s: want %d", pattern, path, want);
+	}
+	cr_expect_gt(matched, 10000, "only %d matched", matched);
+}
+
 static struct ward_policy *
 policy_from(const char *text)
 {
@@ -335,6 +415,99 @@ Test(match, ten_thousand_literal_rules)
 		cr_assert(d.allow && d.rule == i, "%s -> %d", path, d.rule);
 	}
 	cr_expect_not(ward_matcher_decide(m, WARD_OP_READ, "/data/d1/f2").allow);
+	ward_matcher_free(m);
+	ward_policy_free(p);
+	free(text);
+}
+
+/* Globs filed under more prefixes of one directory than its cached state
+ * names (the root, /a, /a/b, /a/b/c): every operation on names in it,
+ * each decided twice (filling the directory's state, then from it), as
+ * the naive matcher decides. */
+Test(match, globs_under_many_prefixes_of_a_directory)
+{
+	struct ward_policy *p = policy_from("default allow\n"
+	                                    "deny read /**/z\n"
+	                                    "allow rw /a/*/c/*\n"
+	                                    "deny write /a/b/*.c\n"
+	                                    "deny quiet read /a/b/c/?\n"
+	                                    "deny exec /a/b/c/*.sh\n"
+	                                    "allow ro /a/**\n"
+	                                    "deny remove /a/b/c/**\n");
+	struct ward_matcher *m = ward_matcher_build(p);
+	cr_assert_not_null(m);
+	static const char *const paths[] = { "/a/b/c/z", "/a/b/c/x", "/a/b/c/x.c", "/a/b/c/t.sh", "/a/b/c/xy",
+		                             "/a/b/x.c", "/a/b/z", "/a/q/c/x", "/a/b/c" };
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+			for (unsigned int op = 1; op <= WARD_OP_EXEC; op <<= 1) {
+				struct ward_decision want = ward_policy_decide_naive(p, op, paths[i]);
+				struct ward_decision got = ward_matcher_decide(m, op, paths[i]);
+				cr_expect(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+				          "pass %d op %u %s: naive %d/rule %d, compiled %d/rule %d", pass, op, paths[i],
+				          want.allow, want.rule, got.allow, got.rule);
+			}
+	ward_matcher_free(m);
+	ward_policy_free(p);
+}
+
+/* 10,000 rules of every kind over many directories (literal, subtree,
+ * globs at every depth, some under the root), queried with names in and
+ * out of them, each path decided by its name and by length, last '/' and
+ * directory key, in an order that keeps refilling the per-directory cache:
+ * always as the naive matcher decides. */
+Test(match, ten_thousand_mixed_rules_equal_naive, .timeout = 120)
+{
+	static const char *const ops[] = { "read", "stat", "write", "create", "remove", "exec", "ro", "rw", "all" };
+	size_t cap = 10000 * 64, len = 0;
+	char *text = malloc(cap);
+	unsigned int seed = 10000;
+	len += (size_t)snprintf(text + len, cap - len, "default deny\nallow stat /**\n");
+	for (int i = 0; i < 9999; i++) {
+		int d = (int)(rand_r(&seed) % 300), f = (int)(rand_r(&seed) % 40);
+		const char *kind = rand_r(&seed) % 3 == 0 ? "deny" : "allow";
+		const char *quiet = kind[0] == 'd' && rand_r(&seed) % 4 == 0 ? "quiet " : "";
+		const char *op = ops[rand_r(&seed) % 9];
+		switch (rand_r(&seed) % 8) {
+		case 0: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/**\n", kind, quiet, op, d); break;
+		case 1: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/f%d\n", kind, quiet, op, d, f); break;
+		case 2: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/*.c\n", kind, quiet, op, d); break;
+		case 3: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/s/f%d?\n", kind, quiet, op, d, f); break;
+		case 4: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/*/f%d\n", kind, quiet, op, f); break;
+		case 5: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/**/g%d\n", kind, quiet, op, d, f); break;
+		case 6: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /**/h%d\n", kind, quiet, op, f); break;
+		default: len += (size_t)snprintf(text + len, cap - len, "%s %s%s /t/d%d/s/**\n", kind, quiet, op, d); break;
+		}
+	}
+	struct ward_policy *p = policy_from(text);
+	cr_assert_eq(p->nrules, 10000);
+	struct ward_matcher *m = ward_matcher_build(p);
+	cr_assert_not_null(m);
+	static const char *const leaf[] = { "f%d", "f%d.c", "g%d", "h%d", "s/f%d", "s/f%dx", "s/g%d", "s/x/h%d", "", "s" };
+	char path[128], name[32];
+	int decided_by_rule = 0, total = 0;
+	for (int q = 0; q < 3000; q++) {
+		size_t n = (size_t)snprintf(path, sizeof(path), "/t/d%d", (int)(rand_r(&seed) % 320));
+		int k = (int)(rand_r(&seed) % 10);
+		if (*leaf[k] != '\0') {
+			snprintf(name, sizeof(name), leaf[k], (int)(rand_r(&seed) % 45));
+			snprintf(path + n, sizeof(path) - n, "/%s", name);
+		}
+		unsigned int op = 1u << (rand_r(&seed) % 6);
+		struct ward_decision want = ward_policy_decide_naive(p, op, path);
+		struct ward_decision got = ward_matcher_decide(m, op, path);
+		total++;
+		decided_by_rule += want.rule > 0;
+		cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+		          "op %u path %s: naive %d/rule %d, compiled %d/rule %d", op, path, want.allow, want.rule,
+		          got.allow, got.rule);
+		size_t plen = strlen(path), slash = (size_t)(strrchr(path, '/') - path);
+		got = ward_matcher_decide_known(m, op, path, plen, slash, rand_r(&seed) % 4 == 0 ? 0 : key_of(path, slash));
+		cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+		          "op %u path %s (known): naive %d/rule %d, compiled %d/rule %d", op, path, want.allow, want.rule,
+		          got.allow, got.rule);
+	}
+	cr_expect_gt(decided_by_rule * 3, total, "only %d of %d decided by a rule past the first", decided_by_rule, total);
 	ward_matcher_free(m);
 	ward_policy_free(p);
 	free(text);
