@@ -43,12 +43,13 @@ kind_of(uint32_t word)
 	return (int)(word >> KIND_SHIFT);
 }
 
-/* Raw mmap: the shim may interpose mmap itself. */
+/* Raw mmap: the shim may interpose mmap itself.  And errno is left
+ * alone: the wrappers' lean path (shim/wrappers.c) never saves it. */
 static void *
 map_zeroed(size_t size)
 {
-	long p = ward_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == -1 ? NULL : (void *)p;
+	long p = ward_syscall_raw(SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return WARD_SYSCALL_FAILED(p) ? NULL : (void *)p;
 }
 
 uint32_t *
@@ -65,7 +66,7 @@ ward_fdtable_entry_slow(int fd)
 		if (ck_pr_cas_ptr_value(&directory[c], NULL, fresh, &chunk))
 			chunk = fresh;
 		else
-			ward_syscall(SYS_munmap, fresh, sizeof(struct ward_fdtable_chunk));
+			ward_syscall_raw(SYS_munmap, (long)fresh, sizeof(struct ward_fdtable_chunk), 0, 0, 0, 0);
 	}
 	return &chunk->entry[(unsigned int)fd & (CHUNK_ENTRIES - 1)];
 }

@@ -89,9 +89,21 @@
 		ward_frame_done(&frame_);           \
 		return value;                       \
 	}
-#define PRE_FD_CLOSING(fd) \
-	if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0) \
-	if (__builtin_expect(ward_restricted != 0, 0)) ward_held_close(&frame_, fd) /* acts hold descriptors */
+/* Lean: a descriptor the guard may watch, or a policy (acts hold
+ * descriptors), is the full template's. */
+#define PRE_FD_CLOSING(fd)                                                                    \
+	if (lean_) {                                                                          \
+		if (__builtin_expect(ward_restricted != 0, 0) ||                              \
+		    __builtin_expect((fd) >= 0 && ward_guard_may_concern(fd), 0))             \
+			goto full_;                                                           \
+		if ((fd) >= 0) {                                                              \
+			ward_fdtable_clear(fd);                                               \
+			frame_.closing_fd = (fd);                                             \
+		}                                                                             \
+	} else {                                                                              \
+		if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0)                   \
+		if (__builtin_expect(ward_restricted != 0, 0)) ward_held_close(&frame_, fd); /* acts hold descriptors */ \
+	}
 #define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
 #define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
 #define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
@@ -107,9 +119,14 @@
 /* Policy checks: set frame_.deny when the call must be refused. */
 #define FOLLOW true
 #define NOFOLLOW false
-#define WARD_IF_RESTRICTED(ops, call) \
-	if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0 && ward_ready() && \
-	    (ward_restricted & (ops)) != 0)                                                             \
+/* In the lean template (lean_ 1: see below) a call the policy restricts
+ * leaves for the full one before anything is done. */
+#define WARD_IF_RESTRICTED(ops, call)                                                                 \
+	if (lean_) {                                                                                  \
+		if (__builtin_expect((ward_restricted & (ops)) != 0, 0))                              \
+			goto full_;                                                                   \
+	} else if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0 && ward_ready() && \
+	           (ward_restricted & (ops)) != 0)                                                    \
 		frame_.deny = (call)
 /* CHECK: decided, and the call pointed at exactly what was decided (its
  * path argument replaced; checks.c).  CHECK_NAME_ONLY: decided, the call
@@ -274,8 +291,11 @@
 
 /* limit fds: room for n more descriptors (checked before an open, which
  * the open check may make itself). */
-#define CHECK_FDS(n) \
-	if (__builtin_expect(ward_fd_limit != 0, 0) && frame_.deny == 0) \
+#define CHECK_FDS(n)                                                     \
+	if (lean_) {                                                     \
+		if (__builtin_expect(ward_fd_limit != 0, 0))             \
+			goto full_;                                      \
+	} else if (__builtin_expect(ward_fd_limit != 0, 0) && frame_.deny == 0) \
 		frame_.deny = ward_check_fds(&frame_, n)
 
 /* memory wx deny: nothing both writable and executable. */
@@ -344,30 +364,126 @@
 	if (__builtin_expect(window_ != NULL, 1))                                     \
 		ward_counters_raw_add(&window_->window, WARD_WINDOW_CLOSE);           \
 	errno = errno_
-#define WARD_CALL(ret, name, params, args, fail, pre, post)       \
-	WARD_EXPORT ret name params                                \
-	{                                                          \
-		struct ward_frame frame_;                          \
-		ward_frame_enter(&frame_, WARD_ID_##name);         \
-		pre;                                               \
-		if (__builtin_expect(frame_.deny != 0, 0)) {       \
-			ward_frame_refuse(&frame_);                \
-			return WARD_REFUSED_##fail;                \
-		}                                                  \
-		ret r;                                             \
-		if (__builtin_expect(frame_.done, 0)) {            \
-			r = (ret)frame_.result;                    \
-			errno = frame_.done_errno;                 \
-		} else {                                           \
-			errno = frame_.saved_errno;                \
-			r = WARD_REAL(name) args;                  \
-		}                                                  \
-		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post); \
-		return r;                                          \
+/* Which wrappers have the lean path: WARD_LEAN_name defined as
+ * WARD_LEAN_YES (the argument count trick: the name's macro adds an
+ * argument); for the others WARD_IS_LEAN is 0 and the path dead code. */
+#define WARD_LEAN_YES ~, 1
+#define WARD_SECOND_(a, b, ...) b
+#define WARD_SECOND(...) WARD_SECOND_(__VA_ARGS__)
+#define WARD_IS_LEAN(name) WARD_SECOND(WARD_LEAN_##name, 0, ~)
+/* Opened, closed, read, written, stat'ed: only pre hooks that are lean
+ * (PRE_NONE, PRE_VA_MODE, CHECK_FDS, the WARD_IF_RESTRICTED checks,
+ * PRE_FD_CLOSING) and post hooks that only count and set the FD table. */
+#define WARD_LEAN_open WARD_LEAN_YES
+#define WARD_LEAN_open64 WARD_LEAN_YES
+#define WARD_LEAN_openat WARD_LEAN_YES
+#define WARD_LEAN_openat64 WARD_LEAN_YES
+#define WARD_LEAN___open_2 WARD_LEAN_YES
+#define WARD_LEAN___open64_2 WARD_LEAN_YES
+#define WARD_LEAN___openat_2 WARD_LEAN_YES
+#define WARD_LEAN___openat64_2 WARD_LEAN_YES
+#define WARD_LEAN_creat WARD_LEAN_YES
+#define WARD_LEAN_creat64 WARD_LEAN_YES
+#define WARD_LEAN_close WARD_LEAN_YES
+#define WARD_LEAN_read WARD_LEAN_YES
+#define WARD_LEAN___read_chk WARD_LEAN_YES
+#define WARD_LEAN_pread WARD_LEAN_YES
+#define WARD_LEAN_pread64 WARD_LEAN_YES
+#define WARD_LEAN___pread_chk WARD_LEAN_YES
+#define WARD_LEAN___pread64_chk WARD_LEAN_YES
+#define WARD_LEAN_readv WARD_LEAN_YES
+#define WARD_LEAN_write WARD_LEAN_YES
+#define WARD_LEAN_pwrite WARD_LEAN_YES
+#define WARD_LEAN_pwrite64 WARD_LEAN_YES
+#define WARD_LEAN_writev WARD_LEAN_YES
+#define WARD_LEAN_stat WARD_LEAN_YES
+#define WARD_LEAN_stat64 WARD_LEAN_YES
+#define WARD_LEAN_lstat WARD_LEAN_YES
+#define WARD_LEAN_lstat64 WARD_LEAN_YES
+#define WARD_LEAN_fstat WARD_LEAN_YES
+#define WARD_LEAN_fstat64 WARD_LEAN_YES
+#define WARD_LEAN_fstatat WARD_LEAN_YES
+#define WARD_LEAN_fstatat64 WARD_LEAN_YES
+#define WARD_LEAN___xstat WARD_LEAN_YES
+#define WARD_LEAN___xstat64 WARD_LEAN_YES
+#define WARD_LEAN___lxstat WARD_LEAN_YES
+#define WARD_LEAN___lxstat64 WARD_LEAN_YES
+#define WARD_LEAN___fxstat WARD_LEAN_YES
+#define WARD_LEAN___fxstat64 WARD_LEAN_YES
+#define WARD_LEAN_access WARD_LEAN_YES
+#define WARD_LEAN_readdir WARD_LEAN_YES
+#define WARD_LEAN_readdir64 WARD_LEAN_YES
+
+/* Outside a lean template, the hooks' lean branches are dead code. */
+enum { lean_ = 0 };
+
+/*
+ * WARD_CALL: a lean path, then the full one.
+ *
+ * The lean path: the hottest calls (WARD_LEAN_name below) observed.
+ * When the thread is counting in its own slot (not the shim's own work,
+ * not a vfork child, not a thread of the shared overflow slot) and the
+ * real function is known, the call runs with nothing but the counting:
+ * errno is never read or written (nothing here can change it: the FD
+ * table maps its chunks with raw system calls that leave errno alone), and
+ * the frame never leaves registers.  Its pre hooks see lean_ and, where
+ * the policy or a limit or the stats guard would do anything, leave for
+ * the full template (goto full_) before they have changed anything, so a
+ * call is made exactly as before in every other case: under a policy
+ * (ward_restricted), limit fds, and the descriptors the guard watches.
+ * The full path is every other wrapper's, and where a lean one leaves
+ * to (full_).  One macro: pre may hold commas outside parentheses (a
+ * declaration of several variables), so it is not passed on to another.
+ */
+#define WARD_CALL(ret, name, params, args, fail, pre, post)                                                \
+	WARD_EXPORT ret name params                                                                         \
+	{                                                                                                   \
+		if (WARD_IS_LEAN(name)) {                                                                   \
+			struct ward_counter_slot *slot_ = ward_counters_mine;                               \
+			__typeof__(&name) real_ = (__typeof__(&name))ward_real_fn[WARD_ID_##name];          \
+			if (__builtin_expect((ward_busy | ward_in_vfork) == 0 && slot_ != NULL && real_ != NULL, 1) && \
+			    __builtin_expect(!slot_->shared, 1)) {                                          \
+				enum { lean_ = 1 };                                                         \
+				const bool shared_ = false;                                                 \
+				struct ward_frame frame_;                                                   \
+				frame_.closing_fd = -1;                                                     \
+				frame_.deny = 0;                                                            \
+				pre;                                                                        \
+				ret r = real_ args;                                                         \
+				ward_counters_raw_add(&slot_->window, 1);                                   \
+				ward_counters_raw_add(&slot_->value[WARD_IDX_CALLS(WARD_ID_##name)], 1);    \
+				if (WARD_FAILED_##fail(r))                                                  \
+					ward_counters_raw_add(&slot_->value[WARD_IDX_ERRORS(WARD_ID_##name)], 1); \
+				post;                                                                       \
+				(void)shared_;                                                              \
+				(void)frame_;                                                               \
+				ward_counters_raw_add(&slot_->window, WARD_WINDOW_CLOSE);                   \
+				return r;                                                                   \
+			}                                                                                   \
+		}                                                                                           \
+	full_: __attribute__((unused));                                                                     \
+		struct ward_frame frame_;                                                                   \
+		ward_frame_enter(&frame_, WARD_ID_##name);                                                  \
+		pre;                                                                                        \
+		if (__builtin_expect(frame_.deny != 0, 0)) {                                                \
+			ward_frame_refuse(&frame_);                                                         \
+			return WARD_REFUSED_##fail;                                                         \
+		}                                                                                           \
+		ret r;                                                                                      \
+		if (__builtin_expect(frame_.done, 0)) {                                                     \
+			r = (ret)frame_.result;                                                             \
+			errno = frame_.done_errno;                                                          \
+		} else {                                                                                    \
+			errno = frame_.saved_errno;                                                         \
+			r = WARD_REAL(name) args;                                                           \
+		}                                                                                           \
+		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post);                                        \
+		return r;                                                                                   \
 	}
 #define WARD_CALL_VOID(name, params, args, pre, post)             \
 	WARD_EXPORT void name params                               \
 	{                                                          \
+	full_: __attribute__((unused));                            \
 		struct ward_frame frame_;                          \
 		ward_frame_enter(&frame_, WARD_ID_##name);         \
 		pre;                                               \
