@@ -25,8 +25,9 @@
  * .data: its first entries (the chunk of fds 0-1023, set at start-up) are
  * on the page .got.plt's relocations have written already, no zero page
  * read and then written. */
+struct ward_fdtable_chunk ward_fdtable_first __attribute__((aligned(64)));
 struct ward_fdtable_chunk *ward_fdtable_directory[CHUNKS] __attribute__((section(".data.ward_fdtable_directory"),
-                                                                         aligned(64)));
+                                                                         aligned(64))) = { &ward_fdtable_first };
 uint64_t ward_fdtable_now;
 uint64_t ward_fdtable_peak;
 #define directory ward_fdtable_directory
