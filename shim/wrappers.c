@@ -365,19 +365,31 @@
 		ward_counters_raw_add(&window_->window, WARD_WINDOW_CLOSE);           \
 	errno = errno_
 /* Which wrappers have the lean path: WARD_LEAN_name defined as
- * WARD_LEAN_YES (the argument count trick: the name's macro adds an
- * argument); for the others WARD_IS_LEAN is 0 and the path dead code. */
-#define WARD_LEAN_YES ~, 1
+ * WARD_LEAN_YES, or WARD_LEAN_VARIADIC for a function with `...` (the
+ * argument count trick: the name's macro adds arguments); for the others
+ * WARD_IS_LEAN is 0 and the path dead code.  A lean wrapper of fixed
+ * arguments makes its full path a function of its own (ward_full_name,
+ * reached by a tail call), so the lean one pays for no register the full
+ * one needs; `...` cannot be passed on, so a variadic one keeps it. */
+#define WARD_LEAN_YES ~, 1, 1
+#define WARD_LEAN_VARIADIC ~, 1, 0
 #define WARD_SECOND_(a, b, ...) b
 #define WARD_SECOND(...) WARD_SECOND_(__VA_ARGS__)
+#define WARD_THIRD_(a, b, c, ...) c
+#define WARD_THIRD(...) WARD_THIRD_(__VA_ARGS__)
 #define WARD_IS_LEAN(name) WARD_SECOND(WARD_LEAN_##name, 0, ~)
+#define WARD_PASTE_(a, b) a##b
+#define WARD_PASTE(a, b) WARD_PASTE_(a, b)
+#define WARD_FULL_CALL_1(name, args) return ward_full_##name args;
+#define WARD_FULL_CALL_0(name, args)
+#define WARD_FULL_CALL(name, args) WARD_PASTE(WARD_FULL_CALL_, WARD_THIRD(WARD_LEAN_##name, 0, 0, ~))(name, args)
 /* Opened, closed, read, written, stat'ed: only pre hooks that are lean
  * (PRE_NONE, PRE_VA_MODE, CHECK_FDS, the WARD_IF_RESTRICTED checks,
  * PRE_FD_CLOSING) and post hooks that only count and set the FD table. */
-#define WARD_LEAN_open WARD_LEAN_YES
-#define WARD_LEAN_open64 WARD_LEAN_YES
-#define WARD_LEAN_openat WARD_LEAN_YES
-#define WARD_LEAN_openat64 WARD_LEAN_YES
+#define WARD_LEAN_open WARD_LEAN_VARIADIC
+#define WARD_LEAN_open64 WARD_LEAN_VARIADIC
+#define WARD_LEAN_openat WARD_LEAN_VARIADIC
+#define WARD_LEAN_openat64 WARD_LEAN_VARIADIC
 #define WARD_LEAN___open_2 WARD_LEAN_YES
 #define WARD_LEAN___open64_2 WARD_LEAN_YES
 #define WARD_LEAN___openat_2 WARD_LEAN_YES
@@ -436,6 +448,28 @@ enum { lean_ = 0 };
  * declaration of several variables), so it is not passed on to another.
  */
 #define WARD_CALL(ret, name, params, args, fail, pre, post)                                                \
+	WARD_EXPORT ret name params;                                                                        \
+	static __attribute__((noinline, unused)) ret ward_full_##name params                                \
+	{                                                                                                   \
+	full_: __attribute__((unused));                                                                     \
+		struct ward_frame frame_;                                                                   \
+		ward_frame_enter(&frame_, WARD_ID_##name);                                                  \
+		pre;                                                                                        \
+		if (__builtin_expect(frame_.deny != 0, 0)) {                                                \
+			ward_frame_refuse(&frame_);                                                         \
+			return WARD_REFUSED_##fail;                                                         \
+		}                                                                                           \
+		ret r;                                                                                      \
+		if (__builtin_expect(frame_.done, 0)) {                                                     \
+			r = (ret)frame_.result;                                                             \
+			errno = frame_.done_errno;                                                          \
+		} else {                                                                                    \
+			errno = frame_.saved_errno;                                                         \
+			r = WARD_REAL(name) args;                                                           \
+		}                                                                                           \
+		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post);                                        \
+		return r;                                                                                   \
+	}                                                                                                   \
 	WARD_EXPORT ret name params                                                                         \
 	{                                                                                                   \
 		if (WARD_IS_LEAN(name)) {                                                                   \
@@ -462,6 +496,7 @@ enum { lean_ = 0 };
 			}                                                                                   \
 		}                                                                                           \
 	full_: __attribute__((unused));                                                                     \
+		WARD_FULL_CALL(name, args)                                                                  \
 		struct ward_frame frame_;                                                                   \
 		ward_frame_enter(&frame_, WARD_ID_##name);                                                  \
 		pre;                                                                                        \
