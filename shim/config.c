@@ -50,9 +50,12 @@ static void
 set_exe_name(int argc, char **argv)
 {
 	const char *name = NULL;
+	/* (here, not in the block below: a compound literal there would end
+	 * with the block, and argv point at a dead stack slot) */
+	char *invocation[2] = { program_invocation_name, NULL };
 	if (argv == NULL) { /* started by a call before the constructor: libc knows argv[0] */
 		argc = 1;
-		argv = (char *[]){ program_invocation_name, NULL };
+		argv = invocation;
 	}
 	if (argc > 0 && argv != NULL && argv[0] != NULL) {
 		const char *slash = strrchr(argv[0], '/');
