@@ -371,60 +371,66 @@
  * arguments makes its full path a function of its own (ward_full_name,
  * reached by a tail call), so the lean one pays for no register the full
  * one needs; `...` cannot be passed on, so a variadic one keeps it. */
-#define WARD_LEAN_YES ~, 1, 1
-#define WARD_LEAN_VARIADIC ~, 1, 0
+#define WARD_LEAN_YES(ops) ~, 1, 1, ops
+#define WARD_LEAN_VARIADIC(ops) ~, 1, 0, ops
 #define WARD_SECOND_(a, b, ...) b
 #define WARD_SECOND(...) WARD_SECOND_(__VA_ARGS__)
 #define WARD_THIRD_(a, b, c, ...) c
 #define WARD_THIRD(...) WARD_THIRD_(__VA_ARGS__)
+#define WARD_FOURTH_(a, b, c, d, ...) d
+#define WARD_FOURTH(...) WARD_FOURTH_(__VA_ARGS__)
 #define WARD_IS_LEAN(name) WARD_SECOND(WARD_LEAN_##name, 0, ~)
+/* ops: the operations whose restriction sends the call to the full path
+ * (its checks'), tested first: a checked call then pays one test for the
+ * lean path it does not take. */
+#define WARD_LEAN_OPS(name) WARD_FOURTH(WARD_LEAN_##name, 0, 0, 0, ~)
 #define WARD_PASTE_(a, b) a##b
 #define WARD_PASTE(a, b) WARD_PASTE_(a, b)
 #define WARD_FULL_CALL_1(name, args) return ward_full_##name args;
 #define WARD_FULL_CALL_0(name, args)
-#define WARD_FULL_CALL(name, args) WARD_PASTE(WARD_FULL_CALL_, WARD_THIRD(WARD_LEAN_##name, 0, 0, ~))(name, args)
+#define WARD_FULL_CALL(name, args) WARD_PASTE(WARD_FULL_CALL_, WARD_THIRD(WARD_LEAN_##name, 0, 0, 0, ~))(name, args)
 /* Opened, closed, read, written, stat'ed: only pre hooks that are lean
  * (PRE_NONE, PRE_VA_MODE, CHECK_FDS, the WARD_IF_RESTRICTED checks,
  * PRE_FD_CLOSING) and post hooks that only count and set the FD table. */
-#define WARD_LEAN_open WARD_LEAN_VARIADIC
-#define WARD_LEAN_open64 WARD_LEAN_VARIADIC
-#define WARD_LEAN_openat WARD_LEAN_VARIADIC
-#define WARD_LEAN_openat64 WARD_LEAN_VARIADIC
-#define WARD_LEAN___open_2 WARD_LEAN_YES
-#define WARD_LEAN___open64_2 WARD_LEAN_YES
-#define WARD_LEAN___openat_2 WARD_LEAN_YES
-#define WARD_LEAN___openat64_2 WARD_LEAN_YES
-#define WARD_LEAN_creat WARD_LEAN_YES
-#define WARD_LEAN_creat64 WARD_LEAN_YES
-#define WARD_LEAN_close WARD_LEAN_YES
-#define WARD_LEAN_read WARD_LEAN_YES
-#define WARD_LEAN___read_chk WARD_LEAN_YES
-#define WARD_LEAN_pread WARD_LEAN_YES
-#define WARD_LEAN_pread64 WARD_LEAN_YES
-#define WARD_LEAN___pread_chk WARD_LEAN_YES
-#define WARD_LEAN___pread64_chk WARD_LEAN_YES
-#define WARD_LEAN_readv WARD_LEAN_YES
-#define WARD_LEAN_write WARD_LEAN_YES
-#define WARD_LEAN_pwrite WARD_LEAN_YES
-#define WARD_LEAN_pwrite64 WARD_LEAN_YES
-#define WARD_LEAN_writev WARD_LEAN_YES
-#define WARD_LEAN_stat WARD_LEAN_YES
-#define WARD_LEAN_stat64 WARD_LEAN_YES
-#define WARD_LEAN_lstat WARD_LEAN_YES
-#define WARD_LEAN_lstat64 WARD_LEAN_YES
-#define WARD_LEAN_fstat WARD_LEAN_YES
-#define WARD_LEAN_fstat64 WARD_LEAN_YES
-#define WARD_LEAN_fstatat WARD_LEAN_YES
-#define WARD_LEAN_fstatat64 WARD_LEAN_YES
-#define WARD_LEAN___xstat WARD_LEAN_YES
-#define WARD_LEAN___xstat64 WARD_LEAN_YES
-#define WARD_LEAN___lxstat WARD_LEAN_YES
-#define WARD_LEAN___lxstat64 WARD_LEAN_YES
-#define WARD_LEAN___fxstat WARD_LEAN_YES
-#define WARD_LEAN___fxstat64 WARD_LEAN_YES
-#define WARD_LEAN_access WARD_LEAN_YES
-#define WARD_LEAN_readdir WARD_LEAN_YES
-#define WARD_LEAN_readdir64 WARD_LEAN_YES
+#define WARD_LEAN_open WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN_open64 WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN_openat WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN_openat64 WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN___open_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN___open64_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN___openat_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN___openat64_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_creat WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_creat64 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_close WARD_LEAN_YES(~0u)
+#define WARD_LEAN_read WARD_LEAN_YES(0)
+#define WARD_LEAN___read_chk WARD_LEAN_YES(0)
+#define WARD_LEAN_pread WARD_LEAN_YES(0)
+#define WARD_LEAN_pread64 WARD_LEAN_YES(0)
+#define WARD_LEAN___pread_chk WARD_LEAN_YES(0)
+#define WARD_LEAN___pread64_chk WARD_LEAN_YES(0)
+#define WARD_LEAN_readv WARD_LEAN_YES(0)
+#define WARD_LEAN_write WARD_LEAN_YES(0)
+#define WARD_LEAN_pwrite WARD_LEAN_YES(0)
+#define WARD_LEAN_pwrite64 WARD_LEAN_YES(0)
+#define WARD_LEAN_writev WARD_LEAN_YES(0)
+#define WARD_LEAN_stat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_stat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_lstat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_lstat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_fstat WARD_LEAN_YES(0)
+#define WARD_LEAN_fstat64 WARD_LEAN_YES(0)
+#define WARD_LEAN_fstatat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_fstatat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___xstat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___xstat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___lxstat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___lxstat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___fxstat WARD_LEAN_YES(0)
+#define WARD_LEAN___fxstat64 WARD_LEAN_YES(0)
+#define WARD_LEAN_access WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_readdir WARD_LEAN_YES(0)
+#define WARD_LEAN_readdir64 WARD_LEAN_YES(0)
 
 /* Outside a lean template, the hooks' lean branches are dead code. */
 enum { lean_ = 0 };
@@ -472,7 +478,7 @@ enum { lean_ = 0 };
 	}                                                                                                   \
 	WARD_EXPORT ret name params                                                                         \
 	{                                                                                                   \
-		if (WARD_IS_LEAN(name)) {                                                                   \
+		if (WARD_IS_LEAN(name) && __builtin_expect((ward_restricted & (WARD_LEAN_OPS(name))) == 0, 1)) { \
 			struct ward_counter_slot *slot_ = ward_counters_mine;                               \
 			__typeof__(&name) real_ = (__typeof__(&name))ward_real_fn[WARD_ID_##name];          \
 			if (__builtin_expect((ward_busy | ward_in_vfork) == 0 && slot_ != NULL && real_ != NULL, 1) && \
