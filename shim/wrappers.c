@@ -104,8 +104,23 @@
 		if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0)                   \
 		if (__builtin_expect(ward_restricted != 0, 0)) ward_held_close(&frame_, fd); /* acts hold descriptors */ \
 	}
-#define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
-#define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
+/* A stream's or DIR's descriptor closing, lean as PRE_FD_CLOSING: the
+ * stream's number read from the FILE itself (libc's fileno sets errno for
+ * a stream with none, which the lean path would not put back; those, -1,
+ * go the full way). */
+#define WARD_LEAN_CLOSING(fd_expr, full_call)                                                 \
+	if (lean_) {                                                                          \
+		int lean_fd_ = (fd_expr);                                                     \
+		if (__builtin_expect(ward_restricted != 0, 0) || __builtin_expect(lean_fd_ < 0, 0) || \
+		    __builtin_expect(ward_guard_may_concern(lean_fd_), 0))                    \
+			goto full_;                                                           \
+		ward_fdtable_clear(lean_fd_);                                                 \
+		frame_.closing_fd = lean_fd_;                                                 \
+	} else                                                                                \
+		full_call
+#define PRE_STREAM_CLOSING(stream) \
+	WARD_LEAN_CLOSING((stream) != NULL ? (stream)->_fileno : -1, ward_hook_fd_closing(&frame_, ward_stream_fd(stream)))
+#define PRE_DIR_CLOSING(dir) WARD_LEAN_CLOSING(ward_dir_fd(dir), ward_hook_fd_closing(&frame_, ward_dir_fd(dir)))
 #define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
 #define PRE_FD_REPLACING(newfd) ward_hook_fd_replacing(&frame_, newfd)
 /* dup2 (flags -1) and dup3: made around the descriptors acts hold */
@@ -391,7 +406,8 @@
 #define WARD_FULL_CALL(name, args) WARD_PASTE(WARD_FULL_CALL_, WARD_THIRD(WARD_LEAN_##name, 0, 0, 0, ~))(name, args)
 /* Opened, closed, read, written, stat'ed: only pre hooks that are lean
  * (PRE_NONE, PRE_VA_MODE, CHECK_FDS, the WARD_IF_RESTRICTED checks,
- * PRE_FD_CLOSING) and post hooks that only count and set the FD table. */
+ * PRE_FD_CLOSING, PRE_STREAM_CLOSING, PRE_DIR_CLOSING) and post hooks that
+ * only count and set the FD table, none of which touches errno. */
 #define WARD_LEAN_open WARD_LEAN_VARIADIC(WARD_OP_ALL)
 #define WARD_LEAN_open64 WARD_LEAN_VARIADIC(WARD_OP_ALL)
 #define WARD_LEAN_openat WARD_LEAN_VARIADIC(WARD_OP_ALL)
@@ -429,6 +445,11 @@
 #define WARD_LEAN___fxstat WARD_LEAN_YES(0)
 #define WARD_LEAN___fxstat64 WARD_LEAN_YES(0)
 #define WARD_LEAN_access WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_fopen WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_fopen64 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_fclose WARD_LEAN_YES(~0u)
+#define WARD_LEAN_opendir WARD_LEAN_YES(WARD_OP_READ)
+#define WARD_LEAN_closedir WARD_LEAN_YES(~0u)
 #define WARD_LEAN_readdir WARD_LEAN_YES(0)
 #define WARD_LEAN_readdir64 WARD_LEAN_YES(0)
 
@@ -485,9 +506,14 @@ enum { lean_ = 0 };
 			    __builtin_expect(!slot_->shared, 1)) {                                          \
 				enum { lean_ = 1 };                                                         \
 				const bool shared_ = false;                                                 \
-				struct ward_frame frame_;                                                   \
+				struct ward_frame frame_; /* what hooks read of it (most fold away) */      \
+				frame_.active = frame_.counting = true;                                     \
+				frame_.id = WARD_ID_##name;                                                 \
+				frame_.slot = slot_;                                                        \
 				frame_.closing_fd = -1;                                                     \
 				frame_.deny = 0;                                                            \
+				frame_.done = false;                                                        \
+				frame_.held = NULL;                                                         \
 				pre;                                                                        \
 				ret r = real_ args;                                                         \
 				ward_counters_raw_add(&slot_->window, 1);                                   \
