@@ -21,12 +21,14 @@
 #define FLAGS_MASK WARD_FDTABLE_FLAGS_MASK
 #define CLOEXEC_TRIES 64 /* a racing writer of the same fd wins after that */
 
-/* In a section of its own, which shim/start-up.ld places among start-up's
- * small variables on the page the loader writes at the end of .data: its
- * first entries (the chunk of fds 0-1023, set at start-up) are on a page
- * written already, no zero page read and then written. */
+/* The chunk of fds 0-1023 is static, so their lookup is one bounds test
+ * and start-up maps no chunk.  The directory is in a section of its own,
+ * which shim/start-up.ld places among start-up's small variables on the
+ * page the loader writes at the end of .data (its first entry, a
+ * relocation, is written there at load). */
+struct ward_fdtable_chunk ward_fdtable_first __attribute__((aligned(64)));
 struct ward_fdtable_chunk *ward_fdtable_directory[CHUNKS] __attribute__((section(".data.ward_fdtable_directory"),
-                                                                         aligned(64)));
+                                                                         aligned(64))) = { &ward_fdtable_first };
 uint64_t ward_fdtable_now;
 uint64_t ward_fdtable_peak;
 #define directory ward_fdtable_directory
@@ -43,12 +45,13 @@ kind_of(uint32_t word)
 	return (int)(word >> KIND_SHIFT);
 }
 
-/* Raw mmap: the shim may interpose mmap itself. */
+/* Raw mmap: the shim may interpose mmap itself.  And errno is left
+ * alone: the wrappers' lean path (shim/wrappers.c) never saves it. */
 static void *
 map_zeroed(size_t size)
 {
-	long p = ward_syscall(SYS_mmap, NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == -1 ? NULL : (void *)p;
+	long p = ward_syscall_raw(SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return WARD_SYSCALL_FAILED(p) ? NULL : (void *)p;
 }
 
 uint32_t *
@@ -65,7 +68,7 @@ ward_fdtable_entry_slow(int fd)
 		if (ck_pr_cas_ptr_value(&directory[c], NULL, fresh, &chunk))
 			chunk = fresh;
 		else
-			ward_syscall(SYS_munmap, fresh, sizeof(struct ward_fdtable_chunk));
+			ward_syscall_raw(SYS_munmap, (long)fresh, sizeof(struct ward_fdtable_chunk), 0, 0, 0, 0);
 	}
 	return &chunk->entry[(unsigned int)fd & (CHUNK_ENTRIES - 1)];
 }

@@ -2,7 +2,8 @@
  * fdtable: what the process's file descriptors are, indexed by number.
  *
  * O(1) by fd: a fixed directory of chunk pointers, chunks of 1024 entries
- * mapped on first use and never freed, so a reader can never touch released
+ * (the first static, the others mapped on first use) never freed, so a
+ * reader can never touch released
  * memory and no reclamation scheme is needed.  An entry is one 32-bit word
  * (kind and open flags) read and replaced atomically: no lock, no sequence
  * counter, nothing a signal handler or a thread lost in fork can leave half
@@ -82,6 +83,9 @@ struct ward_fdtable_chunk {
 #define WARD_FDTABLE_HIDDEN __attribute__((visibility("hidden")))
 extern struct ward_fdtable_chunk *ward_fdtable_directory[WARD_FDTABLE_MAX_FDS / WARD_FDTABLE_CHUNK_ENTRIES]
 	WARD_FDTABLE_HIDDEN;
+/* The chunk of fds 0-1023, where nearly every descriptor is: static (its
+ * directory entry points at it), so their lookup is one bounds test. */
+extern struct ward_fdtable_chunk ward_fdtable_first WARD_FDTABLE_HIDDEN;
 extern uint64_t ward_fdtable_now WARD_FDTABLE_HIDDEN, ward_fdtable_peak WARD_FDTABLE_HIDDEN;
 /* The entry of fd in a chunk mapped now (NULL: out of memory, or fd out of range). */
 uint32_t *ward_fdtable_entry_slow(int fd) WARD_FDTABLE_HIDDEN;
@@ -90,6 +94,8 @@ void ward_fdtable_new_peak(uint64_t now) WARD_FDTABLE_HIDDEN;
 static inline uint32_t *
 ward_fdtable_entry(int fd, bool create)
 {
+	if (__builtin_expect((unsigned int)fd < WARD_FDTABLE_CHUNK_ENTRIES, 1))
+		return &ward_fdtable_first.entry[fd];
 	if ((unsigned int)fd >= WARD_FDTABLE_MAX_FDS)
 		return NULL;
 	struct ward_fdtable_chunk *chunk =

@@ -51,10 +51,6 @@ static void
 set_exe_name(int argc, char **argv)
 {
 	const char *name = NULL;
-	if (argv == NULL) { /* started by a call before the constructor: libc knows argv[0] */
-		argc = 1;
-		argv = (char *[]){ program_invocation_name, NULL };
-	}
 	if (argc > 0 && argv != NULL && argv[0] != NULL) {
 		const char *slash = strrchr(argv[0], '/');
 		name = slash ? slash + 1 : argv[0];
@@ -63,10 +59,27 @@ set_exe_name(int argc, char **argv)
 		ward_copy_text(ward_config.exe, sizeof(ward_config.exe), name);
 		return;
 	}
-	int fd = (int)ward_syscall(SYS_open, "/proc/self/comm", O_RDONLY | O_CLOEXEC);
+	/* Started by a call before the constructor (no argv): the kernel's copy
+	 * of argv[0], the first string of /proc/self/cmdline (read here rather
+	 * than libc's program_invocation_name, a reference that would cost
+	 * every process a symbol lookup at load time); else the comm name. */
+	char *exe = ward_config.exe;
+	size_t cap = sizeof(ward_config.exe);
+	int fd = argv == NULL ? (int)ward_syscall(SYS_open, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC) : -1;
 	if (fd >= 0) {
-		long n = ward_syscall(SYS_read, fd, ward_config.exe, sizeof(ward_config.exe) - 1);
-		ward_config.exe[n > 0 ? n - 1 : 0] = '\0'; /* drop the newline */
+		long n = ward_syscall(SYS_read, fd, exe, cap - 1);
+		ward_syscall(SYS_close, fd);
+		exe[n > 0 ? n : 0] = '\0';
+		const char *slash = strrchr(exe, '/');
+		if (slash != NULL)
+			memmove(exe, slash + 1, strlen(slash + 1) + 1);
+		if (exe[0] != '\0')
+			return;
+	}
+	fd = (int)ward_syscall(SYS_open, "/proc/self/comm", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		long n = ward_syscall(SYS_read, fd, exe, cap - 1);
+		exe[n > 0 ? n - 1 : 0] = '\0'; /* drop the newline */
 		ward_syscall(SYS_close, fd);
 	}
 }

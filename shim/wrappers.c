@@ -89,11 +89,38 @@
 		ward_frame_done(&frame_);           \
 		return value;                       \
 	}
-#define PRE_FD_CLOSING(fd) \
-	if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0) \
-	if (__builtin_expect(ward_restricted != 0, 0)) ward_held_close(&frame_, fd) /* acts hold descriptors */
-#define PRE_STREAM_CLOSING(stream) ward_hook_fd_closing(&frame_, ward_stream_fd(stream))
-#define PRE_DIR_CLOSING(dir) ward_hook_fd_closing(&frame_, ward_dir_fd(dir))
+/* Lean: a descriptor the guard may watch, or a policy (acts hold
+ * descriptors), is the full template's. */
+#define PRE_FD_CLOSING(fd)                                                                    \
+	if (lean_) {                                                                          \
+		if (__builtin_expect(ward_restricted != 0, 0) ||                              \
+		    __builtin_expect((fd) >= 0 && ward_guard_may_concern(fd), 0))             \
+			goto full_;                                                           \
+		if ((fd) >= 0) {                                                              \
+			ward_fdtable_clear(fd);                                               \
+			frame_.closing_fd = (fd);                                             \
+		}                                                                             \
+	} else {                                                                              \
+		if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0)                   \
+		if (__builtin_expect(ward_restricted != 0, 0)) ward_held_close(&frame_, fd); /* acts hold descriptors */ \
+	}
+/* A stream's or DIR's descriptor closing, lean as PRE_FD_CLOSING: the
+ * stream's number read from the FILE itself (libc's fileno sets errno for
+ * a stream with none, which the lean path would not put back; those, -1,
+ * go the full way). */
+#define WARD_LEAN_CLOSING(fd_expr, full_call)                                                 \
+	if (lean_) {                                                                          \
+		int lean_fd_ = (fd_expr);                                                     \
+		if (__builtin_expect(ward_restricted != 0, 0) || __builtin_expect(lean_fd_ < 0, 0) || \
+		    __builtin_expect(ward_guard_may_concern(lean_fd_), 0))                    \
+			goto full_;                                                           \
+		ward_fdtable_clear(lean_fd_);                                                 \
+		frame_.closing_fd = lean_fd_;                                                 \
+	} else                                                                                \
+		full_call
+#define PRE_STREAM_CLOSING(stream) \
+	WARD_LEAN_CLOSING((stream) != NULL ? (stream)->_fileno : -1, ward_hook_fd_closing(&frame_, ward_stream_fd(stream)))
+#define PRE_DIR_CLOSING(dir) WARD_LEAN_CLOSING(ward_dir_fd(dir), ward_hook_fd_closing(&frame_, ward_dir_fd(dir)))
 #define PRE_ALL_STREAMS_CLOSING() ward_hook_all_streams_closing(&frame_)
 #define PRE_FD_REPLACING(newfd) ward_hook_fd_replacing(&frame_, newfd)
 /* dup2 (flags -1) and dup3: made around the descriptors acts hold */
@@ -107,9 +134,14 @@
 /* Policy checks: set frame_.deny when the call must be refused. */
 #define FOLLOW true
 #define NOFOLLOW false
-#define WARD_IF_RESTRICTED(ops, call) \
-	if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0 && ward_ready() && \
-	    (ward_restricted & (ops)) != 0)                                                             \
+/* In the lean template (lean_ 1: see below) a call the policy restricts
+ * leaves for the full one before anything is done. */
+#define WARD_IF_RESTRICTED(ops, call)                                                                 \
+	if (lean_) {                                                                                  \
+		if (__builtin_expect((ward_restricted & (ops)) != 0, 0))                              \
+			goto full_;                                                                   \
+	} else if (__builtin_expect((ward_restricted & (ops)) != 0, 0) && frame_.deny == 0 && ward_ready() && \
+	           (ward_restricted & (ops)) != 0)                                                    \
 		frame_.deny = (call)
 /* CHECK: decided, and the call pointed at exactly what was decided (its
  * path argument replaced; checks.c).  CHECK_NAME_ONLY: decided, the call
@@ -274,8 +306,11 @@
 
 /* limit fds: room for n more descriptors (checked before an open, which
  * the open check may make itself). */
-#define CHECK_FDS(n) \
-	if (__builtin_expect(ward_fd_limit != 0, 0) && frame_.deny == 0) \
+#define CHECK_FDS(n)                                                     \
+	if (lean_) {                                                     \
+		if (__builtin_expect(ward_fd_limit != 0, 0))             \
+			goto full_;                                      \
+	} else if (__builtin_expect(ward_fd_limit != 0, 0) && frame_.deny == 0) \
 		frame_.deny = ward_check_fds(&frame_, n)
 
 /* memory wx deny: nothing both writable and executable. */
@@ -344,30 +379,204 @@
 	if (__builtin_expect(window_ != NULL, 1))                                     \
 		ward_counters_raw_add(&window_->window, WARD_WINDOW_CLOSE);           \
 	errno = errno_
-#define WARD_CALL(ret, name, params, args, fail, pre, post)       \
-	WARD_EXPORT ret name params                                \
-	{                                                          \
-		struct ward_frame frame_;                          \
-		ward_frame_enter(&frame_, WARD_ID_##name);         \
-		pre;                                               \
-		if (__builtin_expect(frame_.deny != 0, 0)) {       \
-			ward_frame_refuse(&frame_);                \
-			return WARD_REFUSED_##fail;                \
-		}                                                  \
-		ret r;                                             \
-		if (__builtin_expect(frame_.done, 0)) {            \
-			r = (ret)frame_.result;                    \
-			errno = frame_.done_errno;                 \
-		} else {                                           \
-			errno = frame_.saved_errno;                \
-			r = WARD_REAL(name) args;                  \
-		}                                                  \
-		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post); \
-		return r;                                          \
+/* Which wrappers have the lean path: WARD_LEAN_name defined as
+ * WARD_LEAN_YES, or WARD_LEAN_VARIADIC for a function with `...` (the
+ * argument count trick: the name's macro adds arguments); for the others
+ * WARD_IS_LEAN is 0 and the path dead code.  A lean wrapper of fixed
+ * arguments makes its full path a function of its own (ward_full_name,
+ * reached by a tail call), so the lean one pays for no register the full
+ * one needs; `...` cannot be passed on, so a variadic one keeps it. */
+#define WARD_LEAN_YES(ops) ~, 1, 1, ops
+#define WARD_LEAN_VARIADIC(ops) ~, 1, 0, ops
+#define WARD_SECOND_(a, b, ...) b
+#define WARD_SECOND(...) WARD_SECOND_(__VA_ARGS__)
+#define WARD_THIRD_(a, b, c, ...) c
+#define WARD_THIRD(...) WARD_THIRD_(__VA_ARGS__)
+#define WARD_FOURTH_(a, b, c, d, ...) d
+#define WARD_FOURTH(...) WARD_FOURTH_(__VA_ARGS__)
+#define WARD_IS_LEAN(name) WARD_SECOND(WARD_LEAN_##name, 0, ~)
+/* ops: the operations whose restriction sends the call to the full path
+ * (its checks'), tested first: a checked call then pays one test for the
+ * lean path it does not take. */
+#define WARD_LEAN_OPS(name) WARD_FOURTH(WARD_LEAN_##name, 0, 0, 0, ~)
+#define WARD_PASTE_(a, b) a##b
+#define WARD_PASTE(a, b) WARD_PASTE_(a, b)
+#define WARD_FULL_CALL_1(name, args) return ward_full_##name args;
+#define WARD_FULL_CALL_0(name, args)
+#define WARD_FULL_CALL(name, args) WARD_PASTE(WARD_FULL_CALL_, WARD_THIRD(WARD_LEAN_##name, 0, 0, 0, ~))(name, args)
+/* Opened, closed, read, written, stat'ed: only pre hooks that are lean
+ * (PRE_NONE, PRE_VA_MODE, CHECK_FDS, the WARD_IF_RESTRICTED checks,
+ * PRE_FD_CLOSING, PRE_STREAM_CLOSING, PRE_DIR_CLOSING) and post hooks that
+ * only count and set the FD table, none of which touches errno. */
+#define WARD_LEAN_open WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN_open64 WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN_openat WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN_openat64 WARD_LEAN_VARIADIC(WARD_OP_ALL)
+#define WARD_LEAN___open_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN___open64_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN___openat_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN___openat64_2 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_creat WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_creat64 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_close WARD_LEAN_YES(~0u)
+#define WARD_LEAN_read WARD_LEAN_YES(0)
+#define WARD_LEAN___read_chk WARD_LEAN_YES(0)
+#define WARD_LEAN_pread WARD_LEAN_YES(0)
+#define WARD_LEAN_pread64 WARD_LEAN_YES(0)
+#define WARD_LEAN___pread_chk WARD_LEAN_YES(0)
+#define WARD_LEAN___pread64_chk WARD_LEAN_YES(0)
+#define WARD_LEAN_readv WARD_LEAN_YES(0)
+#define WARD_LEAN_write WARD_LEAN_YES(0)
+#define WARD_LEAN_pwrite WARD_LEAN_YES(0)
+#define WARD_LEAN_pwrite64 WARD_LEAN_YES(0)
+#define WARD_LEAN_writev WARD_LEAN_YES(0)
+#define WARD_LEAN_stat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_stat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_lstat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_lstat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_fstat WARD_LEAN_YES(0)
+#define WARD_LEAN_fstat64 WARD_LEAN_YES(0)
+#define WARD_LEAN_fstatat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_fstatat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___xstat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___xstat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___lxstat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___lxstat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___fxstat WARD_LEAN_YES(0)
+#define WARD_LEAN___fxstat64 WARD_LEAN_YES(0)
+#define WARD_LEAN_access WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_statx WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___fxstatat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___fxstatat64 WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_readlink WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___readlink_chk WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_readlinkat WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN___readlinkat_chk WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_getxattr WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_lgetxattr WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_listxattr WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_llistxattr WARD_LEAN_YES(WARD_OP_STAT)
+#define WARD_LEAN_faccessat WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_euidaccess WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_eaccess WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_fgetxattr WARD_LEAN_YES(0)
+#define WARD_LEAN_flistxattr WARD_LEAN_YES(0)
+#define WARD_LEAN_preadv WARD_LEAN_YES(0)
+#define WARD_LEAN_preadv64 WARD_LEAN_YES(0)
+#define WARD_LEAN_preadv2 WARD_LEAN_YES(0)
+#define WARD_LEAN_preadv64v2 WARD_LEAN_YES(0)
+#define WARD_LEAN_pwritev WARD_LEAN_YES(0)
+#define WARD_LEAN_pwritev64 WARD_LEAN_YES(0)
+#define WARD_LEAN_pwritev2 WARD_LEAN_YES(0)
+#define WARD_LEAN_pwritev64v2 WARD_LEAN_YES(0)
+#define WARD_LEAN_fdopen WARD_LEAN_YES(0)
+#define WARD_LEAN_fdopendir WARD_LEAN_YES(0)
+#define WARD_LEAN_fopen WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_fopen64 WARD_LEAN_YES(WARD_OP_ALL)
+#define WARD_LEAN_fclose WARD_LEAN_YES(~0u)
+#define WARD_LEAN_opendir WARD_LEAN_YES(WARD_OP_READ)
+#define WARD_LEAN_closedir WARD_LEAN_YES(~0u)
+#define WARD_LEAN_readdir WARD_LEAN_YES(0)
+#define WARD_LEAN_readdir64 WARD_LEAN_YES(0)
+
+/* Outside a lean template, the hooks' lean branches are dead code. */
+enum { lean_ = 0 };
+
+/*
+ * WARD_CALL: a lean path, then the full one.
+ *
+ * The lean path: the hottest calls (WARD_LEAN_name below) observed.
+ * When the thread is counting in its own slot (not the shim's own work,
+ * not a vfork child, not a thread of the shared overflow slot) and the
+ * real function is known, the call runs with nothing but the counting:
+ * errno is never read or written (nothing here can change it: the FD
+ * table maps its chunks with raw system calls that leave errno alone), and
+ * the frame never leaves registers.  Its pre hooks see lean_ and, where
+ * the policy or a limit or the stats guard would do anything, leave for
+ * the full template (goto full_) before they have changed anything, so a
+ * call is made exactly as before in every other case: under a policy
+ * (ward_restricted), limit fds, and the descriptors the guard watches.
+ * The full path is every other wrapper's, and where a lean one leaves
+ * to (full_).  One macro: pre may hold commas outside parentheses (a
+ * declaration of several variables), so it is not passed on to another.
+ */
+#define WARD_CALL(ret, name, params, args, fail, pre, post)                                                \
+	WARD_EXPORT ret name params;                                                                        \
+	static __attribute__((noinline, unused)) ret ward_full_##name params                                \
+	{                                                                                                   \
+	full_: __attribute__((unused));                                                                     \
+		struct ward_frame frame_;                                                                   \
+		ward_frame_enter(&frame_, WARD_ID_##name);                                                  \
+		pre;                                                                                        \
+		if (__builtin_expect(frame_.deny != 0, 0)) {                                                \
+			ward_frame_refuse(&frame_);                                                         \
+			return WARD_REFUSED_##fail;                                                         \
+		}                                                                                           \
+		ret r;                                                                                      \
+		if (__builtin_expect(frame_.done, 0)) {                                                     \
+			r = (ret)frame_.result;                                                             \
+			errno = frame_.done_errno;                                                          \
+		} else {                                                                                    \
+			errno = frame_.saved_errno;                                                         \
+			r = WARD_REAL(name) args;                                                           \
+		}                                                                                           \
+		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post);                                        \
+		return r;                                                                                   \
+	}                                                                                                   \
+	WARD_EXPORT ret name params                                                                         \
+	{                                                                                                   \
+		if (WARD_IS_LEAN(name) && __builtin_expect((ward_restricted & (WARD_LEAN_OPS(name))) == 0, 1)) { \
+			struct ward_counter_slot *slot_ = ward_counters_mine;                               \
+			__typeof__(&name) real_ = (__typeof__(&name))ward_real_fn[WARD_ID_##name];          \
+			if (__builtin_expect((ward_busy | ward_in_vfork) == 0 && slot_ != NULL && real_ != NULL, 1) && \
+			    __builtin_expect(!slot_->shared, 1)) {                                          \
+				enum { lean_ = 1 };                                                         \
+				const bool shared_ = false;                                                 \
+				struct ward_frame frame_; /* what hooks read of it (most fold away) */      \
+				frame_.active = frame_.counting = true;                                     \
+				frame_.id = WARD_ID_##name;                                                 \
+				frame_.slot = slot_;                                                        \
+				frame_.closing_fd = -1;                                                     \
+				frame_.deny = 0;                                                            \
+				frame_.done = false;                                                        \
+				frame_.held = NULL;                                                         \
+				pre;                                                                        \
+				ret r = real_ args;                                                         \
+				ward_counters_raw_add(&slot_->window, 1);                                   \
+				ward_counters_raw_add(&slot_->value[WARD_IDX_CALLS(WARD_ID_##name)], 1);    \
+				if (WARD_FAILED_##fail(r))                                                  \
+					ward_counters_raw_add(&slot_->value[WARD_IDX_ERRORS(WARD_ID_##name)], 1); \
+				post;                                                                       \
+				(void)shared_;                                                              \
+				(void)frame_;                                                               \
+				ward_counters_raw_add(&slot_->window, WARD_WINDOW_CLOSE);                   \
+				return r;                                                                   \
+			}                                                                                   \
+		}                                                                                           \
+	full_: __attribute__((unused));                                                                     \
+		WARD_FULL_CALL(name, args)                                                                  \
+		struct ward_frame frame_;                                                                   \
+		ward_frame_enter(&frame_, WARD_ID_##name);                                                  \
+		pre;                                                                                        \
+		if (__builtin_expect(frame_.deny != 0, 0)) {                                                \
+			ward_frame_refuse(&frame_);                                                         \
+			return WARD_REFUSED_##fail;                                                         \
+		}                                                                                           \
+		ret r;                                                                                      \
+		if (__builtin_expect(frame_.done, 0)) {                                                     \
+			r = (ret)frame_.result;                                                             \
+			errno = frame_.done_errno;                                                          \
+		} else {                                                                                    \
+			errno = frame_.saved_errno;                                                         \
+			r = WARD_REAL(name) args;                                                           \
+		}                                                                                           \
+		WARD_CALL_FINISH(name, WARD_FAILED_##fail(r), post);                                        \
+		return r;                                                                                   \
 	}
 #define WARD_CALL_VOID(name, params, args, pre, post)             \
 	WARD_EXPORT void name params                               \
 	{                                                          \
+	full_: __attribute__((unused));                            \
 		struct ward_frame frame_;                          \
 		ward_frame_enter(&frame_, WARD_ID_##name);         \
 		pre;                                               \

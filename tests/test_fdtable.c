@@ -3,7 +3,7 @@
  *
  * The table feeds the "open now" and "most open at once" figures and, later,
  * policy decisions on fds, so it must follow open/dup/close exactly, handle any
- * fd number (chunks are mapped on demand), stay exact when threads open and
+ * fd number (the first chunk is static, the others mapped on demand), stay exact when threads open and
  * close distinct fds at once, and never hand a reader half of one entry and
  * half of another.
  */
@@ -163,7 +163,8 @@ Test(fdtable, open_now_and_peak_arithmetic)
 
 Test(fdtable, fds_beyond_the_first_chunk)
 {
-	static const int fds[] = { 63, 64, 65, 127, 128, 1000, 70000, WARD_FDTABLE_MAX_FDS - 1 };
+	/* 1023 | 1024: the static first chunk's last entry, the first mapped one */
+	static const int fds[] = { 63, 64, 65, 127, 128, 1000, 1023, 1024, 70000, WARD_FDTABLE_MAX_FDS - 1 };
 	size_t n = sizeof(fds) / sizeof(fds[0]);
 	char path[64];
 	for (size_t i = 0; i < n; i++) {
@@ -176,8 +177,11 @@ Test(fdtable, fds_beyond_the_first_chunk)
 	}
 	cr_assert_not(ward_fdtable_get(66, &info));
 	cr_assert_not(ward_fdtable_get(70001, &info));
+	cr_assert_not(ward_fdtable_get(1025, &info));
 	cr_assert_eq(ward_fdtable_open_now(), n);
-	cr_assert_eq(ward_fdtable_clear_range(64, 70000, false), 6);
+	cr_assert_eq(ward_fdtable_clear_range(64, 70000, false), 8);
+	cr_assert_not(ward_fdtable_get(1023, &info));
+	cr_assert_not(ward_fdtable_get(1024, &info));
 	cr_assert_eq(ward_fdtable_open_now(), 2);
 }
 

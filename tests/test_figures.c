@@ -239,7 +239,7 @@ Test(figures, errno_is_never_changed)
 	/* and libc itself behaves as documented: the shim adds nothing */
 	static const char *const lines[] = {
 		"open ok 1234\n", "stat ok 1234\n", "read ok 1234\n", "close ok 1234\n",
-		"fstat ok 1234\n", "opendir ok 1234\n", "closedir ok 1234\n",
+		"fstat ok 1234\n", "opendir ok 1234\n", "closedir ok 1234\n", "fclose(memstream) ok 1234\n",
 		"open(missing) fail 2\n", "stat(missing) fail 2\n", "close(-1) fail 9\n",
 		"read(-1) fail 9\n", "opendir(file) fail 20\n", "fopen(missing) fail 2\n",
 		"mkdir(exists) fail 17\n", "unlink(missing) fail 2\n", "execv(missing) fail 2\n",

@@ -55,6 +55,10 @@ successes(const char *file, const char *dir)
 	FILE *f = NULL;
 	CHECK("fopen", (f = fopen(file, "r")) == NULL, != 0);
 	CHECK("fclose", fclose(f), != 0);
+	/* a stream with no descriptor: libc's fileno would say EBADF */
+	char mem[16];
+	FILE *m = fmemopen(mem, sizeof(mem), "w");
+	CHECK("fclose(memstream)", fclose(m), != 0);
 	char *real = NULL;
 	CHECK("realpath", (real = realpath(file, NULL)) == NULL, != 0);
 	free(real);
