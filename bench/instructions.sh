@@ -33,6 +33,19 @@
 # compiled WARD_POLICY_IMAGE; the valgrind or bench_spawn_faults process
 # between ward and /bin/true runs under the shim too and is not counted.
 #
+# Natively (BENCH_INSTR_NATIVE=1): the same loops, cases bare, observe and
+# enforce (1,000 rules), the same policy and directory, single-stepped by
+# bench_stepcount (bench/stepcount.c: one ptrace step is one user-mode
+# instruction, a rep-prefixed instruction once per iteration as callgrind
+# counts it), printed beside the callgrind figures.  Callgrind cannot run
+# every path the shim takes natively (valgrind 3.19 has no openat2: a
+# checked open walks by components; and it gives no working vDSO, so each
+# clock read is a system call); this machine has no hardware counters.
+# Counting starts at main (start-up cancels in the difference, and would
+# cost most of the steps); the program sees a virtual clock of 0.3 ns an
+# instruction, so the shim's 200 ms caches do not expire every few dozen
+# calls at a step's real cost (some µs; see bench/stepcount.c).
+#
 # The loop and fault programs and the empty library are taken from TOOLS
 # (default BUILD_DIR), so an older build without them is measured with the
 # very same programs: BENCH_INSTR_TOOLS=build bench/instructions.sh ../old/build
@@ -58,6 +71,13 @@
 #                             bench/bench_empty_preload.so   (default BUILD_DIR)
 #   BENCH_INSTR_KEEP          a directory to copy the callgrind.out files into
 #                             (default: none kept)
+#   BENCH_INSTR_NATIVE        1: also count natively, 0: not     (default 0)
+#   BENCH_INSTR_NATIVE_OPS    operations counted natively (any of OPS'
+#                             kinds)                 (default open_close stat)
+#   BENCH_INSTR_NATIVE_N      N of the native runs, which run N and 11·N
+#                             (a step costs some µs: an enforce open+close
+#                             run of 2,200 takes about a minute on a loaded
+#                             2-core VM)                          (default 200)
 #
 # A benchmark, never a test: it asserts nothing and exits 0 whenever every
 # run succeeded, whether or not the figures meet SPEC 8's targets; a run that
@@ -73,6 +93,9 @@ top=${BENCH_INSTR_TOP:-0}
 startup=${BENCH_INSTR_STARTUP:-1}
 fault_runs=${BENCH_INSTR_FAULT_RUNS:-21}
 keep=${BENCH_INSTR_KEEP:-}
+native=${BENCH_INSTR_NATIVE:-0}
+native_ops=${BENCH_INSTR_NATIVE_OPS:-open_close stat}
+native_n=${BENCH_INSTR_NATIVE_N:-200}
 
 die() {
 	echo "instructions.sh: $*" >&2
@@ -85,6 +108,8 @@ for tool in valgrind callgrind_annotate; do
 done
 [[ $n =~ ^[1-9][0-9]*$ && $((n % 1000)) == 0 ]] || die "BENCH_INSTR_N=$n: expected a positive multiple of 1000"
 [[ $top =~ ^[0-9]+$ ]] || die "BENCH_INSTR_TOP=$top: expected a number"
+[[ $native == 0 || $native == 1 ]] || die "BENCH_INSTR_NATIVE=$native: expected 0 or 1"
+[[ $native_n =~ ^[1-9][0-9]*$ ]] || die "BENCH_INSTR_NATIVE_N=$native_n: expected a positive number"
 [[ " $sizes " == *" 1000 "* ]] || die "BENCH_INSTR_POLICY_SIZES=$sizes: 1000 must be among them"
 for s in $sizes; do
 	[[ $s =~ ^[1-9][0-9]*$ ]] || die "BENCH_INSTR_POLICY_SIZES: $s is not a rule count"
@@ -95,12 +120,17 @@ ward=$build/ward
 loop=$tools/bench/bench_call_loop
 faults=$tools/bench/bench_spawn_faults
 empty=$tools/bench/bench_empty_preload.so
+stepcount=$tools/bench/bench_stepcount
 for f in "$lib" "$ward"; do
 	[[ -f $f ]] || die "$f is missing: build first (ninja -C $build)"
 done
 for f in "$loop" "$faults" "$empty"; do
 	[[ -f $f ]] || die "$f is missing: build first (ninja -C $tools; the bench option is on by default), or set BENCH_INSTR_TOOLS to a build that has it"
 done
+if [[ $native == 1 ]]; then
+	[[ -f $stepcount ]] || die "$stepcount is missing: build first (x86-64 only), or set BENCH_INSTR_TOOLS to a build that has it"
+	stepcount=$(realpath "$stepcount")
+fi
 lib=$(realpath "$lib") ward=$(realpath "$ward") loop=$(realpath "$loop")
 faults=$(realpath "$faults") empty=$(realpath "$empty")
 
@@ -284,6 +314,69 @@ if ((top > 0)); then
 			echo
 		done
 	done
+fi
+
+if [[ $native == 1 ]]; then
+	# native_count CASE OP CALLS: the result file of one loop run counted by
+	# bench_stepcount from main, the case's assignments in the loop's
+	# environment only (the counter itself runs bare).
+	native_count() {
+		local out=$scratch/native.$2.$1.$3 assignment env=()
+		while read -r assignment; do
+			env+=(-e "$assignment")
+		done < <(case_env "$1")
+		rm -rf "$rundir"
+		mkdir "$rundir"
+		"$loop" "$2" 0 "$rundir"
+		if ! "$stepcount" -b main -o "$out" "${env[@]}" "$loop" "$2" "$3" "$rundir" >"$out.log" 2>&1; then
+			cat "$out.log" >&2
+			echo "instructions.sh: failed: bench_stepcount $1 $2 $3" >&2
+			echo "native: bench_stepcount $loop $2 $3 ($1)" >>"$scratch/failures"
+			return 0
+		fi
+		echo "$out"
+	}
+	# native_per_call SMALL LARGE FIELD: FIELD (instructions, syscalls,
+	# vdso_calls) per operation from the two result files.
+	native_per_call() {
+		[[ -n $1 && -n $2 ]] || {
+			echo failed
+			return
+		}
+		awk -v field="$3" -v n="$native_n" '{ for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[1] == field) v[FILENAME] = kv[2] }
+			END { printf (field == "instructions" ? "%.1f\n" : "%.2f\n"), (v[ARGV[2]] - v[ARGV[1]]) / (10 * n) }' "$1" "$2"
+	}
+	seconds=0
+	declare -A natively
+	for op in $native_ops; do
+		for c in bare observe enforce1000; do
+			small=$(native_count "$c" "$op" "$native_n")
+			large=$(native_count "$c" "$op" "$((11 * native_n))")
+			for field in instructions syscalls vdso_calls; do
+				natively[$op.$c.$field]=$(native_per_call "$small" "$large" "$field")
+			done
+			for f in $small $large; do
+				seconds=$(awk -v a="$seconds" -v f="$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' "$f")" 'BEGIN { print a + f }')
+			done
+		done
+	done
+	echo "== instructions per operation natively (bench_stepcount), beside callgrind: bare, then over bare =="
+	printf '%-11s %-9s %10s %10s %13s %11s\n' operation case callgrind native "syscalls/op" "vDSO/op"
+	for op in $native_ops; do
+		for c in bare observe enforce1000; do
+			cg=${figure[$op.$c]:--} nat=${natively[$op.$c.instructions]} label=${c%1000}
+			if [[ $c != bare ]]; then
+				[[ $cg == - ]] || cg=$(over "$cg" "${figure[$op.bare]}")
+				nat=$(over "$nat" "${natively[$op.bare.instructions]}")
+				label=+$label
+			fi
+			printf '%-11s %-9s %10s %10s %13s %11s\n' "$op" "$label" "$cg" "$nat" \
+				"${natively[$op.$c.syscalls]}" "${natively[$op.$c.vdso_calls]}"
+		done
+	done
+	echo "(native: N=$native_n and 11N=$((11 * native_n)), counted from main, virtual clock; the steps took ${seconds} s;"
+	echo " callgrind: N=$n and 11N, - where OPS left the operation out; syscalls and vDSO calls: native, per operation)"
+	echo
 fi
 
 if [[ $startup == 1 ]]; then
