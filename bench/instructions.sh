@@ -63,21 +63,25 @@
 #   BENCH_INSTR_TOP           also print, for observe and enforce, the K
 #                             functions with the most inclusive instructions
 #                             per operation, from callgrind_annotate's
-#                             per-function totals of the two runs (default 0)
+#                             per-function totals of the two runs, and with
+#                             BENCH_INSTR_NATIVE=1 the K with the most self
+#                             instructions natively (bench_stepcount -p,
+#                             named by addr2line)                (default 0)
 #   BENCH_INSTR_STARTUP       1: measure start-up too, 0: not   (default 1)
 #   BENCH_INSTR_FAULT_RUNS    starts per fault figure              (default 21)
 #   BENCH_INSTR_TOOLS         build dir holding bench/bench_call_loop,
 #                             bench/bench_spawn_faults and
 #                             bench/bench_empty_preload.so   (default BUILD_DIR)
-#   BENCH_INSTR_KEEP          a directory to copy the callgrind.out files into
+#   BENCH_INSTR_KEEP          a directory to copy the callgrind.out files (and
+#                             the native runs' result lines) into
 #                             (default: none kept)
 #   BENCH_INSTR_NATIVE        1: also count natively, 0: not     (default 0)
 #   BENCH_INSTR_NATIVE_OPS    operations counted natively (any of OPS'
 #                             kinds)                 (default open_close stat)
-#   BENCH_INSTR_NATIVE_N      N of the native runs, which run N and 11·N
-#                             (a step costs some µs: an enforce open+close
-#                             run of 2,200 takes about a minute on a loaded
-#                             2-core VM)                          (default 200)
+#   BENCH_INSTR_NATIVE_N      N of the native runs, which run N and 11·N;
+#                             the counts are exact, so a small N does (a
+#                             step costs some µs, tens on a loaded VM: see
+#                             docs/PERFORMANCE.md)                (default 100)
 #
 # A benchmark, never a test: it asserts nothing and exits 0 whenever every
 # run succeeded, whether or not the figures meet SPEC 8's targets; a run that
@@ -95,7 +99,7 @@ fault_runs=${BENCH_INSTR_FAULT_RUNS:-21}
 keep=${BENCH_INSTR_KEEP:-}
 native=${BENCH_INSTR_NATIVE:-0}
 native_ops=${BENCH_INSTR_NATIVE_OPS:-open_close stat}
-native_n=${BENCH_INSTR_NATIVE_N:-200}
+native_n=${BENCH_INSTR_NATIVE_N:-100}
 
 die() {
 	echo "instructions.sh: $*" >&2
@@ -325,6 +329,7 @@ if [[ $native == 1 ]]; then
 		while read -r assignment; do
 			env+=(-e "$assignment")
 		done < <(case_env "$1")
+		((top == 0)) || [[ $1 == bare ]] || env+=(-p "$out.profile")
 		rm -rf "$rundir"
 		mkdir "$rundir"
 		"$loop" "$2" 0 "$rundir"
@@ -334,7 +339,40 @@ if [[ $native == 1 ]]; then
 			echo "native: bench_stepcount $loop $2 $3 ($1)" >>"$scratch/failures"
 			return 0
 		fi
+		[[ -z $keep ]] || cp "$out" "$out.profile" "$keep/" 2>/dev/null || true
 		echo "$out"
+	}
+	# native_functions PROFILE: "steps<TAB>function" per function of a
+	# bench_stepcount profile, the function named by addr2line (from debug
+	# information where installed; code inlined into a function is its),
+	# what no file holds by its map ([vdso]).  Self instructions: a
+	# function's own, not those of the functions it calls.
+	native_functions() {
+		local file
+		cut -f2 "$1" | sort -u | while read -r file; do
+			awk -F '\t' -v f="$file" '$2 == f { print $3 }' "$1" | sort -u >"$1.offsets"
+			if [[ $file == /* && -f $file ]]; then
+				addr2line -f -i -a -C -e "$file" <"$1.offsets" |
+					awk '/^0x/ { if (n) print fn; n = 1; odd = 0; next } { if (odd = !odd) fn = $0 } END { if (n) print fn }'
+			else
+				sed "s|.*|$file|" "$1.offsets"
+			fi | paste "$1.offsets" - | sed "s|^|$file\t|"
+		done >"$1.names"
+		awk -F '\t' 'FILENAME == ARGV[1] { name[$1 "\t" $2] = $3 == "??" ? $1 ":??" : $3; next }
+			{ steps[name[$2 "\t" $3]] += $1 } END { for (f in steps) printf "%s\t%s\n", steps[f], f }' \
+			"$1.names" "$1"
+	}
+	# native_top SMALL LARGE K: the K functions with the most self
+	# instructions per operation (the difference of the two profiles).
+	native_top() {
+		[[ -s $1.profile && -s $2.profile ]] || {
+			echo "(no profile: the run failed)"
+			return
+		}
+		join -t $'\t' -1 2 -2 2 -a 2 -e 0 -o 1.1,2.1,0 \
+			<(native_functions "$1.profile" | sort -t $'\t' -k2,2) <(native_functions "$2.profile" | sort -t $'\t' -k2,2) |
+			awk -F '\t' -v n="$native_n" '{ d = ($2 - $1) / (10 * n); if (d >= 0.5) printf "%10.1f  %s\n", d, $3 }' |
+			sort -rn | head -n "$3"
 	}
 	# native_per_call SMALL LARGE FIELD: FIELD (instructions, syscalls,
 	# vdso_calls) per operation from the two result files.
@@ -355,6 +393,9 @@ if [[ $native == 1 ]]; then
 			for field in instructions syscalls vdso_calls; do
 				natively[$op.$c.$field]=$(native_per_call "$small" "$large" "$field")
 			done
+			if ((top > 0)) && [[ $c != bare ]]; then
+				natively[$op.$c.top]=$(native_top "$small" "$large" "$top")
+			fi
 			for f in $small $large; do
 				seconds=$(awk -v a="$seconds" -v f="$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' "$f")" 'BEGIN { print a + f }')
 			done
@@ -377,6 +418,15 @@ if [[ $native == 1 ]]; then
 	echo "(native: N=$native_n and 11N=$((11 * native_n)), counted from main, virtual clock; the steps took ${seconds} s;"
 	echo " callgrind: N=$n and 11N, - where OPS left the operation out; syscalls and vDSO calls: native, per operation)"
 	echo
+	if ((top > 0)); then
+		for op in $native_ops; do
+			for c in observe enforce1000; do
+				echo "== $op, $c natively: top $top functions, self instructions per operation (callgrind's above: inclusive) =="
+				echo "${natively[$op.$c.top]}"
+				echo
+			done
+		done
+	fi
 fi
 
 if [[ $startup == 1 ]]; then

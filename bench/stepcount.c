@@ -6,7 +6,8 @@
  * has no openat2, so under it every checked open of the shim takes the
  * walk by components that natively never runs.
  *
- *   bench_stepcount [-b FUNCTION] [-f] [-R] [-t PS] [-o FILE] [-e NAME=VALUE]... [--] COMMAND [ARG...]
+ *   bench_stepcount [-b FUNCTION] [-f] [-R] [-t PS] [-o FILE] [-p FILE] [-e NAME=VALUE]...
+ *                   [--] COMMAND [ARG...]
  *   bench_stepcount --probe KIND N      (run one probe loop, untraced)
  *   bench_stepcount --self-test         (check the counter on the probes)
  *
@@ -16,8 +17,10 @@
  * of x86-64 Linux (checked by --self-test; docs/PERFORMANCE.md):
  *   - a `syscall` instruction is one step (the kernel reports the trap on
  *     its way back, si_code TRAP_BRKPT); the kernel's work is not counted;
- *   - a `rep`-prefixed string instruction traps after every iteration, so
- *     it counts once per iteration (callgrind counts it the same way);
+ *   - a `rep`-prefixed string instruction traps after every iteration: k
+ *     iterations count k (one when k is 0).  Callgrind counts k + 1 (its
+ *     translation runs the instruction once more to find rcx at 0): the
+ *     same per iteration, one more for each such instruction that iterates;
  *   - vDSO functions (clock_gettime, gettimeofday, time) run in user mode
  *     and are counted instruction by instruction;
  *   - entering a signal handler reports a trap of its own (si_code
@@ -50,6 +53,10 @@
  *             functions then take the same way in every run)
  *   -t PS     the virtual clock's picoseconds per instruction; 0: real clock
  *   -o FILE   write the result line to FILE (default: standard error)
+ *   -p FILE   write a flat profile to FILE: "STEPS<TAB>FILE<TAB>OFFSET" for
+ *             every instruction executed, placed by the first tracee's
+ *             map as it exits (vDSO retries not taken out);
+ *             bench/instructions.sh names the functions with addr2line
  *   -e N=V    set N=V in the command's environment only (the counter
  *             itself stays bare: pass LD_PRELOAD this way)
  *
@@ -96,6 +103,7 @@ struct options {
 	bool randomise;
 	uint64_t ps_per_instruction;
 	const char *out;
+	const char *profile; /* -p: where to write the flat profile; NULL: none */
 };
 
 /* A vDSO time function the command has entered and not yet returned from. */
@@ -111,7 +119,8 @@ struct pending {
 
 struct tracee {
 	pid_t pid;
-	bool running; /* seen its first stop */
+	bool running;     /* seen its first stop */
+	uint64_t last_rip; /* the instruction its next step executes (-p) */
 	uint64_t vdso_entry[VDSO_FNS];
 	struct pending call;
 };
@@ -146,6 +155,117 @@ static void
 complain(const char *what)
 {
 	fprintf(stderr, "stepcount: %s: %s\n", what, strerror(errno));
+}
+
+/* -p: the steps at each instruction address (open addressing, never
+ * full: a run that executes more distinct addresses loses the rest and
+ * says so) and the first tracee's memory map, read as it exits. */
+#define PROFILE_SLOTS (1u << 20)
+struct profile_slot {
+	uint64_t address, steps;
+};
+static struct profile_slot *profile_slots;
+static uint64_t profile_lost;
+static char *profile_maps;
+
+static void
+profile_add(uint64_t address)
+{
+	uint64_t h = address * 0x9e3779b97f4a7c15ull;
+	for (unsigned int i = 0, at = (unsigned int)(h >> 44); i < 64; i++, at = (at + 1) & (PROFILE_SLOTS - 1)) {
+		struct profile_slot *slot = &profile_slots[at];
+		if (slot->address == address || slot->address == 0) {
+			slot->address = address;
+			slot->steps++;
+			return;
+		}
+	}
+	profile_lost++;
+}
+
+/* PID's /proc/PID/maps, whole, in profile_maps. */
+static void
+profile_read_maps(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	size_t size = 0;
+	FILE *out = open_memstream(&profile_maps, &size);
+	if (out != NULL) {
+		char buf[4096];
+		size_t got;
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, got, out);
+		fclose(out);
+	}
+	fclose(f);
+}
+
+/* ADDRESS in the map: its file (or the map's name: [vdso], [anon]) and its
+ * offset there. */
+static void
+profile_place(uint64_t address, const char **file, int *file_len, uint64_t *offset)
+{
+	*file = "[unmapped]";
+	*file_len = (int)strlen(*file);
+	*offset = address;
+	for (const char *line = profile_maps; line != NULL && *line != '\0';) {
+		const char *end = strchr(line, '\n');
+		unsigned long lo, hi, pgoff;
+		int name = 0;
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &lo, &hi, &pgoff, &name) == 3 && address >= lo &&
+		    address < hi) {
+			int len = (int)((end != NULL ? end : line + strlen(line)) - (line + name));
+			*file = name > 0 && len > 0 ? line + name : "[anon]";
+			*file_len = name > 0 && len > 0 ? len : 6;
+			*offset = address - lo + pgoff;
+			return;
+		}
+		line = end != NULL ? end + 1 : NULL;
+	}
+}
+
+/* The profile file: "STEPS<TAB>FILE<TAB>OFFSET" for every instruction
+ * executed (FILE as the first tracee's map named it as it exited). */
+static int
+profile_write(const char *file)
+{
+	FILE *f = fopen(file, "we");
+	if (f == NULL) {
+		complain(file);
+		return -1;
+	}
+	for (unsigned int i = 0; i < PROFILE_SLOTS; i++) {
+		if (profile_slots[i].address == 0)
+			continue;
+		const char *name;
+		int len;
+		uint64_t offset;
+		profile_place(profile_slots[i].address, &name, &len, &offset);
+		fprintf(f, "%" PRIu64 "\t%.*s\t0x%" PRIx64 "\n", profile_slots[i].steps, len, name, offset);
+	}
+	if (profile_lost != 0)
+		fprintf(stderr, "stepcount: -p: %" PRIu64 " steps at addresses past the table's room are left out\n", profile_lost);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* After a step of T to NEXT: the instruction it executed counted (-p). */
+static void
+profile_step(struct tracee *t, uint64_t next)
+{
+	if (t->last_rip != 0)
+		profile_add(t->last_rip);
+	t->last_rip = next;
+}
+
+static uint64_t
+rip_of(pid_t pid)
+{
+	struct user_regs_struct r;
+	return ptrace(PTRACE_GETREGS, pid, NULL, &r) == 0 ? r.rip : 0;
 }
 
 /* This process's vDSO (the same image every 64-bit process of this kernel
@@ -340,6 +460,13 @@ trace(pid_t first, const struct options *o, struct result *res)
 {
 	double start = now_seconds();
 	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC;
+	if (o->profile != NULL) {
+		opts |= PTRACE_O_TRACEEXIT;
+		if (profile_slots == NULL && (profile_slots = calloc(PROFILE_SLOTS, sizeof(*profile_slots))) == NULL) {
+			complain("-p");
+			return -1;
+		}
+	}
 	if (o->follow)
 		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
 	if (ptrace(PTRACE_SETOPTIONS, first, NULL, (void *)opts) != 0) {
@@ -350,6 +477,8 @@ trace(pid_t first, const struct options *o, struct result *res)
 	memset(vdso_paths, 0, sizeof(vdso_paths));
 	struct tracee *t = tracee_of(first, true);
 	t->running = true;
+	if (o->profile != NULL)
+		t->last_rip = rip_of(first);
 	find_vdso_entries(t);
 	read_clock_bases();
 	int live = 1;
@@ -391,6 +520,8 @@ trace(pid_t first, const struct options *o, struct result *res)
 		if (!t->running) {
 			/* a new thread or child's first stop (SIGSTOP), or its event first */
 			t->running = true;
+			if (o->profile != NULL)
+				t->last_rip = rip_of(pid);
 			live++;
 			res->processes++;
 			find_vdso_entries(t);
@@ -400,6 +531,10 @@ trace(pid_t first, const struct options *o, struct result *res)
 		if (stop == SIGTRAP && event != 0) {
 			if (event == PTRACE_EVENT_EXEC)
 				find_vdso_entries(t);
+			if (event == PTRACE_EVENT_EXEC && o->profile != NULL)
+				t->last_rip = rip_of(pid); /* (the execve itself: counted, not profiled) */
+			if (event == PTRACE_EVENT_EXIT && pid == first)
+				profile_read_maps(pid);
 			/* fork, vfork, clone: the child is added at its own first stop */
 			continue;
 		}
@@ -414,10 +549,14 @@ trace(pid_t first, const struct options *o, struct result *res)
 		}
 		if (stop == SIGTRAP && si.si_code == TRAP_TRACE) {
 			res->instructions++;
+			if (o->profile != NULL)
+				profile_step(t, (uint64_t)si.si_addr);
 			watch_vdso(o, t, (uint64_t)si.si_addr, res->instructions);
 		} else if (stop == SIGTRAP && si.si_code == TRAP_BRKPT) {
 			res->instructions++; /* the syscall instruction */
 			res->syscalls++;
+			if (o->profile != NULL)
+				profile_step(t, (uint64_t)si.si_addr);
 			if (o->ps_per_instruction != 0)
 				watch_syscall(o, t, res->instructions);
 			watch_vdso(o, t, (uint64_t)si.si_addr, res->instructions);
@@ -673,15 +812,15 @@ self_test(void)
 		int per_iteration; /* instructions an iteration; -1: whatever it is, a whole number */
 		int syscalls, signals;
 	} cases[] = {
-	        {"loop", 1000, 3, 0, 0}, {"rep_movsb", 1000, 1, 0, 0}, {"rep_stosb", 1000, 1, 0, 0},
-	        {"syscall", 100, 4, 1, 0}, {"vdso", 100, -1, 0, 0},    {"signal", 50, -1, 4, 1},
+	        {"loop", 100, 3, 0, 0},  {"rep_movsb", 100, 1, 0, 0}, {"rep_stosb", 100, 1, 0, 0},
+	        {"syscall", 20, 4, 1, 0}, {"vdso", 20, -1, 0, 0},     {"signal", 10, -1, 4, 1},
 	};
 	struct options o = {.ps_per_instruction = 300};
 	int failed = 0, number = 0;
-	printf("1..%zu\n", sizeof(cases) / sizeof(cases[0]) + 1);
+	printf("1..%zu\n", sizeof(cases) / sizeof(cases[0]) + 2);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct result small, large;
-		long v1, v2, n = cases[i].n;
+		struct result small = {0}, large = {0};
+		long v1 = 0, v2 = 0, n = cases[i].n;
 		bool ok = count_probe(cases[i].kind, n, &o, &small, &v1) == 0 &&
 		          count_probe(cases[i].kind, 11 * n, &o, &large, &v2) == 0;
 		uint64_t d = ok ? large.instructions - small.instructions : 0;
@@ -700,12 +839,21 @@ self_test(void)
 		       large.instructions);
 		failed += !ok;
 	}
+	/* A rep instruction of no iteration is one step, as one of one. */
+	struct result zero = {0}, one = {0};
+	long ignored;
+	bool ok = count_probe("rep_movsb", 0, &o, &zero, &ignored) == 0 && count_probe("rep_movsb", 1, &o, &one, &ignored) == 0 &&
+	          zero.instructions == one.instructions;
+	number++;
+	printf("%s %d - rep_movsb of 0 and of 1 byte: %" PRIu64 " and %" PRIu64 " instructions\n", ok ? "ok" : "not ok", number,
+	       zero.instructions, one.instructions);
+	failed += !ok;
 	/* The virtual clock: at 1 µs an instruction, 500 µs pass in about 500
 	 * instructions, whatever the steps cost in real time. */
 	struct options slow = {.ps_per_instruction = 1000000};
-	struct result r;
-	long reads;
-	bool ok = count_probe("clock", 500, &slow, &r, &reads) == 0 && r.instructions >= 500 && r.instructions < 5000;
+	struct result r = {0};
+	long reads = 0;
+	ok = count_probe("clock", 500, &slow, &r, &reads) == 0 && r.instructions >= 500 && r.instructions < 5000;
 	number++;
 	printf("%s %d - virtual clock: 500 us in %" PRIu64 " instructions, %ld clock reads\n", ok ? "ok" : "not ok", number,
 	       r.instructions, reads);
@@ -716,7 +864,8 @@ self_test(void)
 static void
 usage(void)
 {
-	fputs("usage: bench_stepcount [-b FUNCTION] [-f] [-R] [-t PS] [-o FILE] [-e NAME=VALUE]... [--] COMMAND [ARG...]\n"
+	fputs("usage: bench_stepcount [-b FUNCTION] [-f] [-R] [-t PS] [-o FILE] [-p FILE] [-e NAME=VALUE]... [--]\n"
+	      "                       COMMAND [ARG...]\n"
 	      "       bench_stepcount --probe loop|rep_movsb|rep_stosb|syscall|vdso|signal|clock N\n"
 	      "       bench_stepcount --self-test\n",
 	      stderr);
@@ -742,7 +891,7 @@ main(int argc, char **argv)
 	int envs = 0, c;
 	if (env == NULL)
 		return 125;
-	while ((c = getopt(argc, argv, "+b:fRt:o:e:")) != -1) {
+	while ((c = getopt(argc, argv, "+b:fRt:o:p:e:")) != -1) {
 		char *end;
 		switch (c) {
 		case 'b':
@@ -762,6 +911,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			o.out = optarg;
+			break;
+		case 'p':
+			o.profile = optarg;
 			break;
 		case 'e':
 			if (strchr(optarg, '=') == NULL)
@@ -811,5 +963,7 @@ main(int argc, char **argv)
 		return 125;
 	}
 	print_result(&o, &r);
+	if (o.profile != NULL && profile_write(o.profile) != 0)
+		return 125;
 	return exit_code(r.status);
 }
