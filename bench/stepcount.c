@@ -12,27 +12,32 @@
  *   bench_stepcount --self-test         (check the counter on the probes)
  *
  * Counting starts at the first instruction of the new program (the
- * dynamic loader's entry, as with callgrind) and ends at its exit.  One
+ * dynamic loader's entry, as with callgrind) and ends at its exit (the
+ * last instruction, exit_group, never returns: not counted).  One
  * PTRACE_SINGLESTEP trap is one instruction executed, with these facts
  * of x86-64 Linux (checked by --self-test; docs/PERFORMANCE.md):
  *   - a `syscall` instruction is one step (the kernel reports the trap on
- *     its way back, si_code TRAP_BRKPT); the kernel's work is not counted;
+ *     its way back, si_code TRAP_BRKPT, which counts the system calls: now
+ *     and then, once in some hundreds, one is reported as a plain step,
+ *     the instructions the same); the kernel's work is not counted;
  *   - a `rep`-prefixed string instruction traps after every iteration: k
  *     iterations count k (one when k is 0).  Callgrind counts k + 1 (its
  *     translation runs the instruction once more to find rcx at 0): the
  *     same per iteration, one more for each such instruction that iterates;
  *   - vDSO functions (clock_gettime, gettimeofday, time) run in user mode
- *     and are counted instruction by instruction;
+ *     and are counted instruction by instruction, retries taken out (see
+ *     struct vdso_path);
  *   - entering a signal handler reports a trap of its own (si_code
  *     SIGTRAP) before the handler's first instruction: not counted.
  * Signals sent to the command are passed on to it; a SIGTRAP that is not
- * a step (int3, kill) is passed on too.
+ * a step (int3, kill) is passed on too.  A stop signal's group-stop is
+ * resumed at once (the command never stays stopped under the counter).
  *
  * The clock the command sees is virtual by default: CLOCK_REALTIME,
  * CLOCK_MONOTONIC and their variants, gettimeofday and time advance by
  * PS picoseconds per instruction counted (-t, default 300: a core running
  * about 3.3 instructions a nanosecond) from the real time at the start.
- * A step costs some microseconds, a thousand times an instruction's time,
+ * A step costs microseconds, thousands of times an instruction's time,
  * so caches that trust an entry for a while (the shim's directory cache
  * and working directory: 200 ms) would otherwise expire every few dozen
  * calls and count refills that natively happen once in 100,000 calls.
@@ -45,7 +50,7 @@
  *             (its symbol table; e.g. main): what runs before, the dynamic
  *             loader and every library's constructor, runs at full speed
  *             under a breakpoint, uncounted.  For the difference of two
- *             runs, where start-up cancels anyway, this saves its steps
+ *             runs, where start-up cancels anyway, this saves its steps.
  *   -f        follow forks, vforks and threads too (default: the command's
  *             first thread alone; its children run untraced, uncounted)
  *   -R        keep address-space randomisation (default: off for the
@@ -60,11 +65,13 @@
  *   -e N=V    set N=V in the command's environment only (the counter
  *             itself stays bare: pass LD_PRELOAD this way)
  *
- * Result, one line:
- *   stepcount: instructions=I syscalls=S signals=G processes=P seconds=T
+ * Result, one line (signals: delivered to the command; tracees: threads
+ * and processes counted; vdso_retries: instructions taken out):
+ *   stepcount: instructions=I syscalls=S signals=G tracees=P vdso_calls=V vdso_retries=X seconds=T
  * The exit status is the command's (128 + the signal that killed it);
  * 125 when counting itself failed.  Nothing is printed to standard output.
- * A step costs a few microseconds: a million instructions take seconds.
+ * A step costs some microseconds, tens on a loaded VM: a million
+ * instructions take from seconds to a couple of minutes.
  */
 #define _GNU_SOURCE
 #include <elf.h>
