@@ -33,6 +33,19 @@
 # compiled WARD_POLICY_IMAGE; the valgrind or bench_spawn_faults process
 # between ward and /bin/true runs under the shim too and is not counted.
 #
+# Natively (BENCH_INSTR_NATIVE=1): the same loops, cases bare, observe and
+# enforce (1,000 rules), the same policy and directory, single-stepped by
+# bench_stepcount (bench/stepcount.c: one ptrace step is one user-mode
+# instruction, a rep-prefixed instruction once per iteration as callgrind
+# counts it), printed beside the callgrind figures.  Callgrind cannot run
+# every path the shim takes natively (valgrind 3.19 has no openat2: a
+# checked open walks by components; and it gives no working vDSO, so each
+# clock read is a system call); this machine has no hardware counters.
+# Counting starts at main (start-up cancels in the difference, and would
+# cost most of the steps); the program sees a virtual clock of 0.3 ns an
+# instruction, so the shim's 200 ms caches do not expire every few dozen
+# calls at a step's real cost (some µs; see bench/stepcount.c).
+#
 # The loop and fault programs and the empty library are taken from TOOLS
 # (default BUILD_DIR), so an older build without them is measured with the
 # very same programs: BENCH_INSTR_TOOLS=build bench/instructions.sh ../old/build
@@ -50,14 +63,25 @@
 #   BENCH_INSTR_TOP           also print, for observe and enforce, the K
 #                             functions with the most inclusive instructions
 #                             per operation, from callgrind_annotate's
-#                             per-function totals of the two runs (default 0)
+#                             per-function totals of the two runs, and with
+#                             BENCH_INSTR_NATIVE=1 the K with the most self
+#                             instructions natively (bench_stepcount -p,
+#                             named by addr2line)                (default 0)
 #   BENCH_INSTR_STARTUP       1: measure start-up too, 0: not   (default 1)
 #   BENCH_INSTR_FAULT_RUNS    starts per fault figure              (default 21)
 #   BENCH_INSTR_TOOLS         build dir holding bench/bench_call_loop,
 #                             bench/bench_spawn_faults and
 #                             bench/bench_empty_preload.so   (default BUILD_DIR)
-#   BENCH_INSTR_KEEP          a directory to copy the callgrind.out files into
+#   BENCH_INSTR_KEEP          a directory to copy the callgrind.out files (and
+#                             the native runs' result lines) into
 #                             (default: none kept)
+#   BENCH_INSTR_NATIVE        1: also count natively, 0: not     (default 0)
+#   BENCH_INSTR_NATIVE_OPS    operations counted natively (any of OPS'
+#                             kinds)                 (default open_close stat)
+#   BENCH_INSTR_NATIVE_N      N of the native runs, which run N and 11·N;
+#                             the counts are exact, so a small N does (a
+#                             step costs some µs, tens on a loaded VM: see
+#                             docs/PERFORMANCE.md)                (default 100)
 #
 # A benchmark, never a test: it asserts nothing and exits 0 whenever every
 # run succeeded, whether or not the figures meet SPEC 8's targets; a run that
@@ -73,6 +97,9 @@ top=${BENCH_INSTR_TOP:-0}
 startup=${BENCH_INSTR_STARTUP:-1}
 fault_runs=${BENCH_INSTR_FAULT_RUNS:-21}
 keep=${BENCH_INSTR_KEEP:-}
+native=${BENCH_INSTR_NATIVE:-0}
+native_ops=${BENCH_INSTR_NATIVE_OPS:-open_close stat}
+native_n=${BENCH_INSTR_NATIVE_N:-100}
 
 die() {
 	echo "instructions.sh: $*" >&2
@@ -85,6 +112,8 @@ for tool in valgrind callgrind_annotate; do
 done
 [[ $n =~ ^[1-9][0-9]*$ && $((n % 1000)) == 0 ]] || die "BENCH_INSTR_N=$n: expected a positive multiple of 1000"
 [[ $top =~ ^[0-9]+$ ]] || die "BENCH_INSTR_TOP=$top: expected a number"
+[[ $native == 0 || $native == 1 ]] || die "BENCH_INSTR_NATIVE=$native: expected 0 or 1"
+[[ $native_n =~ ^[1-9][0-9]*$ ]] || die "BENCH_INSTR_NATIVE_N=$native_n: expected a positive number"
 [[ " $sizes " == *" 1000 "* ]] || die "BENCH_INSTR_POLICY_SIZES=$sizes: 1000 must be among them"
 for s in $sizes; do
 	[[ $s =~ ^[1-9][0-9]*$ ]] || die "BENCH_INSTR_POLICY_SIZES: $s is not a rule count"
@@ -95,12 +124,17 @@ ward=$build/ward
 loop=$tools/bench/bench_call_loop
 faults=$tools/bench/bench_spawn_faults
 empty=$tools/bench/bench_empty_preload.so
+stepcount=$tools/bench/bench_stepcount
 for f in "$lib" "$ward"; do
 	[[ -f $f ]] || die "$f is missing: build first (ninja -C $build)"
 done
 for f in "$loop" "$faults" "$empty"; do
 	[[ -f $f ]] || die "$f is missing: build first (ninja -C $tools; the bench option is on by default), or set BENCH_INSTR_TOOLS to a build that has it"
 done
+if [[ $native == 1 ]]; then
+	[[ -f $stepcount ]] || die "$stepcount is missing: build first (x86-64 only), or set BENCH_INSTR_TOOLS to a build that has it"
+	stepcount=$(realpath "$stepcount")
+fi
 lib=$(realpath "$lib") ward=$(realpath "$ward") loop=$(realpath "$loop")
 faults=$(realpath "$faults") empty=$(realpath "$empty")
 
@@ -272,7 +306,7 @@ echo "(enforce: 1,000 rules; +enf/S: S rules; the call is allowed by a rule)"
 if grep -qs 'unhandled amd64-linux syscall: 437' "$scratch"/*.log; then
 	echo "note: this valgrind does not implement openat2 (syscall 437, ENOSYS), so every checked"
 	echo "open took the shim's openat2-unavailable fallback; natively (kernel >= 5.6, no seccomp"
-	echo "filter refusing it) a checked open costs less: see docs/PERFORMANCE.md"
+	echo "filter refusing it) a checked open costs less: BENCH_INSTR_NATIVE=1 counts it natively"
 fi
 echo
 
@@ -284,6 +318,115 @@ if ((top > 0)); then
 			echo
 		done
 	done
+fi
+
+if [[ $native == 1 ]]; then
+	# native_count CASE OP CALLS: the result file of one loop run counted by
+	# bench_stepcount from main, the case's assignments in the loop's
+	# environment only (the counter itself runs bare).
+	native_count() {
+		local out=$scratch/native.$2.$1.$3 assignment env=()
+		while read -r assignment; do
+			env+=(-e "$assignment")
+		done < <(case_env "$1")
+		((top == 0)) || [[ $1 == bare ]] || env+=(-p "$out.profile")
+		rm -rf "$rundir"
+		mkdir "$rundir"
+		"$loop" "$2" 0 "$rundir"
+		if ! "$stepcount" -b main -o "$out" "${env[@]}" "$loop" "$2" "$3" "$rundir" >"$out.log" 2>&1; then
+			cat "$out.log" >&2
+			echo "instructions.sh: failed: bench_stepcount $1 $2 $3" >&2
+			echo "native: bench_stepcount $loop $2 $3 ($1)" >>"$scratch/failures"
+			return 0
+		fi
+		[[ -z $keep ]] || cp "$out" "$out.profile" "$keep/" 2>/dev/null || true
+		echo "$out"
+	}
+	# native_functions PROFILE: "steps<TAB>function" per function of a
+	# bench_stepcount profile, the function named by addr2line (from debug
+	# information where installed; code inlined into a function is its),
+	# what no file holds by its map ([vdso]).  Self instructions: a
+	# function's own, not those of the functions it calls.
+	native_functions() {
+		local file
+		cut -f2 "$1" | sort -u | while read -r file; do
+			awk -F '\t' -v f="$file" '$2 == f { print $3 }' "$1" | sort -u >"$1.offsets"
+			if [[ $file == /* && -f $file ]]; then
+				addr2line -f -i -a -C -e "$file" <"$1.offsets" |
+					awk '/^0x/ { if (n) print fn; n = 1; odd = 0; next } { if (odd = !odd) fn = $0 } END { if (n) print fn }'
+			else
+				sed "s|.*|$file|" "$1.offsets"
+			fi | paste "$1.offsets" - | sed "s|^|$file\t|"
+		done >"$1.names"
+		awk -F '\t' 'FILENAME == ARGV[1] { name[$1 "\t" $2] = $3 == "??" ? $1 ":??" : $3; next }
+			{ steps[name[$2 "\t" $3]] += $1 } END { for (f in steps) printf "%s\t%s\n", steps[f], f }' \
+			"$1.names" "$1"
+	}
+	# native_top SMALL LARGE K: the K functions with the most self
+	# instructions per operation (the difference of the two profiles).
+	native_top() {
+		[[ -s $1.profile && -s $2.profile ]] || {
+			echo "(no profile: the run failed)"
+			return
+		}
+		join -t $'\t' -1 2 -2 2 -a 2 -e 0 -o 1.1,2.1,0 \
+			<(native_functions "$1.profile" | sort -t $'\t' -k2,2) <(native_functions "$2.profile" | sort -t $'\t' -k2,2) |
+			awk -F '\t' -v n="$native_n" '{ d = ($2 - $1) / (10 * n); if (d >= 0.5) printf "%10.1f  %s\n", d, $3 }' |
+			sort -rn | head -n "$3"
+	}
+	# native_per_call SMALL LARGE FIELD: FIELD (instructions, syscalls,
+	# vdso_calls) per operation from the two result files.
+	native_per_call() {
+		[[ -n $1 && -n $2 ]] || {
+			echo failed
+			return
+		}
+		awk -v field="$3" -v n="$native_n" '{ for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2 && kv[1] == field) v[FILENAME] = kv[2] }
+			END { printf (field == "instructions" ? "%.1f\n" : "%.2f\n"), (v[ARGV[2]] - v[ARGV[1]]) / (10 * n) }' "$1" "$2"
+	}
+	seconds=0
+	declare -A natively
+	for op in $native_ops; do
+		for c in bare observe enforce1000; do
+			small=$(native_count "$c" "$op" "$native_n")
+			large=$(native_count "$c" "$op" "$((11 * native_n))")
+			for field in instructions syscalls vdso_calls; do
+				natively[$op.$c.$field]=$(native_per_call "$small" "$large" "$field")
+			done
+			if ((top > 0)) && [[ $c != bare ]]; then
+				natively[$op.$c.top]=$(native_top "$small" "$large" "$top")
+			fi
+			for f in $small $large; do
+				seconds=$(awk -v a="$seconds" -v f="$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' "$f")" 'BEGIN { print a + f }')
+			done
+		done
+	done
+	echo "== instructions per operation natively (bench_stepcount), beside callgrind: bare, then over bare =="
+	printf '%-11s %-9s %10s %10s %13s %11s\n' operation case callgrind native "syscalls/op" "vDSO/op"
+	for op in $native_ops; do
+		for c in bare observe enforce1000; do
+			cg=${figure[$op.$c]:--} nat=${natively[$op.$c.instructions]} label=${c%1000}
+			if [[ $c != bare ]]; then
+				[[ $cg == - ]] || cg=$(over "$cg" "${figure[$op.bare]}")
+				nat=$(over "$nat" "${natively[$op.bare.instructions]}")
+				label=+$label
+			fi
+			printf '%-11s %-9s %10s %10s %13s %11s\n' "$op" "$label" "$cg" "$nat" \
+				"${natively[$op.$c.syscalls]}" "${natively[$op.$c.vdso_calls]}"
+		done
+	done
+	echo "(native: N=$native_n and 11N=$((11 * native_n)), counted from main, virtual clock; the steps took ${seconds} s;"
+	echo " callgrind: N=$n and 11N, - where OPS left the operation out; syscalls and vDSO calls: native, per operation)"
+	echo
+	if ((top > 0)); then
+		for op in $native_ops; do
+			for c in observe enforce1000; do
+				echo "== $op, $c natively: top $top functions, self instructions per operation (callgrind's above: inclusive) =="
+				echo "${natively[$op.$c.top]}"
+				echo
+			done
+		done
+	fi
 fi
 
 if [[ $startup == 1 ]]; then
