@@ -101,9 +101,11 @@ ward_dump(const char *reason)
 	if (ward_config.stats_kind == WARD_DEST_NONE || __atomic_exchange_n(&dumped, 1, __ATOMIC_ACQ_REL))
 		return;
 	int saved_errno = errno;
+	ward_alloc_fold(); /* the heap bytes not yet folded (the shim's own work below is not the program's) */
 	ward_busy++;
 	pid_t pid = (pid_t)ward_syscall(SYS_getpid);
 	ward_counters_snapshot(value, copy);
+	ward_layout_derive(value);
 	for (int id = 0; id < WARD_NCALLS; id++) {
 		calls[id].name = ward_call_name(id);
 		calls[id].calls = value[WARD_IDX_CALLS(id)];
