@@ -14,22 +14,24 @@
  * freed or resized by any other.
  *
  * Accounting is in usable bytes (what malloc_usable_size says), so a block
- * counts the same when it is handed out and when it comes back: with
- * jemalloc, what its own per-thread byte counters moved by across the call
- * (no size lookup); with glibc, malloc_usable_size.  Each thread adds calls,
- * blocks and bytes to its own counter slot: no shared cache line is written
- * per call, and live = allocated - freed is exact at the dump (exited
- * threads' slots keep their figures).  The shim's own blocks (made and
- * freed inside its own work, ward_busy) are served but not counted.
+ * counts the same when it is handed out and when it comes back.  Each
+ * thread counts calls, blocks and bytes in its own counter slot: no shared
+ * cache line is written per call, and live = allocated - freed at the dump
+ * (exited threads' slots keep their figures).  malloc and free add only
+ * their calls (their blocks are derived: ward_layout_derive).  Bytes: with
+ * glibc, malloc_usable_size per call; with jemalloc, its own per-thread
+ * counters, folded into the slot every FOLD bytes they move, when the
+ * thread ends and at the dump (settle, below).  The shim's own blocks (made
+ * and freed inside its own work, ward_busy) are served but not counted.
  *
- * Peak and limit need a running view of the live heap.  Each thread keeps
- * its change of live bytes since it last folded (heap_change) and folds it
- * into one shared word (heap.folded) when it passes +-FOLD bytes.  A
- * thread's view is folded + its own change: exact in a single-threaded
- * program, and short of the truth by less than FOLD for each other thread.
- * Peaks are raised per thread in its slot (a level: slots combine by max);
- * `limit memory` refuses an allocation that takes the view past the limit,
- * so a program with T threads can pass the limit by less than (T-1) * FOLD.
+ * Peak and limit need a running view of the live heap: the shared word
+ * heap.folded, which each thread's folds move, plus the thread's own
+ * change since its last fold.  Exact in a single-threaded program; short
+ * of the truth by less than FOLD for each thread otherwise.  Peaks are
+ * raised per thread in its slot on every allocation (a level: slots
+ * combine by max); `limit memory` refuses an allocation that takes the
+ * view past the limit, so a program with T threads can pass the limit by
+ * less than (T-1) * FOLD.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -411,11 +413,14 @@ settle(void)
 	thread_heap.settling = 0;
 }
 
-/* The calls figures of a jemalloc call the short path does not take
- * (the slot not yet claimed or shared, a failure), then a settle. */
+/* The calls figures of a jemalloc call the short path does not take (a
+ * failure, the slot not claimed yet or shared), then as the short path:
+ * past a mark, a settle (always for a slot just claimed); a new peak
+ * raised (in the shared slot, by compare-and-swap). */
 static __attribute__((noinline)) void
 je_counted_slowly(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
 {
+	bool claimed = ward_counters_mine != NULL;
 	struct ward_counter_slot *s = ward_counters_slot();
 	ward_counters_begin(s);
 	ward_counters_add(s, WARD_IDX_CALLS(id), 1);
@@ -426,8 +431,18 @@ je_counted_slowly(enum ward_call_id id, bool gave_back, bool handed_out, bool fa
 	if (handed_out && id != WARD_ID_malloc)
 		ward_counters_add(s, WARD_IDX_ALLOCATIONS, 1);
 	ward_counters_end(s);
-	if (!failed)
+	if (failed)
+		return;
+	uint64_t allocated = je_thread_allocated(), deallocated = je_thread_deallocated();
+	if (!claimed || allocated > thread_heap.allocated_mark || deallocated > thread_heap.deallocated_mark) {
 		settle();
+		return;
+	}
+	int64_t live = (int64_t)(allocated - deallocated);
+	if (handed_out && live > thread_heap.live_mark) {
+		thread_heap.live_mark = live;
+		ward_counters_raise(s, WARD_IDX_HEAP_PEAK, (uint64_t)(live + thread_heap.view_offset));
+	}
 }
 
 /* After a jemalloc call of the program's (not the shim's own: see

@@ -187,6 +187,58 @@ Test(memory, blocks_freed_by_other_threads_are_counted_exactly)
 	}
 }
 
+/* The memory figures of one alloc_figures run under ward run (the tree's
+ * record, read by the launcher), figure by figure into out. */
+static void
+tree_figures(const char *allocator, const char *const args[], uint64_t out[NFIGURES], char **printed)
+{
+	char report[PATH_MAX], choice[64];
+	path_in(report, dir, "threads-tree.json");
+	unlink(report);
+	snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocator);
+	const char *argv[12] = { WARD_EXE, "run", "-s", report, "-f", "json", "--", PROG_ALLOC_FIGURES };
+	for (int i = 0; args[i] != NULL && i < 3; i++)
+		argv[8 + i] = args[i];
+	const char *env[] = { choice, NULL };
+	struct run_opts o = { .cwd = dir, .env = env };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	char *text = file_read(report, NULL);
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < NFIGURES; i++) {
+		char path[96];
+		out[i] = 0;
+		if (strcmp(figure_names[i], "live_bytes") == 0)
+			continue; /* not in the tree report */
+		snprintf(path, sizeof(path), "programs.alloc_figures.memory.%s", figure_names[i]);
+		cr_assert(json_get_u64(text, path, &out[i]), "no %s: %s", path, text);
+	}
+	*printed = strdup(r.out);
+	free(text);
+	run_free(&r);
+}
+
+/* A process of the tree has 4 thread slots: 8 threads share the rest (the
+ * shim's atomic path), and every block is still counted exactly. */
+Test(memory, tree_counts_threads_beyond_its_slots_exactly)
+{
+	for (size_t a = 0; a < 2; a++) {
+		uint64_t none[NFIGURES], some[NFIGURES];
+		char *printed_none, *printed;
+		const char *empty[] = { "threads", "8", "0", NULL };
+		const char *full[] = { "threads", "8", "5000", NULL };
+		tree_figures(allocators[a], empty, none, &printed_none);
+		tree_figures(allocators[a], full, some, &printed);
+		for (size_t i = 0; i < 4; i++) /* allocations, frees, bytes both ways */
+			cr_assert_eq(some[i] - none[i], expected_figure(printed, figure_names[i]), "%s: %s off by %lld",
+			             allocators[a], figure_names[i],
+			             (long long)(some[i] - none[i] - expected_figure(printed, figure_names[i])));
+		free(printed_none);
+		free(printed);
+	}
+}
+
 Test(memory, a_fork_child_frees_its_parents_blocks)
 {
 	for (size_t a = 0; a < 2; a++) {
