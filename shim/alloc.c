@@ -587,8 +587,11 @@ ward_alloc_init(void)
 void
 ward_alloc_fold(void)
 {
-	if (heap.allocator == JEMALLOC && ward_in_vfork == 0)
-		settle();
+	if (heap.allocator != JEMALLOC || ward_in_vfork != 0)
+		return;
+	if (je_thread_allocated() == thread_heap.seen_allocated && je_thread_deallocated() == thread_heap.seen_deallocated)
+		return; /* nothing to fold: no slot to claim or page to touch at exit */
+	settle();
 }
 
 /* The figures start from zero (a fork child, or after the dump before an
