@@ -351,10 +351,11 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
  * already, and are folded into the thread's slot (bytes allocated, bytes
  * freed) and into the shared view (heap.folded) by settle() when either
  * counter has moved FOLD bytes since the last fold, when the thread ends,
- * at the dump, and on every call of a thread past its exit hook or beyond
- * the private slots.  What a call then does on top of jemalloc's own work:
- * the calls figures in its window, two compares of the counters with the
- * thread's marks, and for an allocation the peak test.
+ * at the dump (and every exit path), and on every call of a thread past its
+ * exit hook.  What a call then does on top of jemalloc's own work: its
+ * calls figures (malloc and free: one add, no window), one or two compares
+ * of the counters with the thread's marks, and for an allocation the peak
+ * test.
  * The view (live heap bytes as this thread sees them) is the thread's
  * allocated - deallocated plus view_offset: the shared total as of its last
  * settle less its own difference then.  live_mark is that difference at
