@@ -447,12 +447,14 @@ je_counted_slowly(enum ward_call_id id, bool gave_back, bool handed_out, bool fa
 }
 
 /* After a jemalloc call of the program's (not the shim's own: see
- * je_busy_*): count it; past a mark, settle.  Always inlined. */
+ * je_busy_*): count it; past a mark, settle.  gave_back and handed_out say
+ * what the call did if it did not fail (constants where they can be).
+ * Always inlined. */
 static inline __attribute__((always_inline)) void
 je_counted(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
 {
-	if (unlikely(failed)) {
-		je_counted_slowly(id, gave_back, handed_out, failed);
+	if (unlikely(failed)) { /* nothing moved: the callers' flags say what a success does */
+		je_counted_slowly(id, false, false, true);
 		return;
 	}
 	struct ward_counter_slot *s = ward_counters_mine;
@@ -638,7 +640,7 @@ malloc_slowly(size_t n)
 			je_busy_after();
 		} else {
 			p = ward_je_malloc(n);
-			je_counted(WARD_ID_malloc, false, p != NULL, p == NULL);
+			je_counted(WARD_ID_malloc, false, true, p == NULL);
 		}
 	} else {
 		p = __libc_malloc(n);
@@ -650,12 +652,12 @@ malloc_slowly(size_t n)
 WARD_EXPORT void *
 malloc(size_t n)
 {
-	if (unlikely(heap.plain == 0))
+	if (unlikely(heap.plain != 1))
 		return malloc_slowly(n);
 	if (unlikely(ward_busy))
 		return malloc_slowly(n);
 	void *p = ward_je_malloc(n);
-	je_counted(WARD_ID_malloc, false, p != NULL, p == NULL);
+	je_counted(WARD_ID_malloc, false, true, p == NULL);
 	return p;
 }
 
@@ -723,7 +725,7 @@ calloc(size_t count, size_t size)
 		if (busy)
 			je_busy_after();
 		else
-			je_counted(WARD_ID_calloc, false, p != NULL, p == NULL);
+			je_counted(WARD_ID_calloc, false, true, p == NULL);
 	} else {
 		p = __libc_calloc(count, size);
 		account(WARD_ID_calloc, false, 0, p != NULL, usable(p), p == NULL);
@@ -750,7 +752,7 @@ resize(enum ward_call_id id, void *p, size_t n)
 		if (busy)
 			je_busy_after();
 		else
-			je_counted(id, p != NULL && q != NULL, q != NULL, q == NULL);
+			je_counted(id, p != NULL, true, q == NULL);
 	} else {
 		size_t old = usable(p);
 		q = __libc_realloc(p, n);
@@ -810,7 +812,7 @@ aligned(enum ward_call_id id, size_t alignment, size_t n, void *(*libc_fn)(size_
 		if (busy)
 			je_busy_after();
 		else
-			je_counted(id, false, p != NULL, p == NULL);
+			je_counted(id, false, true, p == NULL);
 	} else {
 		p = libc_fn != NULL ? libc_fn(n) : __libc_memalign(alignment, n);
 		account(id, false, 0, p != NULL, usable(p), p == NULL);
