@@ -320,6 +320,7 @@ launch_figures(struct ward_report *report)
 		if (state == WARD_TREE_FREE)
 			continue;
 		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value, copy);
+		ward_layout_derive(value);
 		ward_report_add(report, r->exe, value, state != WARD_TREE_RUNNING);
 	}
 	return true;

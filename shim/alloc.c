@@ -14,22 +14,24 @@
  * freed or resized by any other.
  *
  * Accounting is in usable bytes (what malloc_usable_size says), so a block
- * counts the same when it is handed out and when it comes back: with
- * jemalloc, what its own per-thread byte counters moved by across the call
- * (no size lookup); with glibc, malloc_usable_size.  Each thread adds calls,
- * blocks and bytes to its own counter slot: no shared cache line is written
- * per call, and live = allocated - freed is exact at the dump (exited
- * threads' slots keep their figures).  The shim's own blocks (made and
- * freed inside its own work, ward_busy) are served but not counted.
+ * counts the same when it is handed out and when it comes back.  Each
+ * thread counts calls, blocks and bytes in its own counter slot: no shared
+ * cache line is written per call, and live = allocated - freed at the dump
+ * (exited threads' slots keep their figures).  malloc and free add only
+ * their calls (their blocks are derived: ward_layout_derive).  Bytes: with
+ * glibc, malloc_usable_size per call; with jemalloc, its own per-thread
+ * counters, folded into the slot every FOLD bytes they move, when the
+ * thread ends and at the dump (settle, below).  The shim's own blocks (made
+ * and freed inside its own work, ward_busy) are served but not counted.
  *
- * Peak and limit need a running view of the live heap.  Each thread keeps
- * its change of live bytes since it last folded (heap_change) and folds it
- * into one shared word (heap.folded) when it passes +-FOLD bytes.  A
- * thread's view is folded + its own change: exact in a single-threaded
- * program, and short of the truth by less than FOLD for each other thread.
- * Peaks are raised per thread in its slot (a level: slots combine by max);
- * `limit memory` refuses an allocation that takes the view past the limit,
- * so a program with T threads can pass the limit by less than (T-1) * FOLD.
+ * Peak and limit need a running view of the live heap: the shared word
+ * heap.folded, which each thread's folds move, plus the thread's own
+ * change since its last fold.  Exact in a single-threaded program; short
+ * of the truth by less than FOLD for each thread otherwise.  Peaks are
+ * raised per thread in its slot on every allocation (a level: slots
+ * combine by max); `limit memory` refuses an allocation that takes the
+ * view past the limit, so a program with T threads can pass the limit by
+ * less than (T-1) * FOLD.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -100,16 +102,25 @@ static struct {
 	char bad_value[40];                      /* an unknown WARD_MALLOC, for the constructor to report */
 	uint64_t limit;                          /* limit memory, bytes; 0: none */
 	int refusal_recorded;
+	int plain;                               /* jemalloc and no limit: malloc's short path */
 	int64_t folded __attribute__((aligned(64))); /* live heap bytes folded in by threads */
 	char pad[64 - sizeof(int64_t)];
 } heap;
 
-/* This thread's heap state in one thread-local (one address to find per
- * call, not two): its change of live bytes since it last folded, and what
- * jemalloc's thread counters were when it last read them (below). */
+/* This thread's heap state, in one thread-local (one address to find).
+ * With jemalloc: where its thread counters were when they were last folded
+ * into the slot (seen_*), and the marks the short path compares them with
+ * (see settle, below).  With glibc: its change of live bytes since it last
+ * folded. */
 static __thread struct {
-	int64_t change;
+	uint64_t allocated_mark;   /* the allocated counter past this: settle */
+	uint64_t deallocated_mark; /* the deallocated counter past this: settle */
+	int64_t live_mark;         /* the thread's allocated - deallocated past this: a new peak */
+	int64_t view_offset;       /* the view is that difference plus this */
 	uint64_t seen_allocated, seen_deallocated;
+	int settling;              /* inside settle (a signal handler's call leaves it alone) */
+	int ended;                 /* the thread's exit hook ran: every call settles */
+	int64_t change;            /* glibc: change of live bytes since the last fold */
 } thread_heap __attribute__((tls_model("initial-exec")));
 #define heap_change thread_heap.change
 
@@ -144,9 +155,6 @@ je_thread_deallocated(void)
 	memcpy(&v, je_tsd_tls + JE_TSD_THREAD_DEALLOCATED, sizeof(v));
 	return v;
 }
-
-/* What the counters were when this thread last read them: thread_heap's
- * seen_allocated and seen_deallocated (above). */
 
 /* The private copy's built-in configuration (its malloc_conf symbol, read
  * before /etc/malloc.conf and the program's MALLOC_CONF, which still win):
@@ -224,8 +232,14 @@ choose(void)
 	}
 	int expected = UNCHOSEN;
 	__atomic_compare_exchange_n(&heap.allocator, &expected, a, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	a = __atomic_load_n(&heap.allocator, __ATOMIC_ACQUIRE);
+	if (a == JEMALLOC && __atomic_load_n(&heap.limit, __ATOMIC_SEQ_CST) == 0) {
+		__atomic_store_n(&heap.plain, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&heap.limit, __ATOMIC_SEQ_CST) != 0) /* set meanwhile (see ward_alloc_set_limit) */
+			__atomic_store_n(&heap.plain, 0, __ATOMIC_SEQ_CST);
+	}
 	errno = saved_errno;
-	return __atomic_load_n(&heap.allocator, __ATOMIC_ACQUIRE);
+	return a;
 }
 
 /* Is jemalloc serving the family? */
@@ -275,8 +289,9 @@ moved(uint64_t now, uint64_t *seen)
 
 /* ---- accounting ---- */
 
-/* One call of the family, inside one counting window: a block given back
- * (freed usable bytes) and/or one handed out (got bytes).  Always inlined:
+/* One call of the family served by glibc, inside one counting window: a
+ * block given back (freed usable bytes) and/or one handed out (got bytes);
+ * also the calls figures of any call that moved no bytes.  Always inlined:
  * each call site passes constants for most of it. */
 static inline __attribute__((always_inline)) void
 account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, size_t got, bool failed)
@@ -285,12 +300,14 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
 		return; /* the shim's own blocks (the policy, ...): not the program's */
 	struct ward_counter_slot *s = ward_counters_slot();
 	bool shared = s->shared; /* read once: the adds below do not change it */
+	/* malloc's allocations and free's frees are their calls (ward_layout_derive) */
+	bool count_block_in = handed_out && id != WARD_ID_malloc, count_block_out = gave_back && id != WARD_ID_free;
 	if (unlikely(shared)) { /* a thread beyond the private slots: atomic adds */
 		ward_counters_add(s, WARD_IDX_CALLS(id), 1);
 		ward_counters_add(s, WARD_IDX_ERRORS(id), failed);
-		ward_counters_add(s, WARD_IDX_FREES, gave_back);
+		ward_counters_add(s, WARD_IDX_FREES, count_block_out);
 		ward_counters_add(s, WARD_IDX_HEAP_FREED, freed);
-		ward_counters_add(s, WARD_IDX_ALLOCATIONS, handed_out);
+		ward_counters_add(s, WARD_IDX_ALLOCATIONS, count_block_in);
 		ward_counters_add(s, WARD_IDX_HEAP_ALLOCATED, got);
 	} else { /* the slot is this thread's: plain adds in its window */
 		ward_counters_raw_add(&s->window, 1);
@@ -298,42 +315,217 @@ account(enum ward_call_id id, bool gave_back, size_t freed, bool handed_out, siz
 		if (unlikely(failed))
 			ward_counters_raw_add(&s->value[WARD_IDX_ERRORS(id)], 1);
 		if (gave_back) {
-			ward_counters_raw_add(&s->value[WARD_IDX_FREES], 1);
+			if (count_block_out)
+				ward_counters_raw_add(&s->value[WARD_IDX_FREES], 1);
 			ward_counters_raw_add(&s->value[WARD_IDX_HEAP_FREED], freed);
 		}
 		if (handed_out) {
-			ward_counters_raw_add(&s->value[WARD_IDX_ALLOCATIONS], 1);
+			if (count_block_in)
+				ward_counters_raw_add(&s->value[WARD_IDX_ALLOCATIONS], 1);
 			ward_counters_raw_add(&s->value[WARD_IDX_HEAP_ALLOCATED], got);
 		}
 	}
-	int64_t change = heap_change + (int64_t)got - (int64_t)freed;
-	if (got) {
-		int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + change;
-		uint64_t *peak = &s->value[WARD_IDX_HEAP_PEAK];
-		if (unlikely(shared))
-			ward_counters_raise(s, WARD_IDX_HEAP_PEAK, view > 0 ? (uint64_t)view : 0);
-		else if (view > 0 && (uint64_t)view > *peak) /* the slot's owner alone writes it; a volatile */
-			ck_pr_store_64(peak, (uint64_t)view); /* store stays inside the window, like the adds */
+	if (got || freed) {
+		int64_t change = heap_change + (int64_t)got - (int64_t)freed;
+		if (got) {
+			int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + change;
+			uint64_t *peak = &s->value[WARD_IDX_HEAP_PEAK];
+			if (unlikely(shared))
+				ward_counters_raise(s, WARD_IDX_HEAP_PEAK, view > 0 ? (uint64_t)view : 0);
+			else if (view > 0 && (uint64_t)view > *peak) /* the slot's owner alone writes it; a volatile */
+				ck_pr_store_64(peak, (uint64_t)view); /* store stays inside the window, like the adds */
+		}
+		if (unlikely(change > FOLD || change < -FOLD)) {
+			__atomic_fetch_add(&heap.folded, change, __ATOMIC_RELAXED);
+			change = 0;
+		}
+		heap_change = change;
 	}
-	if (unlikely(change > FOLD || change < -FOLD)) {
-		__atomic_fetch_add(&heap.folded, change, __ATOMIC_RELAXED);
-		change = 0;
-	}
-	heap_change = change;
 	if (!shared)
 		ward_counters_raw_add(&s->window, WARD_WINDOW_CLOSE);
 }
 
-/* After a jemalloc call: the bytes come from jemalloc's thread counters
- * (read even for the shim's own calls, so they are never charged later).
- * A call reads only the counter it can move; a counter not read keeps its
- * movement for the next call that reads it, so the sums stay exact. */
-static inline __attribute__((always_inline)) void
-je_account(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
+/* ---- accounting with jemalloc ----
+ * Calls, allocations and frees are counted per call.  Bytes are not: the
+ * bytes a thread's calls moved are in jemalloc's two thread counters
+ * already, and are folded into the thread's slot (bytes allocated, bytes
+ * freed) and into the shared view (heap.folded) by settle() when either
+ * counter has moved FOLD bytes since the last fold, when the thread ends,
+ * at the dump (and every exit path), and on every call of a thread past its
+ * exit hook.  What a call then does on top of jemalloc's own work: its
+ * calls figures (malloc and free: one add, no window), one or two compares
+ * of the counters with the thread's marks, and for an allocation the peak
+ * test.
+ * The view (live heap bytes as this thread sees them) is the thread's
+ * allocated - deallocated plus view_offset: the shared total as of its last
+ * settle less its own difference then.  live_mark is that difference at
+ * the slot's peak: an allocation past it is a new peak, raised in the slot
+ * at once, so a single-threaded program's peak is exact.
+ * What is not folded yet is at most FOLD bytes of each counter of each
+ * thread: only a figure read while the thread still runs can lack it (the
+ * dump of another thread, the tree's record of a process killed). */
+
+/* A thread's change of live bytes since it last folded. */
+static inline int64_t
+je_change(uint64_t allocated, uint64_t deallocated)
 {
-	size_t freed = gave_back ? moved(je_thread_deallocated(), &thread_heap.seen_deallocated) : 0;
-	size_t got = handed_out ? moved(je_thread_allocated(), &thread_heap.seen_allocated) : 0;
-	account(id, gave_back, freed, handed_out, got, failed);
+	return (int64_t)((allocated - thread_heap.seen_allocated) - (deallocated - thread_heap.seen_deallocated));
+}
+
+/* The marks again, just after a fold (the seen values are the counters,
+ * folded the shared view): the next fold after FOLD more bytes of either
+ * counter (at once if the thread ended), the peak test. */
+static void
+set_marks(struct ward_counter_slot *s, uint64_t allocated, uint64_t deallocated, int64_t folded)
+{
+	int64_t live = (int64_t)(allocated - deallocated);
+	thread_heap.view_offset = folded - live; /* the seen values are the counters: no change unfolded */
+	thread_heap.live_mark = (int64_t)ck_pr_load_64(&s->value[WARD_IDX_HEAP_PEAK]) - thread_heap.view_offset;
+	thread_heap.allocated_mark = thread_heap.ended ? 0 : allocated + FOLD;
+	thread_heap.deallocated_mark = thread_heap.ended ? 0 : deallocated + FOLD;
+}
+
+/* Fold what jemalloc's counters moved by since the last fold into the
+ * slot and the shared view, raise the peak to the view, and set the marks
+ * again.  A signal handler's call inside it leaves it alone (its bytes are
+ * in the counters: the next fold has them). */
+static __attribute__((noinline)) void
+settle(void)
+{
+	if (thread_heap.settling)
+		return;
+	thread_heap.settling = 1;
+	struct ward_counter_slot *s = ward_counters_slot();
+	uint64_t allocated = je_thread_allocated(), deallocated = je_thread_deallocated();
+	size_t got = moved(allocated, &thread_heap.seen_allocated);
+	size_t freed = moved(deallocated, &thread_heap.seen_deallocated);
+	int64_t change = (int64_t)got - (int64_t)freed, folded;
+	if (change != 0)
+		folded = __atomic_add_fetch(&heap.folded, change, __ATOMIC_RELAXED);
+	else
+		folded = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED);
+	ward_counters_begin(s);
+	ward_counters_add(s, WARD_IDX_HEAP_ALLOCATED, got);
+	ward_counters_add(s, WARD_IDX_HEAP_FREED, freed);
+	if (got != 0 && folded > 0)
+		ward_counters_raise(s, WARD_IDX_HEAP_PEAK, (uint64_t)folded);
+	ward_counters_end(s);
+	set_marks(s, allocated, deallocated, folded);
+	thread_heap.settling = 0;
+}
+
+/* The calls figures of a jemalloc call the short path does not take (a
+ * failure, the slot not claimed yet or shared), then as the short path:
+ * past a mark, a settle (always for a slot just claimed); a new peak
+ * raised (in the shared slot, by compare-and-swap). */
+static __attribute__((noinline)) void
+je_counted_slowly(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
+{
+	bool claimed = ward_counters_mine != NULL;
+	struct ward_counter_slot *s = ward_counters_slot();
+	ward_counters_begin(s);
+	ward_counters_add(s, WARD_IDX_CALLS(id), 1);
+	if (failed)
+		ward_counters_add(s, WARD_IDX_ERRORS(id), 1);
+	if (gave_back && id != WARD_ID_free) /* malloc's and free's: ward_layout_derive */
+		ward_counters_add(s, WARD_IDX_FREES, 1);
+	if (handed_out && id != WARD_ID_malloc)
+		ward_counters_add(s, WARD_IDX_ALLOCATIONS, 1);
+	ward_counters_end(s);
+	if (failed)
+		return;
+	uint64_t allocated = je_thread_allocated(), deallocated = je_thread_deallocated();
+	if (!claimed || allocated > thread_heap.allocated_mark || deallocated > thread_heap.deallocated_mark) {
+		settle();
+		return;
+	}
+	int64_t live = (int64_t)(allocated - deallocated);
+	if (handed_out && live > thread_heap.live_mark) {
+		thread_heap.live_mark = live;
+		ward_counters_raise(s, WARD_IDX_HEAP_PEAK, (uint64_t)(live + thread_heap.view_offset));
+	}
+}
+
+/* After a jemalloc call of the program's (not the shim's own: see
+ * je_busy_*): count it; past a mark, settle.  gave_back and handed_out say
+ * what the call did if it did not fail (constants where they can be).
+ * Always inlined. */
+static inline __attribute__((always_inline)) void
+je_counted(enum ward_call_id id, bool gave_back, bool handed_out, bool failed)
+{
+	if (unlikely(failed)) { /* nothing moved: the callers' flags say what a success does */
+		je_counted_slowly(id, false, false, true);
+		return;
+	}
+	struct ward_counter_slot *s = ward_counters_mine;
+	if (unlikely(s == NULL || s->shared)) {
+		je_counted_slowly(id, gave_back, handed_out, failed);
+		return;
+	}
+	/* malloc and free: the call is the block (ward_layout_derive), one add
+	 * and no window, but for a new peak (two words) */
+	bool alone = id == WARD_ID_malloc || id == WARD_ID_free;
+	bool settle_now = false, new_peak = false;
+	int64_t live = 0;
+	if (gave_back)
+		settle_now = je_thread_deallocated() > thread_heap.deallocated_mark;
+	if (handed_out) {
+		uint64_t allocated = je_thread_allocated();
+		live = (int64_t)(allocated - je_thread_deallocated());
+		if (unlikely(allocated > thread_heap.allocated_mark))
+			settle_now = true;
+		else
+			new_peak = unlikely(live > thread_heap.live_mark);
+	}
+	if (alone && likely(!new_peak)) {
+		ward_counters_raw_add(&s->value[WARD_IDX_CALLS(id)], 1);
+	} else {
+		ward_counters_raw_add(&s->window, 1);
+		ward_counters_raw_add(&s->value[WARD_IDX_CALLS(id)], 1);
+		if (gave_back && id != WARD_ID_free)
+			ward_counters_raw_add(&s->value[WARD_IDX_FREES], 1);
+		if (handed_out && id != WARD_ID_malloc)
+			ward_counters_raw_add(&s->value[WARD_IDX_ALLOCATIONS], 1);
+		if (new_peak) { /* the slot's owner alone writes it */
+			thread_heap.live_mark = live;
+			ck_pr_store_64(&s->value[WARD_IDX_HEAP_PEAK], (uint64_t)(live + thread_heap.view_offset));
+		}
+		ward_counters_raw_add(&s->window, WARD_WINDOW_CLOSE);
+	}
+	if (unlikely(settle_now))
+		settle();
+}
+
+/* The shim's own blocks (ward_busy) are served but not counted: what the
+ * program's calls moved is folded before, what the shim's call moved is
+ * skipped after. */
+static __attribute__((noinline)) void
+je_busy_before(void)
+{
+	settle();
+}
+
+static __attribute__((noinline)) void
+je_busy_after(void)
+{
+	if (thread_heap.settling)
+		return;
+	thread_heap.settling = 1;
+	uint64_t allocated = je_thread_allocated(), deallocated = je_thread_deallocated();
+	thread_heap.seen_allocated = allocated;
+	thread_heap.seen_deallocated = deallocated;
+	set_marks(ward_counters_slot(), allocated, deallocated, __atomic_load_n(&heap.folded, __ATOMIC_RELAXED));
+	thread_heap.settling = 0;
+}
+
+/* The view of the live heap now, for limit memory. */
+static int64_t
+view_now(void)
+{
+	int64_t folded = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED);
+	if (heap.allocator == JEMALLOC)
+		return folded + je_change(je_thread_allocated(), je_thread_deallocated());
+	return folded + heap_change;
 }
 
 /* limit memory: would n more bytes (aligned to align, 0: none; less the
@@ -345,8 +537,7 @@ over_limit(enum ward_call_id id, size_t n, size_t align, void *old)
 	size_t more = n;
 	if (heap.allocator == JEMALLOC)
 		more = ward_je_nallocx(n ? n : 1, align ? MALLOCX_ALIGN(align) : 0);
-	int64_t view = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED) + heap_change;
-	if (view + (int64_t)more - (int64_t)usable(old) <= (int64_t)heap.limit || ward_busy)
+	if (view_now() + (int64_t)more - (int64_t)usable(old) <= (int64_t)heap.limit || ward_busy)
 		return false;
 	/* 0 in audit mode: recorded, and the allocation goes on */
 	return ward_refuse_memory(id, heap.limit, !__atomic_exchange_n(&heap.refusal_recorded, 1, __ATOMIC_RELAXED)) != 0;
@@ -355,27 +546,55 @@ over_limit(enum ward_call_id id, size_t n, size_t align, void *old)
 /* A macro, so that nothing of the check runs without a limit. */
 #define REFUSED(id, n, align, old) (unlikely(heap.limit != 0) && over_limit(id, n, align, old))
 
+/* The limit first, then the short path's flag: a choose() that set the
+ * flag meanwhile reads the limit after it and clears the flag itself. */
 void
 ward_alloc_set_limit(uint64_t bytes)
 {
-	heap.limit = bytes;
+	__atomic_store_n(&heap.limit, bytes, __ATOMIC_SEQ_CST);
+	if (bytes != 0)
+		__atomic_store_n(&heap.plain, 0, __ATOMIC_SEQ_CST);
 }
 
-/* This thread's change into the shared view.  Also when a thread ends, or
- * the blocks it leaves live would be missing from every other thread's view. */
+/* This thread's change into the shared view and its bytes into its slot.
+ * Also when a thread ends, or the blocks it leaves live would be missing
+ * from every other thread's view; with jemalloc every call it makes after
+ * that settles at once. */
 static void
 fold(void)
 {
+	if (heap.allocator == JEMALLOC) {
+		settle();
+		return;
+	}
 	if (heap_change != 0) {
 		__atomic_fetch_add(&heap.folded, heap_change, __ATOMIC_RELAXED);
 		heap_change = 0;
 	}
 }
 
+static void
+thread_ends(void)
+{
+	thread_heap.ended = 1;
+	fold();
+}
+
 void
 ward_alloc_init(void)
 {
-	ward_counters_on_thread_exit(fold);
+	ward_counters_on_thread_exit(thread_ends);
+}
+
+/* Before the dump: the dumping thread's bytes into its slot. */
+void
+ward_alloc_fold(void)
+{
+	if (heap.allocator != JEMALLOC || ward_in_vfork != 0)
+		return;
+	if (je_thread_allocated() == thread_heap.seen_allocated && je_thread_deallocated() == thread_heap.seen_deallocated)
+		return; /* nothing to fold: no slot to claim or page to touch at exit */
+	settle();
 }
 
 /* The figures start from zero (a fork child, or after the dump before an
@@ -385,29 +604,60 @@ ward_alloc_init(void)
 void
 ward_alloc_figures_reset(void)
 {
-	fold();
+	if (heap.allocator == JEMALLOC && !thread_heap.settling) {
+		/* what moved since the last fold is the old image's: into the
+		 * view, not into the new figures */
+		uint64_t allocated = je_thread_allocated(), deallocated = je_thread_deallocated();
+		__atomic_fetch_add(&heap.folded, je_change(allocated, deallocated), __ATOMIC_RELAXED);
+		thread_heap.seen_allocated = allocated;
+		thread_heap.seen_deallocated = deallocated;
+	} else {
+		fold();
+	}
 	struct ward_counter_slot *slot = ward_counters_slot();
+	int64_t folded = __atomic_load_n(&heap.folded, __ATOMIC_RELAXED);
 	ward_counters_begin(slot);
-	ward_counters_add(slot, WARD_IDX_HEAP_BASE, (uint64_t)__atomic_load_n(&heap.folded, __ATOMIC_RELAXED));
+	ward_counters_add(slot, WARD_IDX_HEAP_BASE, (uint64_t)folded);
 	ward_counters_end(slot);
+	if (heap.allocator == JEMALLOC)
+		set_marks(slot, je_thread_allocated(), je_thread_deallocated(), folded);
 	heap.refusal_recorded = 0;
 }
 
 /* ---- the family ---- */
 
-WARD_EXPORT void *
-malloc(size_t n)
+/* malloc with a limit, with glibc, before the choice, or for the shim. */
+static __attribute__((noinline)) void *
+malloc_slowly(size_t n)
 {
 	if (REFUSED(WARD_ID_malloc, n, 0, NULL))
 		return NULL;
 	void *p;
 	if (jemalloc()) {
-		p = ward_je_malloc(n);
-		je_account(WARD_ID_malloc, false, p != NULL, p == NULL);
+		if (ward_busy) {
+			je_busy_before();
+			p = ward_je_malloc(n);
+			je_busy_after();
+		} else {
+			p = ward_je_malloc(n);
+			je_counted(WARD_ID_malloc, false, true, p == NULL);
+		}
 	} else {
 		p = __libc_malloc(n);
 		account(WARD_ID_malloc, false, 0, p != NULL, usable(p), p == NULL);
 	}
+	return p;
+}
+
+WARD_EXPORT void *
+malloc(size_t n)
+{
+	if (unlikely(heap.plain != 1))
+		return malloc_slowly(n);
+	if (unlikely(ward_busy))
+		return malloc_slowly(n);
+	void *p = ward_je_malloc(n);
+	je_counted(WARD_ID_malloc, false, true, p == NULL);
 	return p;
 }
 
@@ -418,8 +668,14 @@ give_back(enum ward_call_id id, void *p)
 	/* free never changes errno (POSIX.1-2024): glibc's keeps it, and the
 	 * system calls jemalloc makes go through the errno-keeping ones below */
 	if (jemalloc()) {
-		ward_je_free(p);
-		je_account(id, true, false, false);
+		if (unlikely(ward_busy)) {
+			je_busy_before();
+			ward_je_free(p);
+			je_busy_after();
+		} else {
+			ward_je_free(p);
+			je_counted(id, true, false, false);
+		}
 	} else {
 		size_t n = usable(p);
 		__libc_free(p);
@@ -427,13 +683,31 @@ give_back(enum ward_call_id id, void *p)
 	}
 }
 
+static __attribute__((noinline)) void
+free_slowly(void *p)
+{
+	if (p == NULL) { /* a free call that gave nothing back (ward_layout_derive) */
+		if (ward_busy)
+			return;
+		struct ward_counter_slot *s = ward_counters_slot();
+		ward_counters_begin(s);
+		ward_counters_add(s, WARD_IDX_CALLS(WARD_ID_free), 1);
+		ward_counters_add(s, WARD_IDX_FREE_NULL, 1);
+		ward_counters_end(s);
+	} else {
+		give_back(WARD_ID_free, p);
+	}
+}
+
 WARD_EXPORT void
 free(void *p)
 {
-	if (p == NULL)
-		account(WARD_ID_free, false, 0, false, 0, false);
-	else
-		give_back(WARD_ID_free, p);
+	if (unlikely(p == NULL || heap.allocator != JEMALLOC || ward_busy)) {
+		free_slowly(p);
+		return;
+	}
+	ward_je_free(p);
+	je_counted(WARD_ID_free, true, false, false);
 }
 
 WARD_EXPORT void *
@@ -444,8 +718,14 @@ calloc(size_t count, size_t size)
 		return NULL;
 	void *p;
 	if (jemalloc()) {
+		bool busy = ward_busy;
+		if (busy)
+			je_busy_before();
 		p = ward_je_calloc(count, size);
-		je_account(WARD_ID_calloc, false, p != NULL, p == NULL);
+		if (busy)
+			je_busy_after();
+		else
+			je_counted(WARD_ID_calloc, false, true, p == NULL);
 	} else {
 		p = __libc_calloc(count, size);
 		account(WARD_ID_calloc, false, 0, p != NULL, usable(p), p == NULL);
@@ -465,8 +745,14 @@ resize(enum ward_call_id id, void *p, size_t n)
 		return NULL;
 	void *q;
 	if (jemalloc()) {
+		bool busy = ward_busy;
+		if (busy)
+			je_busy_before();
 		q = ward_je_realloc(p, n);
-		je_account(id, p != NULL && q != NULL, q != NULL, q == NULL);
+		if (busy)
+			je_busy_after();
+		else
+			je_counted(id, p != NULL, true, q == NULL);
 	} else {
 		size_t old = usable(p);
 		q = __libc_realloc(p, n);
@@ -519,8 +805,14 @@ aligned(enum ward_call_id id, size_t alignment, size_t n, void *(*libc_fn)(size_
 		return NULL;
 	void *p;
 	if (jemalloc()) {
+		bool busy = ward_busy;
+		if (busy)
+			je_busy_before();
 		p = ward_je_mallocx(n ? n : 1, MALLOCX_ALIGN(alignment));
-		je_account(id, false, p != NULL, p == NULL);
+		if (busy)
+			je_busy_after();
+		else
+			je_counted(id, false, true, p == NULL);
 	} else {
 		p = libc_fn != NULL ? libc_fn(n) : __libc_memalign(alignment, n);
 		account(id, false, 0, p != NULL, usable(p), p == NULL);

@@ -98,12 +98,17 @@ ward_dump(const char *reason)
 	static uint64_t value[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
 	static char text[256 * 1024];
 
+	/* the heap bytes this thread has not folded yet, into its slot (the
+	 * tree's record too, which is read with no dump), before the shim's
+	 * own work below */
+	ward_alloc_fold();
 	if (ward_config.stats_kind == WARD_DEST_NONE || __atomic_exchange_n(&dumped, 1, __ATOMIC_ACQ_REL))
 		return;
 	int saved_errno = errno;
 	ward_busy++;
 	pid_t pid = (pid_t)ward_syscall(SYS_getpid);
 	ward_counters_snapshot(value, copy);
+	ward_layout_derive(value);
 	for (int id = 0; id < WARD_NCALLS; id++) {
 		calls[id].name = ward_call_name(id);
 		calls[id].calls = value[WARD_IDX_CALLS(id)];

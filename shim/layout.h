@@ -32,11 +32,12 @@ enum ward_counter_index {
 	WARD_IDX_FORKS,         /* children made by fork, vfork, _Fork */
 	WARD_IDX_EXECS,         /* exec calls that were about to replace the image */
 	WARD_IDX_SPAWNS,        /* children made by posix_spawn, system, popen */
-	WARD_IDX_ALLOCATIONS,   /* blocks the malloc family handed out (realloc: one) */
-	WARD_IDX_FREES,         /* blocks given back (realloc: the old one) */
+	WARD_IDX_ALLOCATIONS,   /* blocks the malloc family handed out (realloc: one), malloc's aside: see ward_layout_derive */
+	WARD_IDX_FREES,         /* blocks given back (realloc: the old one), free's aside */
 	WARD_IDX_HEAP_ALLOCATED, /* usable bytes of the blocks handed out */
 	WARD_IDX_HEAP_FREED,    /* usable bytes of the blocks given back */
 	WARD_IDX_HEAP_BASE,     /* live heap bytes the image started with (a fork child: the parent's) */
+	WARD_IDX_FREE_NULL,     /* free(NULL) calls: free calls that gave nothing back */
 	WARD_IDX_END,
 	/* a level: the most live heap bytes a thread saw (see alloc.c) */
 	WARD_IDX_HEAP_PEAK = WARD_COUNTER_LEVEL(0)
@@ -84,5 +85,17 @@ ward_call_name(int id)
 #define WARD_IDX_CALLS(id) (3 * (id))
 #define WARD_IDX_ERRORS(id) (3 * (id) + 1)
 #define WARD_IDX_DENIED(id) (3 * (id) + 2)
+
+/* malloc and free, the most frequent calls of all, count only their calls
+ * (one add, so no window: shim/alloc.c): every malloc call that did not
+ * fail handed out a block, every free call but free(NULL) gave one back.
+ * A reader of summed slots (the dump, the launcher's tree report) adds
+ * them to the other functions' allocations and frees with this, once. */
+static inline void
+ward_layout_derive(uint64_t value[WARD_COUNTERS_MAX])
+{
+	value[WARD_IDX_ALLOCATIONS] += value[WARD_IDX_CALLS(WARD_ID_malloc)] - value[WARD_IDX_ERRORS(WARD_ID_malloc)];
+	value[WARD_IDX_FREES] += value[WARD_IDX_CALLS(WARD_ID_free)] - value[WARD_IDX_FREE_NULL];
+}
 
 #endif

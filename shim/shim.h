@@ -369,6 +369,8 @@ void ward_alloc_init(void);
 void ward_alloc_set_limit(uint64_t bytes);
 /* After the counters were reset: the heap's level now is the new image's start. */
 void ward_alloc_figures_reset(void);
+/* Before the dump: the dumping thread's heap bytes into its slot (alloc.c). */
+void ward_alloc_fold(void);
 const char *ward_alloc_name(void);
 const char *ward_alloc_bad_choice(void);
 

@@ -120,6 +120,50 @@ Test(memory, exact_figures_of_every_family_function)
 	}
 }
 
+/* Bytes move through many folds of the figures (every 256 KiB a thread's
+ * counters move, shim/alloc.c) and the peak comes between two of them:
+ * every figure still exact, in the dump and in the tree's record. */
+Test(memory, exact_figures_across_many_folds)
+{
+	for (size_t a = 0; a < 2; a++) {
+		struct shim_run s;
+		const char *args[] = { "churn", NULL };
+		const struct dump *d = run_figures(&s, allocators[a], args, NULL);
+		for (size_t i = 0; i < NFIGURES; i++)
+			cr_assert_eq(memory_figure(d, figure_names[i]), expected_figure(s.r.out, figure_names[i]),
+			             "%s: %s is %llu, the program counted %llu\n%s", allocators[a], figure_names[i],
+			             (unsigned long long)memory_figure(d, figure_names[i]),
+			             (unsigned long long)expected_figure(s.r.out, figure_names[i]), d->json);
+		cr_assert_gt(expected_figure(s.r.out, "bytes_allocated"), 20 << 20, "%s", s.r.out);
+
+		char report[PATH_MAX], choice[64];
+		path_in(report, dir, "churn-tree.json");
+		unlink(report);
+		snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocators[a]);
+		const char *argv[] = { WARD_EXE, "run", "-s", report, "-f", "json", "--", PROG_ALLOC_FIGURES, "churn", NULL };
+		const char *env[] = { choice, NULL };
+		struct run_opts o = { .cwd = dir, .env = env };
+		struct run_result r;
+		cr_assert(run_argv(argv, &o, &r));
+		cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+		char *text = file_read(report, NULL);
+		cr_assert_not_null(text);
+		for (size_t i = 0; i < NFIGURES; i++) {
+			char path[96];
+			uint64_t v;
+			if (strcmp(figure_names[i], "live_bytes") == 0)
+				continue; /* not in the tree report */
+			snprintf(path, sizeof(path), "programs.alloc_figures.memory.%s", figure_names[i]);
+			cr_assert(json_get_u64(text, path, &v), "no %s: %s", path, text);
+			cr_assert_eq(v, expected_figure(r.out, figure_names[i]), "%s: tree %s is %llu, the program counted %s",
+			             allocators[a], figure_names[i], (unsigned long long)v, r.out);
+		}
+		free(text);
+		run_free(&r);
+		shim_run_free(&s);
+	}
+}
+
 Test(memory, blocks_freed_by_other_threads_are_counted_exactly)
 {
 	for (size_t a = 0; a < 2; a++) {
@@ -140,6 +184,58 @@ Test(memory, blocks_freed_by_other_threads_are_counted_exactly)
 		cr_assert_geq(memory_figure(d, "peak_bytes"), memory_figure(d, "live_bytes"));
 		shim_run_free(&none);
 		shim_run_free(&some);
+	}
+}
+
+/* The memory figures of one alloc_figures run under ward run (the tree's
+ * record, read by the launcher), figure by figure into out. */
+static void
+tree_figures(const char *allocator, const char *const args[], uint64_t out[NFIGURES], char **printed)
+{
+	char report[PATH_MAX], choice[64];
+	path_in(report, dir, "threads-tree.json");
+	unlink(report);
+	snprintf(choice, sizeof(choice), "WARD_MALLOC=%s", allocator);
+	const char *argv[12] = { WARD_EXE, "run", "-s", report, "-f", "json", "--", PROG_ALLOC_FIGURES };
+	for (int i = 0; args[i] != NULL && i < 3; i++)
+		argv[8 + i] = args[i];
+	const char *env[] = { choice, NULL };
+	struct run_opts o = { .cwd = dir, .env = env };
+	struct run_result r;
+	cr_assert(run_argv(argv, &o, &r));
+	cr_assert_eq(run_exit_code(&r), 0, "%s", r.err);
+	char *text = file_read(report, NULL);
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < NFIGURES; i++) {
+		char path[96];
+		out[i] = 0;
+		if (strcmp(figure_names[i], "live_bytes") == 0)
+			continue; /* not in the tree report */
+		snprintf(path, sizeof(path), "programs.alloc_figures.memory.%s", figure_names[i]);
+		cr_assert(json_get_u64(text, path, &out[i]), "no %s: %s", path, text);
+	}
+	*printed = strdup(r.out);
+	free(text);
+	run_free(&r);
+}
+
+/* A process of the tree has 4 thread slots: 8 threads share the rest (the
+ * shim's atomic path), and every block is still counted exactly. */
+Test(memory, tree_counts_threads_beyond_its_slots_exactly)
+{
+	for (size_t a = 0; a < 2; a++) {
+		uint64_t none[NFIGURES], some[NFIGURES];
+		char *printed_none, *printed;
+		const char *empty[] = { "threads", "8", "0", NULL };
+		const char *full[] = { "threads", "8", "5000", NULL };
+		tree_figures(allocators[a], empty, none, &printed_none);
+		tree_figures(allocators[a], full, some, &printed);
+		for (size_t i = 0; i < 4; i++) /* allocations, frees, bytes both ways */
+			cr_assert_eq(some[i] - none[i], expected_figure(printed, figure_names[i]), "%s: %s off by %lld",
+			             allocators[a], figure_names[i],
+			             (long long)(some[i] - none[i] - expected_figure(printed, figure_names[i])));
+		free(printed_none);
+		free(printed);
 	}
 }
 

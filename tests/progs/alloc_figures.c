@@ -15,6 +15,9 @@
  *   alloc_figures thread_blocks N  N threads, one after the other, each leave
  *                                  a 200 KiB block live and end; prints how
  *                                  many got theirs
+ *   alloc_figures churn            some 30 MiB allocated and freed in rounds,
+ *                                  the peak in the fourth (many folds of the
+ *                                  shim's byte figures, see shim/alloc.c)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -259,6 +262,31 @@ thread_blocks(int n)
 	return 0;
 }
 
+/* ---- churn: megabytes through the allocator, the peak in the middle ---- */
+
+static int
+churn(void)
+{
+	static void *block[6000], *kept[80];
+	int nkept = 0;
+	for (int round = 0; round < 8; round++) {
+		int n = round == 3 ? 6000 : 1500 + round * 300;
+		for (int i = 0; i < n; i++)
+			block[i] = got(malloc((size_t)((i * 131 + round * 17) % 3000) + 1));
+		for (int i = 0; i < n; i += 7)
+			block[i] = resized(block[i], (size_t)(i % 500) + 4000);
+		for (int i = 0; i < n; i++)
+			if (i < 10)
+				kept[nkept++] = block[i];
+			else
+				release(block[i]);
+	}
+	for (int i = 0; i < nkept; i += 2)
+		release(kept[i]);
+	print_expected(); /* half the kept blocks stay live */
+	return 0;
+}
+
 /* ---- fork ---- */
 
 static int
@@ -293,6 +321,8 @@ main(int argc, char **argv)
 		return forked();
 	if (argc >= 3 && strcmp(argv[1], "thread_blocks") == 0)
 		return thread_blocks(atoi(argv[2]));
-	say("usage: alloc_figures exact | threads T N | limit | fork | thread_blocks N\n");
+	if (argc >= 2 && strcmp(argv[1], "churn") == 0)
+		return churn();
+	say("usage: alloc_figures exact | threads T N | limit | fork | thread_blocks N | churn\n");
 	return 2;
 }
