@@ -381,7 +381,10 @@ void
 ward_config_init(int argc, char **argv)
 {
 	ward_config.pid = (pid_t)ward_syscall(SYS_getpid);
-	ward_restricted = 0;
+	/* ward_restricted stays ~0 (everything restricted) until the policy is
+	 * loaded: another thread's call in the meantime (one started by an
+	 * earlier constructor) takes the checked path and waits for the start
+	 * in ward_ready(); the starting thread's own calls are not decided. */
 	set_exe_name(argc, argv);
 	const char *policy = ward_env("WARD_POLICY");
 	if (policy != NULL && ward_exec_audit_library())
@@ -393,6 +396,8 @@ ward_config_init(int argc, char **argv)
 		parse_log(env("WARD_LOG") ? env("WARD_LOG") : ward_config.policy->log);
 		parse_records(env("WARD_RECORDS"));
 		parse_backtrace();
+	} else {
+		ward_restricted = 0;
 	}
 	const char *stats = env("WARD_STATS");
 	parse_stats(stats != NULL ? stats : policy != NULL ? ward_config.policy->stats : NULL);

@@ -320,6 +320,25 @@ Test(confined, constructors_before_the_shims_are_confined)
 	direct_free(&d);
 }
 
+/* A thread that an earlier constructor started runs while the shim's
+ * constructor loads the policy: until it is loaded every operation counts
+ * as restricted, so its calls wait for the start and are decided. */
+Test(confined, a_thread_started_before_the_shim_is_confined_while_the_policy_loads)
+{
+	secret_policy();
+	char file_env[PATH_MAX + 16];
+	snprintf(file_env, sizeof(file_env), "EARLY_FILE=%s/secret", dir);
+	const char *extra[] = { file_env, NULL };
+	const char *argv[] = { PROG_EARLY_THREAD, NULL };
+	for (int i = 0; i < 5; i++) {
+		struct direct d = direct_run(argv, WARD_LIB, NULL, extra);
+		cr_assert_eq(d.code, 0, "run %d: the early thread reached the secret or did not run (exit %d): %s %s", i,
+		             d.code, d.out, d.err);
+		cr_assert(strstr(d.out, "tries=") != NULL && strstr(d.out, " reached=0") != NULL, "%s", d.out);
+		direct_free(&d);
+	}
+}
+
 Test(confined, a_constructor_cannot_swap_the_policy_or_home)
 {
 	secret_policy();
