@@ -122,6 +122,31 @@ allowed_as_named(struct ward_frame *f, unsigned int ops, const char *name)
  * into every exec it lets through; the first process of a tree was started
  * from outside, and `ward run` decides that one itself).
  */
+/* Whether path names the file this image runs (/proc/self/exe's). */
+static bool
+is_the_image(const char *path)
+{
+	struct stat named, running;
+	return ward_syscall(SYS_newfstatat, AT_FDCWD, path, &named, 0) == 0 &&
+	       ward_syscall(SYS_newfstatat, AT_FDCWD, "/proc/self/exe", &running, 0) == 0 &&
+	       named.st_dev == running.st_dev && named.st_ino == running.st_ino;
+}
+
+/* The image's exec cannot be decided: refused with a record, 126. */
+static void
+refuse_image(struct ward_frame *f, const char *what, const char *why_text)
+{
+	char by[160];
+	snprintf(by, sizeof(by), "not decided (%s)", why_text);
+	struct ward_refusal why = { .op = "exec", .what = what, .by = by, .rule = "undecided", .err = EACCES };
+	struct ward_scratch *s = ward_scratch_enter();
+	int r = ward_refuse(f, s, &why);
+	if (s != NULL)
+		ward_scratch_leave();
+	if (r != 0)
+		ward_syscall(SYS_exit_group, 126);
+}
+
 void
 ward_exec_check_self(void)
 {
@@ -142,9 +167,21 @@ ward_exec_check_self(void)
 		self = own;
 		n = ward_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", self, WARD_PATH_MAX - 1);
 	}
-	if (n <= 0 || n >= WARD_PATH_MAX - 1)
-		return; /* no name to decide on (a deleted file keeps its old name plus " (deleted)") */
+	if (n <= 0 || n >= WARD_PATH_MAX - 1) { /* no name the kernel gives in full: not decided, refused */
+		refuse_image(&f, n > 0 ? "(a program path longer than PATH_MAX)" : "(the program has no name)",
+		             "the program's name cannot be read in full");
+		return;
+	}
 	self[n] = '\0';
+	/* A deleted file or a memfd keeps a name plus " (deleted)": no name
+	 * a rule could have meant.  Refused unless that name is the very file
+	 * that runs (a file really called so). */
+	static const char deleted[] = " (deleted)";
+	if ((size_t)n >= sizeof(deleted) - 1 && memcmp(self + n - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1) == 0 &&
+	    !is_the_image(self)) {
+		refuse_image(&f, self, "the program is a deleted file or a memfd: no name to decide on");
+		return;
+	}
 	/* The kernel's name is decided as it is when a resolution could not
 	 * change it (no readlink a component, no scratch pages; a resolution
 	 * of it leads elsewhere only if the tree changed since the exec, and

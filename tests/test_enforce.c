@@ -531,6 +531,30 @@ Test(enforce, an_unseen_exec_through_a_symlink_is_decided_by_the_real_name)
 	}
 }
 
+/* A program run from a descriptor whose file has no name any more (a
+ * deleted copy, a memfd), by the system call itself: its own exec check
+ * finds no name a rule could mean, and refuses it. */
+Test(enforce, an_exec_of_a_deleted_file_or_a_memfd_is_refused)
+{
+	char text[2 * PATH_MAX];
+	snprintf(text, sizeof(text),
+	         "default deny\nallow ro /**\nallow rw /dev/null %s/**\nallow exec /usr/bin/* /bin/* %s\n", dir,
+	         PROG_DELETED_EXEC);
+	put("p.ward", text);
+	static const char *const modes[] = { "deleted", "memfd" };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char command[2 * PATH_MAX];
+		snprintf(command, sizeof(command), "%s %s /bin/echo '%s/copy'", PROG_DELETED_EXEC, modes[i], dir);
+		const char *argv[] = { "sh", "-c", command, NULL };
+		struct outcome o = confined(argv, NULL);
+		cr_expect_eq(o.code, 126, "%s: exit %d: %s %s", modes[i], o.code, o.out, o.err);
+		cr_expect_str_eq(o.out, "", "%s: the program ran", modes[i]);
+		cr_expect(strstr(o.err, "ward: denied exec ") != NULL && strstr(o.err, " (deleted)") != NULL, "%s: %s",
+		          modes[i], o.err);
+		outcome_free(&o);
+	}
+}
+
 Test(enforce, children_stay_confined_whatever_their_environment)
 {
 	static const char *const escapes[] = {
