@@ -534,6 +534,25 @@ Test(enforce, an_unseen_exec_through_a_symlink_is_decided_by_the_real_name)
 /* A program run from a descriptor whose file has no name any more (a
  * deleted copy, a memfd), by the system call itself: its own exec check
  * finds no name a rule could mean, and refuses it. */
+/* A stat refused through a symlink, or failing on a dangling one, leaves
+ * the caller's buffer as the kernel leaves it on failure: untouched (none
+ * of the link's own metadata in it). */
+Test(enforce, a_refused_or_failed_stat_leaves_the_buffer_untouched)
+{
+	cr_assert_eq(symlink("nowhere", in_dir("work/dangling")), 0);
+	const char *argv[] = { PROG_STAT_BUFFER, "to-secret", "dangling", "input", NULL };
+	struct outcome o = confined(argv, NULL);
+	cr_assert_eq(o.code, 0, "%s %s", o.out, o.err);
+	static const char *const want[] = {
+		"stat to-secret rc=-1 errno=13 untouched=1\n",  "fstatat to-secret rc=-1 errno=13 untouched=1\n",
+		"stat dangling rc=-1 errno=2 untouched=1\n",    "fstatat dangling rc=-1 errno=2 untouched=1\n",
+		"stat input rc=0 errno=0 untouched=0\n",         "fstatat input rc=0 errno=0 untouched=0\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect(strstr(o.out, want[i]) != NULL, "no '%s' in:\n%s", want[i], o.out);
+	outcome_free(&o);
+}
+
 Test(enforce, an_exec_of_a_deleted_file_or_a_memfd_is_refused)
 {
 	char text[2 * PATH_MAX];
