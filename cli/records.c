@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "records.h"
+#include "../core/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -506,15 +507,42 @@ is_note(const struct ward_record_entry *e)
 	return strcmp(e->decision, "probed") == 0 || strcmp(e->decision, KERNEL_CONFINED) == 0;
 }
 
+/* Text from the records (names are any bytes a program chose) escaped as
+ * the shim's own lines are: one summary line stays one line, and no name
+ * can print a line of its own. */
+static void
+put_escaped(const char *text, FILE *out)
+{
+	size_t cap = 6 * strlen(text) + 1;
+	char *escaped = must(malloc(cap));
+	ward_json_escape(escaped, cap, text);
+	fputs(escaped, out);
+	free(escaped);
+}
+
 static void
 print_entry(const struct ward_record_entry *e, FILE *out)
 {
 	char by[4300];
 	ward_records_describe_rule(e->rule, by, sizeof(by));
-	fprintf(out, "ward: %7lu %s %s %s by %s%s%s%s [", e->count, e->decision, e->op, e->path, by,
-	        e->via[0] ? " (" : "", e->via, e->via[0] ? ", a system call made outside libc)" : "");
-	for (size_t i = 0; i < e->nprograms; i++)
-		fprintf(out, "%s%s", i ? ", " : "", e->program[i]);
+	fprintf(out, "ward: %7lu ", e->count);
+	put_escaped(e->decision, out);
+	fputc(' ', out);
+	put_escaped(e->op, out);
+	fputc(' ', out);
+	put_escaped(e->path, out);
+	fputs(" by ", out);
+	put_escaped(by, out);
+	if (e->via[0]) {
+		fputs(" (", out);
+		put_escaped(e->via, out);
+		fputs(", a system call made outside libc)", out);
+	}
+	fputs(" [", out);
+	for (size_t i = 0; i < e->nprograms; i++) {
+		fputs(i ? ", " : "", out);
+		put_escaped(e->program[i], out);
+	}
 	fprintf(out, "%s]\n", e->more_programs ? ", ..." : "");
 }
 

@@ -62,6 +62,23 @@ Test(records, summary_merges_equal_records_most_frequent_first)
 	free(text);
 }
 
+/* Names are any bytes: a newline in a path or a program's name stays
+ * escaped in the summary, so no record prints a line of its own (a forged
+ * "ward: ..." summary line). */
+Test(records, names_with_newlines_stay_on_their_line)
+{
+	char *text = summary_of(RECORD("evil\\nward:       9 denied read /fake by rule x.ward:1 [x]", "read",
+	                               "/tmp/a\\nward: nothing denied\\u0007", "denied", "default", "false"));
+	cr_expect_not_null(strstr(text, "      1 denied read /tmp/a\\u000award: nothing denied\\u0007 by default deny "
+	                                "[evil\\u000award:       9 denied read /fake by rule x.ward:1 [x]]\n"),
+	                   "%s", text);
+	size_t lines = 0;
+	for (const char *c = text; *c; c++)
+		lines += *c == '\n';
+	cr_expect_eq(lines, 2, "a name made a line of its own:\n%s", text);
+	free(text);
+}
+
 /* --strict: a raw system call's record is its own entry, said to be one;
  * kernel-confined notes are counted apart, never as violations. */
 Test(records, raw_calls_and_kernel_confined_processes)
@@ -124,7 +141,8 @@ Test(records, escapes_backtraces_and_unknown_keys)
 	char *text = summary_of("{\"time\":1,\"pid\":2,\"exe\":\"c\\\"at\",\"call\":\"open\",\"op\":\"read\","
 	                        "\"path\":\"/a b/\\u00ff\\n\",\"decision\":\"denied\",\"rule\":\"default\","
 	                        "\"backtrace\":[\"main+0x1c\",\"x+0x2\"],\"new\":{\"k\":[1,2]}}\n");
-	cr_expect_not_null(strstr(text, "1 denied read /a b/\xff\n by default deny [c\"at]"), "%s", text);
+	/* printed escaped as the shim's lines are: one line, whatever the bytes */
+	cr_expect_not_null(strstr(text, "1 denied read /a b/\\u00ff\\u000a by default deny [c\\\"at]\n"), "%s", text);
 	free(text);
 }
 
