@@ -144,6 +144,10 @@ void ward_counters_on_thread_exit(void (*fn)(void));
 
 /* Zero every slot; only the calling thread keeps its slot (fork child, exec). */
 void ward_counters_reset(void);
+/* The same for the process's own slots only, not for the placed area:
+ * after a ward_counters_place of a fresh (all-zero) area, whose pages a
+ * reset would only touch. */
+void ward_counters_reset_private(void);
 
 /* Count from now on in area (n thread slots, then one overflow: n + 1 in
  * all), memory the caller owns, e.g. shared with another process, and
