@@ -77,8 +77,11 @@ static const char *
 self(void)
 {
 	Dl_info info;
-	if (kept_self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL)
-		snprintf(kept_self, sizeof(kept_self), "%s", info.dli_fname);
+	if (kept_self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL) {
+		size_t n = strnlen(info.dli_fname, sizeof(kept_self) - 1);
+		memcpy(kept_self, info.dli_fname, n); /* no snprintf: its pages were three faults of a fork child's exec */
+		kept_self[n] = '\0';
+	}
 	return kept_self;
 }
 
@@ -342,20 +345,38 @@ is_ward_library(const char *entry, size_t n)
 	       (n > 10 && memcmp(entry + n - 11, "/libward.so", 11) == 0);
 }
 
-/* "LD_PRELOAD=" ward's library, then the other entries of list. */
+static bool
+preload_separator(char c)
+{
+	return c == ':' || c == ' ';
+}
+
+/* "LD_PRELOAD=" ward's library, then the other entries of list (cap is
+ * ward_exec_preload_size's: room for all of it).  Copied by hand: the
+ * first exec of a fork child bound and faulted in snprintf, strcspn and
+ * strspn for these few bytes. */
 static size_t
 preload_line(char *out, size_t cap, const char *list)
 {
-	size_t n = (size_t)snprintf(out, cap, "LD_PRELOAD=%s", self());
+	static const char head[] = "LD_PRELOAD=";
+	const char *mine = self();
+	size_t n = sizeof(head) - 1, len = strlen(mine);
+	if (n + len + 1 > cap)
+		len = cap > n + 1 ? cap - n - 1 : 0; /* (never: the size counts it) */
+	memcpy(out, head, n);
+	memcpy(out + n, mine, len);
+	out[n += len] = '\0';
 	for (const char *p = list; p != NULL && *p != '\0';) {
-		size_t len = strcspn(p, ": ");
+		for (len = 0; p[len] != '\0' && !preload_separator(p[len]); len++)
+			;
 		if (len > 0 && !is_ward_library(p, len) && n + len + 2 < cap) {
 			out[n++] = ':';
 			memcpy(out + n, p, len);
 			out[n += len] = '\0';
 		}
 		p += len;
-		p += strspn(p, ": ");
+		while (preload_separator(*p))
+			p++;
 	}
 	return n;
 }

@@ -133,6 +133,7 @@ start(int argc, char **argv, char **envp)
 	ward_exec_init(argc, argv, envp);
 	ward_exec_name_self();
 	ward_config_init(argc, argv);
+	ward_scratch_init();
 	ward_records_init();
 	ward_checks_init();
 	ward_exec_check_self();

@@ -30,11 +30,7 @@ static __thread struct exec_room {
 } rooms[WARD_SCRATCH_NESTING] __attribute__((tls_model("initial-exec")));
 static __thread int room_depth __attribute__((tls_model("initial-exec")));
 static pthread_key_t key;
-/* The key is made when the first scratch or room is mapped, not at
- * start-up: pthread_key_create writes a page of libc's data, a fault in
- * every process, most of which (/bin/true, a shell that only execs) never
- * map either.  0 not made, 1 being made, 2 made, 3 failed. */
-static int key_state;
+static bool key_made;
 
 /* The thread ends: its scratch and rooms go. */
 static void
@@ -53,23 +49,19 @@ release(void *unused)
 }
 
 /* Have release run when the thread ends (not from a vfork child, whose
- * TLS and libc state are its parent's: pthread_setspecific may allocate).
- * pthread_key_create takes no lock (glibc claims a key with an atomic
- * exchange), so a signal handler may come here too.  A thread that finds
- * the key being made by another (or by the code it interrupted) tries
- * again at its next room. */
+ * TLS is its parent's: pthread_setspecific may allocate). */
 static void
 release_at_exit(void)
 {
-	if (ward_in_vfork)
-		return;
-	int state = __atomic_load_n(&key_state, __ATOMIC_ACQUIRE);
-	if (state == 0 && __atomic_compare_exchange_n(&key_state, &state, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		state = pthread_key_create(&key, release) == 0 ? 2 : 3;
-		__atomic_store_n(&key_state, state, __ATOMIC_RELEASE);
-	}
-	if (state == 2 && pthread_getspecific(key) == NULL)
+	if (key_made && !ward_in_vfork && pthread_getspecific(key) == NULL)
 		pthread_setspecific(key, &key);
+}
+
+void
+ward_scratch_init(void)
+{
+	if (!key_made)
+		key_made = pthread_key_create(&key, release) == 0;
 }
 
 /* The thread's first check: its scratch mapped.  Out of line, so that

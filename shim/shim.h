@@ -266,6 +266,7 @@ struct ward_scratch {
 		size_t nstrings;
 	} spawn;
 };
+void ward_scratch_init(void);
 /* This thread's next scratch set, or NULL (nested too deep, no memory):
  * the caller then refuses.  Every enter that succeeds has one leave. */
 struct ward_scratch *ward_scratch_enter(void);
