@@ -72,17 +72,31 @@ keep_text(const char *s)
 }
 
 /* libward.so's own path, learnt at the first exec (dladdr costs as much as
- * the rest of start-up). */
+ * the rest of start-up), or before the first fork (ward_exec_learn_self):
+ * a fork child then inherits it instead of binding and running dladdr
+ * itself, every child of a shell again.  self_known is on start-up's page
+ * of small variables: kept_self's own page is written once, never read
+ * first (a read, then the write, were two faults). */
+static bool self_known;
+
 static const char *
 self(void)
 {
 	Dl_info info;
-	if (kept_self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL) {
+	if (!self_known && dladdr((void *)self, &info) && info.dli_fname != NULL) {
 		size_t n = strnlen(info.dli_fname, sizeof(kept_self) - 1);
 		memcpy(kept_self, info.dli_fname, n); /* no snprintf: its pages were three faults of a fork child's exec */
 		kept_self[n] = '\0';
+		self_known = true;
 	}
 	return kept_self;
+}
+
+void
+ward_exec_learn_self(void)
+{
+	if (!self_known)
+		(void)self();
 }
 
 /* ---- the environment the process was started with ---- */
@@ -339,7 +353,7 @@ ward_exec_init(int argc, char **argv, char **envp)
 static bool
 is_ward_library(const char *entry, size_t n)
 {
-	if (n == strlen(kept_self) && memcmp(entry, kept_self, n) == 0)
+	if (self_known && n == strlen(kept_self) && memcmp(entry, kept_self, n) == 0)
 		return true;
 	return (n == 10 && memcmp(entry, "libward.so", 10) == 0) ||
 	       (n > 10 && memcmp(entry + n - 11, "/libward.so", 11) == 0);

@@ -148,7 +148,7 @@ start(int argc, char **argv, char **envp)
 	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
 		tree_join(ward_config.pid, (pid_t)ward_syscall(SYS_getppid), true); /* pid: learnt by ward_config_init */
 	learn_standard_fds();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(ward_exec_learn_self, NULL, after_fork_child);
 	ward_alloc_init();
 	ward_config.allocator = ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)

@@ -413,6 +413,9 @@ void ward_exec_name_self(void);
 void ward_exec_check_self(void);
 char *ward_exec_spare_room(size_t *cap);
 bool ward_exec_started_confined(void);
+/* Before a fork (pthread_atfork's prepare): libward.so's path learnt in
+ * the parent, once, not in every child's first exec. */
+void ward_exec_learn_self(void);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;
