@@ -101,6 +101,7 @@ after_fork_child(void)
 	figures_restart(ward_config.pid, parent);
 	ward_children_reset();
 	ward_spawn_after_fork_child();
+	ward_scratch_after_fork_child();
 	ward_checks_after_fork_child();
 	ward_held_after_fork_child();
 	ward_fdtable_reset_figures();

@@ -270,6 +270,8 @@ void ward_scratch_init(void);
 /* This thread's next scratch set, or NULL (nested too deep, no memory):
  * the caller then refuses.  Every enter that succeeds has one leave. */
 struct ward_scratch *ward_scratch_enter(void);
+/* A fork child: the process's first exec room is free again. */
+void ward_scratch_after_fork_child(void);
 /* The innermost set this thread has entered, or NULL. */
 struct ward_scratch *ward_scratch_current(void);
 void ward_scratch_leave(void);
