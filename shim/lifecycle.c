@@ -67,7 +67,7 @@ tree_join(pid_t pid, pid_t ppid, bool move_figures)
 	record = ward_tree_claim(tree, pid, ppid, ward_config.exe);
 	if (record == NULL)
 		return false;
-	ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures);
+	ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures, &record->claimed);
 	return true;
 }
 

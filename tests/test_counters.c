@@ -293,8 +293,9 @@ Test(counters, more_live_threads_than_slots_still_exact, .timeout = 60)
 Test(counters, placed_overflow_slot_is_shared_and_exact, .timeout = 60)
 {
 	static struct ward_counter_slot area[3]; /* 2 thread slots and the overflow, all zero */
+	static uint32_t claimed;
 	count_call(4, 0);
-	ward_counters_place(area, 2, true);
+	ward_counters_place(area, 2, true, &claimed);
 	const unsigned int n = 8;
 	pthread_barrier_init(&all_alive, NULL, n);
 	run_threads(n, add_while_all_alive, NULL);
@@ -302,6 +303,10 @@ Test(counters, placed_overflow_slot_is_shared_and_exact, .timeout = 60)
 	cr_assert_eq(area[2].shared, 1, "the overflow slot was handed out, so it is shared");
 	cr_assert_eq(total(A), 4 + (uint64_t)n * 2000);
 	cr_assert_eq(total(B), (uint64_t)n * 4000);
+	cr_assert_eq(claimed, 7, "slots 0, 1 and the overflow were handed out");
+	static uint64_t out[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
+	ward_counters_sum_claimed(area, 3, claimed, out, copy);
+	cr_assert_eq(out[A], 4 + (uint64_t)n * 2000, "the claimed slots hold every figure");
 }
 
 /* ---- reset (fork child, exec) ---- */
@@ -338,7 +343,7 @@ Test(counters, reset_private_leaves_the_placed_area)
 	pthread_create(&t, NULL, add_and_exit, (void *)(uintptr_t)11);
 	pthread_join(t, NULL);
 	static struct ward_counter_slot area[WARD_COUNTER_SLOTS + 1];
-	ward_counters_place(area, WARD_COUNTER_SLOTS, false);
+	ward_counters_place(area, WARD_COUNTER_SLOTS, false, NULL);
 	ward_counters_reset_private();
 	static uint64_t out[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
 	ward_counters_snapshot(out, copy);
