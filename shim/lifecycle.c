@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "shim.h"
 #include "../core/children.h"
@@ -108,6 +109,20 @@ after_fork_child(void)
 	ward_rawsys_after_fork();
 }
 
+/* pthread_atfork's prepare handler, in the parent before each fork: what
+ * a child's exec needs is learnt here once (libward.so's path, the real
+ * execve), not in every child's first exec, where the look-ups walked the
+ * symbol tables of every object, none of whose pages a fork child has
+ * mapped (a bash child's exec: some twenty faults).  A flag test each
+ * fork after the first. */
+static void
+before_fork(void)
+{
+	ward_exec_learn_self();
+	if (__builtin_expect(ward_real_fn[WARD_ID_execve] == NULL, 0))
+		(void)WARD_REAL(execve);
+}
+
 /* fds 0-2, open when the shim starts, go into the FD table: one poll of
  * the three (POLLNVAL: not open; a timeout of 0 never waits, and no
  * events are asked for) instead of an fcntl each; the flags F_GETFL gave
@@ -149,7 +164,7 @@ start(int argc, char **argv, char **envp)
 	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
 		tree_join(ward_config.pid, (pid_t)ward_syscall(SYS_getppid), true); /* pid: learnt by ward_config_init */
 	learn_standard_fds();
-	pthread_atfork(ward_exec_learn_self, NULL, after_fork_child);
+	pthread_atfork(before_fork, NULL, after_fork_child);
 	ward_alloc_init();
 	ward_config.allocator = ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)
