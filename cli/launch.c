@@ -319,7 +319,7 @@ launch_figures(struct ward_report *report)
 		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 		if (state == WARD_TREE_FREE)
 			continue;
-		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value, copy);
+		ward_counters_sum_claimed(r->slot, WARD_TREE_SLOTS + 1, __atomic_load_n(&r->claimed, __ATOMIC_ACQUIRE), value, copy);
 		ward_layout_derive(value);
 		ward_report_add(report, r->exe, value, state != WARD_TREE_RUNNING);
 	}
@@ -338,7 +338,7 @@ launch_denied(void)
 		const struct ward_tree_record *r = &tree->record[i];
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == WARD_TREE_FREE)
 			continue;
-		ward_counters_sum(r->slot, WARD_TREE_SLOTS + 1, value, copy);
+		ward_counters_sum_claimed(r->slot, WARD_TREE_SLOTS + 1, __atomic_load_n(&r->claimed, __ATOMIC_ACQUIRE), value, copy);
 		denied += (unsigned long)value[WARD_IDX_POLICY_DENIED];
 	}
 	return denied;

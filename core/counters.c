@@ -12,10 +12,12 @@ struct pool {
 	struct ward_counter_slot *slot;
 	unsigned int n;
 	unsigned int used; /* high-water mark of claimed slot indices */
+	unsigned int overflowed; /* 1 once the overflow slot was handed out */
+	uint32_t *claimed;       /* placed: bit k set once slot k was handed out (bit n: the overflow) */
 };
 
 static struct ward_counter_slot private_slots[WARD_COUNTER_SLOTS + 1];
-static struct pool private_pool = { private_slots, WARD_COUNTER_SLOTS, 0 };
+static struct pool private_pool = { private_slots, WARD_COUNTER_SLOTS, 0, 0, NULL };
 /* Memory placed by the caller (shared with the launcher: see tree.h); new
  * claims go there once it is set. */
 static struct pool placed_pool;
@@ -49,6 +51,16 @@ make_exit_key(void)
 	exit_key_ok = pthread_key_create(&exit_key, thread_ended) == 0;
 }
 
+/* Slot i of p is handed out: say so where the reader of a placed area
+ * looks (before the slot's first figure is written). */
+static void
+mark_claimed(struct pool *p, unsigned int i)
+{
+	uint32_t bit = 1u << i;
+	if (p->claimed != NULL && !(ck_pr_load_32(p->claimed) & bit))
+		ck_pr_or_32(p->claimed, bit);
+}
+
 static struct ward_counter_slot *
 claim_from(struct pool *p)
 {
@@ -57,10 +69,13 @@ claim_from(struct pool *p)
 			unsigned int used = ck_pr_load_uint(&p->used);
 			while (used < i + 1 && !ck_pr_cas_uint_value(&p->used, used, i + 1, &used))
 				;
+			mark_claimed(p, i);
 			return &p->slot[i];
 		}
 	}
-	ck_pr_store_uint(&p->slot[p->n].shared, 1);
+	ck_pr_store_uint(&p->slot[p->n].shared, 1); /* before its first use, by every thread it goes to */
+	ck_pr_store_uint(&p->overflowed, 1);
+	mark_claimed(p, p->n);
 	return &p->slot[p->n];
 }
 
@@ -152,11 +167,32 @@ void
 ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX],
                   uint64_t copy[WARD_COUNTERS_MAX])
 {
+	ward_counters_sum_claimed(slots, n, UINT32_MAX, out, copy);
+}
+
+void
+ward_counters_sum_claimed(const struct ward_counter_slot *slots, unsigned int n, uint32_t claimed,
+                          uint64_t out[WARD_COUNTERS_MAX], uint64_t copy[WARD_COUNTERS_MAX])
+{
 	memset(out, 0, sizeof(uint64_t) * WARD_COUNTERS_MAX);
 	for (unsigned int k = 0; k < n; k++) {
+		if (k < 32 && !(claimed & (1u << k)))
+			continue; /* never handed out: all zero, and not a page to read */
 		read_slot(&slots[k], copy);
 		ward_counters_combine(out, copy);
 	}
+}
+
+/* Zero the words of value that are not zero yet.  After a fork the slots
+ * are the parent's pages, shared until written: reading them costs
+ * nothing, and a page whose words are all zero already (most of a slot:
+ * a process uses a few dozen of its 1,024 counters) is not copied. */
+static void
+zero_nonzero(uint64_t *value, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (value[i] != 0)
+			value[i] = 0;
 }
 
 static void
@@ -167,13 +203,16 @@ reset_pool(struct pool *p)
 	unsigned int used = ck_pr_load_uint(&p->used);
 	for (unsigned int n = 0; n < used; n++) {
 		struct ward_counter_slot *s = &p->slot[n];
-		memset(s->value, 0, sizeof(s->value));
+		zero_nonzero(s->value, WARD_COUNTERS_MAX);
 		if (s == ward_counters_mine)
 			continue; /* its owner's window stays as it is */
-		s->window = 0; /* a thread that vanished in the fork may have left it open */
-		s->owned = 0;
+		if (s->window != 0)
+			s->window = 0; /* a thread that vanished in the fork may have left it open */
+		if (s->owned != 0)
+			s->owned = 0;
 	}
-	memset(p->slot[p->n].value, 0, sizeof(p->slot[p->n].value));
+	if (ck_pr_load_uint(&p->overflowed)) /* never handed out: all zero, and untouched */
+		zero_nonzero(p->slot[p->n].value, WARD_COUNTERS_MAX);
 }
 
 void
@@ -184,12 +223,20 @@ ward_counters_reset(void)
 }
 
 void
-ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures)
+ward_counters_reset_private(void)
+{
+	reset_pool(&private_pool);
+}
+
+void
+ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures, uint32_t *claimed)
 {
 	struct ward_counter_slot *mine = ward_counters_mine;
 	/* area is all zero (see counters.h): writing zeros again would only
-	 * touch every page of it (26 KB of a tree record, ~7 faults) */
-	area[n].shared = 1;
+	 * touch every page of it (26 KB of a tree record, ~7 faults).  Nor is
+	 * the overflow slot's shared flag set here, 33 KB into a tree record
+	 * (a page of its own, one fault a process): claim_from sets it before
+	 * it hands the slot out, and nothing else reads it. */
 	if (mine != NULL) { /* this thread goes on counting in the new place */
 		if (move_figures) { /* our own memory: empty it and give it back */
 			memcpy(area[0].value, mine->value, sizeof(mine->value));
@@ -202,6 +249,10 @@ ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_fi
 	}
 	placed_pool.n = n;
 	placed_pool.used = mine != NULL ? 1 : 0;
+	placed_pool.overflowed = 0;
+	placed_pool.claimed = claimed;
+	if (mine != NULL)
+		mark_claimed(&placed_pool, 0);
 	ck_pr_fence_store();
 	ck_pr_store_ptr(&placed_pool.slot, area);
 }

@@ -134,6 +134,13 @@ void ward_counters_snapshot(uint64_t out[WARD_COUNTERS_MAX], uint64_t copy[WARD_
  * process, such as the launcher reading a process tree. */
 void ward_counters_sum(const struct ward_counter_slot *slots, unsigned int n, uint64_t out[WARD_COUNTERS_MAX],
                        uint64_t copy[WARD_COUNTERS_MAX]);
+/* The same, reading only the slots whose bit is set in claimed (as
+ * ward_counters_place's claimed word records them; slots 32 and up are
+ * always read): a slot never handed out is all zero, and its pages need
+ * not be touched (a tree record's unused slots were some nine page faults
+ * of the launcher's a process). */
+void ward_counters_sum_claimed(const struct ward_counter_slot *slots, unsigned int n, uint32_t claimed,
+                               uint64_t out[WARD_COUNTERS_MAX], uint64_t copy[WARD_COUNTERS_MAX]);
 
 /* Thread exit: the slot goes back to the pool with its figures. */
 void ward_counters_release_thread(void);
@@ -144,6 +151,10 @@ void ward_counters_on_thread_exit(void (*fn)(void));
 
 /* Zero every slot; only the calling thread keeps its slot (fork child, exec). */
 void ward_counters_reset(void);
+/* The same for the process's own slots only, not for the placed area:
+ * after a ward_counters_place of a fresh (all-zero) area, whose pages a
+ * reset would only touch. */
+void ward_counters_reset_private(void);
 
 /* Count from now on in area (n thread slots, then one overflow: n + 1 in
  * all), memory the caller owns, e.g. shared with another process, and
@@ -151,7 +162,10 @@ void ward_counters_reset(void);
  * ftruncate and whose records are never reused).  The
  * calling thread moves there at once (with its figures when move_figures;
  * without them when the old place is not this process's own, as after a
- * fork); other threads keep the slots they have, and snapshots add both. */
-void ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures);
+ * fork); other threads keep the slots they have, and snapshots add both.
+ * claimed (may be NULL; in memory the reader sees, zero when given): bit k
+ * is set before slot k (n: the overflow) is first used, for
+ * ward_counters_sum_claimed. */
+void ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures, uint32_t *claimed);
 
 #endif

@@ -20,8 +20,8 @@
 #include "counters.h"
 
 #define WARD_TREE_MAGIC 0x7761726474726565ull /* "wardtree" */
-#define WARD_TREE_VERSION 2 /* 2: 1024 counters a slot */
-#define WARD_TREE_SLOTS 4         /* thread slots per process; more threads share one */
+#define WARD_TREE_VERSION 3 /* 2: 1024 counters a slot; 3: claimed */
+#define WARD_TREE_SLOTS 4         /* thread slots per process; more threads share one (< 32: claimed's bits) */
 #define WARD_TREE_RECORDS 16384   /* processes per run */
 
 enum ward_tree_state { WARD_TREE_FREE, WARD_TREE_RUNNING, WARD_TREE_EXITED, WARD_TREE_EXECED };
@@ -30,7 +30,7 @@ struct ward_tree_record {
 	uint32_t state;
 	int32_t pid;
 	int32_t ppid;
-	uint32_t pad;
+	uint32_t claimed;   /* bit k: slot k was handed out (counters.h); the launcher reads only those */
 	char exe[64];
 	struct ward_counter_slot slot[WARD_TREE_SLOTS + 1];
 };

@@ -80,18 +80,42 @@ static struct {
 #define __libc_free(p) libc_alloc.free(p)
 #define __libc_calloc(count, size) libc_alloc.calloc(count, size)
 #define __libc_realloc(p, n) libc_alloc.realloc(p, n)
-#define __libc_memalign(alignment, n) libc_alloc.memalign(alignment, n)
+#define __libc_memalign(alignment, n) libc_memalign(alignment, n)
+
+/* The aligned entries are looked up on their first call, not when the
+ * allocator is chosen: few programs call them, and each dlsym is some
+ * 1,500 instructions of every process's start-up under WARD_MALLOC=libc. */
+static void *
+next_function(void **slot, const char *name)
+{
+	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (fn == NULL) {
+		fn = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	}
+	return fn;
+}
+
+static void *
+libc_memalign(size_t alignment, size_t n)
+{
+	void *(*fn)(size_t, size_t) = (void *(*)(size_t, size_t))next_function((void **)&libc_alloc.memalign,
+	                                                                         "__libc_memalign");
+	return fn(alignment, n);
+}
 
 static void *
 libc_valloc(size_t n)
 {
-	return libc_alloc.valloc(n);
+	void *(*fn)(size_t) = (void *(*)(size_t))next_function((void **)&libc_alloc.valloc, "__libc_valloc");
+	return fn(n);
 }
 
 static void *
 libc_pvalloc(size_t n)
 {
-	return libc_alloc.pvalloc(n);
+	void *(*fn)(size_t) = (void *(*)(size_t))next_function((void **)&libc_alloc.pvalloc, "__libc_pvalloc");
+	return fn(n);
 }
 
 enum allocator { UNCHOSEN = 0, JEMALLOC, LIBC };
@@ -175,7 +199,12 @@ choice_in(const char *entry, char *out, size_t cap)
 	static const char key[] = "WARD_MALLOC=";
 	if (strncmp(entry, key, sizeof(key) - 1) != 0)
 		return false;
-	snprintf(out, cap, "%s", entry + sizeof(key) - 1);
+	/* copied by hand: snprintf's text and tables were three page faults
+	 * of start-up under WARD_MALLOC=libc */
+	const char *value = entry + sizeof(key) - 1;
+	size_t n = strnlen(value, cap - 1);
+	memcpy(out, value, n);
+	out[n] = '\0';
 	return true;
 }
 
@@ -223,9 +252,6 @@ choose(void)
 		*(void **)&libc_alloc.free = dlsym(RTLD_NEXT, "__libc_free");
 		*(void **)&libc_alloc.calloc = dlsym(RTLD_NEXT, "__libc_calloc");
 		*(void **)&libc_alloc.realloc = dlsym(RTLD_NEXT, "__libc_realloc");
-		*(void **)&libc_alloc.memalign = dlsym(RTLD_NEXT, "__libc_memalign");
-		*(void **)&libc_alloc.valloc = dlsym(RTLD_NEXT, "__libc_valloc");
-		*(void **)&libc_alloc.pvalloc = dlsym(RTLD_NEXT, "__libc_pvalloc");
 		__atomic_store_n(&heap.allocator, LIBC, __ATOMIC_RELEASE);
 		void *fn = dlsym(RTLD_NEXT, "malloc_usable_size");
 		__atomic_store_n(&heap.libc_usable, (size_t(*)(void *))fn, __ATOMIC_RELEASE);

@@ -72,14 +72,31 @@ keep_text(const char *s)
 }
 
 /* libward.so's own path, learnt at the first exec (dladdr costs as much as
- * the rest of start-up). */
+ * the rest of start-up), or before the first fork (ward_exec_learn_self):
+ * a fork child then inherits it instead of binding and running dladdr
+ * itself, every child of a shell again.  self_known is on start-up's page
+ * of small variables: kept_self's own page is written once, never read
+ * first (a read, then the write, were two faults). */
+static bool self_known;
+
 static const char *
 self(void)
 {
 	Dl_info info;
-	if (kept_self[0] == '\0' && dladdr((void *)self, &info) && info.dli_fname != NULL)
-		snprintf(kept_self, sizeof(kept_self), "%s", info.dli_fname);
+	if (!self_known && dladdr((void *)self, &info) && info.dli_fname != NULL) {
+		size_t n = strnlen(info.dli_fname, sizeof(kept_self) - 1);
+		memcpy(kept_self, info.dli_fname, n); /* no snprintf: its pages were three faults of a fork child's exec */
+		kept_self[n] = '\0';
+		self_known = true;
+	}
 	return kept_self;
+}
+
+void
+ward_exec_learn_self(void)
+{
+	if (!self_known)
+		(void)self();
 }
 
 /* ---- the environment the process was started with ---- */
@@ -333,29 +350,60 @@ ward_exec_init(int argc, char **argv, char **envp)
 	}
 }
 
+/* memcmp's test, by hand: the first exec of a bash child was the first
+ * call of memcmp through the shim's PLT, whose lazy binding walked the
+ * symbol tables of bash, libtinfo and libc, none mapped in a fork child
+ * (ten page faults). */
+static bool
+same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 static bool
 is_ward_library(const char *entry, size_t n)
 {
-	if (n == strlen(kept_self) && memcmp(entry, kept_self, n) == 0)
+	if (self_known && n == strlen(kept_self) && same_bytes(entry, kept_self, n))
 		return true;
-	return (n == 10 && memcmp(entry, "libward.so", 10) == 0) ||
-	       (n > 10 && memcmp(entry + n - 11, "/libward.so", 11) == 0);
+	return (n == 10 && same_bytes(entry, "libward.so", 10)) ||
+	       (n > 10 && same_bytes(entry + n - 11, "/libward.so", 11));
 }
 
-/* "LD_PRELOAD=" ward's library, then the other entries of list. */
+static bool
+preload_separator(char c)
+{
+	return c == ':' || c == ' ';
+}
+
+/* "LD_PRELOAD=" ward's library, then the other entries of list (cap is
+ * ward_exec_preload_size's: room for all of it).  Copied by hand: the
+ * first exec of a fork child bound and faulted in snprintf, strcspn and
+ * strspn for these few bytes. */
 static size_t
 preload_line(char *out, size_t cap, const char *list)
 {
-	size_t n = (size_t)snprintf(out, cap, "LD_PRELOAD=%s", self());
+	static const char head[] = "LD_PRELOAD=";
+	const char *mine = self();
+	size_t n = sizeof(head) - 1, len = strlen(mine);
+	if (n + len + 1 > cap)
+		len = cap > n + 1 ? cap - n - 1 : 0; /* (never: the size counts it) */
+	memcpy(out, head, n);
+	memcpy(out + n, mine, len);
+	out[n += len] = '\0';
 	for (const char *p = list; p != NULL && *p != '\0';) {
-		size_t len = strcspn(p, ": ");
+		for (len = 0; p[len] != '\0' && !preload_separator(p[len]); len++)
+			;
 		if (len > 0 && !is_ward_library(p, len) && n + len + 2 < cap) {
 			out[n++] = ':';
 			memcpy(out + n, p, len);
 			out[n += len] = '\0';
 		}
 		p += len;
-		p += strspn(p, ": ");
+		while (preload_separator(*p))
+			p++;
 	}
 	return n;
 }

@@ -14,10 +14,12 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "shim.h"
 #include "../core/children.h"
@@ -54,17 +56,20 @@ ward_real_resolve(enum ward_call_id id)
 	return fn;
 }
 
-/* Take a record of the tree for this process image and count there.  The
- * figures so far come along at start-up (our own memory), not after a fork
- * or a failed exec (the old record is someone else's, or finished). */
-static void
-tree_join(pid_t pid, bool move_figures)
+/* Take a record of the tree for this process image, whose parent is
+ * ppid, and count there.  The figures so far come along at start-up (our
+ * own memory), not after a fork or a failed exec (the old record is
+ * someone else's, or finished).  True: counting in a fresh record. */
+static bool
+tree_join(pid_t pid, pid_t ppid, bool move_figures)
 {
 	if (tree == NULL)
-		return;
-	record = ward_tree_claim(tree, pid, (pid_t)ward_syscall(SYS_getppid), ward_config.exe);
-	if (record != NULL)
-		ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures);
+		return false;
+	record = ward_tree_claim(tree, pid, ppid, ward_config.exe);
+	if (record == NULL)
+		return false;
+	ward_counters_place(record->slot, WARD_TREE_SLOTS, move_figures, &record->claimed);
+	return true;
 }
 
 static void
@@ -75,12 +80,16 @@ tree_leave(uint32_t state)
 }
 
 /* New figures for this image (a fork child, or after a failed exec), whose
- * pid is pid. */
+ * pid is pid and parent ppid.  A fresh record is all zero already: only
+ * the process's own slots are reset (writing the record's zeros again
+ * touched five of its pages, each a page of the shared file allocated). */
 static void
-figures_restart(pid_t pid)
+figures_restart(pid_t pid, pid_t ppid)
 {
-	tree_join(pid, false);
-	ward_counters_reset();
+	if (tree_join(pid, ppid, false))
+		ward_counters_reset_private();
+	else
+		ward_counters_reset();
 	ward_alloc_figures_reset(); /* after the reset: it counts the heap's starting level */
 	ward_dump_rearm();
 }
@@ -88,14 +97,50 @@ figures_restart(pid_t pid)
 static void
 after_fork_child(void)
 {
+	pid_t parent = ward_config.pid; /* the process that forked (no getppid) */
 	ward_config.pid = (pid_t)ward_syscall(SYS_getpid);
-	figures_restart(ward_config.pid);
+	figures_restart(ward_config.pid, parent);
 	ward_children_reset();
 	ward_spawn_after_fork_child();
+	ward_scratch_after_fork_child();
 	ward_checks_after_fork_child();
 	ward_held_after_fork_child();
 	ward_fdtable_reset_figures();
 	ward_rawsys_after_fork();
+}
+
+/* pthread_atfork's prepare handler, in the parent before each fork: what
+ * a child's exec needs is learnt here once (libward.so's path, the real
+ * execve), not in every child's first exec, where the look-ups walked the
+ * symbol tables of every object, none of whose pages a fork child has
+ * mapped (a bash child's exec: some twenty faults).  A flag test each
+ * fork after the first. */
+static void
+before_fork(void)
+{
+	ward_exec_learn_self();
+	if (__builtin_expect(ward_real_fn[WARD_ID_execve] == NULL, 0))
+		(void)WARD_REAL(execve);
+}
+
+/* fds 0-2, open when the shim starts, go into the FD table: one poll of
+ * the three (POLLNVAL: not open; a timeout of 0 never waits, and no
+ * events are asked for) instead of an fcntl each; the flags F_GETFL gave
+ * were read by nothing (a dup copies them, as for any inherited fd the
+ * table learns with flags 0).  If the poll fails (a signal), fcntl. */
+static void
+learn_standard_fds(void)
+{
+	struct pollfd fds[3] = { { .fd = 0 }, { .fd = 1 }, { .fd = 2 } };
+	if (ward_syscall(SYS_poll, fds, 3, 0) >= 0) {
+		for (int fd = 0; fd <= 2; fd++)
+			if (!(fds[fd].revents & POLLNVAL))
+				ward_fdtable_set(fd, WARD_FD_INHERITED, 0);
+		return;
+	}
+	for (int fd = 0; fd <= 2; fd++)
+		if (ward_syscall(SYS_fcntl, fd, F_GETFL) >= 0)
+			ward_fdtable_set(fd, WARD_FD_INHERITED, 0);
 }
 
 static void
@@ -117,13 +162,9 @@ start(int argc, char **argv, char **envp)
 		ward_output_watch(2);
 	const char *tree_path = ward_env("WARD_TREE");
 	if (tree_path != NULL && tree_path[0] != '\0' && (tree = ward_tree_attach(tree_path)) != NULL)
-		tree_join(ward_config.pid, true); /* learnt by ward_config_init, a moment ago */
-	for (int fd = 0; fd <= 2; fd++) {
-		long flags = ward_syscall(SYS_fcntl, fd, F_GETFL);
-		if (flags >= 0)
-			ward_fdtable_set(fd, WARD_FD_INHERITED, (int)flags);
-	}
-	pthread_atfork(NULL, NULL, after_fork_child);
+		tree_join(ward_config.pid, (pid_t)ward_syscall(SYS_getppid), true); /* pid: learnt by ward_config_init */
+	learn_standard_fds();
+	pthread_atfork(before_fork, NULL, after_fork_child);
 	ward_alloc_init();
 	ward_config.allocator = ward_alloc_name(); /* chosen by now, even if nothing was allocated yet */
 	if (ward_alloc_bad_choice() != NULL)
@@ -286,7 +327,7 @@ void
 ward_exec_failed(enum ward_call_id id, bool dumped_before)
 {
 	if (dumped_before) /* the image goes on: new figures (and record) */
-		figures_restart((pid_t)ward_syscall(SYS_getpid));
+		figures_restart((pid_t)ward_syscall(SYS_getpid), (pid_t)ward_syscall(SYS_getppid));
 	/* The call itself was counted before the dump; the new figures get
 	 * its failure, so merged figures count it once. */
 	struct ward_counter_slot *slot = ward_counters_slot();

@@ -15,6 +15,11 @@
  * next exec and replaced by a bigger one when an exec needs more.  A
  * vfork child uses its parent's (it runs on the parent's thread, which
  * waits): a room it maps or replaces is the parent's from then on.
+ * The usual environment fits in the process's first room, static memory
+ * taken with a compare-and-swap by one exec at a time (not by a vfork
+ * child, which would leave it taken in its parent, nor nested): a fork
+ * child of a shell execs once and maps nothing (the mmap was a system
+ * call of every such exec).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -29,6 +34,10 @@ static __thread struct exec_room {
 	size_t size;
 } rooms[WARD_SCRATCH_NESTING] __attribute__((tls_model("initial-exec")));
 static __thread int room_depth __attribute__((tls_model("initial-exec")));
+static __thread bool room_first __attribute__((tls_model("initial-exec"))); /* depth 0 is first_room */
+#define FIRST_ROOM 16384
+static char first_room[FIRST_ROOM] __attribute__((aligned(64)));
+static int first_room_taken; /* on start-up's page of small variables (start-up.ld) */
 static pthread_key_t key;
 static bool key_made;
 
@@ -138,6 +147,13 @@ ward_scratch_exec_room_enter(size_t bytes)
 {
 	if (room_depth >= WARD_SCRATCH_NESTING)
 		return NULL;
+	int free_ = 0;
+	if (room_depth == 0 && !ward_in_vfork && bytes <= FIRST_ROOM &&
+	    __atomic_compare_exchange_n(&first_room_taken, &free_, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		room_first = true;
+		room_depth++;
+		return first_room;
+	}
 	struct exec_room *room = &rooms[room_depth];
 	if (room->size < bytes) {
 		size_t size = (bytes + 65535) & ~(size_t)65535;
@@ -157,5 +173,23 @@ ward_scratch_exec_room_enter(size_t bytes)
 void
 ward_scratch_exec_room_leave(void)
 {
-	room_depth--;
+	if (--room_depth == 0 && room_first) {
+		/* After a failed exec: free again.  A child of a raw clone with
+		 * CLONE_VM (not marked as vfork's are) gives its room back before
+		 * its exec, which still reads it: the first room then stays taken
+		 * (its parent's threads map rooms of their own from then on). */
+		room_first = false;
+		if (!ward_in_foreign_child())
+			__atomic_store_n(&first_room_taken, 0, __ATOMIC_RELEASE);
+	}
+}
+
+/* A fork child: the first room is free (the thread that had it is gone;
+ * the forking thread is not inside an exec). */
+void
+ward_scratch_after_fork_child(void)
+{
+	room_first = false;
+	if (first_room_taken != 0)
+		first_room_taken = 0;
 }

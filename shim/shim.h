@@ -270,6 +270,8 @@ void ward_scratch_init(void);
 /* This thread's next scratch set, or NULL (nested too deep, no memory):
  * the caller then refuses.  Every enter that succeeds has one leave. */
 struct ward_scratch *ward_scratch_enter(void);
+/* A fork child: the process's first exec room is free again. */
+void ward_scratch_after_fork_child(void);
 /* The innermost set this thread has entered, or NULL. */
 struct ward_scratch *ward_scratch_current(void);
 void ward_scratch_leave(void);
@@ -413,6 +415,9 @@ void ward_exec_name_self(void);
 void ward_exec_check_self(void);
 char *ward_exec_spare_room(size_t *cap);
 bool ward_exec_started_confined(void);
+/* Before a fork (pthread_atfork's prepare): libward.so's path learnt in
+ * the parent, once, not in every child's first exec. */
+void ward_exec_learn_self(void);
 
 /* ---- hooks (hooks.c) ---- */
 typedef struct __dirstream DIR;

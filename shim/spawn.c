@@ -206,12 +206,27 @@ static struct {
 	pid_t pid[PIPES_MAX];
 } pipes = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* Has popen or pclose ever taken the lock?  (On start-up's page of small
+ * variables, shim/start-up.ld: a fork child reads it at no cost.) */
+static bool pipes_used;
+
 /* A fork child: the lock may have been held by a thread that is gone, and
- * the parent's streams are not the child's to pclose. */
+ * the parent's streams are not the child's to pclose.  A lock never taken
+ * is as the initialiser left it: not written (its page, never touched by
+ * a process that does not popen, was a fault a fork). */
 void
 ward_spawn_after_fork_child(void)
 {
-	pthread_mutex_init(&pipes.lock, NULL);
+	if (pipes_used)
+		pthread_mutex_init(&pipes.lock, NULL);
+}
+
+static void
+pipes_lock(void)
+{
+	if (!pipes_used)
+		pipes_used = true;
+	pthread_mutex_lock(&pipes.lock);
 }
 
 WARD_EXPORT FILE *
@@ -231,7 +246,7 @@ popen(const char *command, const char *mode)
 	posix_spawn_file_actions_t actions;
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_adddup2(&actions, theirs, reading ? 1 : 0);
-	pthread_mutex_lock(&pipes.lock);
+	pipes_lock();
 	for (int i = 0; i < PIPES_MAX; i++) /* POSIX: earlier popen streams are closed in the child */
 		if (pipes.stream[i] != NULL)
 			posix_spawn_file_actions_addclose(&actions, fileno(pipes.stream[i]));
@@ -282,7 +297,7 @@ WARD_EXPORT int
 pclose(FILE *stream)
 {
 	pid_t pid = -1;
-	pthread_mutex_lock(&pipes.lock);
+	pipes_lock();
 	for (int i = 0; i < PIPES_MAX; i++) {
 		if (pipes.stream[i] == stream) {
 			pid = pipes.pid[i];

@@ -287,6 +287,28 @@ Test(counters, more_live_threads_than_slots_still_exact, .timeout = 60)
 	cr_assert_eq(total(B) - b0, (uint64_t)n * 4000);
 }
 
+/* A placed area (a tree record) whose overflow slot nobody marked shared
+ * beforehand: the threads that land there mark it themselves, and the
+ * figures stay exact. */
+Test(counters, placed_overflow_slot_is_shared_and_exact, .timeout = 60)
+{
+	static struct ward_counter_slot area[3]; /* 2 thread slots and the overflow, all zero */
+	static uint32_t claimed;
+	count_call(4, 0);
+	ward_counters_place(area, 2, true, &claimed);
+	const unsigned int n = 8;
+	pthread_barrier_init(&all_alive, NULL, n);
+	run_threads(n, add_while_all_alive, NULL);
+	pthread_barrier_destroy(&all_alive);
+	cr_assert_eq(area[2].shared, 1, "the overflow slot was handed out, so it is shared");
+	cr_assert_eq(total(A), 4 + (uint64_t)n * 2000);
+	cr_assert_eq(total(B), (uint64_t)n * 4000);
+	cr_assert_eq(claimed, 7, "slots 0, 1 and the overflow were handed out");
+	static uint64_t out[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
+	ward_counters_sum_claimed(area, 3, claimed, out, copy);
+	cr_assert_eq(out[A], 4 + (uint64_t)n * 2000, "the claimed slots hold every figure");
+}
+
 /* ---- reset (fork child, exec) ---- */
 
 Test(counters, reset_zeroes_everything_and_counting_goes_on)
@@ -309,6 +331,29 @@ Test(counters, reset_zeroes_everything_and_counting_goes_on)
 	cr_assert_eq(total(A), 5);
 	run_threads(4, hammer, NULL);
 	cr_assert_eq(total(A), 5 + 4ull * HAMMER_CALLS);
+}
+
+/* A fork child in a tree: a fresh record placed, then only the process's
+ * own slots reset; the record is left as it was (all zero) and counting
+ * goes on there. */
+Test(counters, reset_private_leaves_the_placed_area)
+{
+	count_call(5, 7);
+	pthread_t t;
+	pthread_create(&t, NULL, add_and_exit, (void *)(uintptr_t)11);
+	pthread_join(t, NULL);
+	static struct ward_counter_slot area[WARD_COUNTER_SLOTS + 1];
+	ward_counters_place(area, WARD_COUNTER_SLOTS, false, NULL);
+	ward_counters_reset_private();
+	static uint64_t out[WARD_COUNTERS_MAX], copy[WARD_COUNTERS_MAX];
+	ward_counters_snapshot(out, copy);
+	for (unsigned int i = 0; i < WARD_COUNTERS_MAX; i++)
+		cr_assert_eq(out[i], 0, "counter %u is %llu after reset", i, (unsigned long long)out[i]);
+	count_call(2, 1);
+	pthread_create(&t, NULL, add_and_exit, (void *)(uintptr_t)3);
+	pthread_join(t, NULL);
+	cr_assert_eq(total(A), 5);
+	cr_assert_eq(area[0].value[A] + area[1].value[A], 5, "counted in the placed area");
 }
 
 Test(counters, slot_is_stable_per_thread)

@@ -405,6 +405,32 @@ Test(processes, failed_exec_is_counted_once)
 	shim_run_free(&s);
 }
 
+/* The first exec of a process builds the environment in the process's
+ * static first room; one that fails gives it back, and the next exec of
+ * the same image (bash's exec builtin under execfail) builds it there
+ * again: the new image still gets the tree's LD_PRELOAD and WARD_CHILD.
+ * A fork child of that shell (the room free in it) does the same. */
+Test(processes, exec_after_a_failed_exec_carries_the_environment)
+{
+	const char *argv[] = { "bash", "-c",
+		               "shopt -s execfail; exec /nonexistent/program; /usr/bin/env; exec /usr/bin/env",
+		               NULL };
+	struct shim_run s;
+	cr_assert(shim_run(argv, dir, NULL, &s));
+	expect_exit(&s, 0);
+	const char *out = s.r.out;
+	for (int copy = 0; copy < 2; copy++) {
+		const char *preload = strstr(out, "LD_PRELOAD=");
+		cr_assert_not_null(preload, "env #%d sees no LD_PRELOAD:\n%s", copy + 1, s.r.out);
+		cr_assert(strncmp(strchr(preload, '=') + 1, "/", 1) == 0 && strstr(preload, "libward.so") != NULL,
+		          "%s", s.r.out);
+		const char *child = strstr(out, "WARD_CHILD=1");
+		cr_assert_not_null(child, "env #%d sees no WARD_CHILD:\n%s", copy + 1, s.r.out);
+		out = (preload > child ? preload : child) + 1;
+	}
+	shim_run_free(&s);
+}
+
 /* exec of an executable file that is not a program: the shim's "will it
  * work" guess says yes, the kernel says ENOEXEC.  Across the image's dumps the
  * one execv must still appear once, as a failure. */
