@@ -56,8 +56,10 @@ make_exit_key(void)
 static void
 mark_claimed(struct pool *p, unsigned int i)
 {
+	if (p->claimed == NULL || i >= 32) /* only a placed area says (its slots are fewer than 32) */
+		return;
 	uint32_t bit = 1u << i;
-	if (p->claimed != NULL && !(ck_pr_load_32(p->claimed) & bit))
+	if (!(ck_pr_load_32(p->claimed) & bit))
 		ck_pr_or_32(p->claimed, bit);
 }
 
