@@ -96,7 +96,8 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 		return 0;
 	}
 	struct ward_dircache_hit hit;
-	if (o->skip_dircache || !ward_dircache_get(out, dir_len, s->dir, &hit)) {
+	if (o->skip_dircache || !(o->exact_open ? ward_dircache_get_exact(out, dir_len, s->dir, &hit)
+	                                        : ward_dircache_get(out, dir_len, s->dir, &hit))) {
 		unsigned int generation = ward_dircache_generation();
 		out[slash] = '\0';
 		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);

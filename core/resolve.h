@@ -70,6 +70,8 @@ struct ward_resolve_options {
 	bool skip_dircache; /* walk every directory afresh (a refusal is looked at again this way) */
 	bool leave_dircache; /* with skip_dircache: and fill nothing either (a check made once, the image's
 	                      * own at start-up: the cache's pages are left for the first real use) */
+	bool exact_open; /* the caller opens the answer with no symlink followed (core/exact): a cached
+	                  * directory that is its own real path needs no age (ward_dircache_get_exact) */
 };
 
 /* out: WARD_NAME_MAX bytes */
