@@ -225,6 +225,11 @@ void ward_output_own(int fd, bool own);
 
 /* ---- held descriptors (held.c): the program's closes and replacements ---- */
 bool ward_held_close(struct ward_frame *f, int fd);
+/* ward_held_close's halves for the lean close, which makes the call itself:
+ * announced with fd not held (true: close it, then ward_held_close_end), or
+ * nothing done (false: the full way) */
+bool ward_held_close_begin(int fd);
+void ward_held_close_end(void);
 bool ward_held_replace(struct ward_frame *f, int fd, int newfd, int flags);
 bool ward_held_close_range(unsigned int first, unsigned int last, int flags, const int *own, int own_n);
 void ward_held_after_fork_child(void);
