@@ -482,15 +482,14 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		return result;
 	bool unsettled;
 	struct verdict v;
-	size_t slash, len = ward_path_normal(path, &slash), n = len != 0 ? len : strlen(path); /* (normal: no trailing '/') */
-	if (n > 1 && path[n - 1] == '/') { /* "x/": x followed, and it must be a directory */
+	int r = ward_resolve_where(ward_checks_resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW),
+	                           s->resolved, &unsettled, &s->resolve);
+	if (s->resolve.trailing_slash) { /* "x/": x followed, and it must be a directory */
 		result = ward_checks_check(f, s, WARD_OP_STAT, dirfd, path, true);
 		if (result == 0 && ward_checks_keep_trailing_slash(s, path)) /* the kernel's answer on "x/" */
 			ward_checks_complete(f, ward_exact_call(SYS_newfstatat, s->resolved, (long)buf, 0, 0));
 		goto out;
 	}
-	int r = ward_resolve_where_scanned(ward_checks_resolve_options(), dirfd, path, len, slash,
-	                                   !(flags & AT_SYMLINK_NOFOLLOW), s->resolved, &unsettled, &s->resolve);
 	if (r != 0) {
 		result = ward_checks_unresolved(f, s, path, r);
 		goto out;

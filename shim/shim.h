@@ -241,7 +241,7 @@ void ward_held_after_fork_child(void);
 #define WARD_SPAWN_ACTIONS_MAX 64 /* file actions of one posix_spawn (more: refused) */
 struct ward_scratch {
 	struct stat found;
-	char resolved[WARD_NAME_MAX];
+	char resolved[WARD_NAME_MAX] __attribute__((aligned(64))); /* (aligned: scanned 32 bytes at a time, core/path) */
 	struct ward_resolve_scratch resolve;
 	char fd_target[WARD_PATH_MAX];
 	char anchor_link[WARD_PATH_MAX];             /* what an anchor of core/exact names now (held.c) */
