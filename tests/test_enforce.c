@@ -286,6 +286,25 @@ Test(enforce, a_directory_swapped_for_a_symlink_is_followed_without_openat2)
 	run_free(&r);
 }
 
+/* The path a call is decided on is the one it acts on, whatever another
+ * thread does to the program's buffer meanwhile: a flip between a name in
+ * the write tree and one with "../.." of the same length and directory
+ * part (once, before the check read its path only once: escaped after
+ * some 20,000 opens) never creates the outside name. */
+Test(enforce, a_path_changed_by_another_thread_is_decided_as_it_is_opened)
+{
+	mkdir(in_dir("work/abcd"), 0755);
+	char work[PATH_MAX];
+	path_in(work, dir, "work");
+	const char *argv[] = { PROG_PATH_FLIP, work, NULL };
+	struct outcome o = confined(argv, "WARD_LOG=/dev/null");
+	cr_expect_eq(o.code, 0, "%s %s", o.out, o.err);
+	cr_expect(strncmp(o.out, "held ", 5) == 0, "%s", o.out);
+	cr_expect_not(exists("XY"));
+	fprintf(stderr, "path_flip: %s", o.out);
+	outcome_free(&o);
+}
+
 /* Without openat2 (a seccomp filter says ENOSYS, as an old kernel or
  * valgrind would) every checked open walks the decided path one component
  * at a time, each held against the program's closes and dup2s: it decides
