@@ -107,18 +107,21 @@ place_of(const char *dir, size_t len)
 static __thread unsigned int last_hit __attribute__((tls_model("initial-exec")));
 static __thread unsigned int last_long_hit __attribute__((tls_model("initial-exec")));
 
-/* e's real path into out if e holds dir (read inside its window). */
-static inline bool
+/* e's real path into out if e holds dir (read inside its window).
+ * same_at_any_age: an entry that is its own real path is not timed
+ * (ward_dircache_get_exact). */
+static inline __attribute__((always_inline)) bool
 probe(const struct header *e, const char *names, size_t room, const char *dir, size_t len, char *out,
-      struct ward_dircache_hit *hit)
+      struct ward_dircache_hit *hit, bool same_at_any_age)
 {
 	unsigned int before = ward_seqlock_read_begin(&e->sequence);
 	if (before & 1)
 		return false; /* being filled: a miss */
-	if (e->dir_len != len || e->generation != ck_pr_load_uint(&generation) || memcmp(names, dir, len) != 0 ||
-	    e->expires <= now_ns())
+	if (e->dir_len != len || e->generation != ck_pr_load_uint(&generation) || memcmp(names, dir, len) != 0)
 		return false;
 	bool same = e->same;
+	if (!(same_at_any_age && same) && e->expires <= now_ns())
+		return false;
 	size_t real_len = e->real_len;
 	uint64_t key = e->key;
 	if (!same) {
@@ -133,30 +136,42 @@ probe(const struct header *e, const char *names, size_t room, const char *dir, s
 	return true;
 }
 
-bool
-ward_dircache_get(const char *dir, size_t len, char *out, struct ward_dircache_hit *hit)
+static inline __attribute__((always_inline)) bool
+get(const char *dir, size_t len, char *out, struct ward_dircache_hit *hit, bool same_at_any_age)
 {
 	/* (only the length: a /proc name is never put, so no entry holds one) */
 	if (len >= WARD_DIRCACHE_LONG_PATH)
 		return false;
 	if (len < WARD_DIRCACHE_PATH) {
 		const struct entry *last = &table[last_hit % WARD_DIRCACHE_ENTRIES];
-		if (probe(&last->h, last->names, sizeof(last->names), dir, len, out, hit))
+		if (probe(&last->h, last->names, sizeof(last->names), dir, len, out, hit, same_at_any_age))
 			return true;
 		const struct entry *e = &table[hash(dir, len) % WARD_DIRCACHE_ENTRIES];
 		if (e == last)
 			return false;
 		last_hit = (unsigned int)(e - table);
-		return probe(&e->h, e->names, sizeof(e->names), dir, len, out, hit);
+		return probe(&e->h, e->names, sizeof(e->names), dir, len, out, hit, same_at_any_age);
 	}
 	const struct long_entry *last = &long_table[last_long_hit % WARD_DIRCACHE_LONG_ENTRIES];
-	if (probe(&last->h, last->names, sizeof(last->names), dir, len, out, hit))
+	if (probe(&last->h, last->names, sizeof(last->names), dir, len, out, hit, same_at_any_age))
 		return true;
 	const struct long_entry *e = &long_table[hash(dir, len) % WARD_DIRCACHE_LONG_ENTRIES];
 	if (e == last)
 		return false;
 	last_long_hit = (unsigned int)(e - long_table);
-	return probe(&e->h, e->names, sizeof(e->names), dir, len, out, hit);
+	return probe(&e->h, e->names, sizeof(e->names), dir, len, out, hit, same_at_any_age);
+}
+
+bool
+ward_dircache_get(const char *dir, size_t len, char *out, struct ward_dircache_hit *hit)
+{
+	return get(dir, len, out, hit, false);
+}
+
+bool
+ward_dircache_get_exact(const char *dir, size_t len, char *out, struct ward_dircache_hit *hit)
+{
+	return get(dir, len, out, hit, true);
 }
 
 unsigned int

@@ -39,6 +39,19 @@ struct ward_dircache_hit {
 /* On a hit, the real path of dir (len bytes) into out (unless it is dir
  * itself) and what it is into *hit. */
 bool ward_dircache_get(const char *dir, size_t len, char *out, struct ward_dircache_hit *hit);
+/* The same for a caller that acts on what it builds from the answer with
+ * no symbolic link followed anywhere on the way (core/exact's opens:
+ * openat2 RESOLVE_NO_SYMLINKS, or the walk by components O_NOFOLLOW): an
+ * entry whose real path is dir itself is then trusted at any age, without
+ * reading the clock.  Such an open goes through exactly dir's names, as the
+ * kernel would for the program's path, unless a symlink has appeared on
+ * the way since, and then the open itself fails ELOOP and the caller
+ * resolves again (without the cache once the cache is invalidated).  An
+ * entry naming another real path (a symlink on the way when it was
+ * filled) is young or not used, as for ward_dircache_get: a symlink
+ * changed by another process would lead the program's path elsewhere
+ * while the real path stays a real path. */
+bool ward_dircache_get_exact(const char *dir, size_t len, char *out, struct ward_dircache_hit *hit);
 /* Read the generation before resolving, and give it back with the result:
  * a resolution that raced with an invalidation is then never stored.
  * real is real_len bytes (NUL-terminated). */

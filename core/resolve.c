@@ -96,7 +96,8 @@ real_directory(const struct ward_resolve_options *o, char *out, size_t len, size
 		return 0;
 	}
 	struct ward_dircache_hit hit;
-	if (o->skip_dircache || !ward_dircache_get(out, dir_len, s->dir, &hit)) {
+	if (o->skip_dircache || !(o->exact_open ? ward_dircache_get_exact(out, dir_len, s->dir, &hit)
+	                                        : ward_dircache_get(out, dir_len, s->dir, &hit))) {
 		unsigned int generation = ward_dircache_generation();
 		out[slash] = '\0';
 		int err = ward_path_resolve(NULL, out, true, s->dir, &s->path);
@@ -167,33 +168,45 @@ copy_bytes(char *to, const char *from, size_t n)
 	}
 }
 
+/* The program's path is read once, into out (another thread of the
+ * program may change its bytes at any time: what was looked at must be
+ * what is decided and acted on), and everything after works on that copy:
+ * out itself when it is normal, else a copy of it in s->path.target (which
+ * ward_path_resolve reads only before it reuses it). */
 static inline __attribute__((always_inline)) int
-where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t len, size_t slash,
-              bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s)
+where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out, bool *unsettled,
+      struct ward_resolve_scratch *s)
 {
 	const char *base = NULL;
 	*unsettled = false;
 	s->path.via_proc = false;
 	s->shape.len = 0;
-	if (len > 0 && len < WARD_PATH_MAX) { /* the common case: nothing to fold */
-		copy_bytes(out, path, len + 1);
+	s->normal_path = NULL;
+	size_t n = strnlen(path, WARD_PATH_MAX);
+	if (n >= WARD_PATH_MAX) {
+		s->trailing_slash = false;
+		s->fails_with = ENAMETOOLONG; /* the kernel takes no longer path */
+		return WARD_RESOLVE_FAILS;
+	}
+	copy_bytes(out, path, n);
+	out[n] = '\0';
+	s->trailing_slash = n > 1 && out[n - 1] == '/';
+	size_t slash, len = ward_path_normal(out, &slash);
+	if (len > 0) { /* the common case: nothing to fold */
 		s->normal_path = path;
 	} else {
-		s->normal_path = NULL;
-		if (len >= WARD_PATH_MAX || strnlen(path, WARD_PATH_MAX) >= WARD_PATH_MAX) {
-			s->fails_with = ENAMETOOLONG; /* the kernel takes no longer path */
-			return WARD_RESOLVE_FAILS;
-		}
-		follow |= ward_resolve_ends_in_dot(path); /* "x/." and "x/..": x is walked, as the kernel does */
-		if (path[0] != '/') {
+		char *copy = s->path.target;
+		memcpy(copy, out, n + 1);
+		follow |= ward_resolve_ends_in_dot(copy); /* "x/." and "x/..": x is walked, as the kernel does */
+		if (copy[0] != '/') {
 			int r = base_for(o, dirfd, s->base, s);
 			if (r != 0)
 				return r;
 			base = s->base;
 		}
-		if (has_dotdot(path))
-			return from_errno(ward_path_resolve(base, path, follow, out, &s->path), s);
-		if (!ward_path_lexical(base, path, out))
+		if (has_dotdot(copy))
+			return from_errno(ward_path_resolve(base, copy, follow, out, &s->path), s);
+		if (!ward_path_lexical(base, copy, out))
 			return WARD_RESOLVE_UNKNOWN;
 		len = strlen(out);
 		slash = (size_t)(strrchr(out, '/') - out);
@@ -204,18 +217,10 @@ where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path,
 }
 
 int
-ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t len,
-                           size_t slash, bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s)
-{
-	return where_scanned(o, dirfd, path, len, slash, follow, out, unsettled, s);
-}
-
-int
 ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                    bool *unsettled, struct ward_resolve_scratch *s)
 {
-	size_t slash, len = ward_path_normal(path, &slash);
-	return where_scanned(o, dirfd, path, len, slash, follow, out, unsettled, s);
+	return where(o, dirfd, path, follow, out, unsettled, s);
 }
 
 int

@@ -54,6 +54,7 @@ struct ward_resolve_scratch {
 	 * (absolute, nothing to fold: no trailing '/', no "." or ".."), else
 	 * NULL: what it said of that path as it was then. */
 	const char *normal_path;
+	bool trailing_slash; /* the path ward_resolve_where was last given ended in '/' (and is not "/") */
 	struct ward_resolve_shape {
 		/* What ward_resolve_where learnt of the out it last filled (shape.of),
 		 * for the decision that follows: its length (0: not known: a
@@ -70,15 +71,13 @@ struct ward_resolve_options {
 	bool skip_dircache; /* walk every directory afresh (a refusal is looked at again this way) */
 	bool leave_dircache; /* with skip_dircache: and fill nothing either (a check made once, the image's
 	                      * own at start-up: the cache's pages are left for the first real use) */
+	bool exact_open; /* the caller opens the answer with no symlink followed (core/exact): a cached
+	                  * directory that is its own real path needs no age (ward_dircache_get_exact) */
 };
 
 /* out: WARD_NAME_MAX bytes */
 int ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                        bool *unsettled, struct ward_resolve_scratch *s);
-/* The same when the caller has run ward_path_normal on path already:
- * normal_len its answer, last_slash where it said the last '/' is. */
-int ward_resolve_where_scanned(const struct ward_resolve_options *o, int dirfd, const char *path, size_t normal_len,
-                               size_t last_slash, bool follow, char *out, bool *unsettled, struct ward_resolve_scratch *s);
 /* s->shape when it describes out as it is now, else NULL. */
 static inline const struct ward_resolve_shape *
 ward_resolve_shape_of(const struct ward_resolve_scratch *s, const char *out)

@@ -274,6 +274,18 @@ ward_checks_resolve_options(void)
 	return ward_in_vfork ? &direct : &cached;
 }
 
+/* For an open that core/exact makes on the answer (ward_exact_open: no
+ * symlink followed anywhere, so one that appeared since a directory was
+ * remembered is ELOOP and the open resolves again): a remembered directory
+ * that is its own real path is used at any age. */
+static const struct ward_resolve_options *
+open_options(void)
+{
+	static const struct ward_resolve_options cached = { .use_cwd_cache = true, .exact_open = true },
+	                                         direct = { .use_cwd_cache = false, .exact_open = true };
+	return ward_in_vfork ? &direct : &cached;
+}
+
 /* No remembered directory trusted: for a second look at a refusal. */
 const struct ward_resolve_options *
 ward_checks_fresh_options(void)
@@ -306,7 +318,8 @@ int
 ward_checks_resolve_decide_as(struct ward_frame *f, struct ward_scratch *s, int dirfd, const char *path, bool follow,
                   unsigned int ops, int open_flags, struct verdict *v, bool *unsettled)
 {
-	const struct ward_resolve_options *o = ward_checks_resolve_options();
+	/* (open_flags >= 0: an open, made on the answer by core/exact: opens.c) */
+	const struct ward_resolve_options *o = open_flags < 0 ? ward_checks_resolve_options() : open_options();
 	unsigned int open_ops = open_flags < 0 ? 0 : ward_checks_open_ops(open_flags);
 	for (int look = 0; look < 2; look++, o = ward_checks_fresh_options()) {
 		bool open_last = false;
@@ -469,15 +482,14 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 		return result;
 	bool unsettled;
 	struct verdict v;
-	size_t slash, len = ward_path_normal(path, &slash), n = len != 0 ? len : strlen(path); /* (normal: no trailing '/') */
-	if (n > 1 && path[n - 1] == '/') { /* "x/": x followed, and it must be a directory */
+	int r = ward_resolve_where(ward_checks_resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW),
+	                           s->resolved, &unsettled, &s->resolve);
+	if (s->resolve.trailing_slash) { /* "x/": x followed, and it must be a directory */
 		result = ward_checks_check(f, s, WARD_OP_STAT, dirfd, path, true);
 		if (result == 0 && ward_checks_keep_trailing_slash(s, path)) /* the kernel's answer on "x/" */
 			ward_checks_complete(f, ward_exact_call(SYS_newfstatat, s->resolved, (long)buf, 0, 0));
 		goto out;
 	}
-	int r = ward_resolve_where_scanned(ward_checks_resolve_options(), dirfd, path, len, slash,
-	                                   !(flags & AT_SYMLINK_NOFOLLOW), s->resolved, &unsettled, &s->resolve);
 	if (r != 0) {
 		result = ward_checks_unresolved(f, s, path, r);
 		goto out;

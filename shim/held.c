@@ -306,6 +306,22 @@ ward_held_close(struct ward_frame *f, int fd)
 	return true;
 }
 
+bool
+ward_held_close_begin(int fd)
+{
+	announce();
+	if (__builtin_expect(!is_held(fd), 1))
+		return true;
+	unannounce(); /* (the full way waits for it) */
+	return false;
+}
+
+void
+ward_held_close_end(void)
+{
+	done();
+}
+
 /* dup2 (flags < 0) or dup3 of fd onto newfd. */
 bool
 ward_held_replace(struct ward_frame *f, int fd, int newfd, int flags)

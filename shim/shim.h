@@ -225,6 +225,11 @@ void ward_output_own(int fd, bool own);
 
 /* ---- held descriptors (held.c): the program's closes and replacements ---- */
 bool ward_held_close(struct ward_frame *f, int fd);
+/* ward_held_close's halves for the lean close, which makes the call itself:
+ * announced with fd not held (true: close it, then ward_held_close_end), or
+ * nothing done (false: the full way) */
+bool ward_held_close_begin(int fd);
+void ward_held_close_end(void);
 bool ward_held_replace(struct ward_frame *f, int fd, int newfd, int flags);
 bool ward_held_close_range(unsigned int first, unsigned int last, int flags, const int *own, int own_n);
 void ward_held_after_fork_child(void);
@@ -236,7 +241,7 @@ void ward_held_after_fork_child(void);
 #define WARD_SPAWN_ACTIONS_MAX 64 /* file actions of one posix_spawn (more: refused) */
 struct ward_scratch {
 	struct stat found;
-	char resolved[WARD_NAME_MAX];
+	char resolved[WARD_NAME_MAX] __attribute__((aligned(64))); /* (aligned: scanned 32 bytes at a time, core/path) */
 	struct ward_resolve_scratch resolve;
 	char fd_target[WARD_PATH_MAX];
 	char anchor_link[WARD_PATH_MAX];             /* what an anchor of core/exact names now (held.c) */

@@ -89,13 +89,21 @@
 		ward_frame_done(&frame_);           \
 		return value;                       \
 	}
-/* Lean: a descriptor the guard may watch, or a policy (acts hold
- * descriptors), is the full template's. */
+/* Lean: a descriptor the guard may watch is the full template's.  Under a
+ * policy (acts hold descriptors) the close is announced to held.c first
+ * and the change ended after it (FD_CLOSED_ANNOUNCED), as ward_held_close
+ * does; a number an act holds (waited for there) or a negative one goes
+ * the full way. */
 #define PRE_FD_CLOSING(fd)                                                                    \
+	bool announced_ __attribute__((unused)) = false;                                      \
 	if (lean_) {                                                                          \
-		if (__builtin_expect(ward_restricted != 0, 0) ||                              \
-		    __builtin_expect((fd) >= 0 && ward_guard_may_concern(fd), 0))             \
+		if (__builtin_expect((fd) >= 0 && ward_guard_may_concern(fd), 0))             \
 			goto full_;                                                           \
+		if (__builtin_expect(ward_restricted != 0, 0)) {                              \
+			if ((fd) < 0 || !ward_held_close_begin(fd))                           \
+				goto full_;                                                   \
+			announced_ = true;                                                    \
+		}                                                                             \
 		if ((fd) >= 0) {                                                              \
 			ward_fdtable_clear(fd);                                               \
 			frame_.closing_fd = (fd);                                             \
@@ -352,6 +360,10 @@
 #define FD_FCNTL(r, fd, cmd, arg) ward_hook_fd_fcntl(&frame_, r, fd, cmd, arg)
 #define FD_CLOSED(r) \
 	if ((r) == 0 && frame_.closing_fd >= 0) ward_counters_add_known(slot_, shared_, WARD_IDX_FILES_CLOSED, 1)
+/* close: and the change PRE_FD_CLOSING announced (lean, under a policy) ended */
+#define FD_CLOSED_ANNOUNCED(r) \
+	FD_CLOSED(r);          \
+	if (lean_ && announced_) ward_held_close_end()
 #define RANGE_CLOSED(r, first, last, flags) ward_hook_range_closed(&frame_, r, first, last, flags)
 #define FD_IO(r, index) \
 	if ((r) > 0) ward_counters_add_known(slot_, shared_, index, (uint64_t)(r))
@@ -418,7 +430,7 @@
 #define WARD_LEAN___openat64_2 WARD_LEAN_YES(WARD_OP_ALL)
 #define WARD_LEAN_creat WARD_LEAN_YES(WARD_OP_ALL)
 #define WARD_LEAN_creat64 WARD_LEAN_YES(WARD_OP_ALL)
-#define WARD_LEAN_close WARD_LEAN_YES(~0u)
+#define WARD_LEAN_close WARD_LEAN_YES(0) /* (under a policy too: PRE_FD_CLOSING) */
 #define WARD_LEAN_read WARD_LEAN_YES(0)
 #define WARD_LEAN___read_chk WARD_LEAN_YES(0)
 #define WARD_LEAN_pread WARD_LEAN_YES(0)

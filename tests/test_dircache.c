@@ -1,11 +1,14 @@
 /*
  * test_dircache: the directory cache (core/dircache.c): what a lookup gives
  * back after a store, for short names and for the long ones (up to
- * WARD_DIRCACHE_LONG_PATH), what is never kept, and its keys: the same
- * key only ever for the same real path.
+ * WARD_DIRCACHE_LONG_PATH), what is never kept, its keys (the same key
+ * only ever for the same real path), and age: an entry older than
+ * WARD_DIRCACHE_TTL_NS is not used, but for an exact open
+ * (ward_dircache_get_exact) one that is its own real path still is.
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
 #include "dircache.h"
 
@@ -26,6 +29,13 @@ get(const char *dir, struct ward_dircache_hit *hit)
 {
 	memset(out, 'x', sizeof(out));
 	return ward_dircache_get(dir, strlen(dir), out, hit);
+}
+
+static bool
+get_exact(const char *dir, struct ward_dircache_hit *hit)
+{
+	memset(out, 'x', sizeof(out));
+	return ward_dircache_get_exact(dir, strlen(dir), out, hit);
 }
 
 static void
@@ -126,4 +136,32 @@ Test(dircache, keys)
 	put("/srv/keys/z", "/srv/keys/z");
 	cr_assert(get("/srv/keys/z", &a));
 	cr_expect_neq(a.key, b.key);
+}
+
+Test(dircache, age)
+{
+	static char dir[WARD_DIRCACHE_PATH + 40];
+	struct ward_dircache_hit hit;
+	long_name(dir, WARD_DIRCACHE_PATH + 20, 'a'); /* (the long table too) */
+	put("/srv/age/same", "/srv/age/same");
+	put("/srv/age/link", "/srv/age/real");
+	put(dir, dir);
+	cr_assert(get("/srv/age/same", &hit) && get_exact("/srv/age/same", &hit));
+	cr_assert(get("/srv/age/link", &hit) && get_exact("/srv/age/link", &hit));
+	cr_expect_str_eq(out, "/srv/age/real");
+	cr_assert(get(dir, &hit) && get_exact(dir, &hit));
+	struct timespec wait = { 0, (long)WARD_DIRCACHE_TTL_NS + 50000000L };
+	nanosleep(&wait, NULL);
+	cr_expect_not(get("/srv/age/same", &hit), "an old entry");
+	cr_expect_not(get(dir, &hit), "an old long entry");
+	cr_expect_not(get("/srv/age/link", &hit), "an old entry elsewhere");
+	cr_expect_not(get_exact("/srv/age/link", &hit), "an old entry naming another real path, for an exact open");
+	cr_assert(get_exact("/srv/age/same", &hit), "an old entry that is its own real path, for an exact open");
+	cr_expect(hit.same);
+	cr_expect_eq(hit.len, strlen("/srv/age/same"));
+	cr_expect_eq(out[0], 'x');
+	cr_expect(get_exact(dir, &hit) && hit.same && hit.len == strlen(dir));
+	ward_dircache_invalidate();
+	cr_expect_not(get_exact("/srv/age/same", &hit), "invalidated");
+	cr_expect_not(get_exact(dir, &hit), "invalidated");
 }
