@@ -110,7 +110,10 @@
 		}                                                                             \
 	} else {                                                                              \
 		if (ward_hook_fd_closing(&frame_, fd)) WARD_PRETEND_DONE(0)                   \
-		if (__builtin_expect(ward_restricted != 0, 0)) ward_held_close(&frame_, fd); /* acts hold descriptors */ \
+		if (__builtin_expect(ward_restricted != 0, 0)) {                              \
+			(void)WARD_REAL(close); /* known: the next close may be lean */       \
+			ward_held_close(&frame_, fd); /* acts hold descriptors */             \
+		}                                                                             \
 	}
 /* A stream's or DIR's descriptor closing, lean as PRE_FD_CLOSING: the
  * stream's number read from the FILE itself (libc's fileno sets errno for
