@@ -216,6 +216,28 @@ where(const struct ward_resolve_options *o, int dirfd, const char *path, bool fo
 	return r;
 }
 
+bool
+ward_resolve_plain(const char *path, char *out, struct ward_resolve_scratch *s)
+{
+	if (path[0] != '/')
+		return false;
+	size_t n = strnlen(path, WARD_PATH_MAX);
+	if (n >= WARD_PATH_MAX)
+		return false;
+	copy_bytes(out, path, n); /* read once, as where() does */
+	out[n] = '\0';
+	size_t slash, len = ward_path_normal(out, &slash);
+	struct ward_dircache_hit hit;
+	/* (a /proc name is never in the cache: a hit is no /proc path) */
+	if (len == 0 || slash == 0 || !ward_dircache_get_exact(out, slash, s->dir, &hit) || !hit.same)
+		return false;
+	s->path.via_proc = false;
+	s->normal_path = path;
+	s->trailing_slash = false;
+	s->shape = (struct ward_resolve_shape){ .of = out, .len = len, .slash = slash, .dir_key = hit.key };
+	return true;
+}
+
 int
 ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                    bool *unsettled, struct ward_resolve_scratch *s)

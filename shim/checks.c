@@ -128,6 +128,29 @@ ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int op
 	return v->refused == 0;
 }
 
+/* An open's common case decided in one pass (see checks.h): the number of
+ * decisions made when path resolves plainly and every operation in need is
+ * allowed, else 0 with nothing counted (the general way decides, and words
+ * a refusal).  The caller counts the decisions once the open is made. */
+unsigned int
+ward_checks_decide_plain(struct ward_scratch *s, const char *path, unsigned int need)
+{
+	if (!ward_resolve_plain(path, s->resolved, &s->resolve))
+		return 0;
+	const struct ward_resolve_shape *shape = &s->resolve.shape;
+	unsigned int decisions = 0;
+	for (unsigned int rest = need; rest != 0; rest &= rest - 1, decisions++)
+		if (!decide_one(rest & -rest, s->resolved, shape).allow)
+			return 0;
+	return decisions;
+}
+
+void
+ward_checks_count_decisions(struct ward_frame *f, unsigned int decisions)
+{
+	count_decisions(f, decisions);
+}
+
 /* "read,create" for a set of operations. */
 static const char *
 ops_text(struct ward_scratch *s, unsigned int ops)

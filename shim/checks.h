@@ -23,6 +23,13 @@ struct verdict {
 
 /* checks.c: deciding */
 bool ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int ops, struct verdict *v);
+/* The common open, decided in one pass: an absolute, normal path whose
+ * directory core/dircache holds as its own real path (ward_resolve_plain),
+ * every operation of need allowed; s->resolved is then the path, its last
+ * component settled by the open core/exact makes (RESOLVE_NO_SYMLINKS).
+ * The decisions made, not counted yet; 0: anything else, nothing counted. */
+unsigned int ward_checks_decide_plain(struct ward_scratch *s, const char *path, unsigned int need);
+void ward_checks_count_decisions(struct ward_frame *f, unsigned int decisions);
 int ward_checks_violation(struct ward_frame *f, struct ward_scratch *s, const struct verdict *v);
 int ward_checks_kernel_first(struct ward_scratch *s, bool exclusive);
 const struct ward_resolve_options *ward_checks_resolve_options(void);

@@ -20,6 +20,14 @@
 
 
 
+/* ward_exact_open's failures that are not the open's answer: a symlink
+ * on the way (ELOOP), or flags openat2 will not take. */
+static inline bool
+act_retries(int err)
+{
+	return err == ELOOP || err == EINVAL || err == E2BIG || err == ENOSYS || err == EPERM;
+}
+
 /* An open refused by the policy: first what the kernel says before any
  * permission (O_CREAT under a missing directory, O_EXCL of an existing
  * name), then the refusal. */
@@ -69,6 +77,18 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 	struct ward_scratch *s = ward_checks_enter_check(f, ops, *path, &result);
 	if (s == NULL)
 		return result;
+	unsigned int plain = (flags & (O_CREAT | __O_TMPFILE)) ? 0 : ward_checks_decide_plain(s, *path, ops & ward_restricted);
+	if (plain != 0) { /* the common case: decided in one pass, all allowed */
+		long fd = ward_exact_open(s->resolved, flags, mode);
+		if (fd >= 0 || !act_retries(errno)) {
+			ward_checks_count_decisions(f, plain);
+			ward_checks_complete(f, fd);
+			ward_scratch_leave();
+			return 0;
+		}
+		/* a symlink on the way, or flags openat2 refuses: nothing was
+		 * opened, nothing counted: the general way, from the start */
+	}
 	for (int attempt = 0; attempt < ACT_TRIES; attempt++) {
 		/* first with the last component left to the open itself (no
 		 * readlink when it is no symlink: the common case) */
@@ -83,7 +103,7 @@ ward_check_open(struct ward_frame *f, int dirfd, const char **path, int flags, m
 		long fd = ward_exact_open(s->resolved, flags, mode);
 		if (fd < 0 && ward_checks_nameless_object(s, errno))
 			goto out; /* a deleted file a descriptor holds: opened through the link, as asked */
-		if (fd >= 0 || (errno != ELOOP && errno != EINVAL && errno != E2BIG && errno != ENOSYS && errno != EPERM)) {
+		if (fd >= 0 || !act_retries(errno)) {
 			ward_checks_complete(f, fd);
 			goto out;
 		}

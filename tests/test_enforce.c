@@ -305,6 +305,47 @@ Test(enforce, a_path_changed_by_another_thread_is_decided_as_it_is_opened)
 	outcome_free(&o);
 }
 
+/* The same files opened again and again: once a directory is remembered
+ * a checked open is decided in one pass.  That pass decides exactly as the
+ * general one: allowed files open (through a symlinked directory too),
+ * the protected file beside an allowed one and through a symlink stays
+ * refused every time and unread, a missing file fails as the kernel says,
+ * and each open counts its decisions once. */
+Test(enforce, opens_repeated_in_a_remembered_directory_decide_as_the_first)
+{
+	char input[PATH_MAX], data[PATH_MAX], missing[PATH_MAX], via_link[PATH_MAX], policy[PATH_MAX],
+	        secret[PATH_MAX], to_secret[PATH_MAX];
+	path_in(input, dir, "work/input");
+	path_in(data, dir, "outside/data");
+	path_in(missing, dir, "work/missing");
+	path_in(via_link, dir, "work/to-outside/data");
+	path_in(policy, dir, "p.ward");
+	path_in(secret, dir, "secret");
+	path_in(to_secret, dir, "work/to-secret");
+	const char *argv[] = { PROG_OPEN_MANY, "20", input, data, missing, via_link, "input", policy, secret,
+		               to_secret, NULL };
+	struct outcome o = confined(argv, "WARD_STATS=stderr");
+	cr_expect_eq(o.code, 0, "%s", o.err);
+	char want[16 * PATH_MAX];
+	snprintf(want, sizeof(want),
+	         "%s opened=20 denied=0 other=0\n%s opened=20 denied=0 other=0\n%s opened=0 denied=0 other=20\n"
+	         "%s opened=20 denied=0 other=0\ninput opened=20 denied=0 other=0\n%s opened=20 denied=0 other=0\n"
+	         "%s opened=0 denied=20 other=0\n%s opened=0 denied=20 other=0\n",
+	         input, data, missing, via_link, policy, secret, to_secret);
+	cr_expect_str_eq(o.out, want, "stderr: %s", o.err);
+	/* one decision an allowed open; a refusal is looked at twice, and the
+	 * symlink's is decided on the link, then on where it leads, twice */
+	cr_expect(strstr(o.err, "policy: 7 rules, 240 decisions, 40 denied,") != NULL, "%s", o.err);
+	cr_expect(strstr(o.err, "files: 100 opened, 100 closed,") != NULL, "%s", o.err);
+	char record[PATH_MAX + 32];
+	snprintf(record, sizeof(record), "ward: denied read %s (open)", secret);
+	cr_expect(strstr(o.err, record) != NULL, "%s", o.err);
+	char *text = contents("secret");
+	cr_expect_str_eq(text, "top secret\n");
+	free(text);
+	outcome_free(&o);
+}
+
 /* Without openat2 (a seccomp filter says ENOSYS, as an old kernel or
  * valgrind would) every checked open walks the decided path one component
  * at a time, each held against the program's closes and dup2s: it decides
