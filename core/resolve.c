@@ -217,7 +217,7 @@ where(const struct ward_resolve_options *o, int dirfd, const char *path, bool fo
 }
 
 bool
-ward_resolve_plain(const char *path, char *out, struct ward_resolve_scratch *s)
+ward_resolve_plain(const char *path, char *out, bool exact_open, struct ward_resolve_scratch *s)
 {
 	if (path[0] != '/')
 		return false;
@@ -229,7 +229,9 @@ ward_resolve_plain(const char *path, char *out, struct ward_resolve_scratch *s)
 	size_t slash, len = ward_path_normal(out, &slash);
 	struct ward_dircache_hit hit;
 	/* (a /proc name is never in the cache: a hit is no /proc path) */
-	if (len == 0 || slash == 0 || !ward_dircache_get_exact(out, slash, s->dir, &hit) || !hit.same)
+	if (len == 0 || slash == 0 ||
+	    !(exact_open ? ward_dircache_get_exact(out, slash, s->dir, &hit) : ward_dircache_get(out, slash, s->dir, &hit)) ||
+	    !hit.same)
 		return false;
 	s->path.via_proc = false;
 	s->normal_path = path;

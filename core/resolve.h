@@ -78,12 +78,12 @@ struct ward_resolve_options {
 /* out: WARD_NAME_MAX bytes */
 int ward_resolve_where(const struct ward_resolve_options *o, int dirfd, const char *path, bool follow, char *out,
                        bool *unsettled, struct ward_resolve_scratch *s);
-/* ward_resolve_where's common case for an open core/exact makes, alone:
- * path absolute and normal, its directory in core/dircache as its own
- * real path (ward_dircache_get_exact): out is path, its last component
- * unsettled, and s says so as ward_resolve_where would.  false: nothing
- * told (out may be overwritten): resolve with ward_resolve_where. */
-bool ward_resolve_plain(const char *path, char *out, struct ward_resolve_scratch *s);
+/* ward_resolve_where's common case, alone: path absolute and normal, its
+ * directory in core/dircache as its own real path: out is path, its last
+ * component unsettled, and s says so as ward_resolve_where would.  false:
+ * nothing told (out may be overwritten): resolve with ward_resolve_where.
+ * exact_open: as the option of that name (ward_dircache_get_exact). */
+bool ward_resolve_plain(const char *path, char *out, bool exact_open, struct ward_resolve_scratch *s);
 /* s->shape when it describes out as it is now, else NULL. */
 static inline const struct ward_resolve_shape *
 ward_resolve_shape_of(const struct ward_resolve_scratch *s, const char *out)

@@ -135,7 +135,7 @@ ward_checks_decide(struct ward_frame *f, struct ward_scratch *s, unsigned int op
 unsigned int
 ward_checks_decide_plain(struct ward_scratch *s, const char *path, unsigned int need)
 {
-	if (!ward_resolve_plain(path, s->resolved, &s->resolve))
+	if (!ward_resolve_plain(path, s->resolved, true, &s->resolve))
 		return 0;
 	const struct ward_resolve_shape *shape = &s->resolve.shape;
 	unsigned int decisions = 0;
@@ -503,10 +503,12 @@ ward_check_stat(struct ward_frame *f, int dirfd, const char *path, int flags, vo
 	struct ward_scratch *s = ward_checks_enter_check(f, WARD_OP_STAT, path, &result);
 	if (s == NULL)
 		return result;
-	bool unsettled;
+	bool follow = !(flags & AT_SYMLINK_NOFOLLOW), unsettled = follow; /* (a plain path is never "/") */
 	struct verdict v;
-	int r = ward_resolve_where(ward_checks_resolve_options(), dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW),
-	                           s->resolved, &unsettled, &s->resolve);
+	int r = ward_resolve_plain(path, s->resolved, false, &s->resolve)
+	                ? 0
+	                : ward_resolve_where(ward_checks_resolve_options(), dirfd, path, follow, s->resolved, &unsettled,
+	                                     &s->resolve);
 	if (s->resolve.trailing_slash) { /* "x/": x followed, and it must be a directory */
 		result = ward_checks_check(f, s, WARD_OP_STAT, dirfd, path, true);
 		if (result == 0 && ward_checks_keep_trailing_slash(s, path)) /* the kernel's answer on "x/" */
