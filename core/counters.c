@@ -231,6 +231,20 @@ ward_counters_reset_private(void)
 }
 
 void
+ward_counters_unplace(void)
+{
+	if (ck_pr_load_ptr(&placed_pool.slot) == NULL)
+		return;
+	ck_pr_store_ptr(&placed_pool.slot, NULL); /* (never written from here again) */
+	placed_pool = (struct pool){ 0 };
+	bool counting = ward_counters_mine != NULL;
+	ward_counters_mine = NULL; /* a slot of the area: not this process's */
+	reset_pool(&private_pool);
+	if (counting)
+		claim();
+}
+
+void
 ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures, uint32_t *claimed)
 {
 	struct ward_counter_slot *mine = ward_counters_mine;

@@ -167,5 +167,9 @@ void ward_counters_reset_private(void);
  * is set before slot k (n: the overflow) is first used, for
  * ward_counters_sum_claimed. */
 void ward_counters_place(struct ward_counter_slot *area, unsigned int n, bool move_figures, uint32_t *claimed);
+/* Counting in the process's own memory again, the placed area left as it
+ * is: a fork child that got no area of its own (its parent's is shared
+ * with it).  Its own slots are reset and the calling thread gets one. */
+void ward_counters_unplace(void);
 
 #endif

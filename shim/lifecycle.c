@@ -86,10 +86,12 @@ tree_leave(uint32_t state)
 static void
 figures_restart(pid_t pid, pid_t ppid)
 {
-	if (tree_join(pid, ppid, false))
+	if (tree_join(pid, ppid, false)) {
 		ward_counters_reset_private();
-	else
+	} else {
+		ward_counters_unplace(); /* the tree is full: the parent's record is not ours to reset */
 		ward_counters_reset();
+	}
 	ward_alloc_figures_reset(); /* after the reset: it counts the heap's starting level */
 	ward_dump_rearm();
 }

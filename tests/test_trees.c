@@ -411,6 +411,28 @@ Test(trees, fork_storm_images_are_all_in_the_report)
 	run_free(&r);
 }
 
+/* More processes than the tree has records for (16,384): the children
+ * past its room count nowhere and are reported as unrecorded, and never
+ * reset the figures of the record they inherited (once, each wiped its
+ * parent's: the opens the parent made before them were lost). */
+Test(trees, children_past_the_tree_leave_their_parent_figures_alone)
+{
+	char data[PATH_MAX], report[PATH_MAX];
+	path_in(data, dir, "data.txt");
+	path_in(report, dir, "past.json");
+	cr_assert(file_write(data, "x\n", 2));
+	const char *argv[] = { PROG_FORK_PAST_TREE, data, "16400", "7", "5", NULL };
+	struct run_result r = under_ward(report, argv, dir, 110000);
+	cr_assert_eq(run_exit_code(&r), 0, "exit %d; stdout: %s; stderr: %s", run_exit_code(&r), r.out, r.err);
+	cr_assert_str_eq(r.out, "forks 16400 failed 0\n");
+	char *text = read_report(report);
+	cr_expect_eq(program_figure(report, "fork_past_tree", "files']['opened"), 12, "%s", text);
+	cr_expect_eq(program_figure(report, "fork_past_tree", "processes"), 16384, "%s", text);
+	cr_expect_eq(pycheck_json_value(report, "d['unrecorded']"), 16401 - 16384, "%s", text);
+	free(text);
+	run_free(&r);
+}
+
 /* ---- exit status and unfinished images through a tree ---- */
 
 Test(trees, exit_status_of_a_nested_shell)
