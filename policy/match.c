@@ -464,19 +464,23 @@ decide_fully(const struct ward_matcher *m, unsigned int op, const char *path, si
  * path in a known directory costs that state, plus a look-up of the path
  * itself only when some rule is filed at its length.  A directory not
  * known costs one full decision, which fills its state on the way.  A
- * slot holding another directory of the same matcher is taken only when
- * one directory misses there twice in a row (no other directory's miss
- * there between; the first is decided in full, filling nothing, and a hit
- * writes nothing): a directory worked in takes its slot at its second
- * decision, and more directories than slots, met in turn, keep some of
- * them cached, where taking the slot at every miss kept none and paid the
- * filling every time.  The state
- * depends on nothing but the matcher and the directory's name, so it never
- * expires; entries are keyed by the matcher's serial number (never
- * reused, unlike its address).  Direct-mapped, each entry behind a
- * sequence counter: lock-free reads, a writer that finds it taken skips
+ * directory may sit in either way of its set (two ways: 1,024
+ * directories, about 220 KB of .bss, touched a page at a time); it takes
+ * a way no directory of the same matcher holds, and with both held its
+ * own of the two (a bit of its hash) only when it misses there twice in a
+ * row (no other directory's miss there between; the first is decided in
+ * full, filling nothing, and a hit writes nothing): a directory worked in
+ * takes its way at its second decision, and more directories than ways,
+ * met in turn, keep some of them cached, where taking the way at every
+ * miss kept none and paid the filling every time.  The state depends on
+ * nothing but the matcher and the directory's name, so it never expires;
+ * entries are keyed by the matcher's serial number (never reused, unlike
+ * its address).  Each entry is behind a sequence counter: lock-free
+ * reads, a writer that finds it taken skips
  * (a signal handler deciding inside a decision only misses). */
-#define DIR_CACHE_ENTRIES 256
+#define DIR_CACHE_SETS 512
+#define DIR_CACHE_WAYS 2
+#define DIR_CACHE_ENTRIES (DIR_CACHE_SETS * DIR_CACHE_WAYS)
 #define DIR_CACHE_PATH 120
 #define NOPS 6
 #define DIR_GLOB_ENTRIES 2
@@ -524,10 +528,23 @@ dir_hash(const char *dir, size_t len)
 	return h;
 }
 
+/* The ways of the set a directory may be cached in. */
 static struct dir_entry *
-dir_slot(uint64_t h)
+dir_set(uint64_t h)
 {
-	return &dir_cache[(h ^ (h >> 32)) % DIR_CACHE_ENTRIES];
+	return &dir_cache[(h ^ (h >> 32)) % DIR_CACHE_SETS * DIR_CACHE_WAYS];
+}
+
+/* The way a directory not found in its set goes to: one no directory of
+ * m holds (empty, or another matcher's), or else its own of the two
+ * (a bit of its hash), taken at its second miss in a row there. */
+static struct dir_entry *
+dir_victim(struct dir_entry *set, const struct ward_matcher *m, uint64_t h)
+{
+	for (unsigned int w = 0; w < DIR_CACHE_WAYS; w++)
+		if (__atomic_load_n(&set[w].serial, __ATOMIC_RELAXED) != m->serial)
+			return &set[w];
+	return &set[(h >> 40) % DIR_CACHE_WAYS];
 }
 
 /* The candidate a directory leaves in a slot it may not take yet. */
@@ -686,10 +703,14 @@ decide_in_directory(const struct ward_matcher *m, unsigned int op, const char *p
 	uint64_t dh = 0;
 	if (!hit) { /* not the directory this thread decided in last: its own slot */
 		dh = dir_hash(path, dlen);
-		struct dir_entry *own = dir_slot(dh);
-		hit = own != slot && dir_cache_read(own, m, path, dlen, key, k, &part, &same_key);
-		slot = own;
-		last_dir = (unsigned int)(own - dir_cache);
+		struct dir_entry *set = dir_set(dh), *last = slot;
+		for (unsigned int w = 0; w < DIR_CACHE_WAYS && !hit; w++) {
+			slot = &set[w];
+			hit = slot != last && dir_cache_read(slot, m, path, dlen, key, k, &part, &same_key);
+		}
+		if (!hit)
+			slot = dir_victim(set, m, dh);
+		last_dir = (unsigned int)(slot - dir_cache);
 	}
 	if (!hit) { /* one full decision, the directory's state filled on the way */
 		if (__atomic_load_n(&slot->serial, __ATOMIC_RELAXED) == m->serial &&
