@@ -513,6 +513,50 @@ Test(match, ten_thousand_mixed_rules_equal_naive, .timeout = 120)
 	free(text);
 }
 
+/* More directories than the per-directory cache holds (1,024: two ways
+ * a set), met in turn three times by two matchers whose rules differ in
+ * every directory: every way taken, given up and taken again, and a state
+ * never read for another directory or another matcher. */
+Test(match, more_directories_than_the_cache_holds_equal_naive, .timeout = 120)
+{
+	size_t cap = 2 * 1024 * 48, len[2] = { 0, 0 };
+	char *text[2] = { malloc(cap), malloc(cap) };
+	cr_assert(text[0] != NULL && text[1] != NULL);
+	for (int k = 0; k < 2; k++) {
+		len[k] += (size_t)snprintf(text[k], cap, "default %s\n", k ? "allow" : "deny");
+		for (int d = k; d < 2500; d += 3)
+			len[k] += (size_t)snprintf(text[k] + len[k], cap - len[k], "%s %s /w/d%d/**\n",
+			                           d % 2 ? "deny" : "allow", d % 5 ? "read" : "rw", d);
+		len[k] += (size_t)snprintf(text[k] + len[k], cap - len[k], "deny write /w/*/x\n");
+	}
+	struct ward_policy *p[2] = { policy_from(text[0]), policy_from(text[1]) };
+	struct ward_matcher *m[2] = { ward_matcher_build(p[0]), ward_matcher_build(p[1]) };
+	cr_assert(m[0] != NULL && m[1] != NULL);
+	char path[64];
+	int by_rule = 0, total = 0;
+	for (int pass = 0; pass < 3; pass++)
+		for (int d = 0; d < 2500; d++)
+			for (int k = 0; k < 2; k++) {
+				unsigned int op = (d + pass + k) % 2 ? WARD_OP_READ : WARD_OP_WRITE;
+				snprintf(path, sizeof(path), "/w/d%d/%s", d, (d + pass) % 4 ? "f.c" : "x");
+				struct ward_decision want = ward_policy_decide_naive(p[k], op, path);
+				size_t plen = strlen(path), slash = (size_t)(strrchr(path, '/') - path);
+				struct ward_decision got = pass == 1 ? ward_matcher_decide_known(m[k], op, path, plen, slash, 0)
+				                                     : ward_matcher_decide(m[k], op, path);
+				total++;
+				by_rule += want.rule >= 0;
+				cr_assert(want.allow == got.allow && want.rule == got.rule && want.quiet == got.quiet,
+				          "pass %d matcher %d op %u %s: naive %d/rule %d, compiled %d/rule %d", pass, k, op,
+				          path, want.allow, want.rule, got.allow, got.rule);
+			}
+	cr_expect_gt(by_rule * 4, total, "only %d of %d decided by a rule", by_rule, total);
+	for (int k = 0; k < 2; k++) {
+		ward_matcher_free(m[k]);
+		ward_policy_free(p[k]);
+		free(text[k]);
+	}
+}
+
 /* ---- compiled images ---- */
 
 /* A policy written as an image and loaded back decides exactly as the
