@@ -24,12 +24,13 @@
 #   configure  an autoconf configure script of 60 checks (needs autoconf;
 #              left out without it), from clean
 #   spawn      sh running /bin/true 500 times
-#   io         cp of a 200 MB file to /dev/null (read from the page cache:
+#   io         cp of a 200 MB file to /dev/null, 5 runs (from the page cache:
 #              no disk writes whose writeback would land in another run)
 #   pyimport   python3 -c 'import json, email, http.client, xml.dom.minidom' (5 runs)
 #
-# Sides take turns round by round in an order that rotates every round; a
-# ratio is the median of the per-round ratios to bare, the times beside it
+# Sides take turns round by round in an order that rotates every round,
+# after one untimed bare run of the workload in every round; a ratio is
+# the median of the per-round ratios to bare, the times beside it
 # the medians of each side.  Overhead is ratio - 1; ward's share of a peer's
 # is ward's overhead over the peer's.
 #
@@ -133,7 +134,7 @@ workload() {
 	build) echo "1|sh -c 'make -s -C project clean && make -s -j2 -C project'" ;;
 	configure) echo "1|sh -c 'cd conf && rm -rf config.cache config.log config.status config.h autom4te.cache.x && ./configure -q'" ;;
 	spawn) echo "1|sh -c 'i=0; while [ \$i -lt $spawns ]; do /bin/true; i=\$((i + 1)); done'" ;;
-	io) echo "1|cp big /dev/null" ;;
+	io) echo "5|cp big /dev/null" ;;
 	pyimport) echo "5|$python -c 'import json, email, http.client, xml.dom.minidom'" ;;
 	*)
 		echo "peers.sh: PEERS_WORKLOADS: unknown workload $1 ($all_workloads)" >&2
@@ -146,7 +147,7 @@ declare -A describe=(
 	[build]="make -j2 (25 C files)"
 	[configure]="./configure (60 checks)"
 	[spawn]="sh: /bin/true x $spawns"
-	[io]="cp $io_mb MB to /dev/null"
+	[io]="cp $io_mb MB to /dev/null (x5)"
 	[pyimport]="python3 imports (x5)"
 )
 for w in "${workloads[@]}"; do workload "$w" >/dev/null; done
@@ -190,6 +191,10 @@ for ((r = 1; r <= rounds; r++)); do
 		IFS='|' read -r repeat command <<<"$(workload "$w")"
 		eval "set -- $command"
 		declare -A out=()
+		# one untimed bare run first: whatever ran before (another
+		# workload, strace's long walk) left the caches cold for the
+		# first side, 2 to 14 times its time in trials
+		run bare 1 "$@" >/dev/null
 		for side in "${order[@]}"; do
 			out[$side]=$(run "$side" "$repeat" "$@")
 		done
